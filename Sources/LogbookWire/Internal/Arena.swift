@@ -1,0 +1,125 @@
+internal import CProtobufC
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A bump allocator holding every C struct, string and array of one message.
+///
+/// Encoding a frame builds a tree of protoc-c structs; allocating each node separately
+/// costs a `malloc` per field. The arena hands out slices of a few large blocks and frees
+/// them together when the arena goes away, so a typical frame costs one allocation. It also
+/// serves as the `ProtobufCAllocator` for decoding, for the same reason.
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private var nextBlockSize: Int
+
+    init(capacity: Int = 4096) {
+        self.nextBlockSize = max(capacity, 256)
+    }
+
+    deinit {
+        for block in self.blocks {
+            free(block)
+        }
+    }
+
+    func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        if let cursor = self.cursor {
+            let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
+            if padding + byteCount <= self.remaining {
+                let result = cursor + padding
+                self.cursor = result + byteCount
+                self.remaining -= padding + byteCount
+                return result
+            }
+        }
+        let size = max(self.nextBlockSize, byteCount + alignment)
+        self.nextBlockSize = size * 2
+        guard let block = malloc(size) else {
+            // Out of memory is not recoverable here, as with any Swift allocation.
+            fatalError("Arena: malloc(\(size)) failed")
+        }
+        self.blocks.append(block)
+        let padding = (alignment - Int(bitPattern: block) % alignment) % alignment
+        self.cursor = block + padding + byteCount
+        self.remaining = size - padding - byteCount
+        return block + padding
+    }
+
+    /// Uninitialised room for one `T`; the generated code initialises it with protoc-c's
+    /// `__init` function before writing any field.
+    func make<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        self.allocate(byteCount: MemoryLayout<T>.stride, alignment: MemoryLayout<T>.alignment)
+            .bindMemory(to: T.self, capacity: 1)
+    }
+
+    /// A NUL-terminated copy. protobuf-c measures strings with `strlen`, so a string that
+    /// holds a NUL would be cut short on the wire: refuse it instead.
+    func string(_ value: String, field: StaticString) throws(WireError) -> UnsafeMutablePointer<CChar> {
+        var utf8 = value.utf8
+        let count = utf8.count
+        let pointer = self.allocate(byteCount: count + 1, alignment: 1).bindMemory(to: UInt8.self, capacity: count + 1)
+        let copied: Bool? = utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            if memchr(base, 0, count) != nil { return false }
+            pointer.initialize(from: base, count: count)
+            return true
+        }
+        switch copied {
+        case .some(true):
+            break
+        case .some(false):
+            throw WireError.embeddedNUL(field: field)
+        case .none:
+            var string = value
+            string.makeContiguousUTF8()
+            utf8 = string.utf8
+            return try self.string(string, field: field)
+        }
+        pointer[count] = 0
+        return UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: CChar.self)
+    }
+
+    func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
+        guard !value.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        let pointer = self.allocate(byteCount: value.count, alignment: 1).bindMemory(to: UInt8.self, capacity: value.count)
+        value.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: value.count) }
+        return ProtobufCBinaryData(len: value.count, data: pointer)
+    }
+
+    /// A C array of `values.count` elements made by `element`, or nil when empty.
+    func array<Value, Element>(
+        _ values: [Value],
+        of: Element.Type,
+        _ element: (Value) throws(WireError) -> Element
+    ) throws(WireError) -> UnsafeMutablePointer<Element>? {
+        guard !values.isEmpty else { return nil }
+        let pointer = self.allocate(
+            byteCount: MemoryLayout<Element>.stride * values.count,
+            alignment: MemoryLayout<Element>.alignment
+        ).bindMemory(to: Element.self, capacity: values.count)
+        for (index, value) in values.enumerated() {
+            (pointer + index).initialize(to: try element(value))
+        }
+        return pointer
+    }
+
+    /// A `ProtobufCAllocator` that allocates from this arena and never frees: the arena
+    /// releases everything at once. Valid while the arena is alive.
+    var allocator: ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { data, size in
+                guard let data else { return nil }
+                let arena = Unmanaged<Arena>.fromOpaque(data).takeUnretainedValue()
+                return arena.allocate(byteCount: max(size, 1), alignment: 16)
+            },
+            free: { _, _ in },
+            allocator_data: Unmanaged.passUnretained(self).toOpaque()
+        )
+    }
+}
