@@ -123,9 +123,14 @@ let package = Package(
             dependencies: ["Logbook"],
             swiftSettings: swiftSettings
         ),
+        // Runs the real logbookd and logbook binaries; speaks raw frames for the unhappy paths.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Logbook"],
+            dependencies: [
+                "Logbook",
+                "LogbookWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

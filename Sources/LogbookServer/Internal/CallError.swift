@@ -1,0 +1,64 @@
+internal import LogbookStorage
+internal import LogbookWire
+
+/// Why a call failed, as the Status its client receives.
+///
+/// Handlers throw this; the connection turns it into the call's last frame. Storage errors
+/// map here once, so every call reports them alike.
+struct CallError: Error {
+    var status: Status
+
+    init(_ code: Code, _ message: String, detail: Status.Detail? = nil) {
+        self.status = Status(code: code, message: message, detail: detail)
+    }
+
+    static func badField(_ field: String, _ reason: String) -> CallError {
+        CallError(.invalidArgument, "\(field): \(reason)", detail: .badField(BadField(field: field, reason: reason)))
+    }
+
+    static func limit(_ name: String, value: Int, max: Int, code: Code) -> CallError {
+        CallError(
+            code,
+            "\(name) exceeded: \(value) is more than \(max)",
+            detail: .limitExceeded(LimitExceeded(limit: name, value: UInt64(value), max: UInt64(max)))
+        )
+    }
+
+    init(_ error: StorageError) {
+        switch error.detail {
+        case .wrongExpectedRevision(let stream, let expected, let actual):
+            self.init(
+                .failedPrecondition,
+                error.message,
+                detail: .wrongExpectedRevision(WrongExpectedRevision(
+                    stream: stream,
+                    expected: Conversions.wireExpected(expected),
+                    streamExists: actual != nil,
+                    actualRevision: actual ?? 0
+                ))
+            )
+            return
+        case .eventIDConflict(let id, let stream, let revision):
+            self.init(
+                .alreadyExists,
+                error.message,
+                detail: .eventIDConflict(EventIdConflict(eventID: id.bytes, stream: stream, revision: revision))
+            )
+            return
+        case nil:
+            break
+        }
+        let code: Code
+        switch error.code {
+        case .wrongExpectedRevision: code = .failedPrecondition
+        case .eventIDConflict: code = .alreadyExists
+        case .invalidArgument: code = .invalidArgument
+        case .diskFull: code = .resourceExhausted
+        case .stopped: code = .unavailable
+        case .notFound: code = .notFound
+        case .corrupt: code = .dataLoss
+        default: code = .internal
+        }
+        self.init(code, error.message)
+    }
+}

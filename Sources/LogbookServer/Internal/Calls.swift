@@ -1,0 +1,152 @@
+internal import Logging
+internal import LogbookStorage
+internal import LogbookWire
+internal import NIOCore
+internal import NIOPosix
+
+/// The calls a connection serves. Each returns the Status that ends it; frames before the
+/// Status go out through `outbound` as they are ready.
+struct Calls: Sendable {
+    var context: ServerContext
+    var callID: UInt64
+    var outbound: NIOAsyncChannelOutboundWriter<Frame>
+    var logger: Logger
+
+    private struct DeadlineExceeded: Error {}
+
+    func run(_ frame: Frame, signal: CallSignal, deadline: ContinuousClock.Instant?) async -> Status {
+        do {
+            switch frame.body {
+            case .appendRequest(let request):
+                // An append is not raced against its deadline or a Cancel: once queued it
+                // commits, and the client must learn the real outcome.
+                try await self.append(request)
+            case .readRequest(let request):
+                try await Self.race(signal: signal, deadline: deadline) {
+                    try await self.read(request)
+                }
+            case .subscribeRequest:
+                return Status(code: .unimplemented, message: "Subscribe is not built yet in this server version")
+            case .queryRequest:
+                return Status(code: .unimplemented, message: "Query is not built yet in this server version")
+            case .adminRequest:
+                return Status(code: .unimplemented, message: "Admin is not built yet in this server version")
+            default:
+                return Status(code: .internal, message: "call \(self.callID) started by a frame that starts no call")
+            }
+            return Status(code: .ok)
+        } catch let error as CallError {
+            return error.status
+        } catch let error as StorageError {
+            return CallError(error).status
+        } catch is DeadlineExceeded {
+            return Status(code: .deadlineExceeded, message: "the call's deadline passed")
+        } catch is CancellationError {
+            switch signal.reason {
+            case .shutdown: return Status(code: .unavailable, message: "the server is shutting down")
+            case .cancelledByClient, nil: return Status(code: .cancelled, message: "cancelled by the client")
+            }
+        } catch let error as WireError {
+            return Status(code: error.code, message: error.message)
+        } catch {
+            if signal.reason != nil || Task.isCancelled {
+                return Status(code: .cancelled, message: "cancelled")
+            }
+            self.logger.error("call failed", metadata: ["call": "\(self.callID)", "error": "\(error)"])
+            return Status(code: .internal, message: "internal error: \(error)")
+        }
+    }
+
+    /// Runs `work` until it ends, the call is signalled (Cancel, shutdown) or the deadline passes.
+    private static func race(
+        signal: CallSignal,
+        deadline: ContinuousClock.Instant?,
+        _ work: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                if await signal.wait() != nil { throw CancellationError() }
+            }
+            if let deadline {
+                group.addTask {
+                    try await Task.sleep(until: deadline)
+                    throw DeadlineExceeded()
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    // MARK: Append
+
+    private func append(_ request: AppendRequest) async throws {
+        let writes = try Conversions.streamWrites(request, limits: self.context.limits)
+        let result = try await self.context.store.append(writes)
+        try await self.outbound.write(Frame(callID: self.callID, body: .appendReply(Conversions.appendReply(result))))
+    }
+
+    // MARK: Read
+
+    private func read(_ request: LogbookWire.ReadRequest) async throws {
+        let store = self.context.store
+        let limits = self.context.limits
+        let selector = try Conversions.selector(request.selector, limits: limits)
+        var start = try Conversions.start(request.from, selector: selector)
+        let direction: ReadDirection = request.direction == .backwards ? .backwards : .forwards
+        let filter = Conversions.filter(request.filter)
+        // A read is a snapshot: events committed after it started are not part of it.
+        let head = store.headPosition
+        let asOf = request.asOfPosition == 0 ? head : min(request.asOfPosition, head)
+        var remaining = request.maxCount == 0 ? UInt64.max : request.maxCount
+        var batchLimit = limits.readBatchEventsMax
+
+        while remaining > 0 {
+            try Task.checkCancellation()
+            let limit = Int(min(remaining, UInt64(batchLimit)))
+            let query = LogbookStorage.ReadRequest(
+                selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
+            )
+            let events = try await self.context.threadPool.runIfActive { try store.read(query) }
+            guard let last = events.last else { break }
+            let bytes = try await self.send(events)
+            remaining -= UInt64(events.count)
+            guard events.count == limit else { break }
+            // Large events: fetch fewer per batch, so one batch stays near readBatchBytesMax.
+            let averageBytes = max(1, bytes / events.count)
+            batchLimit = max(1, min(limits.readBatchEventsMax, limits.readBatchBytesMax / averageBytes))
+            switch direction {
+            case .forwards:
+                start = .position(last.position + 1)
+            case .backwards:
+                guard last.position > 1 else { return }
+                start = .position(last.position - 1)
+            }
+        }
+    }
+
+    /// Sends events in EventBatch frames of at most readBatchBytesMax each (at least one
+    /// event per frame); returns the bytes sent.
+    private func send(_ events: [LogbookStorage.RecordedEvent]) async throws -> Int {
+        let bytesMax = self.context.limits.readBatchBytesMax
+        var batch: [LogbookWire.RecordedEvent] = []
+        var batchBytes = 0
+        var total = 0
+        for event in events {
+            let size = event.data.count + event.stream.utf8.count + event.type.utf8.count + 64
+            if !batch.isEmpty, batchBytes + size > bytesMax {
+                try await self.outbound.write(Frame(callID: self.callID, body: .eventBatch(EventBatch(events: batch))))
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
+            }
+            batch.append(Conversions.recordedEvent(event))
+            batchBytes += size
+            total += size
+        }
+        if !batch.isEmpty {
+            try await self.outbound.write(Frame(callID: self.callID, body: .eventBatch(EventBatch(events: batch))))
+        }
+        return total
+    }
+}

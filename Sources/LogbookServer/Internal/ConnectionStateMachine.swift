@@ -1,0 +1,194 @@
+internal import LogbookWire
+
+/// The protocol state of one connection: the handshake, the set of open calls, draining at
+/// shutdown.
+///
+/// A plain value: each input returns what the caller must do, and the caller does the I/O
+/// (postgres-nio's ConnectionStateMachine). Calls themselves run elsewhere; this only decides
+/// whether a frame may start one, reaches one, or ends the connection.
+struct ConnectionStateMachine {
+    enum CallKind: Hashable {
+        case append
+        case read
+        case other
+    }
+
+    enum State {
+        case awaitingHello
+        case open(openCalls: [UInt64: CallKind])
+        case draining(openCalls: [UInt64: CallKind])
+        case closed
+    }
+
+    enum ReceiveAction: Equatable {
+        /// Answer the handshake.
+        case sendHelloReply(Hello)
+        /// Start a call with this id.
+        case startCall(UInt64, Frame)
+        /// Forward a frame to an open call (Cancel, and later Credit/Ack/Nack).
+        case forward(UInt64, Frame)
+        /// Refuse this frame's call with a Status; the connection stays open.
+        case rejectCall(UInt64, Status)
+        /// Send this Status on call 0 and close the connection.
+        case closeConnection(Status)
+        /// Nothing to do (a late frame for a call that has ended).
+        case none
+    }
+
+    enum FinishAction: Equatable {
+        case none
+        /// The last call of a draining connection ended: close it.
+        case closeConnection
+    }
+
+    private(set) var state: State = .awaitingHello
+    private let openCallsMax: Int
+    private let protocolVersion: UInt32
+
+    init(openCallsMax: Int, protocolVersion: UInt32) {
+        self.openCallsMax = openCallsMax
+        self.protocolVersion = protocolVersion
+    }
+
+    mutating func receive(_ frame: Frame) -> ReceiveAction {
+        switch self.state {
+        case .awaitingHello:
+            guard frame.callID == 0, case .hello(let hello) = frame.body else {
+                self.state = .closed
+                return .closeConnection(Status(code: .invalidArgument, message: "the first frame on a connection must be Hello on call 0"))
+            }
+            guard hello.protocolVersion == self.protocolVersion else {
+                self.state = .closed
+                return .closeConnection(Status(
+                    code: .failedPrecondition,
+                    message: "protocol version \(hello.protocolVersion) is not supported; this server speaks \(self.protocolVersion)"
+                ))
+            }
+            self.state = .open(openCalls: [:])
+            return .sendHelloReply(hello)
+
+        case .open(var calls):
+            let action = Self.receive(frame, calls: &calls, openCallsMax: self.openCallsMax, draining: false)
+            self.state = .open(openCalls: calls)
+            if case .closeConnection = action { self.state = .closed }
+            return action
+
+        case .draining(var calls):
+            let action = Self.receive(frame, calls: &calls, openCallsMax: self.openCallsMax, draining: true)
+            self.state = .draining(openCalls: calls)
+            return action
+
+        case .closed:
+            return .none
+        }
+    }
+
+    private static func receive(
+        _ frame: Frame,
+        calls: inout [UInt64: CallKind],
+        openCallsMax: Int,
+        draining: Bool
+    ) -> ReceiveAction {
+        guard let body = frame.body else {
+            return .closeConnection(Status(code: .invalidArgument, message: "frame on call \(frame.callID) has no body"))
+        }
+        guard frame.callID != 0 else {
+            if case .hello = body {
+                return .closeConnection(Status(code: .invalidArgument, message: "Hello was already sent on this connection"))
+            }
+            return .closeConnection(Status(code: .invalidArgument, message: "call 0 is the connection itself; calls need an id above 0"))
+        }
+        let kind: CallKind
+        switch body {
+        case .appendRequest: kind = .append
+        case .readRequest: kind = .read
+        case .subscribeRequest, .queryRequest, .adminRequest: kind = .other
+        case .cancel, .credit, .ack, .nack:
+            // Frames for a call already open; a call that already ended ignores them.
+            return calls[frame.callID] == nil ? .none : .forward(frame.callID, frame)
+        case .hello, .helloReply, .status, .appendReply, .eventBatch, .caughtUp, .fellBehind, .checkpoint,
+            .queryReply, .adminReply:
+            return .closeConnection(Status(code: .invalidArgument, message: "a client does not send \(body.name) frames"))
+        }
+        guard calls[frame.callID] == nil else {
+            return .closeConnection(Status(code: .invalidArgument, message: "call \(frame.callID) is already open"))
+        }
+        if draining {
+            return .rejectCall(frame.callID, Status(code: .unavailable, message: "the server is shutting down"))
+        }
+        guard calls.count < openCallsMax else {
+            return .rejectCall(frame.callID, Status(
+                code: .resourceExhausted,
+                message: "too many open calls on this connection (limit \(openCallsMax))",
+                detail: .limitExceeded(LimitExceeded(limit: "open_calls_per_connection_max", value: UInt64(calls.count + 1), max: UInt64(openCallsMax)))
+            ))
+        }
+        calls[frame.callID] = kind
+        return .startCall(frame.callID, frame)
+    }
+
+    mutating func callFinished(_ callID: UInt64) -> FinishAction {
+        switch self.state {
+        case .open(var calls):
+            calls[callID] = nil
+            self.state = .open(openCalls: calls)
+            return .none
+        case .draining(var calls):
+            calls[callID] = nil
+            if calls.isEmpty {
+                self.state = .closed
+                return .closeConnection
+            }
+            self.state = .draining(openCalls: calls)
+            return .none
+        case .awaitingHello, .closed:
+            return .none
+        }
+    }
+
+    /// The server is shutting down: calls that may run forever (reads, subscriptions) are to
+    /// be cancelled, appends already accepted finish and are answered.
+    mutating func startDraining() -> (cancel: [UInt64], closeNow: Bool) {
+        switch self.state {
+        case .awaitingHello:
+            self.state = .closed
+            return ([], true)
+        case .open(let calls):
+            if calls.isEmpty {
+                self.state = .closed
+                return ([], true)
+            }
+            self.state = .draining(openCalls: calls)
+            return (calls.filter { $0.value != .append }.map(\.key).sorted(), false)
+        case .draining, .closed:
+            return ([], false)
+        }
+    }
+}
+
+extension Frame.Body {
+    /// The protobuf field name, for error messages.
+    var name: String {
+        switch self {
+        case .hello: "Hello"
+        case .helloReply: "HelloReply"
+        case .status: "Status"
+        case .cancel: "Cancel"
+        case .appendRequest: "AppendRequest"
+        case .appendReply: "AppendReply"
+        case .readRequest: "ReadRequest"
+        case .eventBatch: "EventBatch"
+        case .subscribeRequest: "SubscribeRequest"
+        case .caughtUp: "CaughtUp"
+        case .fellBehind: "FellBehind"
+        case .checkpoint: "Checkpoint"
+        case .credit: "Credit"
+        case .ack: "Ack"
+        case .nack: "Nack"
+        case .queryRequest: "QueryRequest"
+        case .queryReply: "QueryReply"
+        case .adminRequest: "AdminRequest"
+        case .adminReply: "AdminReply"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Every limit the server enforces, in one place.
+///
+/// Each has a reason for its value; a request past one fails with a clear `Status`
+/// (`RESOURCE_EXHAUSTED` or `INVALID_ARGUMENT` with a `LimitExceeded` detail) and costs the
+/// server nothing more than the check. The frame, append and event limits are announced to
+/// clients in `HelloReply`.
+package struct Limits: Sendable, Hashable {
+    /// The largest frame either side may send. 16 MiB holds a full append of many events and
+    /// is the largest buffer one connection can make the daemon hold.
+    package var frameBytesMax: Int = 16 << 20
+    /// Events in one Append over all its streams. One append is one savepoint in a group
+    /// commit; 10,000 keeps a single request from monopolising the writer.
+    package var eventsPerAppendMax: Int = 10_000
+    /// Data plus metadata of one event. Events are facts, not blobs; 4 MiB leaves room for
+    /// generous documents while keeping one event well inside a frame.
+    package var eventBytesMax: Int = 4 << 20
+    /// Stream names, event types, content types, correlation and causation ids, metadata keys.
+    package var nameBytesMax: Int = 1024
+    /// Calls a connection may have open at once; each holds a task and, for reads, a batch.
+    package var openCallsPerConnectionMax: Int = 256
+    /// Connections at once; each holds buffers and a task.
+    package var connectionsMax: Int = 1024
+    /// Events in one EventBatch frame of a read. Big enough to amortise framing, small enough
+    /// that back-pressure from the socket bites early.
+    package var readBatchEventsMax: Int = 512
+    /// Payload bytes in one EventBatch frame (a batch stops growing past this).
+    package var readBatchBytesMax: Int = 1 << 20
+    /// How long a new connection has to send Hello before it is closed.
+    package var helloTimeout: Duration = .seconds(10)
+    /// How long one partly received frame may take to arrive in full.
+    package var partialFrameTimeout: Duration = .seconds(30)
+
+    package init() {}
+}

@@ -1,0 +1,101 @@
+package import Logging
+package import LogbookStorage
+internal import LogbookWire
+internal import NIOCore
+internal import NIOPosix
+package import ServiceLifecycle
+internal import Synchronization
+
+/// The daemon's socket server: accepts connections on a Unix socket and serves each one.
+///
+/// Runs as a `Service`: on graceful shutdown it stops accepting, lets every connection
+/// finish the appends it accepted (reads and other long calls end with UNAVAILABLE), then
+/// removes the socket file.
+package final class LogbookServer: Service {
+    private let configuration: ServerConfiguration
+    private let store: EventStore
+    private let logger: Logger
+    private let connections = Mutex<Int>(0)
+
+    package init(configuration: ServerConfiguration, store: EventStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
+    }
+
+    package func run() async throws {
+        let path = self.configuration.socketPath
+        do {
+            try SocketFile.prepare(path)
+        } catch {
+            throw StartError(description: error.description)
+        }
+        let threadPool = NIOThreadPool(numberOfThreads: self.configuration.readThreads)
+        threadPool.start()
+        defer { threadPool.shutdownGracefully { _ in } }
+
+        let limits = self.configuration.limits
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path) { channel in
+                PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
+                    let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                    return (wrapped, peer)
+                }
+            }
+        let inode = SocketFile.inode(path)
+        guard SocketFile.setMode(path, mode: self.configuration.socketMode) else {
+            server.channel.close(promise: nil)
+            throw StartError(description: "cannot set the mode of \(path)")
+        }
+        self.logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(self.configuration.socketMode, radix: 8))"])
+
+        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool)
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await (channel, peer) in inbound {
+                        guard self.admitConnection() else {
+                            Connection.refuse(channel.channel, status: Status(
+                                code: .resourceExhausted,
+                                message: "too many connections (limit \(limits.connectionsMax))"
+                            ))
+                            continue
+                        }
+                        group.addTask {
+                            await Connection(channel: channel, peer: peer, context: context).run()
+                            self.connections.withLock { $0 -= 1 }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no new connections; finishing accepted appends")
+            server.channel.close(promise: nil)
+        }
+        SocketFile.remove(path, inode: inode)
+        self.logger.info("stopped", metadata: ["socket": "\(path)"])
+    }
+
+    private func admitConnection() -> Bool {
+        self.connections.withLock { count in
+            guard count < self.configuration.limits.connectionsMax else { return false }
+            count += 1
+            return true
+        }
+    }
+}
+
+/// What every connection shares.
+struct ServerContext: Sendable {
+    var store: EventStore
+    var limits: Limits
+    var logger: Logger
+    var threadPool: NIOThreadPool
+}

@@ -1,0 +1,116 @@
+internal import ArgumentParser
+internal import Logging
+internal import LogbookServer
+internal import LogbookStorage
+internal import ServiceLifecycle
+
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// `logbookd`: the Logbook daemon.
+@main
+struct LogbookDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logbookd",
+        abstract: "The Logbook event store daemon.",
+        discussion: "Serves Append and ReadStream on a Unix socket, backed by SQLite in the data directory.",
+        version: ServerVersion.server
+    )
+
+    @Option(help: "The Unix socket to listen on.")
+    var socket = "./logbook.sock"
+
+    @Option(help: "The directory holding the database.")
+    var data = "./logbook-data"
+
+    @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
+    var sync: SyncMode = .full
+
+    @Option(help: "An access-control file (not supported yet).")
+    var acl: String?
+
+    @Option(help: "The socket file's mode, in octal.")
+    var socketMode = "660"
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: ArgumentHelp("Seconds a new connection has to send Hello.", visibility: .hidden))
+    var helloTimeout: Int?
+
+    func validate() throws {
+        if self.acl != nil {
+            throw ValidationError("--acl is not supported yet: this version lets anyone who can open the socket do anything")
+        }
+        guard UInt32(self.socketMode, radix: 8) != nil else {
+            throw ValidationError("--socket-mode must be octal, like 660")
+        }
+    }
+
+    func run() async throws {
+        let level = self.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "logbookd")
+
+        let store: EventStore
+        do {
+            store = try EventStore(directory: self.data, sync: self.sync, logger: logger)
+        } catch {
+            Self.fail("cannot open the data directory \(self.data): \(error)")
+        }
+
+        var configuration = ServerConfiguration(socketPath: self.socket)
+        configuration.socketMode = UInt32(self.socketMode, radix: 8) ?? 0o660
+        if let seconds = self.helloTimeout {
+            configuration.limits.helloTimeout = .seconds(seconds)
+        }
+        let server = LogbookServer(configuration: configuration, store: store, logger: logger)
+        // Services stop in reverse order: the server drains first, then the store closes.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: StoreService(store: store)), .init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as LogbookServer.StartError {
+            Self.fail(error.description)
+        } catch let error as ServiceGroupError {
+            Self.fail("\(error)")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        var stderr = StandardError()
+        print("logbookd: error: \(message)", to: &stderr)
+        exit(1)
+    }
+}
+
+extension SyncMode: ExpressibleByArgument {}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Keeps the store open while the server runs, and closes it (committing what is queued)
+/// after the server has stopped.
+struct StoreService: Service {
+    let store: EventStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await self.store.close()
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        fputs(string, stderr)
+    }
+}

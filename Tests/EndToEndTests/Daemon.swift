@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `logbookd` process on a temporary socket and data directory.
+final class Daemon {
+    let directory: URL
+    let socketPath: String
+    let dataPath: String
+    private(set) var process: Process?
+    private(set) var stderrPath: String
+
+    /// Where `swift build` put the executables: next to the test bundle.
+    static let binDirectory: URL = {
+        if let override = ProcessInfo.processInfo.environment["LOGBOOK_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("logbookd").path) {
+                return url
+            }
+        }
+        return URL(fileURLWithPath: ".build/debug").absoluteURL
+    }()
+
+    init() throws {
+        // Unix socket paths are short (108 bytes): keep the directory near /tmp.
+        let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("lb-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        self.directory = base
+        self.socketPath = base.appendingPathComponent("s.sock").path
+        self.dataPath = base.appendingPathComponent("data").path
+        self.stderrPath = base.appendingPathComponent("daemon.log").path
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    /// Starts the daemon and waits until its socket accepts connections.
+    func start(_ extraArguments: [String] = []) throws {
+        let process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent("logbookd")
+        process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"] + extraArguments
+        FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if RawClient.canConnect(self.socketPath) { return }
+            if !process.isRunning {
+                throw DaemonError(message: "logbookd exited with \(process.terminationStatus): \(self.log)")
+            }
+            usleep(20_000)
+        }
+        throw DaemonError(message: "logbookd did not listen within 30 s: \(self.log)")
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: self.stderrPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Sends a signal and waits for the process to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    struct DaemonError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { self.message }
+    }
+}
+
+/// Runs the `logbook` CLI against a daemon.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        var lines: [String] { self.stdout.split(separator: "\n").map(String.init) }
+
+        /// Each stdout line parsed as a JSON object.
+        func json() throws -> [[String: Any]] {
+            try self.lines.map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+                return try #require(object as? [String: Any], "not a JSON object: \(line)")
+            }
+        }
+    }
+
+    let socketPath: String
+
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = Daemon.binDirectory.appendingPathComponent("logbook")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["LOGBOOK_SOCKET"] = self.socketPath
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self)
+        )
+    }
+}

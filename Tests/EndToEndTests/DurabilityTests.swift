@@ -1,0 +1,139 @@
+import Foundation
+import LogbookWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a daemon acknowledged survives restarts, `kill -9`, and shutdown mid-stream.
+@Suite("Durability", .serialized)
+struct DurabilityTests {
+    private func readAll(_ daemon: Daemon) throws -> [RecordedEvent] {
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let result = try client.call(1, .readRequest(ReadRequest(selector: Selector(kind: .all(Empty())))))
+        #expect(result.status.code == .ok, "\(result.status)")
+        return result.frames.flatMap { frame -> [RecordedEvent] in
+            if case .eventBatch(let batch) = frame.body { return batch.events }
+            return []
+        }
+    }
+
+    /// Appends sequentially, one call at a time; returns each acknowledged event's position.
+    private func appendAcknowledged(_ daemon: Daemon, count: Int, stream: (Int) -> String) throws -> [UInt64: String] {
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        var acknowledged: [UInt64: String] = [:]
+        for index in 0..<count {
+            let result = try client.call(UInt64(index + 1), .appendRequest(.single(stream(index), data: "{\"i\":\(index)}")))
+            try #require(result.status.code == .ok, "\(result.status)")
+            guard case .appendReply(let reply) = result.frames.first?.body else {
+                Issue.record("no AppendReply")
+                continue
+            }
+            acknowledged[reply.streams[0].positions[0]] = "{\"i\":\(index)}"
+        }
+        return acknowledged
+    }
+
+    @Test func restartKeepsEveryEvent() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let acknowledged = try self.appendAcknowledged(daemon, count: 300) { "restart-\($0 % 13)" }
+        let before = try self.readAll(daemon)
+        #expect(daemon.stop(signal: SIGTERM) == 0, "a clean shutdown exits 0: \(daemon.log)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "the socket is removed on shutdown")
+        try daemon.start()
+        let after = try self.readAll(daemon)
+        #expect(after == before)
+        #expect(after.count == acknowledged.count)
+        #expect(after.map(\.position) == Array(1...UInt64(acknowledged.count)))
+        // Revisions keep counting from where they were.
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let next = try client.call(1, .appendRequest(.single("restart-0")))
+        guard case .appendReply(let reply) = next.frames.first?.body else {
+            Issue.record("no reply: \(next.status)")
+            return
+        }
+        #expect(reply.streams[0].firstRevision == UInt64((0..<300).filter { $0 % 13 == 0 }.count))
+    }
+
+    @Test func killNineLosesNothingAcknowledged() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let acknowledged = try self.appendAcknowledged(daemon, count: 500) { "kill-\($0 % 17)" }
+        daemon.stop(signal: SIGKILL)
+        #expect(FileManager.default.fileExists(atPath: daemon.socketPath), "a killed daemon leaves its socket behind")
+        try daemon.start()  // replaces the stale socket
+        let events = try self.readAll(daemon)
+        #expect(events.count == acknowledged.count)
+        for event in events {
+            #expect(acknowledged[event.position] == String(decoding: event.data, as: UTF8.self))
+        }
+    }
+
+    @Test func secondDaemonDoesNotTakeOverALiveSocket() throws {
+        let first = try Daemon()
+        try first.start()
+        let second = Process()
+        second.executableURL = Daemon.binDirectory.appendingPathComponent("logbookd")
+        second.arguments = ["--socket", first.socketPath, "--data", first.dataPath + "-other"]
+        let err = Pipe()
+        second.standardError = err
+        try second.run()
+        second.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus != 0)
+        #expect(message.contains("already serving"), "\(message)")
+        #expect(RawClient.canConnect(first.socketPath), "the first daemon keeps its socket")
+    }
+
+    @Test func sigtermDuringAppendsAnswersEveryAcceptedAppend() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let total = 4000
+        let sender = Thread {
+            for index in 1...total {
+                let frame = Frame(callID: UInt64(index), body: .appendRequest(.single("term-\(index % 5)", data: "{\"i\":\(index)}")))
+                guard (try? client.send(frame)) != nil else { return }
+            }
+        }
+        sender.start()
+        var ok: Set<UInt64> = []
+        var refused: Set<UInt64> = []
+        var replied: Set<UInt64> = []
+        var signalled = false
+        while let frame = try client.receive() {
+            switch frame.body {
+            case .appendReply:
+                replied.insert(frame.callID)
+            case .status(let status) where frame.callID != 0:
+                if status.code == .ok { ok.insert(frame.callID) } else { refused.insert(frame.callID) }
+                #expect(status.code == .ok || status.code == .unavailable, "\(status)")
+            default:
+                break
+            }
+            if !signalled, ok.count >= 200 {
+                kill(daemon.process!.processIdentifier, SIGTERM)
+                signalled = true
+            }
+        }
+        #expect(signalled)
+        #expect(daemon.stop(signal: SIGTERM) == 0, "\(daemon.log)")
+        #expect(replied == ok, "every OK carries an AppendReply")
+        try daemon.start()
+        let events = try self.readAll(daemon)
+        // Exactly the acknowledged appends are in the log: none accepted and lost, none
+        // written without its client hearing so.
+        let written = Set(events.map { event -> UInt64 in
+            let text = String(decoding: event.data, as: UTF8.self)
+            return UInt64(text.dropFirst(5).dropLast()) ?? 0
+        })
+        #expect(written == ok)
+        #expect(ok.isDisjoint(with: refused))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import LogbookWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Clients that misbehave are answered or dropped; everyone else keeps being served.
+@Suite("Bad clients", .serialized)
+struct RobustnessTests {
+    /// A well-behaved client appends and reads on its own connection.
+    private func expectServing(_ daemon: Daemon, stream: String) throws {
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let append = try client.call(1, .appendRequest(.single(stream)))
+        #expect(append.status.code == .ok, "\(append.status)")
+        let read = try client.call(2, .readRequest(ReadRequest(selector: Selector(kind: .stream(stream)))))
+        #expect(read.status.code == .ok)
+        let events = read.frames.flatMap { frame -> [RecordedEvent] in
+            if case .eventBatch(let batch) = frame.body { return batch.events }
+            return []
+        }
+        #expect(events.count >= 1)
+    }
+
+    private func connectionStatus(_ client: RawClient) throws -> Status? {
+        while let frame = try client.receive() {
+            if frame.callID == 0, case .status(let status) = frame.body { return status }
+        }
+        return nil
+    }
+
+    @Test func frameDeclaringFourGiBIsRefusedBeforeBuffering() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let bad = try RawClient(path: daemon.socketPath)
+        _ = try bad.hello()
+        try bad.send(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+        let status = try #require(try self.connectionStatus(bad))
+        #expect(status.code == .resourceExhausted)
+        #expect(try bad.receive() == nil, "the connection is closed after the Status")
+        try self.expectServing(daemon, stream: "after-huge-1")
+    }
+
+    @Test func garbageBytesAreRefused() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let bad = try RawClient(path: daemon.socketPath)
+        _ = try bad.hello()
+        var garbage: [UInt8] = [0, 0, 0, 64]
+        garbage += (0..<64).map { _ in UInt8.random(in: 0x80...0xFF) }
+        try bad.send(bytes: garbage)
+        let status = try #require(try self.connectionStatus(bad))
+        #expect(status.code == .invalidArgument)
+        #expect(try bad.receive() == nil)
+
+        // Pure noise before any Hello: the daemon answers or drops, and survives.
+        let noisy = try RawClient(path: daemon.socketPath)
+        try? noisy.send(bytes: (0..<4096).map { _ in UInt8.random(in: 0...255) })
+        _ = try? self.connectionStatus(noisy)
+        try self.expectServing(daemon, stream: "after-garbage-1")
+    }
+
+    @Test func firstFrameMustBeHello() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let bad = try RawClient(path: daemon.socketPath)
+        try bad.send(Frame(callID: 1, body: .appendRequest(.single("no-hello-1"))))
+        let status = try #require(try self.connectionStatus(bad))
+        #expect(status.code == .invalidArgument)
+        #expect(status.message.contains("Hello"))
+        #expect(try bad.receive() == nil)
+        let read = try RawClient(path: daemon.socketPath)
+        _ = try read.hello()
+        let result = try read.call(1, .readRequest(ReadRequest(selector: Selector(kind: .stream("no-hello-1")))))
+        #expect(result.status.code == .ok)
+        #expect(result.frames.isEmpty, "the append sent before Hello was not executed")
+    }
+
+    @Test func silentClientIsDroppedAfterTheHelloTimeout() throws {
+        let daemon = try Daemon()
+        try daemon.start(["--hello-timeout", "1"])
+        let silent = try RawClient(path: daemon.socketPath)
+        try self.expectServing(daemon, stream: "beside-silent-1")
+        let status = try #require(try self.connectionStatus(silent))
+        #expect(status.code == .deadlineExceeded)
+        #expect(try silent.receive() == nil)
+        try self.expectServing(daemon, stream: "beside-silent-2")
+    }
+
+    @Test func helloReplyCarriesLimitsAndPeerCredentials() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let client = try RawClient(path: daemon.socketPath)
+        let reply = try client.hello()
+        #expect(reply.protocolVersion == 1)
+        #expect(reply.peerUid == getuid())
+        #expect(reply.peerGid == getgid())
+        #expect(reply.peerPid == UInt32(getpid()))
+        #expect(reply.limits?.frameBytesMax == 16 << 20)
+    }
+
+    @Test func unbuiltCallsAnswerUnimplemented() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let subscribe = try client.call(1, .subscribeRequest(SubscribeRequest(target: .group("g"))))
+        #expect(subscribe.status.code == .unimplemented)
+        let query = try client.call(2, .queryRequest(QueryRequest(view: "v")))
+        #expect(query.status.code == .unimplemented)
+        let admin = try client.call(3, .adminRequest(AdminRequest(op: .listGroups(Empty()))))
+        #expect(admin.status.code == .unimplemented)
+        try self.expectServing(daemon, stream: "after-unimplemented-1")
+    }
+
+    @Test func manyConcurrentCallsOnOneConnection() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let count = 200
+        try client.send((1...count).map { Frame(callID: UInt64($0), body: .appendRequest(.single("multi-\($0 % 7)"))) })
+        var statuses: [UInt64: Status] = [:]
+        var replies: Set<UInt64> = []
+        while statuses.count < count, let frame = try client.receive() {
+            switch frame.body {
+            case .status(let status): statuses[frame.callID] = status
+            case .appendReply: replies.insert(frame.callID)
+            default: break
+            }
+        }
+        #expect(statuses.count == count)
+        #expect(statuses.values.allSatisfy { $0.code == .ok })
+        #expect(replies == Set((1...count).map(UInt64.init)))
+    }
+
+    @Test func badRequestsGetClearErrors() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let noStreams = try client.call(1, .appendRequest(AppendRequest()))
+        #expect(noStreams.status.code == .invalidArgument)
+        let badID = try client.call(2, .appendRequest(AppendRequest(streams: [
+            StreamAppend(stream: "bad-id", events: [ProposedEvent(id: [1, 2, 3], type: "T")])
+        ])))
+        #expect(badID.status.code == .invalidArgument)
+        let noType = try client.call(3, .appendRequest(AppendRequest(streams: [
+            StreamAppend(stream: "no-type", events: [ProposedEvent(type: "")])
+        ])))
+        #expect(noType.status.code == .invalidArgument)
+        let noSelector = try client.call(4, .readRequest(ReadRequest()))
+        #expect(noSelector.status.code == .invalidArgument)
+        // A string with a NUL inside, hand-encoded (Swift's encoder refuses to write one):
+        // append_request { streams { stream: "a\0b" } }.
+        let payload: [UInt8] = [0x08, 0x05, 0xA2, 0x01, 0x07, 0x0A, 0x05, 0x0A, 0x03, 0x61, 0x00, 0x62]
+        try client.send(bytes: [0, 0, 0, UInt8(payload.count)] + payload)
+        let status = try #require(try self.connectionStatus(client))
+        #expect(status.code == .invalidArgument)
+        try self.expectServing(daemon, stream: "after-bad-requests-1")
+    }
+}

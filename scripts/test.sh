@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages, generated-code freshness, build, all tests
+# (unit tests and end-to-end tests against the real logbookd and logbook binaries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scripts/install-deps.sh
+
+echo "== generated code is up to date"
+scripts/generate.sh
+if ! git diff --exit-code --stat -- Sources/CLogbookProto Sources/LogbookWire/Generated \
+   || [ -n "$(git status --porcelain -- Sources/CLogbookProto Sources/LogbookWire/Generated)" ]; then
+  echo "generated code differs from Protos/: run scripts/generate.sh and commit the result" >&2
+  exit 1
+fi
+
+echo "== build"
+swift build --build-tests
+
+echo "== tests"
+swift test --skip-build
