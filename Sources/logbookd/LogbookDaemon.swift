@@ -3,6 +3,7 @@ internal import Logging
 internal import LogbookServer
 internal import LogbookStorage
 internal import ServiceLifecycle
+internal import UnixSignals
 
 #if canImport(Glibc)
 internal import Glibc
@@ -25,7 +26,7 @@ struct LogbookDaemon: AsyncParsableCommand {
     var data = "./logbook-data"
 
     @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
-    var sync: SyncMode = .full
+    var sync: SyncOption = .full
 
     @Option(help: "An access-control file (not supported yet).")
     var acl: String?
@@ -34,7 +35,7 @@ struct LogbookDaemon: AsyncParsableCommand {
     var socketMode = "660"
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    var logLevel: LevelOption = .info
 
     @Option(help: ArgumentHelp("Seconds a new connection has to send Hello.", visibility: .hidden))
     var helloTimeout: Int?
@@ -49,7 +50,7 @@ struct LogbookDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = self.logLevel
+        let level = self.logLevel.level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -59,7 +60,7 @@ struct LogbookDaemon: AsyncParsableCommand {
 
         let store: EventStore
         do {
-            store = try EventStore(directory: self.data, sync: self.sync, logger: logger)
+            store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger)
         } catch {
             Self.fail("cannot open the data directory \(self.data): \(error)")
         }
@@ -88,15 +89,23 @@ struct LogbookDaemon: AsyncParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        var stderr = StandardError()
-        print("logbookd: error: \(message)", to: &stderr)
-        exit(1)
+        let line = Array("logbookd: error: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        Glibc.exit(1)
     }
 }
 
-extension SyncMode: ExpressibleByArgument {}
+enum SyncOption: String, ExpressibleByArgument, CaseIterable {
+    case full, normal
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
+    var mode: SyncMode { self == .full ? .full : .normal }
+}
+
+enum LevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: self.rawValue) ?? .info }
+}
 
 /// Keeps the store open while the server runs, and closes it (committing what is queued)
 /// after the server has stopped.
@@ -106,11 +115,5 @@ struct StoreService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await self.store.close()
-    }
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        fputs(string, stderr)
     }
 }

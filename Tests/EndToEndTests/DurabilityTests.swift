@@ -96,8 +96,11 @@ struct DurabilityTests {
         let client = try RawClient(path: daemon.socketPath)
         _ = try client.hello()
         let total = 4000
+        // Keep at most 128 appends in flight: the server refuses calls past its open-call limit.
+        let window = DispatchSemaphore(value: 128)
         let sender = Thread {
             for index in 1...total {
+                window.wait()
                 let frame = Frame(callID: UInt64(index), body: .appendRequest(.single("term-\(index % 5)", data: "{\"i\":\(index)}")))
                 guard (try? client.send(frame)) != nil else { return }
             }
@@ -112,8 +115,9 @@ struct DurabilityTests {
             case .appendReply:
                 replied.insert(frame.callID)
             case .status(let status) where frame.callID != 0:
+                window.signal()
                 if status.code == .ok { ok.insert(frame.callID) } else { refused.insert(frame.callID) }
-                #expect(status.code == .ok || status.code == .unavailable, "\(status)")
+                #expect(status.code == .ok || status.code == .unavailable, "call \(frame.callID): \(status)")
             default:
                 break
             }
@@ -122,6 +126,9 @@ struct DurabilityTests {
                 signalled = true
             }
         }
+        // Release the sender, and leave the semaphore at or above its initial value
+        // (libdispatch traps when one is freed below it).
+        for _ in 0..<total { window.signal() }
         #expect(signalled)
         #expect(daemon.stop(signal: SIGTERM) == 0, "\(daemon.log)")
         #expect(replied == ok, "every OK carries an AppendReply")

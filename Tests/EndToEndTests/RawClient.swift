@@ -8,7 +8,7 @@ import Glibc
 
 /// A blocking Unix-socket client that speaks raw frames, for the paths a well-behaved client
 /// library never takes: bad frames, no Hello, silence, pipelined floods.
-final class RawClient {
+final class RawClient: @unchecked Sendable {  // send and receive are used from one thread each
     let fd: Int32
     private var buffer = ByteBuffer()
     private let decoder = FrameDecoder(frameBytesMax: 64 << 20)

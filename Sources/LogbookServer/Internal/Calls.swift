@@ -93,8 +93,8 @@ struct Calls: Sendable {
         let store = self.context.store
         let limits = self.context.limits
         let selector = try Conversions.selector(request.selector, limits: limits)
-        var start = try Conversions.start(request.from, selector: selector)
         let direction: ReadDirection = request.direction == .backwards ? .backwards : .forwards
+        var start = try Conversions.start(request.from, selector: selector, direction: direction)
         let filter = Conversions.filter(request.filter)
         // A read is a snapshot: events committed after it started are not part of it.
         let head = store.headPosition
@@ -108,7 +108,14 @@ struct Calls: Sendable {
             let query = LogbookStorage.ReadRequest(
                 selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
             )
-            let events = try await self.context.threadPool.runIfActive { try store.read(query) }
+            let events: [LogbookStorage.RecordedEvent]
+            do {
+                events = try await self.context.threadPool.runIfActive { try store.read(query) }
+            } catch let error as StorageError where error.code == .notFound {
+                // A stream nobody has written to reads as empty, as in Message DB: a
+                // projection that reads before the first append needs no special case.
+                return
+            }
             guard let last = events.last else { break }
             let bytes = try await self.send(events)
             remaining -= UInt64(events.count)

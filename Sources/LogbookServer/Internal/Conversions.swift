@@ -121,9 +121,11 @@ enum Conversions {
         }
     }
 
-    static func start(_ from: StartFrom?, selector: LogbookStorage.Selector) throws(CallError) -> ReadStart {
+    /// Unset means the beginning in the read's direction: the start forwards, the end backwards.
+    static func start(_ from: StartFrom?, selector: LogbookStorage.Selector, direction: ReadDirection) throws(CallError) -> ReadStart {
         switch from?.kind {
-        case nil, .start: return .start
+        case nil: return direction == .forwards ? .start : .end
+        case .start: return .start
         case .end: return .end
         case .revision(let revision):
             guard case .stream = selector else {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the issue's benchmark rows against a release logbookd (--sync full) and the same
+# workloads against Redis 7 Streams (XADD, appendfsync always) in the same run, several
+# times each, and prints medians. Needs root for apt (redis-server, redis-tools).
+#
+#   Benchmarks/run.sh [RUNS]      (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+runs=${1:-3}
+events=${EVENTS:-50000}
+
+command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server redis-tools; }
+swift build -c release --product logbookd >/dev/null
+swift build -c release --product logbook >/dev/null
+bin=.build/release
+
+work=$(mktemp -d /tmp/lbbench.XXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$bin/logbookd" --socket "$work/lb.sock" --data "$work/data" --sync full --log-level warning &
+for _ in $(seq 100); do [ -S "$work/lb.sock" ] && break; sleep 0.1; done
+export LOGBOOK_SOCKET="$work/lb.sock"
+
+redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --appendonly yes \
+  --appendfsync always --save '' --daemonize no >/dev/null &
+for _ in $(seq 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+row() { # name, logbook bench args, redis-benchmark args
+  local name=$1 lbargs=$2 rargs=$3 lb=() lbp99=() rd=()
+  for _ in $(seq "$runs"); do
+    out=$("$bin/logbook" bench $lbargs --json)
+    lb+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
+    lbp99+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_us"])')")
+    if [ -n "$rargs" ]; then
+      rd+=("$(redis-benchmark -s "$work/redis.sock" $rargs --csv XADD bench '*' f "$(head -c 200 /dev/zero | tr '\0' x)" \
+        | tail -1 | python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin))[0]; print(r[1])')")
+    fi
+  done
+  local lbm p99m rdm ratio
+  lbm=$(printf '%s\n' "${lb[@]}" | median)
+  p99m=$(printf '%s\n' "${lbp99[@]}" | median)
+  if [ -n "$rargs" ]; then
+    rdm=$(printf '%s\n' "${rd[@]}" | median)
+    ratio=$(python3 -c "print(f'{$lbm/$rdm:.2f}')")
+  else
+    rdm="-"; ratio="-"
+  fi
+  printf '| %s | %.0f | %.0f | %s | %s |\n' "$name" "$lbm" "$p99m" "$rdm" "$ratio"
+}
+
+echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis XADD/s (appendfsync always) | ratio |"
+echo "| --- | --- | --- | --- | --- |"
+row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))"
+row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events"
+row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16"
+row "read 1M events" "read --clients 1 --events 1000000 --size 200" ""
