@@ -116,6 +116,8 @@ let package = Package(
                 "LogbookServer",
                 "LogbookWire",
                 "LogbookStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

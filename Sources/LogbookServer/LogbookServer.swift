@@ -43,6 +43,7 @@ package final class LogbookServer: Service {
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    try channel.pipeline.syncOperations.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
