@@ -39,11 +39,20 @@ extension Frame {
 
     /// Decodes one frame's payload (without its length prefix).
     ///
-    /// protobuf-c accepts a string holding a NUL byte and hands it over cut short (it keeps
-    /// strings NUL-terminated). Re-measuring the decoded message catches that: a canonical
-    /// encoding, which every protobuf library writes, measures exactly the bytes received,
-    /// and a string cut short measures less.
+    /// `FrameScan` first walks the bytes for what protobuf-c does not check (a NUL inside a
+    /// string, a flood of sub-messages); protobuf-c then unpacks into an arena, and the
+    /// generated mapping checks every string is UTF-8 as it builds the Swift value.
     package static func decode(payload: UnsafeRawBufferPointer) throws(WireError) -> Frame {
+        switch FrameScan.scan(payload, descriptor: Frame.descriptor) {
+        case .ok:
+            break
+        case .malformed:
+            throw WireError(code: .invalidArgument, message: "frame of \(payload.count) bytes is not a valid logbook.v1.Frame")
+        case .nulInString:
+            throw WireError(code: .invalidArgument, message: "a string in the frame holds a NUL character")
+        case .tooManyMessages:
+            throw WireError(code: .resourceExhausted, message: "frame holds more than \(FrameScan.messagesMax) messages")
+        }
         let arena = Arena(capacity: payload.count * 2 + 512)
         var allocator = arena.allocator
         let decoded = logbook__v1__frame__unpack(
@@ -55,14 +64,16 @@ extension Frame {
             throw WireError(code: .invalidArgument, message: "frame of \(payload.count) bytes is not a valid logbook.v1.Frame")
         }
         return try withExtendedLifetime(arena) { () throws(WireError) -> Frame in
-            guard logbook__v1__frame__get_packed_size(decoded) == payload.count else {
-                throw WireError(
-                    code: .invalidArgument,
-                    message: "frame is not in canonical protobuf encoding or a string in it holds a NUL character"
-                )
-            }
-            return try Frame(cMessage: decoded)
+            try Frame(cMessage: decoded)
         }
+    }
+
+    /// protoc-c's descriptor of `logbook.v1.Frame`, read off an initialised struct: Swift
+    /// imports the descriptor global as a constant it will not take the address of.
+    private static var descriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        var frame = Logbook__V1__Frame()
+        logbook__v1__frame__init(&frame)
+        return frame.base.descriptor
     }
 
     /// Decodes a payload held in a `ByteBuffer` (all its readable bytes).
