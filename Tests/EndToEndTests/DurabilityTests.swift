@@ -88,6 +88,18 @@ struct DurabilityTests {
         #expect(second.terminationStatus != 0)
         #expect(message.contains("already serving"), "\(message)")
         #expect(RawClient.canConnect(first.socketPath), "the first daemon keeps its socket")
+
+        // Nor does one on another socket share the first one's data directory.
+        let third = Process()
+        third.executableURL = Daemon.binDirectory.appendingPathComponent("logbookd")
+        third.arguments = ["--socket", first.socketPath + "-other", "--data", first.dataPath]
+        let thirdErr = Pipe()
+        third.standardError = thirdErr
+        try third.run()
+        third.waitUntilExit()
+        let thirdMessage = String(decoding: thirdErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(third.terminationStatus != 0)
+        #expect(thirdMessage.contains("is using the data directory"), "\(thirdMessage)")
     }
 
     @Test func sigtermDuringAppendsAnswersEveryAcceptedAppend() throws {

@@ -54,7 +54,9 @@ struct CallError: Error {
         case .eventIDConflict: code = .alreadyExists
         case .invalidArgument: code = .invalidArgument
         case .diskFull: code = .resourceExhausted
+        case .overloaded: code = .unavailable
         case .stopped: code = .unavailable
+        case .unsupportedSchema, .inUse: code = .failedPrecondition
         case .notFound: code = .notFound
         case .corrupt: code = .dataLoss
         default: code = .internal

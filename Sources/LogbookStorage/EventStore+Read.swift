@@ -1,0 +1,41 @@
+internal import GRDB
+
+extension EventStore {
+    /// One batch of at most `request.limit` events, read synchronously on a reader
+    /// connection; the caller pages by calling again from after the last event.
+    ///
+    /// Sees only committed and published positions (and none above `asOfPosition`).
+    /// Reading a stream that does not exist throws `.notFound`; every other selector
+    /// returns an empty batch when nothing matches.
+    package func read(_ request: ReadRequest) throws -> [RecordedEvent] {
+        try checkOpen()
+        var streamName: String?
+        if case .stream(let name) = request.selector { streamName = name }
+        let snapshot = published.snapshot(stream: streamName)
+        if let streamName, snapshot.stream == nil {
+            throw StorageError(code: .notFound, message: "stream '\(streamName)' does not exist")
+        }
+        guard let query = try ReadQuery(request, headPosition: snapshot.headPosition, stream: snapshot.stream) else {
+            return []
+        }
+        do {
+            return try pool.read { db in try query.run(db) }
+        } catch let error as StorageError {
+            throw error
+        } catch let error as DatabaseError {
+            throw Self.readError(error)
+        } catch {
+            throw StorageError(code: .internalError, message: "read failed: \(error)", cause: error)
+        }
+    }
+
+    private static func readError(_ error: DatabaseError) -> StorageError {
+        let message = error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StorageError.corrupt("read failed: \(message)", cause: error)
+        default:
+            return StorageError(code: .internalError, message: "read failed: \(message)", cause: error)
+        }
+    }
+}

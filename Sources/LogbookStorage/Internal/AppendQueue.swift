@@ -1,0 +1,96 @@
+internal import Dispatch
+internal import Synchronization
+
+/// The bounded hand-off between appending tasks and the single writer thread.
+///
+/// Appenders add to `pending` under a lock; the writer takes everything that is there
+/// at once (that is the group in group commit) and sleeps on a semaphore only when
+/// the queue is empty. The semaphore is signalled exactly once per sleep, by whoever
+/// finds the writer idle, so signals never pile up.
+final class AppendQueue: Sendable {
+    private enum Phase {
+        case open
+        case closing
+        case stopped(reason: String)
+    }
+
+    private struct State {
+        var pending: [PendingAppend] = []
+        var writerIdle = false
+        var phase = Phase.open
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    /// Queues an append for the writer, or fails at once when the writer is not
+    /// accepting or the queue is at its bound.
+    func enqueue(_ pending: PendingAppend) throws(StorageError) {
+        let wake = try state.withLock { state throws(StorageError) -> Bool in
+            switch state.phase {
+            case .open:
+                break
+            case .closing:
+                throw .stopped("the event store is shutting down")
+            case .stopped(let reason):
+                throw .stopped(reason)
+            }
+            guard state.pending.count < StorageLimits.appendQueueDepthMax else {
+                throw StorageError(
+                    code: .overloaded,
+                    message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) appends waiting)")
+            }
+            state.pending.append(pending)
+            return Self.claimWakeUp(&state)
+        }
+        if wake { wakeUp.signal() }
+    }
+
+    /// Blocks until appends are waiting, then moves all of them into `batch` (whose
+    /// storage is recycled between batches). False once the queue is closed or stopped
+    /// and drained: the writer should exit.
+    func takeBatch(into batch: inout [PendingAppend]) -> Bool {
+        batch.removeAll(keepingCapacity: true)
+        while true {
+            let outcome = state.withLock { state -> Bool? in
+                if !state.pending.isEmpty {
+                    swap(&state.pending, &batch)
+                    return true
+                }
+                if case .open = state.phase {
+                    state.writerIdle = true
+                    return nil
+                }
+                return false
+            }
+            if let outcome { return outcome }
+            wakeUp.wait()
+        }
+    }
+
+    /// Stops accepting appends; those already queued are still handed to the writer.
+    func close() {
+        let wake = state.withLock { state -> Bool in
+            if case .open = state.phase { state.phase = .closing }
+            return Self.claimWakeUp(&state)
+        }
+        if wake { wakeUp.signal() }
+    }
+
+    /// Refuses every later append with `reason` and returns those still queued, which
+    /// the caller must fail (the writer cannot commit them any more).
+    func stop(reason: String) -> [PendingAppend] {
+        state.withLock { state in
+            state.phase = .stopped(reason: reason)
+            var drained = [PendingAppend]()
+            swap(&state.pending, &drained)
+            return drained
+        }
+    }
+
+    private static func claimWakeUp(_ state: inout State) -> Bool {
+        guard state.writerIdle else { return false }
+        state.writerIdle = false
+        return true
+    }
+}

@@ -1,0 +1,204 @@
+internal import GRDB
+internal import Logging
+
+/// Runs group commits on the writer connection; lives on the writer thread only.
+///
+/// One batch is one transaction. Each append in it runs inside its own savepoint, so
+/// an append that fails (wrong expected revision, id conflict) rolls back alone and the
+/// others still commit. In-memory changes (stream heads, dictionaries, the position
+/// counter) are made tentatively alongside and recorded in an undo log, so a failed
+/// append or batch leaves memory exactly matching the disk. Nothing becomes visible to
+/// readers until COMMIT returned (with `SyncMode.full`, after the WAL fsync).
+final class AppendWriter {
+    /// How one append of a batch ended.
+    enum Outcome {
+        case appended(AppendResult)
+        /// Every event already existed where the append puts them: nothing written.
+        case replayed(AppendResult)
+        case failed(StorageError)
+    }
+
+    /// An error that ends the whole batch (the transaction cannot be trusted).
+    struct BatchFailure: Error {
+        var failure: SQLiteFailure
+        var error: DatabaseError
+    }
+
+    /// Where an append's tentative changes began, to undo them.
+    struct Mark {
+        var undoCount: Int
+        var touchedCount: Int
+        var headPosition: UInt64
+    }
+
+    enum Undo {
+        case streamCreated(String)
+        case headMoved(String, previous: UInt64?)
+        case eventTypeCreated(String)
+        case categoryCreated(String)
+    }
+
+    let db: Database
+    /// Replaced after a statement fails: SQLite keeps a failed statement's error and
+    /// GRDB would report it again on the statement's next use.
+    var statements: WriterStatements
+    var state: WriterState
+    var undoLog: [Undo] = []
+    /// Streams written by the batch's successful appends, to publish after COMMIT.
+    var touchedStreams: [String] = []
+    let queue: AppendQueue
+    let published: PublishedState
+    let logger: Logger
+    /// For messages: which file a disk-full or I/O error concerns.
+    let databasePath: String
+    /// Set by a fail-stop; the writer thread then exits.
+    var isStopped = false
+
+    init(
+        db: Database,
+        databasePath: String,
+        state: WriterState,
+        queue: AppendQueue,
+        published: PublishedState,
+        logger: Logger
+    ) throws {
+        self.db = db
+        self.databasePath = databasePath
+        self.statements = try WriterStatements(db)
+        self.state = state
+        self.queue = queue
+        self.published = published
+        self.logger = logger
+    }
+
+    /// Commits one batch and answers every append in it.
+    func process(_ batch: [PendingAppend]) {
+        let batchStart = mark()
+        let time = nextCommitTime()
+        var outcomes = [Outcome]()
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try run(statements.begin, failureIfOther: .fatal)
+            for pending in batch {
+                outcomes.append(try apply(pending.append, time: time))
+            }
+            try run(statements.commit, failureIfOther: .fatal)
+        } catch {
+            abort(batch, failure: error, undoingTo: batchStart)
+            return
+        }
+        publish()
+        for (pending, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .appended(let result), .replayed(let result):
+                pending.continuation.resume(returning: result)
+            case .failed(let error):
+                pending.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// One append inside the open transaction. Throws only what ends the batch.
+    private func apply(_ append: PreparedAppend, time: Int64) throws(BatchFailure) -> Outcome {
+        do {
+            return try applyChecked(append, time: time)
+        } catch let failure as BatchFailure {
+            throw failure
+        } catch let error as StorageError {
+            return .failed(error)
+        } catch let error as DatabaseError {
+            let failure = SQLiteFailure(error)
+            if failure.endsBatch { throw BatchFailure(failure: failure, error: error) }
+            try renewStatements()
+            let message = "append failed: \(error.message ?? "\(error)")"
+            return .failed(StorageError(code: .internalError, message: message, cause: error))
+        } catch {
+            return .failed(StorageError(code: .internalError, message: "append failed: \(error)", cause: error))
+        }
+    }
+
+    private func applyChecked(_ append: PreparedAppend, time: Int64) throws -> Outcome {
+        if let mismatch = firstRevisionMismatch(append) {
+            if let replay = try replayResult(append) { return .replayed(replay) }
+            return .failed(mismatch)
+        }
+        let appendStart = mark()
+        try run(statements.savepoint, failureIfOther: .fatal)
+        do {
+            var results = [StreamWriteResult]()
+            results.reserveCapacity(append.writes.count)
+            for write in append.writes {
+                results.append(try self.write(write, time: time))
+            }
+            try statements.release.execute()
+            return .appended(AppendResult(streams: results, commitTimeMicros: time))
+        } catch {
+            if let error = error as? DatabaseError, SQLiteFailure(error).endsBatch { throw error }
+            try rollBackAppend(to: appendStart)
+            if let error = error as? DatabaseError, SQLiteFailure(error) == .constraint {
+                if let replay = try replayResult(append) { return .replayed(replay) }
+                if let conflict = try conflictError(append) { return .failed(conflict) }
+            }
+            throw error
+        }
+    }
+
+    private func firstRevisionMismatch(_ append: PreparedAppend) -> StorageError? {
+        for write in append.writes {
+            let head = state.streams[write.stream]?.head
+            guard write.expected.isSatisfied(byHead: head) else {
+                let actual = head.map { "the last revision is \($0)" } ?? "the stream does not exist"
+                return StorageError(
+                    code: .wrongExpectedRevision,
+                    message: """
+                        wrong expected revision for stream '\(write.stream)': \
+                        expected \(write.expected), \(actual)
+                        """,
+                    detail: .wrongExpectedRevision(stream: write.stream, expected: write.expected, actual: head)
+                )
+            }
+        }
+        return nil
+    }
+
+    private func write(_ write: PreparedWrite, time: Int64) throws -> StreamWriteResult {
+        let stream = try streamEntry(for: write)
+        let first = stream.head.map { $0 + 1 } ?? 0
+        var positions = [UInt64]()
+        positions.reserveCapacity(write.events.count)
+        for (offset, event) in write.events.enumerated() {
+            let typeID = try eventTypeID(event.type)
+            let position = state.headPosition + 1
+            try statements.insertEvent.execute(arguments: [
+                Int64(position), stream.id, Int64(first) + Int64(offset), event.idBlob, typeID,
+                stream.categoryID, time, event.contentType, event.data, event.metadata,
+                event.correlationID, event.causationID,
+            ])
+            state.headPosition = position
+            positions.append(position)
+        }
+        let last = first + UInt64(write.events.count) - 1
+        undoLog.append(.headMoved(write.stream, previous: stream.head))
+        state.streams[write.stream]?.head = last
+        touchedStreams.append(write.stream)
+        return StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions)
+    }
+
+    private func nextCommitTime() -> Int64 {
+        state.lastTimeMicros = max(state.lastTimeMicros, WallClock.nowMicros())
+        return state.lastTimeMicros
+    }
+
+    private func publish() {
+        var heads = [(String, StreamHead)]()
+        heads.reserveCapacity(touchedStreams.count)
+        for name in touchedStreams {
+            if let stream = state.streams[name], let revision = stream.head {
+                heads.append((name, StreamHead(id: stream.id, revision: revision)))
+            }
+        }
+        published.publish(headPosition: state.headPosition, heads: heads)
+        undoLog.removeAll(keepingCapacity: true)
+        touchedStreams.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,71 @@
+internal import GRDB
+
+/// The writer's in-memory view of the log: dictionaries and stream heads.
+///
+/// Loaded once at open; afterwards only the writer thread changes it, tentatively
+/// inside a batch (undone with a failed savepoint or batch), so expected-revision
+/// checks and dictionary lookups never read the disk.
+struct WriterState: Sendable {
+    struct Stream: Sendable {
+        var id: Int64
+        var categoryID: Int64
+        /// Nil only for a stream row without events, which the writer never leaves.
+        var head: UInt64?
+    }
+
+    var streams: [String: Stream] = [:]
+    var eventTypes: [String: Int64] = [:]
+    var categories: [String: Int64] = [:]
+    /// The last position written (0 for an empty log).
+    var headPosition: UInt64 = 0
+    /// The newest commit time, so times never decrease even if the clock steps back.
+    var lastTimeMicros: Int64 = 0
+
+    /// Heads of every stream with events, in the form readers are given.
+    var publishedHeads: [String: StreamHead] {
+        var heads = [String: StreamHead](minimumCapacity: streams.count)
+        for (name, stream) in streams {
+            if let revision = stream.head {
+                heads[name] = StreamHead(id: stream.id, revision: revision)
+            }
+        }
+        return heads
+    }
+
+    static func load(_ db: Database) throws -> WriterState {
+        var state = WriterState()
+        let streamRows = try Row.fetchCursor(db, sql: Schema.SQL.loadStreams)
+        while let row = try streamRows.next() {
+            let name: String = try row.decode(atIndex: 1)
+            let head: Int64? = try row.decode(atIndex: 3)
+            state.streams[name] = Stream(
+                id: try row.decode(atIndex: 0),
+                categoryID: try row.decode(atIndex: 2),
+                head: try head.map { try checkedUnsigned($0, what: "revision of stream '\(name)'") }
+            )
+        }
+        state.eventTypes = try loadDictionary(db, sql: Schema.SQL.loadEventTypes)
+        state.categories = try loadDictionary(db, sql: Schema.SQL.loadCategories)
+        if let row = try Row.fetchOne(db, sql: Schema.SQL.loadHead) {
+            state.headPosition = try checkedUnsigned(try row.decode(atIndex: 0), what: "position")
+            state.lastTimeMicros = try row.decode(atIndex: 1)
+        }
+        return state
+    }
+
+    private static func loadDictionary(_ db: Database, sql: String) throws -> [String: Int64] {
+        var dictionary = [String: Int64]()
+        let rows = try Row.fetchCursor(db, sql: sql)
+        while let row = try rows.next() {
+            dictionary[try row.decode(atIndex: 1)] = try row.decode(atIndex: 0)
+        }
+        return dictionary
+    }
+
+    private static func checkedUnsigned(_ value: Int64, what: String) throws -> UInt64 {
+        guard let unsigned = UInt64(exactly: value) else {
+            throw StorageError.corrupt("negative \(what) \(value) in the database")
+        }
+        return unsigned
+    }
+}

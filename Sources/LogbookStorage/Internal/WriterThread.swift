@@ -1,0 +1,50 @@
+internal import Foundation
+internal import GRDB
+internal import Logging
+
+/// The single writer: a dedicated thread that owns the pool's writer connection for
+/// the life of the store.
+///
+/// A thread of its own, not a task, because each group commit blocks in fsync; on a
+/// 2-core machine that would take half of Swift's cooperative pool. Holding the writer
+/// connection throughout lets prepared statements live as plain values on this thread.
+struct WriterThread: Sendable {
+    var pool: DatabasePool
+    var databasePath: String
+    var state: WriterState
+    var queue: AppendQueue
+    var published: PublishedState
+    var logger: Logger
+    /// Signalled when the thread has finished and no longer touches the database.
+    var finished: CompletionSignal
+
+    func start() {
+        let thread = Thread { [self] in
+            // Named from inside: on Linux a name set before `start()` is not applied.
+            Thread.current.name = "logbook-writer"
+            run()
+        }
+        thread.start()
+    }
+
+    private func run() {
+        defer { finished.signal() }
+        do {
+            try pool.writeWithoutTransaction { db in
+                let writer = try AppendWriter(
+                    db: db, databasePath: databasePath, state: state, queue: queue,
+                    published: published, logger: logger)
+                var batch = [PendingAppend]()
+                while !writer.isStopped, queue.takeBatch(into: &batch) {
+                    writer.process(batch)
+                }
+            }
+        } catch {
+            let reason = "the storage writer could not start on \(databasePath): \(error)"
+            logger.error("storage writer failed to start", metadata: ["error": "\(error)"])
+            for pending in queue.stop(reason: reason) {
+                pending.continuation.resume(throwing: StorageError.stopped(reason))
+            }
+        }
+    }
+}

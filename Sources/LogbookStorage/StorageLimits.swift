@@ -1,0 +1,49 @@
+/// Every bound the storage module enforces, in one place.
+///
+/// The server has its own, usually tighter, limits for what arrives on the wire; these
+/// are the last line before bytes reach the disk, so a caller that forgets a check
+/// still cannot make the writer hold unbounded memory or write unbounded rows.
+package enum StorageLimits {
+    /// Appends waiting for the writer. At ~1 ms per group commit this is several
+    /// seconds of work; past it `append` fails fast with `.overloaded` instead of
+    /// letting memory grow without bound.
+    package static let appendQueueDepthMax = 16_384
+
+    /// Events in one append. Keeps one append (and so one savepoint) small enough that
+    /// it cannot stall every other appender in its batch for long.
+    package static let eventsPerAppendMax = 10_000
+
+    /// Streams named by one atomic append.
+    package static let streamsPerAppendMax = 1_000
+
+    /// Bytes of one event's data: the wire's default frame size.
+    package static let eventDataBytesMax = 16 * 1024 * 1024
+
+    /// Bytes of one event's encoded metadata.
+    package static let metadataBytesMax = 64 * 1024
+
+    /// UTF-8 bytes of a stream name. Names are keys of an in-memory dictionary and of
+    /// a unique index; long ones cost memory on every lookup.
+    package static let streamNameBytesMax = 1_024
+
+    /// UTF-8 bytes of an event type name (also an in-memory dictionary key).
+    package static let eventTypeBytesMax = 1_024
+
+    /// UTF-8 bytes of a content type, a correlation id or a causation id.
+    package static let shortStringBytesMax = 1_024
+
+    /// Events returned by one `read`; the caller pages by calling again.
+    package static let readBatchEventsMax = 10_000
+
+    /// Event types in one read filter (each becomes a bound SQL parameter).
+    package static let filterEventTypesMax = 100
+
+    /// Pages (KiB, as `PRAGMA cache_size` takes negative values) of the writer's page
+    /// cache. Large enough that the unique and position indexes stay in memory for a
+    /// log of several million events, so the append path rarely reads the disk.
+    package static let writerCacheKiB = 65_536
+
+    /// Reader connections in the pool: one per core is plenty on the 2-core target;
+    /// a few more let slow catch-up reads not block short ones.
+    package static let readerConnectionsMax = 6
+}

@@ -1,0 +1,91 @@
+internal import Foundation
+internal import LogbookStorage
+internal import Logging
+internal import Testing
+
+/// A temporary data directory and the stores opened on it, removed afterwards.
+///
+/// Every test gets a directory of its own, so tests run in parallel without sharing
+/// a database.
+struct StoreFixture {
+    let directory: String
+
+    var databasePath: String { directory + "/" + EventStore.databaseFileName }
+
+    static let logger = Logger(label: "logbook.storage.tests") { _ in SwiftLogNoOpLogHandler() }
+
+    /// Runs `body` with a fresh directory, removing it afterwards.
+    static func with<T>(_ body: (StoreFixture) async throws -> T) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("logbook-storage-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await body(StoreFixture(directory: directory))
+    }
+
+    /// Runs `body` with a store open on a fresh directory, closing it afterwards.
+    static func withStore<T>(
+        sync: SyncMode = .normal,
+        maxPageCount: Int? = nil,
+        _ body: (EventStore) async throws -> T
+    ) async throws -> T {
+        try await with { fixture in
+            let store = try fixture.open(sync: sync, maxPageCount: maxPageCount)
+            do {
+                let result = try await body(store)
+                await store.close()
+                return result
+            } catch {
+                await store.close()
+                throw error
+            }
+        }
+    }
+
+    func open(sync: SyncMode = .normal, maxPageCount: Int? = nil) throws -> EventStore {
+        try EventStore(directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount)
+    }
+}
+
+/// Small builders that keep the tests about behaviour, not about constructing values.
+enum Make {
+    static func event(
+        _ type: String = "Happened",
+        data: String = "{}",
+        id: EventID? = nil,
+        metadata: [MetadataEntry] = [],
+        correlationID: String = ""
+    ) -> ProposedEvent {
+        ProposedEvent(
+            id: id, type: type, data: Array(data.utf8), metadata: metadata, correlationID: correlationID)
+    }
+
+    static func events(_ count: Int, type: String = "Happened") -> [ProposedEvent] {
+        (0..<count).map { event(type, data: "{\"n\":\($0)}") }
+    }
+
+    static func write(_ stream: String, _ expected: ExpectedRevision = .any, _ events: [ProposedEvent]) -> StreamWrite {
+        StreamWrite(stream: stream, expected: expected, events: events)
+    }
+
+    /// The positions 1…count (empty for 0), as a gapless log has them.
+    static func positions(_ count: Int) -> [UInt64] {
+        (0..<UInt64(count)).map { $0 + 1 }
+    }
+
+    /// Every event of `stream`, forwards.
+    static func readStream(_ store: EventStore, _ stream: String) throws -> [RecordedEvent] {
+        try store.read(ReadRequest(selector: .stream(stream), limit: StorageLimits.readBatchEventsMax))
+    }
+
+    /// The whole log, forwards, paging through it.
+    static func readAll(_ store: EventStore) throws -> [RecordedEvent] {
+        var events = [RecordedEvent]()
+        var start = ReadStart.start
+        while true {
+            let batch = try store.read(ReadRequest(selector: .all, start: start, limit: 1_000))
+            events += batch
+            guard let last = batch.last, batch.count == 1_000 else { return events }
+            start = .position(last.position + 1)
+        }
+    }
+}
