@@ -1,0 +1,392 @@
+/// A JSON text that is not valid, and where.
+package struct JSONError: Error, Hashable, CustomStringConvertible {
+    package var message: String
+    /// The byte offset in the input where the problem was found.
+    package var offset: Int
+    /// True when the text is not JSON; false when it is, but a value in it is not what
+    /// the reader expects (the message then says which).
+    package var isSyntax: Bool
+
+    package init(_ message: String, at offset: Int, isSyntax: Bool = true) {
+        self.message = message
+        self.offset = offset
+        self.isSyntax = isSyntax
+    }
+
+    package var description: String { "\(self.message) at byte \(self.offset + 1)" }
+}
+
+/// The small amount of JSON the command-line tool needs: validating a payload, finding
+/// the members of an object without disturbing their bytes, and writing compact output.
+///
+/// Not a general JSON library: it never builds a tree of values. A payload keeps its exact
+/// bytes (its number spellings and key order) from the command line to the log and back,
+/// which a decode/re-encode through a dictionary would not.
+package enum JSON {
+    /// How deep arrays and objects may nest; deeper input is refused rather than
+    /// recursing without bound.
+    package static let depthMax = 512
+
+    /// Checks that `bytes` hold exactly one JSON value (whitespace around it allowed),
+    /// in valid UTF-8.
+    package static func validate(_ bytes: [UInt8]) throws(JSONError) {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        _ = try scanner.scanValue()
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else {
+            throw JSONError("unexpected text after the JSON value", at: scanner.index)
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw JSONError("the text is not valid UTF-8", at: 0)
+        }
+    }
+
+    /// Whether `bytes` hold exactly one valid JSON value.
+    package static func isValid(_ bytes: [UInt8]) -> Bool {
+        do {
+            try self.validate(bytes)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Appends a valid JSON value without its insignificant whitespace (so that it fits on
+    /// one line); strings and numbers are copied byte for byte.
+    package static func appendCompact(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                out.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                    continue
+                case UInt8(ascii: "\""):
+                    inString = true
+                    out.append(byte)
+                default:
+                    out.append(byte)
+                }
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Appends `string` as a JSON string literal, escaping what JSON requires.
+    package static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case UInt8(ascii: "\n"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(Self.hexDigits[Int(byte >> 4)])
+                out.append(Self.hexDigits[Int(byte & 0x0F)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends an unsigned integer in decimal.
+    package static func appendInteger(_ value: some BinaryInteger, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+}
+
+/// Walks JSON text, validating as it goes and reporting where values are.
+package struct JSONScanner {
+    package let bytes: [UInt8]
+    package private(set) var index: Int
+    private var depth = 0
+
+    package init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.index = 0
+    }
+
+    package var isAtEnd: Bool { self.index >= self.bytes.count }
+
+    private var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+
+    package mutating func skipWhitespace() {
+        while let byte = self.current,
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+                || byte == UInt8(ascii: "\r")
+        {
+            self.index += 1
+        }
+    }
+
+    /// Scans one value and returns the range of its bytes.
+    package mutating func scanValue() throws(JSONError) -> Range<Int> {
+        let start = self.index
+        guard let byte = self.current else {
+            throw JSONError("expected a JSON value but the text ended", at: self.index)
+        }
+        switch byte {
+        case UInt8(ascii: "{"):
+            _ = try self.scanObject { (scanner: inout JSONScanner, _: String) throws(JSONError) in
+                _ = try scanner.scanValue()
+            }
+        case UInt8(ascii: "["):
+            try self.scanArray()
+        case UInt8(ascii: "\""):
+            _ = try self.scanString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try self.scanNumber()
+        case UInt8(ascii: "t"):
+            try self.scanLiteral("true")
+        case UInt8(ascii: "f"):
+            try self.scanLiteral("false")
+        case UInt8(ascii: "n"):
+            try self.scanLiteral("null")
+        default:
+            throw JSONError("unexpected character '\(Self.printable(byte))'", at: self.index)
+        }
+        return start..<self.index
+    }
+
+    /// Scans an object, calling `member` with each key while the scanner stands at the
+    /// member's value, which `member` must scan.
+    package mutating func scanObject(
+        _ member: (inout JSONScanner, String) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        try self.enter()
+        self.index += 1  // {
+        self.skipWhitespace()
+        if self.current == UInt8(ascii: "}") {
+            self.index += 1
+            self.depth -= 1
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.current == UInt8(ascii: "\"") else {
+                throw JSONError("expected a string key in an object", at: self.index)
+            }
+            let key = try self.scanString()
+            self.skipWhitespace()
+            guard self.current == UInt8(ascii: ":") else {
+                throw JSONError("expected ':' after an object key", at: self.index)
+            }
+            self.index += 1
+            self.skipWhitespace()
+            try member(&self, key)
+            self.skipWhitespace()
+            switch self.current {
+            case UInt8(ascii: ",")?:
+                self.index += 1
+            case UInt8(ascii: "}")?:
+                self.index += 1
+                self.depth -= 1
+                return
+            default:
+                throw JSONError("expected ',' or '}' in an object", at: self.index)
+            }
+        }
+    }
+
+    private mutating func scanArray() throws(JSONError) {
+        try self.enter()
+        self.index += 1  // [
+        self.skipWhitespace()
+        if self.current == UInt8(ascii: "]") {
+            self.index += 1
+            self.depth -= 1
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            _ = try self.scanValue()
+            self.skipWhitespace()
+            switch self.current {
+            case UInt8(ascii: ",")?:
+                self.index += 1
+            case UInt8(ascii: "]")?:
+                self.index += 1
+                self.depth -= 1
+                return
+            default:
+                throw JSONError("expected ',' or ']' in an array", at: self.index)
+            }
+        }
+    }
+
+    private mutating func enter() throws(JSONError) {
+        self.depth += 1
+        guard self.depth <= JSON.depthMax else {
+            throw JSONError("arrays and objects nest deeper than \(JSON.depthMax) levels", at: self.index)
+        }
+    }
+
+    /// Scans a string literal and returns its decoded value.
+    package mutating func scanString() throws(JSONError) -> String {
+        let start = self.index
+        self.index += 1  // "
+        var scalars = String.UnicodeScalarView()
+        var runStart = self.index
+        var pendingHighSurrogate: UInt32?
+
+        func flushRun(_ scanner: JSONScanner, upTo end: Int, into scalars: inout String.UnicodeScalarView) {
+            if runStart < end {
+                scalars.append(contentsOf: String(decoding: scanner.bytes[runStart..<end], as: UTF8.self).unicodeScalars)
+            }
+        }
+
+        while true {
+            guard let byte = self.current else {
+                throw JSONError("a string is not closed", at: start)
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                flushRun(self, upTo: self.index, into: &scalars)
+                if pendingHighSurrogate != nil { scalars.append("\u{FFFD}") }
+                self.index += 1
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                flushRun(self, upTo: self.index, into: &scalars)
+                self.index += 1
+                guard let escape = self.current else {
+                    throw JSONError("a string is not closed", at: start)
+                }
+                self.index += 1
+                var decoded: UInt32
+                switch escape {
+                case UInt8(ascii: "\""): decoded = 0x22
+                case UInt8(ascii: "\\"): decoded = 0x5C
+                case UInt8(ascii: "/"): decoded = 0x2F
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                case UInt8(ascii: "u"):
+                    decoded = try self.scanHex4()
+                default:
+                    throw JSONError("unknown escape '\\\(Self.printable(escape))' in a string", at: self.index - 2)
+                }
+                if let high = pendingHighSurrogate {
+                    pendingHighSurrogate = nil
+                    if (0xDC00...0xDFFF).contains(decoded) {
+                        let combined = 0x10000 + ((high - 0xD800) << 10) + (decoded - 0xDC00)
+                        scalars.append(Unicode.Scalar(combined) ?? "\u{FFFD}")
+                        runStart = self.index
+                        continue
+                    }
+                    scalars.append("\u{FFFD}")
+                }
+                if (0xD800...0xDBFF).contains(decoded) {
+                    pendingHighSurrogate = decoded
+                } else {
+                    scalars.append(Unicode.Scalar(decoded) ?? "\u{FFFD}")
+                }
+                runStart = self.index
+            case 0..<0x20:
+                throw JSONError("a control character must be escaped in a string", at: self.index)
+            default:
+                if pendingHighSurrogate != nil {
+                    pendingHighSurrogate = nil
+                    scalars.append("\u{FFFD}")
+                }
+                self.index += 1
+            }
+        }
+    }
+
+    private mutating func scanHex4() throws(JSONError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = self.current else {
+                throw JSONError("a \\u escape needs four hex digits", at: self.index)
+            }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw JSONError("a \\u escape needs four hex digits", at: self.index)
+            }
+            value = value << 4 | UInt32(digit)
+            self.index += 1
+        }
+        return value
+    }
+
+    private mutating func scanNumber() throws(JSONError) {
+        let start = self.index
+        if self.current == UInt8(ascii: "-") { self.index += 1 }
+        switch self.current {
+        case UInt8(ascii: "0")?:
+            self.index += 1
+        case let byte? where byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9"):
+            self.skipDigits()
+        default:
+            throw JSONError("a number needs digits", at: start)
+        }
+        if self.current == UInt8(ascii: ".") {
+            self.index += 1
+            guard self.skipDigits() > 0 else {
+                throw JSONError("a number needs digits after '.'", at: self.index)
+            }
+        }
+        if self.current == UInt8(ascii: "e") || self.current == UInt8(ascii: "E") {
+            self.index += 1
+            if self.current == UInt8(ascii: "+") || self.current == UInt8(ascii: "-") { self.index += 1 }
+            guard self.skipDigits() > 0 else {
+                throw JSONError("a number needs digits in its exponent", at: self.index)
+            }
+        }
+    }
+
+    @discardableResult
+    private mutating func skipDigits() -> Int {
+        let start = self.index
+        while let byte = self.current, byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            self.index += 1
+        }
+        return self.index - start
+    }
+
+    private mutating func scanLiteral(_ literal: StaticString) throws(JSONError) {
+        let start = self.index
+        let count = literal.utf8CodeUnitCount
+        guard self.index + count <= self.bytes.count else {
+            throw JSONError("unexpected end of text", at: start)
+        }
+        for offset in 0..<count where self.bytes[start + offset] != literal.utf8Start[offset] {
+            throw JSONError("unexpected character '\(Self.printable(self.bytes[start + offset]))'", at: start + offset)
+        }
+        self.index += count
+    }
+
+    private static func printable(_ byte: UInt8) -> String {
+        (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+}

@@ -1,0 +1,153 @@
+internal import LogbookWire
+internal import NIOCore
+internal import NIOPosix
+internal import Synchronization
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// One connection to logbookd: the channel, its call router, and what the handshake said.
+final class ClientConnection: Sendable {
+    /// The largest frame the client accepts from the server. The server's frames are
+    /// bounded by its own `frame_bytes_max` (16 MiB by default); this guards against a
+    /// peer that is not logbookd.
+    static let inboundFrameBytesMax = 64 << 20
+
+    let channel: any Channel
+    let router: NIOLoopBound<CallRouter>
+    let serverInfo: ServerInfo
+    let socketPath: String
+    private let frameBytesMax: Int
+    private let nextCallID = Atomic<UInt64>(1)
+
+    private init(channel: any Channel, router: NIOLoopBound<CallRouter>, hello: HelloReply, socketPath: String) {
+        self.channel = channel
+        self.router = router
+        self.serverInfo = ServerInfo(wire: hello)
+        self.socketPath = socketPath
+        let announced = self.serverInfo.limits.frameBytesMax
+        self.frameBytesMax = announced > 0 ? announced : Int(UInt32.max)
+    }
+
+    deinit {
+        self.channel.close(promise: nil)
+    }
+
+    /// Connects to the socket and performs the handshake.
+    static func connect(socketPath: String, clientName: String) async throws(LogbookError) -> ClientConnection {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let handshake = eventLoop.makePromise(of: HelloReply.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(FrameDecoder(frameBytesMax: Self.inboundFrameBytesMax)),
+                            MessageToByteHandler(FrameEncoder(frameBytesMax: Int(UInt32.max))),
+                            CallRouter(clientName: clientName, handshake: handshake)
+                        )
+                    }
+                }
+                .connect(unixDomainSocketPath: socketPath)
+                .get()
+        } catch {
+            handshake.fail(error)
+            throw LogbookError(
+                code: .unavailable,
+                message: "cannot connect to logbookd at \(socketPath): \(Self.describe(error))",
+                cause: error
+            )
+        }
+        do {
+            let router = try await eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CallRouter.self), eventLoop: eventLoop)
+            }.get()
+            let hello = try await handshake.futureResult.get()
+            return ClientConnection(channel: channel, router: router, hello: hello, socketPath: socketPath)
+        } catch {
+            channel.close(promise: nil)
+            if let error = error as? LogbookError {
+                var error = error
+                error.message = "logbookd at \(socketPath) refused the connection: \(error.message)"
+                throw error
+            }
+            throw LogbookError(
+                code: .unavailable,
+                message: "the handshake with logbookd at \(socketPath) failed: \(Self.describe(error))",
+                cause: error
+            )
+        }
+    }
+
+    /// Closes the connection and waits until it is closed.
+    func close() async {
+        let router = self.router
+        router.eventLoop.execute { router.value.close() }
+        try? await self.channel.closeFuture.get()
+    }
+
+    /// Runs a call that answers with one reply, and returns that reply.
+    ///
+    /// If the caller's task is cancelled, the server is asked to end the call; the call
+    /// still returns what the server answered (an append that committed first succeeds).
+    func unary(_ body: Frame.Body, timeout: Duration?) async throws -> Frame.Body {
+        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let frame = Frame(callID: id, timeoutMs: Self.milliseconds(timeout), body: body)
+        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
+        try Task.checkCancellation()
+
+        let router = self.router
+        let promise = router.eventLoop.makePromise(of: Frame.Body.self)
+        // Enqueued before the cancellation handler exists, so a cancel always finds the call.
+        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .unary(promise)) }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            router.eventLoop.execute { router.value.cancel(id) }
+        }
+    }
+
+    /// Starts a call that answers with event batches, and returns the consumer's end.
+    func stream(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> EventStream.Producer.AsyncIterator {
+        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let frame = Frame(callID: id, timeoutMs: Self.milliseconds(timeout), body: body)
+        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
+
+        let router = self.router
+        let producer = EventStream.Producer.makeSequence(
+            elementType: [LogbookWire.RecordedEvent].self,
+            backPressureStrategy: .init(
+                lowWatermark: EventStream.batchesBufferedLow,
+                highWatermark: EventStream.batchesBufferedHigh
+            ),
+            finishOnDeinit: true,
+            delegate: EventStream.Delegate(router: router, callID: id)
+        )
+        let source = producer.source
+        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .stream(source)) }
+        return producer.sequence.makeAsyncIterator()
+    }
+
+    private static func milliseconds(_ timeout: Duration?) -> UInt64 {
+        guard let timeout, timeout > .zero else { return 0 }
+        let (seconds, attoseconds) = timeout.components
+        let millis = seconds.multipliedReportingOverflow(by: 1000)
+        guard !millis.overflow else { return UInt64.max }
+        // Round up, so a deadline shorter than a millisecond is not "no deadline".
+        return UInt64(millis.partialValue) + UInt64((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode))
+        }
+        return "\(error)"
+    }
+}

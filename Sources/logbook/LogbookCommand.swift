@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// `logbook`: the command-line tool for logbookd (DESIGN §9).
+///
+/// One root command; each subcommand lives in an extension in `LogbookCommand+Name.swift`
+/// (swift-argument-parser's `Examples/math/Math.swift`). `--socket` and `--json` are
+/// declared on the root and on every subcommand with the same option group, so they are
+/// accepted before or after the subcommand's name.
+@main
+struct LogbookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logbook",
+        abstract: "Append, read and benchmark events in a logbookd event store.",
+        discussion: """
+            Exit status: 0 on success; the server's status code when it refused the call \
+            (9 FAILED_PRECONDITION for a wrong expected revision, 5 NOT_FOUND, …); 1 when \
+            logbookd cannot be reached or another local error happened; 64 for a usage error.
+            """,
+        subcommands: [
+            Append.self,
+            Read.self,
+            Subscribe.self,
+            Groups.self,
+            Views.self,
+            Query.self,
+            Streams.self,
+            Stats.self,
+            Bench.self,
+        ]
+    )
+
+    @OptionGroup var global: GlobalOptions
+}
