@@ -39,15 +39,23 @@ package final class LogbookServer: Service {
         defer { threadPool.shutdownGracefully { _ in } }
 
         let limits = self.configuration.limits
+        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    try channel.pipeline.syncOperations.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
+                    let handler = ConnectionHandler(server: context, peer: peer)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
+                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
+                    try pipeline.addHandler(handler)
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-                    return (wrapped, peer)
+                    return Accepted(
+                        channel: wrapped,
+                        handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                        signals: handler.signals
+                    )
                 }
             }
         let inode = SocketFile.inode(path)
@@ -57,20 +65,26 @@ package final class LogbookServer: Service {
         }
         self.logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(self.configuration.socketMode, radix: 8))"])
 
-        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool)
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await (channel, peer) in inbound {
+                    for try await accepted in inbound {
                         guard self.admitConnection() else {
-                            Connection.refuse(channel.channel, status: Status(
+                            ConnectionHandler.refuse(accepted.channel.channel, status: Status(
                                 code: .resourceExhausted,
                                 message: "too many connections (limit \(limits.connectionsMax))"
                             ))
                             continue
                         }
                         group.addTask {
-                            await Connection(channel: channel, peer: peer, context: context).run()
+                            let connection = Connection(
+                                channel: accepted.channel,
+                                handler: accepted.handler,
+                                signals: accepted.signals,
+                                context: context,
+                                logger: self.logger
+                            )
+                            await connection.run()
                             self.connections.withLock { $0 -= 1 }
                         }
                     }
@@ -91,6 +105,13 @@ package final class LogbookServer: Service {
             return true
         }
     }
+}
+
+/// A connection as the accept loop hands it over.
+struct Accepted: Sendable {
+    var channel: NIOAsyncChannel<Frame, Frame>
+    var handler: NIOLoopBound<ConnectionHandler>
+    var signals: CallSignals
 }
 
 /// What every connection shares.

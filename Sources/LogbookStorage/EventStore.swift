@@ -56,13 +56,22 @@ package final class EventStore: Sendable {
     /// A retry of an append that already succeeded returns the original result and
     /// writes nothing.
     package func append(_ writes: [StreamWrite]) async throws -> AppendResult {
-        let append = try AppendValidator.prepare(writes)
-        return try await withCheckedThrowingContinuation { continuation in
-            do {
-                try queue.enqueue(PendingAppend(append: append, continuation: continuation))
-            } catch {
-                continuation.resume(throwing: error)
-            }
+        try await withCheckedThrowingContinuation { continuation in
+            self.append(writes) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// The same, reporting the outcome to `completion` on the writer thread once the commit
+    /// is durable, for callers that answer from an event loop without a task hop.
+    package func append(
+        _ writes: [StreamWrite],
+        completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+    ) {
+        do {
+            let append = try AppendValidator.prepare(writes)
+            try queue.enqueue(PendingAppend(append: append, completion: completion))
+        } catch {
+            completion(.failure(error))
         }
     }
 

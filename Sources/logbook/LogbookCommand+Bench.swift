@@ -7,11 +7,11 @@ extension LogbookCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure append or read throughput and latency against a running logbookd.",
             discussion: """
-                append: --clients connections append --events events in all, --batch events \
+                append: --clients connections append --events events in all, --batch (default 1) events \
                 of --size bytes per append, each to its own stream; latency is per append.
                 read: first tops the log up to --events events (appending the missing ones \
                 in large batches), then the clients read the newest --events events of \
-                $all, --batch events per read call; latency is per read call.
+                $all, --batch (default 500) events per read call; latency is per read call.
                 Prints a summary; with --json one object \
                 {"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}.
                 """
@@ -66,7 +66,7 @@ extension LogbookCommand {
         // MARK: Workloads
 
         private func runAppend() async throws -> BenchReport {
-            let batch = self.batch ?? 10
+            let batch = self.batch ?? 1
             let payload = Self.payload(size: self.size)
             let run = Self.runID()
             let shares = Self.split(self.events, into: self.clients)

@@ -17,10 +17,6 @@ struct Calls: Sendable {
     func run(_ frame: Frame, signal: CallSignal, deadline: ContinuousClock.Instant?) async -> Status {
         do {
             switch frame.body {
-            case .appendRequest(let request):
-                // An append is not raced against its deadline or a Cancel: once queued it
-                // commits, and the client must learn the real outcome.
-                try await self.append(request)
             case .readRequest(let request):
                 try await Self.race(signal: signal, deadline: deadline) {
                     try await self.read(request)
@@ -77,14 +73,6 @@ struct Calls: Sendable {
             defer { group.cancelAll() }
             try await group.next()
         }
-    }
-
-    // MARK: Append
-
-    private func append(_ request: AppendRequest) async throws {
-        let writes = try Conversions.streamWrites(request, limits: self.context.limits)
-        let result = try await self.context.store.append(writes)
-        try await self.outbound.write(Frame(callID: self.callID, body: .appendReply(Conversions.appendReply(result))))
     }
 
     // MARK: Read

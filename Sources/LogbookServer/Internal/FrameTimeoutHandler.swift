@@ -28,7 +28,7 @@ final class FrameTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler 
                 let channel = context.channel
                 let timeout = self.timeout
                 self.timer = context.eventLoop.scheduleTask(in: timeout) {
-                    Connection.refuse(channel, status: Status(
+                    ConnectionHandler.refuse(channel, status: Status(
                         code: .deadlineExceeded,
                         message: "a frame was started but not completed within \(timeout)"
                     ))

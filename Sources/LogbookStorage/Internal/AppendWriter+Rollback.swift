@@ -84,7 +84,7 @@ extension AppendWriter {
             answer = failStop(cause: cause, rolledBack: rolledBack)
         }
         for pending in batch {
-            pending.continuation.resume(throwing: answer)
+            pending.completion(.failure(answer))
         }
     }
 
@@ -101,7 +101,7 @@ extension AppendWriter {
         isStopped = true
         let answer = StorageError(code: .stopped, message: reason, cause: cause)
         for pending in queue.stop(reason: reason) {
-            pending.continuation.resume(throwing: answer)
+            pending.completion(.failure(answer))
         }
         return answer
     }

@@ -91,9 +91,9 @@ final class AppendWriter {
         for (pending, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .appended(let result), .replayed(let result):
-                pending.continuation.resume(returning: result)
+                pending.completion(.success(result))
             case .failed(let error):
-                pending.continuation.resume(throwing: error)
+                pending.completion(.failure(error))
             }
         }
     }

@@ -29,8 +29,9 @@ struct PreparedEvent: Sendable {
     var causationID: String
 }
 
-/// An append waiting in the queue for the writer, with the task that waits for it.
+/// An append waiting in the queue for the writer, with whoever waits for its outcome.
 struct PendingAppend: Sendable {
     var append: PreparedAppend
-    var continuation: CheckedContinuation<AppendResult, any Error>
+    /// Called once, on the writer thread: keep it short.
+    var completion: @Sendable (Result<AppendResult, any Error>) -> Void
 }

@@ -43,7 +43,7 @@ struct WriterThread: Sendable {
             let reason = "the storage writer could not start on \(databasePath): \(error)"
             logger.error("storage writer failed to start", metadata: ["error": "\(error)"])
             for pending in queue.stop(reason: reason) {
-                pending.continuation.resume(throwing: StorageError.stopped(reason))
+                pending.completion(.failure(StorageError.stopped(reason)))
             }
         }
     }

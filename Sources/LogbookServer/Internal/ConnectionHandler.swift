@@ -1,0 +1,194 @@
+internal import Logging
+internal import LogbookStorage
+internal import LogbookWire
+internal import NIOCore
+
+/// The event-loop side of a connection: the handshake, call admission, Cancel, and the
+/// whole of Append.
+///
+/// Appends are the hot path, so they never leave the event loop for a task: the request is
+/// checked here, handed to the store's writer, and the writer's completion hops straight
+/// back to this loop to write the reply and the Status in one flush. Calls that run long
+/// (reads) are passed on down the pipeline to `Connection`, which runs each in a task.
+/// Protocol decisions come from `ConnectionStateMachine`.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias InboundOut = Frame
+    typealias OutboundOut = Frame
+
+    private var machine: ConnectionStateMachine
+    private let server: ServerContext
+    private let peer: PeerCredentials
+    private let logger: Logger
+    let signals = CallSignals()
+    private var context: ChannelHandlerContext?
+    private var helloTimer: Scheduled<Void>?
+    private var flushPending = false
+
+    init(server: ServerContext, peer: PeerCredentials) {
+        self.server = server
+        self.peer = peer
+        var logger = server.logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+        self.machine = ConnectionStateMachine(
+            openCallsMax: server.limits.openCallsPerConnectionMax,
+            protocolVersion: ServerVersion.protocolVersion
+        )
+    }
+
+    /// Sends a connection-level Status and closes once it is on the socket.
+    static func refuse(_ channel: any Channel, status: Status) {
+        channel.writeAndFlush(Frame(callID: 0, body: .status(status))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let channel = context.channel
+        let limit = self.server.limits.helloTimeout
+        self.helloTimer = context.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+            Self.refuse(channel, status: Status(code: .deadlineExceeded, message: "no Hello within \(limit)"))
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.helloTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client went away: stop its long calls. Appends already queued still commit;
+        // their replies have nowhere to go.
+        self.helloTimer?.cancel()
+        self.signals.signalAll(.shutdown)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch self.machine.receive(frame) {
+        case .sendHelloReply(let hello):
+            self.helloTimer?.cancel()
+            self.logger.debug("hello", metadata: ["client": "\(hello.clientName)"])
+            context.writeAndFlush(Self.wrapOutboundOut(Frame(callID: 0, body: .helloReply(self.helloReply()))), promise: nil)
+        case .startCall(let callID, let frame):
+            if case .appendRequest(let request) = frame.body {
+                self.startAppend(callID, request, context: context)
+            } else {
+                self.signals.register(callID)
+                context.fireChannelRead(Self.wrapInboundOut(frame))
+            }
+        case .forward(let callID, let frame):
+            if case .cancel = frame.body {
+                self.signals.signal(for: callID)?.signal(.cancelledByClient)
+            }
+        case .rejectCall(let callID, let status):
+            context.writeAndFlush(Self.wrapOutboundOut(Frame(callID: callID, body: .status(status))), promise: nil)
+        case .closeConnection(let status):
+            Self.refuse(context.channel, status: status)
+        case .none:
+            break
+        }
+    }
+
+    /// Bytes that are not a frame (from the decoder): say why on call 0, then close.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? WireError {
+            self.logger.debug("closing on a bad frame", metadata: ["error": "\(error)"])
+            Self.refuse(context.channel, status: Status(code: error.code, message: error.message))
+        } else {
+            self.logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Append
+
+    private func startAppend(_ callID: UInt64, _ request: AppendRequest, context: ChannelHandlerContext) {
+        let writes: [StreamWrite]
+        do {
+            writes = try Conversions.streamWrites(request, limits: self.server.limits)
+        } catch {
+            self.finish(callID, frames: [Frame(callID: callID, body: .status(error.status))])
+            return
+        }
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        self.server.store.append(writes) { result in
+            let frames = Self.appendFrames(callID, result)
+            loop.execute { handler.value.finish(callID, frames: frames) }
+        }
+    }
+
+    private static func appendFrames(_ callID: UInt64, _ result: Result<AppendResult, any Error>) -> [Frame] {
+        switch result {
+        case .success(let appended):
+            return [
+                Frame(callID: callID, body: .appendReply(Conversions.appendReply(appended))),
+                Frame(callID: callID, body: .status(Status(code: .ok))),
+            ]
+        case .failure(let error as StorageError):
+            return [Frame(callID: callID, body: .status(CallError(error).status))]
+        case .failure(let error):
+            return [Frame(callID: callID, body: .status(Status(code: .internal, message: "internal error: \(error)")))]
+        }
+    }
+
+    /// Writes a call's last frames. Flushes are coalesced: a group commit completes many
+    /// appends at once, and their replies leave in one write to the socket.
+    private func finish(_ callID: UInt64, frames: [Frame]) {
+        guard let context = self.context else { return }
+        for frame in frames {
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+        }
+        if !self.flushPending {
+            self.flushPending = true
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute {
+                handler.value.flushPending = false
+                handler.value.context?.flush()
+            }
+        }
+        self.callFinished(callID)
+    }
+
+    // MARK: Calls run elsewhere
+
+    /// A call ended (its Status is written); on the event loop.
+    func callFinished(_ callID: UInt64) {
+        if self.machine.callFinished(callID) == .closeConnection, let context = self.context {
+            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+        }
+    }
+
+    /// Graceful shutdown: long calls end now, accepted appends finish, then the connection
+    /// closes; on the event loop.
+    func drain() {
+        let (cancel, closeNow) = self.machine.startDraining()
+        self.signals.signal(cancel, .shutdown)
+        if closeNow, let context = self.context {
+            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+        }
+    }
+
+    private func helloReply() -> HelloReply {
+        let limits = self.server.limits
+        return HelloReply(
+            serverVersion: ServerVersion.server,
+            protocolVersion: ServerVersion.protocolVersion,
+            limits: LogbookWire.Limits(
+                frameBytesMax: UInt64(limits.frameBytesMax),
+                eventsPerAppendMax: UInt32(limits.eventsPerAppendMax),
+                eventBytesMax: UInt64(limits.eventBytesMax),
+                openCallsPerConnectionMax: UInt32(limits.openCallsPerConnectionMax),
+                readBatchEventsMax: UInt32(limits.readBatchEventsMax),
+                streamNameBytesMax: UInt32(limits.nameBytesMax)
+            ),
+            peerUid: self.peer.uid,
+            peerGid: self.peer.gid,
+            peerPid: UInt32(bitPattern: self.peer.pid)
+        )
+    }
+}
