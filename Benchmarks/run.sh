@@ -28,31 +28,34 @@ for _ in $(seq 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-row() { # name, logbook bench args, redis-benchmark args
-  local name=$1 lbargs=$2 rargs=$3 lb=() lbp99=() rd=()
+row() { # name, logbook bench args, redis-benchmark args ("" for none)
+  local name=$1 lbargs=$2 rargs=$3 lb=() lbp99=() rd=() rdp99=()
   for _ in $(seq "$runs"); do
     out=$("$bin/logbook" bench $lbargs --json)
     lb+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
     lbp99+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_us"])')")
     if [ -n "$rargs" ]; then
-      rd+=("$(redis-benchmark -s "$work/redis.sock" $rargs --csv XADD bench '*' f "$(head -c 200 /dev/zero | tr '\0' x)" \
-        | tail -1 | python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin))[0]; print(r[1])')")
+      csv=$(redis-benchmark -s "$work/redis.sock" $rargs --csv XADD bench '*' f "$payload" | tail -1)
+      rd+=("$(echo "$csv" | python3 -c 'import csv,sys; print(list(csv.reader(sys.stdin))[0][1])')")
+      rdp99+=("$(echo "$csv" | python3 -c 'import csv,sys; print(float(list(csv.reader(sys.stdin))[0][6]) * 1000)')")
     fi
   done
-  local lbm p99m rdm ratio
+  local lbm p99m rdm rdp99m ratio
   lbm=$(printf '%s\n' "${lb[@]}" | median)
   p99m=$(printf '%s\n' "${lbp99[@]}" | median)
   if [ -n "$rargs" ]; then
     rdm=$(printf '%s\n' "${rd[@]}" | median)
+    rdp99m=$(printf '%s\n' "${rdp99[@]}" | median)
     ratio=$(python3 -c "print(f'{$lbm/$rdm:.2f}')")
+    printf '| %s | %.0f | %.0f | %.0f | %.0f | %s |\n' "$name" "$lbm" "$p99m" "$rdm" "$rdp99m" "$ratio"
   else
-    rdm="-"; ratio="-"
+    printf '| %s | %.0f | %.0f | - | - | - |\n' "$name" "$lbm" "$p99m"
   fi
-  printf '| %s | %.0f | %.0f | %s | %s |\n' "$name" "$lbm" "$p99m" "$rdm" "$ratio"
 }
 
-echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis XADD/s (appendfsync always) | ratio |"
-echo "| --- | --- | --- | --- | --- |"
+payload=$(head -c 200 /dev/zero | tr '\0' x)
+echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis XADD/s (appendfsync always) | redis p99 µs | ratio |"
+echo "| --- | --- | --- | --- | --- | --- |"
 row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))"
 row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events"
 row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16"

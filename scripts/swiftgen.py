@@ -181,6 +181,20 @@ class Gen:
         self.w("}")
         self.w()
 
+        # What each oneof member is called, for error messages.
+        for i, oname in oneofs.items():
+            self.w(f"extension {name}.{camel(oname, upper=True)} {{")
+            self.w("    /// The member's message type, or its field name for a scalar, as the protos spell it.")
+            self.w("    package var name: String {")
+            self.w("        switch self {")
+            for f in by_oneof[i]:
+                label = short(f.type_name) if f.type == F.TYPE_MESSAGE else f.name
+                self.w(f"        case .{ident(camel(f.name))}: \"{label}\"")
+            self.w("        }")
+            self.w("    }")
+            self.w("}")
+            self.w()
+
         # The mapping to and from C.
         self.w(f"extension {name}: CMessageConvertible {{")
         self.w(f"    init(cMessage pointer: UnsafePointer<{ctype}>) throws(WireError) {{")

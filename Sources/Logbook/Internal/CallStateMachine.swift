@@ -101,7 +101,7 @@ package struct CallStateMachine {
 
             case let other:
                 self.state = .abandoned
-                let what = other.map { Self.name(of: $0) } ?? "an empty frame"
+                let what = other.map(\.name) ?? "an empty frame"
                 return .failAndSendCancel(Self.protocolError("the server sent \(what) that this call does not expect"))
             }
         }
@@ -151,29 +151,5 @@ package struct CallStateMachine {
 
     private static func protocolError(_ message: String) -> LogbookError {
         LogbookError(code: .internalError, message: message)
-    }
-
-    private static func name(of body: Frame.Body) -> String {
-        switch body {
-        case .hello: "Hello"
-        case .helloReply: "HelloReply"
-        case .status: "Status"
-        case .cancel: "Cancel"
-        case .appendRequest: "AppendRequest"
-        case .appendReply: "AppendReply"
-        case .readRequest: "ReadRequest"
-        case .eventBatch: "EventBatch"
-        case .subscribeRequest: "SubscribeRequest"
-        case .caughtUp: "CaughtUp"
-        case .fellBehind: "FellBehind"
-        case .checkpoint: "Checkpoint"
-        case .credit: "Credit"
-        case .ack: "Ack"
-        case .nack: "Nack"
-        case .queryRequest: "QueryRequest"
-        case .queryReply: "QueryReply"
-        case .adminRequest: "AdminRequest"
-        case .adminReply: "AdminReply"
-        }
     }
 }

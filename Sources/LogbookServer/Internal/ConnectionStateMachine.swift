@@ -165,30 +165,3 @@ struct ConnectionStateMachine {
         }
     }
 }
-
-extension Frame.Body {
-    /// The protobuf field name, for error messages.
-    var name: String {
-        switch self {
-        case .hello: "Hello"
-        case .helloReply: "HelloReply"
-        case .status: "Status"
-        case .cancel: "Cancel"
-        case .appendRequest: "AppendRequest"
-        case .appendReply: "AppendReply"
-        case .readRequest: "ReadRequest"
-        case .eventBatch: "EventBatch"
-        case .subscribeRequest: "SubscribeRequest"
-        case .caughtUp: "CaughtUp"
-        case .fellBehind: "FellBehind"
-        case .checkpoint: "Checkpoint"
-        case .credit: "Credit"
-        case .ack: "Ack"
-        case .nack: "Nack"
-        case .queryRequest: "QueryRequest"
-        case .queryReply: "QueryReply"
-        case .adminRequest: "AdminRequest"
-        case .adminReply: "AdminReply"
-        }
-    }
-}

@@ -299,6 +299,19 @@ package struct Selector: Sendable, Hashable {
     }
 }
 
+extension Selector.Kind {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .stream: "stream"
+        case .all: "Empty"
+        case .category: "category"
+        case .eventType: "event_type"
+        case .correlationID: "correlation_id"
+        }
+    }
+}
+
 extension Selector: CMessageConvertible {
     init(cMessage pointer: UnsafePointer<Logbook__V1__Selector>) throws(WireError) {
         let c = pointer.pointee
@@ -350,6 +363,18 @@ package struct StartFrom: Sendable, Hashable {
 
     package init(kind: Kind? = nil) {
         self.kind = kind
+    }
+}
+
+extension StartFrom.Kind {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .start: "Empty"
+        case .end: "Empty"
+        case .revision: "revision"
+        case .position: "position"
+        }
     }
 }
 
@@ -720,6 +745,26 @@ package struct AdminRequest: Sendable, Hashable {
     }
 }
 
+extension AdminRequest.Op {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .createGroup: "GroupSettings"
+        case .updateGroup: "GroupSettings"
+        case .deleteGroup: "delete_group"
+        case .listGroups: "Empty"
+        case .groupInfo: "group_info"
+        case .resetGroup: "ResetGroup"
+        case .listParked: "ListParked"
+        case .replayParked: "replay_parked"
+        case .defineView: "ViewDefinition"
+        case .dropView: "drop_view"
+        case .listViews: "Empty"
+        case .deleteStream: "DeleteStream"
+        }
+    }
+}
+
 extension AdminRequest: CMessageConvertible {
     init(cMessage pointer: UnsafePointer<Logbook__V1__AdminRequest>) throws(WireError) {
         let c = pointer.pointee
@@ -872,6 +917,19 @@ package struct AdminReply: Sendable, Hashable {
 
     package init(result: Result? = nil) {
         self.result = result
+    }
+}
+
+extension AdminReply.Result {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .done: "Empty"
+        case .group: "GroupInfo"
+        case .groups: "GroupList"
+        case .parked: "ParkedList"
+        case .views: "ViewList"
+        }
     }
 }
 
@@ -1151,6 +1209,17 @@ package struct ViewWrite: Sendable, Hashable {
     }
 }
 
+extension ViewWrite.Op {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .put: "put"
+        case .merge: "merge"
+        case .remove: "remove"
+        }
+    }
+}
+
 extension ViewWrite: CMessageConvertible {
     init(cMessage pointer: UnsafePointer<Logbook__V1__ViewWrite>) throws(WireError) {
         let c = pointer.pointee
@@ -1248,6 +1317,16 @@ package struct QueryRequest: Sendable, Hashable {
         self.asOfPosition = asOfPosition
         self.asOfTimeUnixMicros = asOfTimeUnixMicros
         self.keys = keys
+    }
+}
+
+extension QueryRequest.Keys {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .key: "key"
+        case .keyPrefix: "key_prefix"
+        }
     }
 }
 
@@ -1370,6 +1449,16 @@ package struct SubscribeRequest: Sendable, Hashable {
     package init(initialCredit: UInt32 = 0, target: Target? = nil) {
         self.initialCredit = initialCredit
         self.target = target
+    }
+}
+
+extension SubscribeRequest.Target {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .catchUp: "CatchUp"
+        case .group: "group"
+        }
     }
 }
 
@@ -1620,6 +1709,33 @@ package struct Frame: Sendable, Hashable {
     }
 }
 
+extension Frame.Body {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .hello: "Hello"
+        case .helloReply: "HelloReply"
+        case .status: "Status"
+        case .cancel: "Cancel"
+        case .appendRequest: "AppendRequest"
+        case .appendReply: "AppendReply"
+        case .readRequest: "ReadRequest"
+        case .eventBatch: "EventBatch"
+        case .subscribeRequest: "SubscribeRequest"
+        case .caughtUp: "CaughtUp"
+        case .fellBehind: "FellBehind"
+        case .checkpoint: "Checkpoint"
+        case .credit: "Credit"
+        case .ack: "Ack"
+        case .nack: "Nack"
+        case .queryRequest: "QueryRequest"
+        case .queryReply: "QueryReply"
+        case .adminRequest: "AdminRequest"
+        case .adminReply: "AdminReply"
+        }
+    }
+}
+
 extension Frame: CMessageConvertible {
     init(cMessage pointer: UnsafePointer<Logbook__V1__Frame>) throws(WireError) {
         let c = pointer.pointee
@@ -1867,6 +1983,18 @@ package struct Status: Sendable, Hashable {
         self.code = code
         self.message = message
         self.detail = detail
+    }
+}
+
+extension Status.Detail {
+    /// The member's message type, or its field name for a scalar, as the protos spell it.
+    package var name: String {
+        switch self {
+        case .wrongExpectedRevision: "WrongExpectedRevision"
+        case .eventIDConflict: "EventIdConflict"
+        case .limitExceeded: "LimitExceeded"
+        case .badField: "BadField"
+        }
     }
 }
 
