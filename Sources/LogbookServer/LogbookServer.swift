@@ -27,37 +27,32 @@ package final class LogbookServer: Service {
         package var description: String
     }
 
-    package func run() async throws {
-        let path = self.configuration.socketPath
+    /// Makes the socket path free to bind: replaces a stale socket, refuses a live one or a
+    /// file that is not a socket. The daemon calls it before opening its data, so a second
+    /// daemon says that the first is running rather than that its data is busy.
+    package static func prepareSocket(_ path: String) throws(StartError) {
         do {
             try SocketFile.prepare(path)
         } catch {
             throw StartError(description: error.description)
         }
+    }
+
+    package func run() async throws {
+        let path = self.configuration.socketPath
+        try Self.prepareSocket(path)
         let threadPool = NIOThreadPool(numberOfThreads: self.configuration.readThreads)
         threadPool.start()
         defer { threadPool.shutdownGracefully { _ in } }
 
         let limits = self.configuration.limits
         let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool)
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path) { channel in
-                PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    let handler = ConnectionHandler(server: context, peer: peer)
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
-                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
-                    try pipeline.addHandler(handler)
-                    let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-                    return Accepted(
-                        channel: wrapped,
-                        handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-                        signals: handler.signals
-                    )
-                }
-            }
+        let server: NIOAsyncChannel<Accepted, Never>
+        do {
+            server = try await self.bind(path, context: context)
+        } catch {
+            throw StartError(description: "cannot listen on \(path): \(error)")
+        }
         let inode = SocketFile.inode(path)
         guard SocketFile.setMode(path, mode: self.configuration.socketMode) else {
             server.channel.close(promise: nil)
@@ -96,6 +91,28 @@ package final class LogbookServer: Service {
         }
         SocketFile.remove(path, inode: inode)
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
+    }
+
+    private func bind(_ path: String, context: ServerContext) async throws -> NIOAsyncChannel<Accepted, Never> {
+        let limits = context.limits
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path) { channel in
+                PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    let handler = ConnectionHandler(server: context, peer: peer)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
+                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
+                    try pipeline.addHandler(handler)
+                    let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                    return Accepted(
+                        channel: wrapped,
+                        handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                        signals: handler.signals
+                    )
+                }
+            }
     }
 
     private func admitConnection() -> Bool {

@@ -58,6 +58,11 @@ struct LogbookDaemon: AsyncParsableCommand {
         }
         let logger = Logger(label: "logbookd")
 
+        do {
+            try LogbookServer.prepareSocket(self.socket)
+        } catch {
+            Self.fail(error.description)
+        }
         let store: EventStore
         do {
             store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger)

@@ -99,6 +99,8 @@ struct RobustnessTests {
         #expect(reply.peerGid == getgid())
         #expect(reply.peerPid == UInt32(getpid()))
         #expect(reply.limits?.frameBytesMax == 16 << 20)
+        let attributes = try FileManager.default.attributesOfItem(atPath: daemon.socketPath)
+        #expect((attributes[.posixPermissions] as? Int) == 0o660, "the socket is created with mode 0660")
     }
 
     @Test func unbuiltCallsAnswerUnimplemented() throws {
