@@ -15,7 +15,9 @@ extension EventStore {
         if let streamName, snapshot.stream == nil {
             throw StorageError(code: .notFound, message: "stream '\(streamName)' does not exist")
         }
-        guard let query = try ReadQuery(request, headPosition: snapshot.headPosition, stream: snapshot.stream) else {
+        guard let query = try ReadQuery(
+            request, headPosition: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, stream: snapshot.stream)
+        else {
             return []
         }
         do {

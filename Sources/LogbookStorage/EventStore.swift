@@ -29,18 +29,25 @@ package final class EventStore: Sendable {
     /// Refuses, without modifying it, a damaged file, a file that is not a Logbook
     /// database, or one written by a newer Logbook. `maxPageCount` caps the database
     /// size (`PRAGMA max_page_count`); it exists so tests can simulate a full disk.
-    package init(directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil) throws {
+    package convenience init(directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil) throws {
+        try self.init(directory: directory, sync: sync, logger: logger, maxPageCount: maxPageCount, indexing: .standard)
+    }
+
+    /// The same, with the writer's indexing policy chosen (tests pin the boundary
+    /// between indexed and un-indexed events with it).
+    init(directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int?, indexing: IndexingPolicy) throws {
         let opened = try DatabaseOpener.open(
-            directory: directory, sync: sync, maxPageCount: maxPageCount, logger: logger)
+            directory: directory, sync: sync, maxPageCount: maxPageCount, indexing: indexing, logger: logger)
         self.pool = opened.pool
         self.lock = opened.lock
         self.databasePath = opened.path
         self.logger = logger
         self.published = PublishedState(
-            headPosition: opened.state.headPosition, heads: opened.state.publishedHeads)
+            headPosition: opened.state.headPosition, indexedUpTo: opened.state.indexedUpTo,
+            heads: opened.state.publishedHeads)
         WriterThread(
             pool: opened.pool, databasePath: opened.path, state: opened.state, queue: queue,
-            published: published, logger: logger, finished: writerFinished
+            published: published, indexing: indexing, logger: logger, finished: writerFinished
         ).start()
         logger.info(
             "event log opened",
@@ -78,6 +85,11 @@ package final class EventStore: Sendable {
     /// The position of the last committed event (0 for an empty log).
     package var headPosition: UInt64 {
         published.headPosition
+    }
+
+    /// The last position the read indexes cover; later ones are read by scanning.
+    var indexedUpTo: UInt64 {
+        published.indexedUpTo
     }
 
     /// The last committed revision of `stream`, nil when it does not exist.

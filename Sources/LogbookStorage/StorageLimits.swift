@@ -46,4 +46,16 @@ package enum StorageLimits {
     /// Reader connections in the pool: one per core is plenty on the 2-core target;
     /// a few more let slow catch-up reads not block short ones.
     package static let readerConnectionsMax = 6
+
+    /// Un-indexed events (positions past what the type, category and correlation
+    /// tables cover) that make the writer index them after a commit. Large enough that
+    /// the index transaction, with its own fsync, is rare next to the commits (measured
+    /// in DESIGN.md §4); small enough that a read scanning the un-indexed tail stays short
+    /// and one catch-up delays the next commit by milliseconds at most.
+    package static let indexBatchEvents = 4_096
+
+    /// How long the writer waits with nothing to commit before it indexes a smaller
+    /// tail. Far above the gap between commits under load (a client's round trip), so
+    /// a busy writer never pays an index transaction per commit.
+    package static let indexIdleDelayMilliseconds = 20
 }

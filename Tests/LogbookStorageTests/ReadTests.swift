@@ -1,4 +1,4 @@
-internal import LogbookStorage
+@testable internal import LogbookStorage
 internal import Testing
 
 /// Reads checked against a plain in-memory model of the same log, for every selector,
@@ -75,24 +75,29 @@ internal import Testing
         .stream("order-1"), .stream("user-1"), .stream("user"), .all, .category("order"), .category("user"),
         .category("nope"), .eventType("OrderPlaced"), .eventType("Nope"), .correlationID("c1"), .correlationID("c2"),
     ]
-    static let positionStarts: [ReadStart] = [.start, .end, .position(0), .position(1), .position(4), .position(7), .position(12), .position(100)]
+    static let positionStarts: [ReadStart] = [.start, .end, .position(0), .position(1), .position(4), .position(7), .position(8), .position(12), .position(100)]
     static let revisionStarts: [ReadStart] = [.revision(0), .revision(1), .revision(3), .revision(50)]
     static let filters: [ReadFilter?] = [
         nil, ReadFilter(), ReadFilter(eventTypes: ["OrderShipped", "UserCreated"]), ReadFilter(streamPrefix: "order-"),
         ReadFilter(eventTypes: ["OrderPlaced"], streamPrefix: "orderb"), ReadFilter(eventTypes: ["Nope"]),
     ]
 
-    @Test(arguments: selectors)
-    func readMatchesModel(selector: Selector) async throws {
-        try await StoreFixture.withStore { store in
+    /// Index batch thresholds and where they leave the indexed part of the 11-event
+    /// log: all of it, up to 7 (so reads straddle the boundary), none of it.
+    static let indexings: [(batchEvents: Int, indexedUpTo: UInt64)] = [(1, 11), (6, 7), (.max, 0)]
+
+    @Test(arguments: selectors, indexings)
+    func readMatchesModel(selector: Selector, indexing: (batchEvents: Int, indexedUpTo: UInt64)) async throws {
+        try await StoreFixture.withStore(indexing: .pinned(batchEvents: indexing.batchEvents)) { store in
             let model = try await Self.populate(store)
+            #expect(try await IndexingPolicy.settledIndexedUpTo(store, expecting: indexing.indexedUpTo) == indexing.indexedUpTo)
             var starts = Self.positionStarts
             if case .stream = selector { starts += Self.revisionStarts }
             var checked = 0
             for start in starts {
                 for direction in [ReadDirection.forwards, .backwards] {
                     for limit in [1, 3, 100] {
-                        for asOf in [nil, 5, 0] as [UInt64?] {
+                        for asOf in [nil, 5, 0, 8] as [UInt64?] {
                             for filter in Self.filters {
                                 let request = ReadRequest(
                                     selector: selector, start: start, direction: direction, limit: limit,

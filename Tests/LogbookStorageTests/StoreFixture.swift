@@ -1,5 +1,5 @@
 internal import Foundation
-internal import LogbookStorage
+@testable internal import LogbookStorage
 internal import Logging
 internal import Testing
 
@@ -26,10 +26,11 @@ struct StoreFixture {
     static func withStore<T>(
         sync: SyncMode = .normal,
         maxPageCount: Int? = nil,
+        indexing: IndexingPolicy = .standard,
         _ body: (EventStore) async throws -> T
     ) async throws -> T {
         try await with { fixture in
-            let store = try fixture.open(sync: sync, maxPageCount: maxPageCount)
+            let store = try fixture.open(sync: sync, maxPageCount: maxPageCount, indexing: indexing)
             do {
                 let result = try await body(store)
                 await store.close()
@@ -41,9 +42,31 @@ struct StoreFixture {
         }
     }
 
-    func open(sync: SyncMode = .normal, maxPageCount: Int? = nil) throws -> EventStore {
-        try EventStore(directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount)
+    func open(sync: SyncMode = .normal, maxPageCount: Int? = nil, indexing: IndexingPolicy = .standard) throws -> EventStore {
+        try EventStore(
+            directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount, indexing: indexing)
     }
+}
+
+extension IndexingPolicy {
+    /// Indexes once `batchEvents` events wait, and never when idle, at open or at close,
+    /// so a test knows where the indexed part of the log ends.
+    static func pinned(batchEvents: Int) -> IndexingPolicy {
+        IndexingPolicy(batchEvents: batchEvents, indexesWhenIdle: false)
+    }
+
+    /// The indexed position once the writer is done with the catch-up that follows
+    /// the last commit: an append returns at its commit, before that catch-up ran.
+    static func settledIndexedUpTo(_ store: EventStore, expecting expected: UInt64) async throws -> UInt64 {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while store.indexedUpTo != expected, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return store.indexedUpTo
+    }
+
+    /// Never indexes: every read by type, category or correlation id scans `events`.
+    static let never = IndexingPolicy.pinned(batchEvents: .max)
 }
 
 /// Small builders that keep the tests about behaviour, not about constructing values.

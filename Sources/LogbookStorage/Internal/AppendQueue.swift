@@ -46,25 +46,51 @@ final class AppendQueue: Sendable {
         if wake { wakeUp.signal() }
     }
 
+    /// What `takeBatch` found.
+    enum Taken {
+        /// Appends moved into the batch.
+        case batch
+        /// Nothing arrived within the idle delay.
+        case idle
+        /// Closed or stopped and drained: the writer should exit.
+        case finished
+    }
+
     /// Blocks until appends are waiting, then moves all of them into `batch` (whose
-    /// storage is recycled between batches). False once the queue is closed or stopped
-    /// and drained: the writer should exit.
-    func takeBatch(into batch: inout [PendingAppend]) -> Bool {
+    /// storage is recycled between batches). With `idleAfter`, gives up waiting after
+    /// that long, so the writer can do background work while no one waits on it.
+    func takeBatch(into batch: inout [PendingAppend], idleAfter: DispatchTimeInterval? = nil) -> Taken {
         batch.removeAll(keepingCapacity: true)
         while true {
-            let outcome = state.withLock { state -> Bool? in
+            let outcome = state.withLock { state -> Taken? in
                 if !state.pending.isEmpty {
                     swap(&state.pending, &batch)
-                    return true
+                    return .batch
                 }
                 if case .open = state.phase {
                     state.writerIdle = true
                     return nil
                 }
-                return false
+                return .finished
             }
             if let outcome { return outcome }
-            wakeUp.wait()
+            guard let idleAfter else {
+                wakeUp.wait()
+                continue
+            }
+            if wakeUp.wait(timeout: .now() + idleAfter) == .success { continue }
+            // Timed out. If an enqueuer claimed the wake-up meanwhile, its signal is on
+            // its way and must be consumed here, or the next sleep would end at once.
+            let claimed = state.withLock { state -> Bool in
+                guard state.writerIdle else { return true }
+                state.writerIdle = false
+                return false
+            }
+            if claimed {
+                wakeUp.wait()
+                continue
+            }
+            return .idle
         }
     }
 

@@ -91,7 +91,7 @@ extension AppendWriter {
     /// Stops the writer: every queued and later append fails with the reason. Never
     /// retried: after an fsync error the kernel may have dropped the dirty pages, so a
     /// retry could report success for data that is not on disk.
-    private func failStop(cause: DatabaseError, rolledBack: Bool) -> StorageError {
+    func failStop(cause: DatabaseError, rolledBack: Bool) -> StorageError {
         let reason = """
             the storage writer stopped after an I/O error on \(databasePath) \
             (\(cause.message ?? "\(cause.resultCode)"), SQLite code \(cause.extendedResultCode.rawValue)); \
@@ -107,7 +107,7 @@ extension AppendWriter {
     }
 
     /// True when no transaction is left open.
-    private func rollBackBatch() -> Bool {
+    func rollBackBatch() -> Bool {
         if db.isInsideTransaction {
             do {
                 try db.rollback()
@@ -118,7 +118,7 @@ extension AppendWriter {
         return !db.isInsideTransaction
     }
 
-    private static func classify(_ error: any Error) -> (SQLiteFailure, DatabaseError) {
+    static func classify(_ error: any Error) -> (SQLiteFailure, DatabaseError) {
         switch error {
         case let batchFailure as BatchFailure:
             return (batchFailure.failure, batchFailure.error)

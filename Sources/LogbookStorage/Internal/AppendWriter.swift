@@ -53,6 +53,12 @@ final class AppendWriter {
     let databasePath: String
     /// Set by a fail-stop; the writer thread then exits.
     var isStopped = false
+    /// Replaced after a catch-up fails, for the same reason as `statements`.
+    var indexer: SecondaryIndexer
+    let indexing: IndexingPolicy
+    /// The head at which the last catch-up failed (disk full, lock): not retried
+    /// before a commit moves the head, so a full disk does not spin the writer.
+    var indexingFailedAtHead: UInt64?
 
     init(
         db: Database,
@@ -60,11 +66,14 @@ final class AppendWriter {
         state: WriterState,
         queue: AppendQueue,
         published: PublishedState,
+        indexing: IndexingPolicy,
         logger: Logger
     ) throws {
         self.db = db
         self.databasePath = databasePath
         self.statements = try WriterStatements(db)
+        self.indexer = try SecondaryIndexer(db)
+        self.indexing = indexing
         self.state = state
         self.queue = queue
         self.published = published

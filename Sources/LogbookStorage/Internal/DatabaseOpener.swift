@@ -17,7 +17,7 @@ enum DatabaseOpener {
     }
 
     static func open(
-        directory: String, sync: SyncMode, maxPageCount: Int?, logger: Logger
+        directory: String, sync: SyncMode, maxPageCount: Int?, indexing: IndexingPolicy, logger: Logger
     ) throws(StorageError) -> Opened {
         let path = try databasePath(in: directory)
         let lock = try DirectoryLock(directory: directory)
@@ -29,7 +29,18 @@ enum DatabaseOpener {
             let state = try pool.writeWithoutTransaction { db in
                 try configureWriter(db, sync: sync)
                 try createSchemaIfNeeded(db, path: path, logger: logger)
-                return try WriterState.load(db)
+                var state = try WriterState.load(db)
+                if indexing.indexesWhenIdle, state.indexedUpTo < state.headPosition {
+                    // A crash (or a migration) left events without index rows; indexing
+                    // them now keeps the first reads from scanning a long tail.
+                    let from = state.indexedUpTo
+                    state.indexedUpTo = try SecondaryIndexer.catchUp(
+                        db, from: from, to: state.headPosition, logger: logger)
+                    logger.info(
+                        "read indexes caught up",
+                        metadata: ["path": "\(path)", "from": "\(from)", "to": "\(state.indexedUpTo)"])
+                }
+                return state
             }
             return Opened(lock: lock, pool: pool, path: path, state: state)
         } catch let error as StorageError {
@@ -91,6 +102,12 @@ enum DatabaseOpener {
                 return .commit
             }
             logger.info("event log schema created", metadata: ["path": "\(path)", "version": "\(Schema.version)"])
+        case 1:
+            try db.inTransaction {
+                try db.execute(sql: Schema.migrationFromVersion1)
+                return .commit
+            }
+            logger.info("event log schema migrated", metadata: ["path": "\(path)", "from": "1", "to": "\(Schema.version)"])
         default:
             throw unsupported(path: path, version: version)
         }

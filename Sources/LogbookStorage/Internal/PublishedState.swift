@@ -6,14 +6,17 @@ struct StreamHead: Sendable, Hashable {
     var revision: UInt64
 }
 
-/// What readers may see: the last committed position and stream heads.
+/// What readers may see: the last committed position, stream heads, and how far the
+/// read indexes reach.
 ///
 /// The writer changes these only after a commit succeeded, in one step, so a reader
 /// never sees a position (or a head) whose commit could still fail, and never sees
-/// position p + 1 before p.
+/// position p + 1 before p. `indexedUpTo` never passes `headPosition`: a read takes
+/// both in one snapshot and covers (indexedUpTo, head] by scanning `events`.
 final class PublishedState: Sendable {
     private struct State {
         var headPosition: UInt64
+        var indexedUpTo: UInt64
         var heads: [String: StreamHead]
         var observers: [Int: AsyncStream<UInt64>.Continuation] = [:]
         var nextObserverID = 0
@@ -22,8 +25,12 @@ final class PublishedState: Sendable {
 
     private let state: Mutex<State>
 
-    init(headPosition: UInt64, heads: [String: StreamHead]) {
-        state = Mutex(State(headPosition: headPosition, heads: heads))
+    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: StreamHead]) {
+        state = Mutex(State(headPosition: headPosition, indexedUpTo: indexedUpTo, heads: heads))
+    }
+
+    var indexedUpTo: UInt64 {
+        state.withLock { $0.indexedUpTo }
     }
 
     var headPosition: UInt64 {
@@ -34,11 +41,17 @@ final class PublishedState: Sendable {
         state.withLock { $0.heads[stream] }
     }
 
-    /// The head position and, when asked, one stream's head, read together.
-    func snapshot(stream: String?) -> (headPosition: UInt64, stream: StreamHead?) {
+    /// The head position, the indexed position and, when asked, one stream's head,
+    /// read together.
+    func snapshot(stream: String?) -> (headPosition: UInt64, indexedUpTo: UInt64, stream: StreamHead?) {
         state.withLock { state in
-            (state.headPosition, stream.flatMap { state.heads[$0] })
+            (state.headPosition, state.indexedUpTo, stream.flatMap { state.heads[$0] })
         }
+    }
+
+    /// Called once an index batch committed: reads may use the index tables up to here.
+    func publishIndexed(upTo position: UInt64) {
+        state.withLock { $0.indexedUpTo = position }
     }
 
     func publish(headPosition: UInt64, heads: some Sequence<(String, StreamHead)>) {

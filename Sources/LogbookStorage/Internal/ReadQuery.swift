@@ -1,15 +1,27 @@
 internal import GRDB
 
-/// The SQL for one read batch.
+/// The SQL for one read batch: one statement, or two for the selectors whose index
+/// tables are filled behind the commits.
 ///
-/// Each selector pins the index that serves it (`INDEXED BY`), and the events table is
-/// the outer loop of the joins (`CROSS JOIN`), so SQLite walks the index in order and
-/// stops after `limit` rows instead of choosing a plan that sorts. Positions are
-/// bounded above by the published head, so rows of a commit that is not yet published
-/// stay invisible.
+/// Each statement pins the index that serves it (`INDEXED BY`, or the index table as
+/// the outer loop), and the joins run in the written order (`CROSS JOIN`), so SQLite
+/// walks the index in order and stops after `limit` rows instead of choosing a plan
+/// that sorts. Positions are bounded above by the published head, so rows of a commit
+/// that is not yet published stay invisible.
+///
+/// By type, category or correlation id, positions up to the published `indexedUpTo`
+/// come from the index table and later ones from a scan of `events` by position with
+/// the same condition; the two ranges meet without overlap, so a read sees each event
+/// once whatever catch-up runs meanwhile (index rows are never removed).
 struct ReadQuery {
-    var sql: String
-    var arguments: StatementArguments
+    /// One statement; `LIMIT` is its last parameter, bound when it runs.
+    struct Part {
+        var sql: String
+        var arguments: StatementArguments
+    }
+
+    /// Run in order until `limit` events are found.
+    var parts: [Part]
     var limit: Int
 
     private static let columns = """
@@ -17,66 +29,125 @@ struct ReadQuery {
         e.data, e.metadata, e.correlation_id, e.causation_id
         """
 
+    private static let joins = """
+        CROSS JOIN streams AS s ON s.id = e.stream_id
+        CROSS JOIN event_types AS t ON t.id = e.type_id
+        """
+
     /// Nil when the request can match nothing (e.g. forwards from `.end`).
-    init?(_ request: ReadRequest, headPosition: UInt64, stream: StreamHead?) throws(StorageError) {
+    init?(
+        _ request: ReadRequest, headPosition: UInt64, indexedUpTo: UInt64, stream: StreamHead?
+    ) throws(StorageError) {
         try Self.validate(request)
         let visible = min(headPosition, request.asOfPosition ?? headPosition)
         guard let range = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
-        var conditions = ["e.position BETWEEN ? AND ?"]
-        var values: [any DatabaseValueConvertible] = [
-            Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound),
-        ]
-        let source: String
-        var order = "e.position"
+        let direction = request.direction == .forwards ? "ASC" : "DESC"
+        var filter = [String]()
+        var filterValues = [any DatabaseValueConvertible]()
+        Self.addFilter(request.filter, to: &filter, values: &filterValues)
+        limit = request.limit
+
+        let indexTable: String
+        let keyColumn: String
+        let key: String
+        let keyValue: any DatabaseValueConvertible
         switch request.selector {
         case .stream:
             guard let stream else { return nil }
-            source = "events AS e INDEXED BY events_stream_revision"
-            order = "e.revision"
-            conditions.append("e.stream_id = ?")
-            values.append(stream.id)
+            var conditions = ["e.position BETWEEN ? AND ?", "e.stream_id = ?"]
+            var values: [any DatabaseValueConvertible] = [
+                Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound), stream.id,
+            ]
             if case .revision(let revision) = request.start {
                 conditions.append(request.direction == .forwards ? "e.revision >= ?" : "e.revision <= ?")
                 values.append(Int64(clamping: revision))
             }
+            parts = [Part(
+                sql: """
+                    SELECT \(Self.columns)
+                    FROM events AS e INDEXED BY events_stream_revision
+                    \(Self.joins)
+                    WHERE \((conditions + filter).joined(separator: " AND "))
+                    ORDER BY e.revision \(direction)
+                    LIMIT ?
+                    """,
+                arguments: StatementArguments(values + filterValues))]
+            return
         case .all:
-            source = "events AS e NOT INDEXED"
+            parts = [Self.scan(range, condition: nil, value: nil, filter: filter, filterValues: filterValues, direction)]
+            return
         case .category(let name):
-            source = "events AS e INDEXED BY events_category_position"
-            conditions.append("e.category_id = (SELECT id FROM categories WHERE name = ?)")
-            values.append(name)
+            (indexTable, keyColumn, key, keyValue) = (
+                "events_by_category", "category_id", "(SELECT id FROM categories WHERE name = ?)", name)
         case .eventType(let name):
-            source = "events AS e INDEXED BY events_type_position"
-            conditions.append("e.type_id = (SELECT id FROM event_types WHERE name = ?)")
-            values.append(name)
+            (indexTable, keyColumn, key, keyValue) = (
+                "events_by_type", "type_id", "(SELECT id FROM event_types WHERE name = ?)", name)
         case .correlationID(let id):
-            source = "events AS e INDEXED BY events_correlation_position"
-            conditions.append("e.correlation_id = ? AND e.correlation_id <> ''")
-            values.append(id)
+            // Validated non-empty: events without a correlation id have no index row.
+            (indexTable, keyColumn, key, keyValue) = ("events_by_correlation", "correlation_id", "?", id)
         }
-        Self.addFilter(request.filter, to: &conditions, values: &values)
-        values.append(request.limit)
-        let direction = request.direction == .forwards ? "ASC" : "DESC"
-        sql = """
-            SELECT \(Self.columns)
-            FROM \(source)
-            CROSS JOIN streams AS s ON s.id = e.stream_id
-            CROSS JOIN event_types AS t ON t.id = e.type_id
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY \(order) \(direction)
-            LIMIT ?
-            """
-        arguments = StatementArguments(values)
-        limit = request.limit
+
+        var indexed: Part?
+        if range.lowerBound <= indexedUpTo {
+            let upper = min(range.upperBound, indexedUpTo)
+            let values: [any DatabaseValueConvertible] = [
+                keyValue, Int64(clamping: range.lowerBound), Int64(clamping: upper),
+            ]
+            indexed = Part(
+                sql: """
+                    SELECT \(Self.columns)
+                    FROM \(indexTable) AS x
+                    CROSS JOIN events AS e ON e.position = x.position
+                    \(Self.joins)
+                    WHERE \((["x.\(keyColumn) = \(key)", "x.position BETWEEN ? AND ?"] + filter).joined(separator: " AND "))
+                    ORDER BY x.position \(direction)
+                    LIMIT ?
+                    """,
+                arguments: StatementArguments(values + filterValues))
+        }
+        var tail: Part?
+        if range.upperBound > indexedUpTo {
+            let tailRange = max(range.lowerBound, indexedUpTo + 1)...range.upperBound
+            tail = Self.scan(
+                tailRange, condition: "e.\(keyColumn) = \(key)", value: keyValue,
+                filter: filter, filterValues: filterValues, direction)
+        }
+        let ordered = request.direction == .forwards ? [indexed, tail] : [tail, indexed]
+        parts = ordered.compactMap { $0 }
+    }
+
+    /// Reads `events` in position order over `range`, the rows tested one by one.
+    private static func scan(
+        _ range: ClosedRange<UInt64>, condition: String?, value: (any DatabaseValueConvertible)?,
+        filter: [String], filterValues: [any DatabaseValueConvertible], _ direction: String
+    ) -> Part {
+        var conditions = ["e.position BETWEEN ? AND ?"]
+        var values: [any DatabaseValueConvertible] = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]
+        if let condition, let value {
+            conditions.append(condition)
+            values.append(value)
+        }
+        return Part(
+            sql: """
+                SELECT \(columns)
+                FROM events AS e NOT INDEXED
+                \(joins)
+                WHERE \((conditions + filter).joined(separator: " AND "))
+                ORDER BY e.position \(direction)
+                LIMIT ?
+                """,
+            arguments: StatementArguments(values + filterValues))
     }
 
     func run(_ db: Database) throws -> [RecordedEvent] {
-        let statement = try db.cachedStatement(sql: sql)
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
         var events = [RecordedEvent]()
         events.reserveCapacity(min(limit, 256))
-        while let row = try rows.next() {
-            events.append(try EventRowDecoder.decode(row))
+        for part in parts where events.count < limit {
+            let statement = try db.cachedStatement(sql: part.sql)
+            let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])
+            while let row = try rows.next() {
+                events.append(try EventRowDecoder.decode(row))
+            }
         }
         return events
     }

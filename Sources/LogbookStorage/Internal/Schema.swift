@@ -4,14 +4,20 @@
 /// the events table stores: integer keys make every index entry short, and the writer
 /// keeps each dictionary in memory so the append path never looks a name up on disk.
 ///
-/// Indexes the append path needs for its own checks: the primary key (position), the
-/// unique (stream, revision) and the unique event id (idempotency, conflicts). The other
-/// three serve reads by event type, category and correlation id; the correlation index
-/// is partial because most events carry none.
+/// Indexes the append path needs for its own checks live on `events` and are written by
+/// every commit: the primary key (position), the unique (stream, revision) and the unique
+/// event id (idempotency, conflicts). The three that serve reads by event type, category
+/// and correlation id are narrow tables of their own, filled behind the commits in
+/// batches (`SecondaryIndexer`): each index on `events` costs every commit a dirty page
+/// and so a WAL frame, which the single writer pays for every group (DESIGN.md §4).
+/// `index_state.indexed_up_to` says how far they reach; reads cover the rest by scanning
+/// `events` by position. The correlation table skips events without one (most of them).
+///
+/// Version 1 had those three as indexes on `events`; opening it migrates it to 2.
 enum Schema {
     /// `PRAGMA user_version` of the layout below. A file with a higher number was
     /// written by a newer Logbook and is refused rather than misread.
-    static let version = 1
+    static let version = 2
 
     /// `PRAGMA application_id` ("LgBk"), so a foreign SQLite file is recognised as such.
     static let applicationID: Int32 = 0x4C67_426B
@@ -48,12 +54,43 @@ enum Schema {
         );
         CREATE UNIQUE INDEX events_stream_revision ON events(stream_id, revision);
         CREATE UNIQUE INDEX events_event_id ON events(event_id);
-        CREATE INDEX events_type_position ON events(type_id, position);
-        CREATE INDEX events_category_position ON events(category_id, position);
-        CREATE INDEX events_correlation_position ON events(correlation_id, position)
-            WHERE correlation_id <> '';
+        \(secondaryIndexTables)
         PRAGMA application_id = \(applicationID);
         PRAGMA user_version = \(version);
+        """
+
+    /// The tables that replace version 1's secondary indexes on `events`.
+    private static let secondaryIndexTables = """
+        CREATE TABLE events_by_type (
+            type_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (type_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE events_by_category (
+            category_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (category_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE events_by_correlation (
+            correlation_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (correlation_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE index_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            indexed_up_to INTEGER NOT NULL
+        );
+        INSERT INTO index_state (id, indexed_up_to) VALUES (1, 0);
+        """
+
+    /// Version 1 → 2. The new tables start empty (`indexed_up_to` 0); the catch-up at
+    /// open fills them before the store serves anything.
+    static let migrationFromVersion1 = """
+        \(secondaryIndexTables)
+        DROP INDEX events_type_position;
+        DROP INDEX events_category_position;
+        DROP INDEX events_correlation_position;
+        PRAGMA user_version = 2;
         """
 
     enum SQL {
@@ -84,5 +121,23 @@ enum Schema {
         static let loadEventTypes = "SELECT id, name FROM event_types"
         static let loadCategories = "SELECT id, name FROM categories"
         static let loadHead = "SELECT position, time_us FROM events ORDER BY position DESC LIMIT 1"
+        static let loadIndexedUpTo = "SELECT indexed_up_to FROM index_state WHERE id = 1"
+
+        /// The catch-up of one batch, each bound to the range (indexed_up_to, up_to]:
+        /// a range of `events` by primary key, read from the writer's page cache.
+        static let indexByType = """
+            INSERT INTO events_by_type (type_id, position)
+            SELECT type_id, position FROM events WHERE position > ?1 AND position <= ?2
+            """
+        static let indexByCategory = """
+            INSERT INTO events_by_category (category_id, position)
+            SELECT category_id, position FROM events WHERE position > ?1 AND position <= ?2
+            """
+        static let indexByCorrelation = """
+            INSERT INTO events_by_correlation (correlation_id, position)
+            SELECT correlation_id, position FROM events
+            WHERE position > ?1 AND position <= ?2 AND correlation_id <> ''
+            """
+        static let setIndexedUpTo = "UPDATE index_state SET indexed_up_to = ? WHERE id = 1"
     }
 }

@@ -18,6 +18,8 @@ struct WriterState: Sendable {
     var categories: [String: Int64] = [:]
     /// The last position written (0 for an empty log).
     var headPosition: UInt64 = 0
+    /// The last position the read indexes cover (`index_state.indexed_up_to`).
+    var indexedUpTo: UInt64 = 0
     /// The newest commit time, so times never decrease even if the clock steps back.
     var lastTimeMicros: Int64 = 0
 
@@ -49,6 +51,11 @@ struct WriterState: Sendable {
         if let row = try Row.fetchOne(db, sql: Schema.SQL.loadHead) {
             state.headPosition = try checkedUnsigned(try row.decode(atIndex: 0), what: "position")
             state.lastTimeMicros = try row.decode(atIndex: 1)
+        }
+        state.indexedUpTo = try SecondaryIndexer.loadIndexedUpTo(db)
+        guard state.indexedUpTo <= state.headPosition else {
+            throw StorageError.corrupt(
+                "the read indexes claim position \(state.indexedUpTo) but the log ends at \(state.headPosition)")
         }
         return state
     }

@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import Foundation
 internal import GRDB
 internal import Logging
@@ -14,6 +15,7 @@ struct WriterThread: Sendable {
     var state: WriterState
     var queue: AppendQueue
     var published: PublishedState
+    var indexing: IndexingPolicy
     var logger: Logger
     /// Signalled when the thread has finished and no longer touches the database.
     var finished: CompletionSignal
@@ -33,10 +35,22 @@ struct WriterThread: Sendable {
             try pool.writeWithoutTransaction { db in
                 let writer = try AppendWriter(
                     db: db, databasePath: databasePath, state: state, queue: queue,
-                    published: published, logger: logger)
+                    published: published, indexing: indexing, logger: logger)
                 var batch = [PendingAppend]()
-                while !writer.isStopped, queue.takeBatch(into: &batch) {
-                    writer.process(batch)
+                let idleDelay = DispatchTimeInterval.milliseconds(StorageLimits.indexIdleDelayMilliseconds)
+                taking: while !writer.isStopped {
+                    switch queue.takeBatch(into: &batch, idleAfter: writer.indexesWhenIdle ? idleDelay : nil) {
+                    case .batch:
+                        writer.process(batch)
+                        // At most one index batch between two commits, and only once
+                        // the tail is worth a transaction of its own.
+                        if writer.indexBacklog >= UInt64(indexing.batchEvents) { writer.catchUpIndexes() }
+                    case .idle:
+                        writer.catchUpIndexes()
+                    case .finished:
+                        if indexing.indexesWhenIdle { writer.catchUpIndexes() }
+                        break taking
+                    }
                 }
             }
         } catch {
