@@ -61,10 +61,9 @@ final class Arena {
     /// A NUL-terminated copy. protobuf-c measures strings with `strlen`, so a string that
     /// holds a NUL would be cut short on the wire: refuse it instead.
     func string(_ value: String, field: StaticString) throws(WireError) -> UnsafeMutablePointer<CChar> {
-        var utf8 = value.utf8
-        let count = utf8.count
+        let count = value.utf8.count
         let pointer = self.allocate(byteCount: count + 1, alignment: 1).bindMemory(to: UInt8.self, capacity: count + 1)
-        let copied: Bool? = utf8.withContiguousStorageIfAvailable { bytes in
+        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard let base = bytes.baseAddress else { return true }
             if memchr(base, 0, count) != nil { return false }
             pointer.initialize(from: base, count: count)
@@ -72,17 +71,16 @@ final class Arena {
         }
         switch copied {
         case .some(true):
-            break
+            pointer[count] = 0
+            return UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: CChar.self)
         case .some(false):
             throw WireError.embeddedNUL(field: field)
         case .none:
-            var string = value
-            string.makeContiguousUTF8()
-            utf8 = string.utf8
-            return try self.string(string, field: field)
+            // A bridged or lazily stored string: make it contiguous UTF-8 and try again.
+            var contiguous = value
+            contiguous.makeContiguousUTF8()
+            return try self.string(contiguous, field: field)
         }
-        pointer[count] = 0
-        return UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: CChar.self)
     }
 
     func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
