@@ -102,6 +102,26 @@ struct DurabilityTests {
         #expect(thirdMessage.contains("is using the data directory"), "\(thirdMessage)")
     }
 
+    @Test func aDamagedDatabaseIsRefusedAndLeftAlone() throws {
+        let daemon = try Daemon()
+        try FileManager.default.createDirectory(atPath: daemon.dataPath, withIntermediateDirectories: true)
+        let database = daemon.dataPath + "/logbook.sqlite"
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try garbage.write(to: URL(fileURLWithPath: database))
+        let process = Process()
+        process.executableURL = Daemon.binDirectory.appendingPathComponent("logbookd")
+        process.arguments = ["--socket", daemon.socketPath, "--data", daemon.dataPath]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(message.contains(database), "the refusal names the file: \(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == garbage, "the file is left byte for byte")
+        #expect(!RawClient.canConnect(daemon.socketPath))
+    }
+
     @Test func sigtermDuringAppendsAnswersEveryAcceptedAppend() throws {
         let daemon = try Daemon()
         try daemon.start()
