@@ -25,6 +25,14 @@ package struct Limits: Sendable, Hashable {
     package var readBatchEventsMax: Int = 512
     /// Payload bytes in one EventBatch frame (a batch stops growing past this).
     package var readBatchBytesMax: Int = 1 << 20
+    /// Credit a subscription starts with when its request grants none: events the server
+    /// may send before the client grants more.
+    package var subscriptionCreditDefault: Int = 1024
+    /// A caught-up subscriber this many events behind the head is told FellBehind (and
+    /// CaughtUp again when it reaches the head).
+    package var fellBehindEventsMin: UInt64 = 10_000
+    /// A filtered subscription reports progress through events it skips at most this often.
+    package var checkpointInterval: Duration = .milliseconds(500)
     /// How long a new connection has to send Hello before it is closed.
     package var helloTimeout: Duration = .seconds(10)
     /// How long one partly received frame may take to arrive in full.

@@ -1,32 +1,47 @@
 internal import Synchronization
 
-/// The stop signals of a connection's running long calls (reads, and later subscriptions),
-/// shared by the event-loop side that learns of a Cancel and the task that runs the call.
-final class CallSignals: Sendable {
-    private let signals = Mutex<[UInt64: CallSignal]>([:])
+/// What reaches a running long call (a read, a subscription) from outside its task: the
+/// stop signal (Cancel, shutdown) and, for subscriptions, credit.
+struct CallControl: Sendable {
+    let signal = CallSignal()
+    let credit: CreditGate
 
-    func register(_ callID: UInt64) {
-        self.signals.withLock { $0[callID] = CallSignal() }
+    init(initialCredit: UInt64) {
+        self.credit = CreditGate(initial: initialCredit)
+    }
+}
+
+/// The controls of a connection's running long calls, shared by the event-loop side that
+/// receives Cancel and Credit frames and the tasks that run the calls.
+final class CallSignals: Sendable {
+    private let controls = Mutex<[UInt64: CallControl]>([:])
+
+    func register(_ callID: UInt64, initialCredit: UInt64 = 0) {
+        self.controls.withLock { $0[callID] = CallControl(initialCredit: initialCredit) }
+    }
+
+    func control(for callID: UInt64) -> CallControl? {
+        self.controls.withLock { $0[callID] }
     }
 
     func signal(for callID: UInt64) -> CallSignal? {
-        self.signals.withLock { $0[callID] }
+        self.control(for: callID)?.signal
     }
 
     func remove(_ callID: UInt64) {
-        self.signals.withLock { $0[callID] = nil }
+        self.controls.withLock { $0[callID] = nil }
     }
 
     func signal(_ callIDs: [UInt64], _ reason: CallSignal.Reason) {
-        let signals = self.signals.withLock { signals in callIDs.compactMap { signals[$0] } }
+        let signals = self.controls.withLock { controls in callIDs.compactMap { controls[$0]?.signal } }
         for signal in signals {
             signal.signal(reason)
         }
     }
 
     func signalAll(_ reason: CallSignal.Reason) {
-        for signal in self.signals.withLock({ Array($0.values) }) {
-            signal.signal(reason)
+        for control in self.controls.withLock({ Array($0.values) }) {
+            control.signal.signal(reason)
         }
     }
 }

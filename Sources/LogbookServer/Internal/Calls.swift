@@ -14,15 +14,25 @@ struct Calls: Sendable {
 
     private struct DeadlineExceeded: Error {}
 
-    func run(_ frame: Frame, signal: CallSignal, deadline: ContinuousClock.Instant?) async -> Status {
+    func run(_ frame: Frame, control: CallControl, deadline: ContinuousClock.Instant?) async -> Status {
+        let signal = control.signal
         do {
             switch frame.body {
             case .readRequest(let request):
                 try await Self.race(signal: signal, deadline: deadline) {
                     try await self.read(request)
                 }
-            case .subscribeRequest:
-                return Status(code: .unimplemented, message: "Subscribe is not built yet in this server version")
+            case .subscribeRequest(let request):
+                switch request.target {
+                case .catchUp(let catchUp):
+                    try await Self.race(signal: signal, deadline: deadline) {
+                        try await self.subscribe(catchUp, credit: control.credit)
+                    }
+                case .group:
+                    return Status(code: .unimplemented, message: "persistent subscription groups are not built yet in this server version")
+                case nil:
+                    return Status(code: .invalidArgument, message: "SubscribeRequest.target: name a selector (catch_up) or a group")
+                }
             case .queryRequest:
                 return Status(code: .unimplemented, message: "Query is not built yet in this server version")
             case .adminRequest:
@@ -54,7 +64,7 @@ struct Calls: Sendable {
     }
 
     /// Runs `work` until it ends, the call is signalled (Cancel, shutdown) or the deadline passes.
-    private static func race(
+    static func race(
         signal: CallSignal,
         deadline: ContinuousClock.Instant?,
         _ work: @escaping @Sendable () async throws -> Void
@@ -123,7 +133,7 @@ struct Calls: Sendable {
 
     /// Sends events in EventBatch frames of at most readBatchBytesMax each (at least one
     /// event per frame); returns the bytes sent.
-    private func send(_ events: [LogbookStorage.RecordedEvent]) async throws -> Int {
+    func send(_ events: [LogbookStorage.RecordedEvent]) async throws -> Int {
         let bytesMax = self.context.limits.readBatchBytesMax
         var batch: [LogbookWire.RecordedEvent] = []
         var batchBytes = 0

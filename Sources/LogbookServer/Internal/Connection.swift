@@ -20,9 +20,9 @@ struct Connection: Sendable {
                 try await withGracefulShutdownHandler {
                     try await withThrowingDiscardingTaskGroup { group in
                         for try await frame in inbound {
-                            guard let signal = self.signals.signal(for: frame.callID) else { continue }
+                            guard let control = self.signals.control(for: frame.callID) else { continue }
                             group.addTask {
-                                await self.runCall(frame, signal: signal, outbound: outbound)
+                                await self.runCall(frame, control: control, outbound: outbound)
                             }
                         }
                         self.signals.signalAll(.shutdown)
@@ -36,11 +36,11 @@ struct Connection: Sendable {
         }
     }
 
-    private func runCall(_ frame: Frame, signal: CallSignal, outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
+    private func runCall(_ frame: Frame, control: CallControl, outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
         let callID = frame.callID
         let calls = Calls(context: self.context, callID: callID, outbound: outbound, logger: self.logger)
         let deadline: ContinuousClock.Instant? = frame.timeoutMs > 0 ? .now + .milliseconds(frame.timeoutMs) : nil
-        let status = await calls.run(frame, signal: signal, deadline: deadline)
+        let status = await calls.run(frame, control: control, deadline: deadline)
         try? await outbound.write(Frame(callID: callID, body: .status(status)))
         self.signals.remove(callID)
         let handler = self.handler

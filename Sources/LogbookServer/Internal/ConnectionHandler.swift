@@ -77,12 +77,23 @@ final class ConnectionHandler: ChannelInboundHandler {
             if case .appendRequest(let request) = frame.body {
                 self.startAppend(callID, request, context: context)
             } else {
-                self.signals.register(callID)
+                var credit: UInt64 = 0
+                if case .subscribeRequest(let request) = frame.body {
+                    credit = UInt64(request.initialCredit == 0 ? self.server.limits.subscriptionCreditDefault : Int(request.initialCredit))
+                }
+                self.signals.register(callID, initialCredit: credit)
                 context.fireChannelRead(Self.wrapInboundOut(frame))
             }
         case .forward(let callID, let frame):
-            if case .cancel = frame.body {
+            switch frame.body {
+            case .cancel:
                 self.signals.signal(for: callID)?.signal(.cancelledByClient)
+            case .credit(let credit):
+                self.signals.control(for: callID)?.credit.grant(UInt64(credit.count))
+            default:
+                // Ack and Nack belong to persistent groups, which this version does not
+                // serve; a catch-up subscription has nothing to settle.
+                break
             }
         case .rejectCall(let callID, let status):
             context.writeAndFlush(Self.wrapOutboundOut(Frame(callID: callID, body: .status(status))), promise: nil)
