@@ -1,0 +1,384 @@
+/// The decisions of one persistent subscription group: who gets which event, when it is
+/// retried or parked, and how far the checkpoint may move.
+///
+/// A plain value (STYLE.md): each input is a `mutating func` returning the `Output`s the
+/// caller must carry out (send deliveries, persist settlements and parks); time comes in as
+/// an argument. It holds at most `bufferMax` events; the caller loads more from the log as
+/// `room` allows.
+///
+/// Positions below `checkpoint` are all settled (acked, skipped, parked, or not matched by
+/// the group's selector). Above it, `settled` entries wait for the ones before them; the
+/// checkpoint never passes an unsettled event. Replayed parked events travel beside the main
+/// sequence and never move the checkpoint.
+struct GroupStateMachine<Payload: Sendable>: Sendable {
+    typealias ConsumerID = UInt64
+    typealias Instant = ContinuousClock.Instant
+
+    struct Delivery: Sendable {
+        var deliveryID: UInt64
+        var attempt: UInt32
+        var position: UInt64
+        var stream: String
+        var payload: Payload
+    }
+
+    struct Parked: Sendable, Hashable {
+        var position: UInt64
+        var stream: String
+        var reason: String
+        var attempts: UInt32
+    }
+
+    enum NackAction: Sendable, Hashable {
+        case retry
+        case park
+        case skip
+    }
+
+    enum Output: Sendable {
+        /// Send these deliveries to the consumer.
+        case deliver(ConsumerID, [Delivery])
+        /// Persist: these main-sequence positions are settled, and the checkpoint is now this.
+        case settled(positions: [UInt64], checkpoint: UInt64)
+        /// Persist these events as parked (they count as settled for the checkpoint).
+        case park([Parked])
+        /// These replayed parked events are settled: remove them from the parked store.
+        case unpark([UInt64])
+    }
+
+    private enum Origin: Hashable {
+        case main
+        case replay
+    }
+
+    private enum EntryState {
+        case pending(eligibleAt: Instant?)
+        case inFlight(consumer: ConsumerID, deliveryID: UInt64, deadline: Instant)
+        case settled
+    }
+
+    private struct Entry {
+        var position: UInt64
+        var stream: String
+        var payload: Payload
+        var origin: Origin
+        var state: EntryState
+        var attempts: UInt32 = 0
+    }
+
+    private struct Key: Hashable {
+        var origin: Origin
+        var position: UInt64
+    }
+
+    private struct Consumer {
+        var joined: UInt64
+        var maxInFlight: Int
+        var inFlight: Set<UInt64> = []
+        var hasRoom: Bool { self.inFlight.count < self.maxInFlight }
+    }
+
+    let settings: GroupSettings
+    private(set) var checkpoint: UInt64
+    /// Every position up to here has been loaded or was not matched.
+    private(set) var readCursor: UInt64
+    private var entries: [Key: Entry] = [:]
+    /// Main-sequence positions in order; `mainHead` skips the ones already released.
+    private var mainOrder: [UInt64] = []
+    private var mainHead = 0
+    private var replayOrder: [UInt64] = []
+    private var deliveries: [UInt64: Key] = [:]
+    private var consumers: [ConsumerID: Consumer] = [:]
+    private var joinCounter: UInt64 = 0
+    private var nextDeliveryID: UInt64 = 1
+    private var roundRobinNext = 0
+    /// by_stream: streams whose events are parked behind a poison event (a sequenced park).
+    private(set) var heldStreams: Set<String> = []
+
+    init(settings: GroupSettings, checkpoint: UInt64) {
+        self.settings = settings
+        self.checkpoint = checkpoint
+        self.readCursor = checkpoint
+    }
+
+    // MARK: Reading
+
+    /// How many more events the caller may load.
+    var room: Int { max(0, self.settings.bufferMax - self.entries.count) }
+
+    var inFlightCount: Int { self.deliveries.count }
+    var consumerCount: Int { self.consumers.count }
+
+    /// When `tick` next has something to do (an ack deadline or a retry coming due).
+    var nextWakeUp: Instant? {
+        var earliest: Instant?
+        for entry in self.entries.values {
+            let due: Instant?
+            switch entry.state {
+            case .pending(let eligibleAt): due = eligibleAt
+            case .inFlight(_, _, let deadline): due = deadline
+            case .settled: due = nil
+            }
+            if let due, earliest.map({ due < $0 }) ?? true { earliest = due }
+        }
+        return earliest
+    }
+
+    // MARK: Inputs
+
+    mutating func join(_ consumer: ConsumerID, maxInFlight: Int? = nil, now: Instant) -> [Output] {
+        self.joinCounter += 1
+        let limit = min(maxInFlight ?? self.settings.maxInFlight, self.settings.maxInFlight)
+        self.consumers[consumer] = Consumer(joined: self.joinCounter, maxInFlight: max(1, limit))
+        return self.dispatch(now: now)
+    }
+
+    /// A consumer left: what it held goes back to the others, its attempts still counted.
+    mutating func leave(_ consumer: ConsumerID, now: Instant) -> [Output] {
+        guard let left = self.consumers.removeValue(forKey: consumer) else { return [] }
+        for deliveryID in left.inFlight {
+            guard let key = self.deliveries.removeValue(forKey: deliveryID) else { continue }
+            self.entries[key]?.state = .pending(eligibleAt: nil)
+        }
+        return self.dispatch(now: now)
+    }
+
+    /// Events read from the log after `readCursor`, in position order, and how far the read
+    /// looked (`scannedTo` ≥ the last event's position: positions in between did not match).
+    mutating func load(_ events: [(position: UInt64, stream: String, payload: Payload)], scannedTo: UInt64, now: Instant) -> [Output] {
+        var parks: [Parked] = []
+        for event in events where event.position > self.readCursor {
+            self.readCursor = event.position
+            if self.heldStreams.contains(event.stream) {
+                // A later event of a stream parked behind a poison event waits in the
+                // parked store too, so the stream's order survives the replay.
+                parks.append(Parked(position: event.position, stream: event.stream, reason: "held behind a parked event of its stream", attempts: 0))
+                self.insert(Entry(position: event.position, stream: event.stream, payload: event.payload, origin: .main, state: .settled))
+                continue
+            }
+            self.insert(Entry(position: event.position, stream: event.stream, payload: event.payload, origin: .main, state: .pending(eligibleAt: nil)))
+        }
+        self.readCursor = max(self.readCursor, scannedTo)
+        var outputs: [Output] = parks.isEmpty ? [] : [.park(parks)]
+        outputs += self.advance(settledNow: parks.map(\.position))
+        return outputs + self.dispatch(now: now)
+    }
+
+    /// Parked events fed back for another round of deliveries, in position order.
+    mutating func replay(_ events: [(position: UInt64, stream: String, payload: Payload)], now: Instant) -> [Output] {
+        for event in events where self.entries[Key(origin: .replay, position: event.position)] == nil {
+            self.entries[Key(origin: .replay, position: event.position)] = Entry(
+                position: event.position, stream: event.stream, payload: event.payload, origin: .replay, state: .pending(eligibleAt: nil)
+            )
+            self.replayOrder.append(event.position)
+        }
+        return self.dispatch(now: now)
+    }
+
+    /// The caller found no parked events left for `stream`: its new events flow again.
+    mutating func release(_ stream: String, now: Instant) -> [Output] {
+        guard self.heldStreams.remove(stream) != nil else { return [] }
+        return self.dispatch(now: now)
+    }
+
+    mutating func ack(_ consumer: ConsumerID, _ deliveryIDs: [UInt64], now: Instant) -> [Output] {
+        var settledMain: [UInt64] = []
+        var unparked: [UInt64] = []
+        for deliveryID in deliveryIDs {
+            guard let key = self.take(deliveryID, from: consumer) else { continue }
+            self.entries[key]?.state = .settled
+            if key.origin == .main { settledMain.append(key.position) } else { unparked.append(key.position) }
+        }
+        return self.finishSettling(main: settledMain, replayed: unparked, now: now)
+    }
+
+    mutating func nack(_ consumer: ConsumerID, _ deliveryIDs: [UInt64], action: NackAction, reason: String, now: Instant) -> [Output] {
+        var settledMain: [UInt64] = []
+        var unparked: [UInt64] = []
+        var parks: [Parked] = []
+        for deliveryID in deliveryIDs {
+            guard let key = self.take(deliveryID, from: consumer), let entry = self.entries[key] else { continue }
+            switch action {
+            case .skip:
+                self.entries[key]?.state = .settled
+                if key.origin == .main { settledMain.append(key.position) } else { unparked.append(key.position) }
+            case .park:
+                parks += self.park(key, reason: reason.isEmpty ? "parked by a consumer" : reason, settled: &settledMain)
+            case .retry:
+                parks += self.retryOrPark(key, entry: entry, reason: reason.isEmpty ? "retried by a consumer" : reason, now: now, settled: &settledMain)
+            }
+        }
+        var outputs: [Output] = parks.isEmpty ? [] : [.park(parks)]
+        outputs += self.finishSettling(main: settledMain, replayed: unparked, now: now)
+        return outputs
+    }
+
+    /// Ack deadlines that passed become retries (or parks); retries coming due are sent.
+    mutating func tick(now: Instant) -> [Output] {
+        var settledMain: [UInt64] = []
+        var parks: [Parked] = []
+        for (key, entry) in self.entries {
+            guard case .inFlight(let consumer, let deliveryID, let deadline) = entry.state, deadline <= now else { continue }
+            _ = self.take(deliveryID, from: consumer)
+            parks += self.retryOrPark(key, entry: entry, reason: "not acked within \(self.settings.ackTimeout)", now: now, settled: &settledMain)
+        }
+        var outputs: [Output] = parks.isEmpty ? [] : [.park(parks)]
+        outputs += self.finishSettling(main: settledMain, replayed: [], now: now)
+        return outputs
+    }
+
+    // MARK: Internals
+
+    private mutating func insert(_ entry: Entry) {
+        self.entries[Key(origin: .main, position: entry.position)] = entry
+        self.mainOrder.append(entry.position)
+    }
+
+    /// Removes a delivery if `consumer` holds it; nil for a stale or foreign delivery id.
+    private mutating func take(_ deliveryID: UInt64, from consumer: ConsumerID) -> Key? {
+        guard let key = self.deliveries[deliveryID],
+            case .inFlight(let holder, _, _) = self.entries[key]?.state, holder == consumer
+        else { return nil }
+        self.deliveries[deliveryID] = nil
+        self.consumers[consumer]?.inFlight.remove(deliveryID)
+        return key
+    }
+
+    private mutating func retryOrPark(_ key: Key, entry: Entry, reason: String, now: Instant, settled: inout [UInt64]) -> [Parked] {
+        if entry.attempts >= self.settings.maxDeliveries {
+            return self.park(key, reason: "\(reason); delivered \(entry.attempts) times", settled: &settled)
+        }
+        let exponent = min(Int(entry.attempts) - 1, 5)
+        let backoff = self.settings.retryBackoff * (1 << max(0, exponent))
+        self.entries[key]?.state = .pending(eligibleAt: now + backoff)
+        return []
+    }
+
+    /// Parks an event; under by_stream also every later event of its stream held here, so
+    /// the stream's order survives (a sequenced park).
+    private mutating func park(_ key: Key, reason: String, settled: inout [UInt64]) -> [Parked] {
+        guard let entry = self.entries[key] else { return [] }
+        self.entries[key]?.state = .settled
+        if key.origin == .replay {
+            // Parked again: it stays in the parked store; only its replay copy goes.
+            self.entries[key] = nil
+            return []
+        }
+        settled.append(key.position)
+        var parks = [Parked(position: key.position, stream: entry.stream, reason: reason, attempts: entry.attempts)]
+        guard self.settings.strategy == .byStream else { return parks }
+        self.heldStreams.insert(entry.stream)
+        for position in self.mainOrder[self.mainHead...] where position > key.position {
+            let later = Key(origin: .main, position: position)
+            guard let held = self.entries[later], held.stream == entry.stream, case .pending = held.state else { continue }
+            self.entries[later]?.state = .settled
+            settled.append(position)
+            parks.append(Parked(position: position, stream: held.stream, reason: "held behind the parked event at \(key.position)", attempts: held.attempts))
+        }
+        return parks
+    }
+
+    private mutating func finishSettling(main: [UInt64], replayed: [UInt64], now: Instant) -> [Output] {
+        for position in replayed {
+            self.entries[Key(origin: .replay, position: position)] = nil
+        }
+        self.replayOrder.removeAll { self.entries[Key(origin: .replay, position: $0)] == nil }
+        var outputs: [Output] = replayed.isEmpty ? [] : [.unpark(replayed)]
+        outputs += self.advance(settledNow: main)
+        return outputs + self.dispatch(now: now)
+    }
+
+    /// Moves the checkpoint over the settled prefix and releases those entries.
+    private mutating func advance(settledNow: [UInt64]) -> [Output] {
+        let before = self.checkpoint
+        while self.mainHead < self.mainOrder.count {
+            let key = Key(origin: .main, position: self.mainOrder[self.mainHead])
+            guard case .settled = self.entries[key]?.state else { break }
+            self.entries[key] = nil
+            self.mainHead += 1
+        }
+        if self.mainHead < self.mainOrder.count {
+            self.checkpoint = max(self.checkpoint, self.mainOrder[self.mainHead] - 1)
+        } else {
+            self.checkpoint = max(self.checkpoint, self.readCursor)
+        }
+        if self.mainHead > 1024, self.mainHead * 2 > self.mainOrder.count {
+            self.mainOrder.removeFirst(self.mainHead)
+            self.mainHead = 0
+        }
+        guard !settledNow.isEmpty || self.checkpoint != before else { return [] }
+        return [.settled(positions: settledNow.filter { $0 > self.checkpoint }.sorted(), checkpoint: self.checkpoint)]
+    }
+
+    /// Hands eligible events to consumers with room, replayed ones first, each sequence in
+    /// position order.
+    private mutating func dispatch(now: Instant) -> [Output] {
+        guard !self.consumers.isEmpty else { return [] }
+        var batches: [ConsumerID: [Delivery]] = [:]
+        var busyStreams: Set<String> = []
+        let ordered = self.replayOrder.map { Key(origin: .replay, position: $0) }
+            + self.mainOrder[self.mainHead...].map { Key(origin: .main, position: $0) }
+        for key in ordered {
+            guard self.consumers.values.contains(where: \.hasRoom) else { break }
+            guard let entry = self.entries[key] else { continue }
+            if case .settled = entry.state { continue }
+            if self.settings.strategy == .byStream {
+                // Only the first unsettled event of a stream may be out; replayed events of a
+                // stream go before its held main events.
+                guard busyStreams.insert(entry.stream).inserted else { continue }
+                if key.origin == .main, self.heldStreams.contains(entry.stream) { continue }
+            }
+            guard case .pending(let eligibleAt) = entry.state, eligibleAt.map({ $0 <= now }) ?? true else { continue }
+            guard let consumer = self.pickConsumer(for: entry.stream) else { continue }
+            let deliveryID = self.nextDeliveryID
+            self.nextDeliveryID += 1
+            let attempt = entry.attempts + 1
+            self.entries[key]?.attempts = attempt
+            self.entries[key]?.state = .inFlight(consumer: consumer, deliveryID: deliveryID, deadline: now + self.settings.ackTimeout)
+            self.deliveries[deliveryID] = key
+            self.consumers[consumer]?.inFlight.insert(deliveryID)
+            batches[consumer, default: []].append(
+                Delivery(deliveryID: deliveryID, attempt: attempt, position: entry.position, stream: entry.stream, payload: entry.payload)
+            )
+        }
+        return batches.sorted { $0.key < $1.key }.map { .deliver($0.key, $0.value) }
+    }
+
+    private mutating func pickConsumer(for stream: String) -> ConsumerID? {
+        switch self.settings.strategy.kind {
+        case .single:
+            // The longest-standing consumer is active; the others stand by.
+            guard let active = self.consumers.min(by: { $0.value.joined < $1.value.joined }) else { return nil }
+            return active.value.hasRoom ? active.key : nil
+        case .roundRobin:
+            let ids = self.consumers.sorted { $0.value.joined < $1.value.joined }.map(\.key)
+            for offset in 0..<ids.count {
+                let id = ids[(self.roundRobinNext + offset) % ids.count]
+                if self.consumers[id]?.hasRoom == true {
+                    self.roundRobinNext = (self.roundRobinNext + offset + 1) % ids.count
+                    return id
+                }
+            }
+            return nil
+        case .byStream:
+            // Rendezvous hashing: a stream keeps its consumer while that consumer stays, and
+            // only the streams of one that leaves move.
+            guard let owner = self.consumers.keys.max(by: { Self.weight(stream, $0) < Self.weight(stream, $1) }) else { return nil }
+            return self.consumers[owner]?.hasRoom == true ? owner : nil
+        }
+    }
+
+    /// FNV-1a over the stream name and the consumer id: stable across runs, unlike Hasher.
+    static func weight(_ stream: String, _ consumer: ConsumerID) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in stream.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0100_0000_01b3
+        }
+        var id = consumer
+        for _ in 0..<8 {
+            hash = (hash ^ (id & 0xFF)) &* 0x0100_0000_01b3
+            id >>= 8
+        }
+        return hash
+    }
+}
