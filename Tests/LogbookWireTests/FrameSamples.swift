@@ -269,6 +269,7 @@ enum FrameSamples {
             let nack = Nack(deliveryIDs: [3, 4, 5], action: action, reason: text("Nack.reason \(action)"))
             bodies.append(("nack \(action)", .nack(nack)))
         }
+        bodies.append(("settled", .settled(Settled(deliveryIDs: [3, 5, UInt64.max]))))
 
         let keys: [QueryRequest.Keys] = [.key(text("QueryRequest.key")), .keyPrefix(text("QueryRequest.key_prefix"))]
         for (index, key) in keys.enumerated() {

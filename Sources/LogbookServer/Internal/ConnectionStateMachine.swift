@@ -106,7 +106,7 @@ struct ConnectionStateMachine {
         case .cancel, .credit, .ack, .nack:
             // Frames for a call already open; a call that already ended ignores them.
             return calls[frame.callID] == nil ? .none : .forward(frame.callID, frame)
-        case .hello, .helloReply, .status, .appendReply, .eventBatch, .caughtUp, .fellBehind, .checkpoint,
+        case .hello, .helloReply, .status, .appendReply, .eventBatch, .caughtUp, .fellBehind, .checkpoint, .settled,
             .queryReply, .adminReply:
             return .closeConnection(Status(code: .invalidArgument, message: "a client does not send \(body.name) frames"))
         }

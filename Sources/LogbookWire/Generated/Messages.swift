@@ -1675,6 +1675,30 @@ extension Nack: CMessageConvertible {
     }
 }
 
+package struct Settled: Sendable, Hashable {
+    package var deliveryIDs: [UInt64]
+
+    package init(deliveryIDs: [UInt64] = []) {
+        self.deliveryIDs = deliveryIDs
+    }
+}
+
+extension Settled: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__Settled>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.deliveryIDs = try decodeArray(c.delivery_ids, count: c.n_delivery_ids) { element throws(WireError) in element }
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__Settled> {
+        let c = arena.make(Logbook__V1__Settled.self)
+        logbook__v1__settled__init(c)
+        c.pointee.n_delivery_ids = self.deliveryIDs.count
+        c.pointee.delivery_ids = try arena.array(self.deliveryIDs, of: UInt64.self) { element throws(WireError) in element }
+        return c
+    }
+}
+
 package struct Frame: Sendable, Hashable {
     package enum Body: Sendable, Hashable {
         case hello(Hello)
@@ -1692,6 +1716,7 @@ package struct Frame: Sendable, Hashable {
         case credit(Credit)
         case ack(Ack)
         case nack(Nack)
+        case settled(Settled)
         case queryRequest(QueryRequest)
         case queryReply(QueryReply)
         case adminRequest(AdminRequest)
@@ -1728,6 +1753,7 @@ extension Frame.Body {
         case .credit: "Credit"
         case .ack: "Ack"
         case .nack: "Nack"
+        case .settled: "Settled"
         case .queryRequest: "QueryRequest"
         case .queryReply: "QueryReply"
         case .adminRequest: "AdminRequest"
@@ -1758,6 +1784,7 @@ extension Frame: CMessageConvertible {
         case 44: self.body = .credit(try Credit(cMessage: try required(c.credit, "Frame.credit")))
         case 45: self.body = .ack(try Ack(cMessage: try required(c.ack, "Frame.ack")))
         case 46: self.body = .nack(try Nack(cMessage: try required(c.nack, "Frame.nack")))
+        case 47: self.body = .settled(try Settled(cMessage: try required(c.settled, "Frame.settled")))
         case 50: self.body = .queryRequest(try QueryRequest(cMessage: try required(c.query_request, "Frame.query_request")))
         case 51: self.body = .queryReply(try QueryReply(cMessage: try required(c.query_reply, "Frame.query_reply")))
         case 60: self.body = .adminRequest(try AdminRequest(cMessage: try required(c.admin_request, "Frame.admin_request")))
@@ -1817,6 +1844,9 @@ extension Frame: CMessageConvertible {
         case .nack(let value):
             c.pointee.body_case = .init(rawValue: 46)
             c.pointee.nack = try value.cMessage(in: arena)
+        case .settled(let value):
+            c.pointee.body_case = .init(rawValue: 47)
+            c.pointee.settled = try value.cMessage(in: arena)
         case .queryRequest(let value):
             c.pointee.body_case = .init(rawValue: 50)
             c.pointee.query_request = try value.cMessage(in: arena)

@@ -457,7 +457,7 @@ void   logbook__v1__bad_field__free_unpacked
   assert(message->base.descriptor == &logbook__v1__bad_field__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[21] =
+static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[22] =
 {
   {
     "call_id",
@@ -664,6 +664,18 @@ static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[21] 
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "settled",
+    47,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__Frame, body_case),
+    offsetof(Logbook__V1__Frame, settled),
+    &logbook__v1__settled__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "query_request",
     50,
     PROTOBUF_C_LABEL_NONE,
@@ -714,8 +726,8 @@ static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[21] 
 };
 static const unsigned logbook__v1__frame__field_indices_by_name[] = {
   15,   /* field[15] = ack */
-  20,   /* field[20] = admin_reply */
-  19,   /* field[19] = admin_request */
+  21,   /* field[21] = admin_reply */
+  20,   /* field[20] = admin_request */
   7,   /* field[7] = append_reply */
   6,   /* field[6] = append_request */
   0,   /* field[0] = call_id */
@@ -728,9 +740,10 @@ static const unsigned logbook__v1__frame__field_indices_by_name[] = {
   2,   /* field[2] = hello */
   3,   /* field[3] = hello_reply */
   16,   /* field[16] = nack */
-  18,   /* field[18] = query_reply */
-  17,   /* field[17] = query_request */
+  19,   /* field[19] = query_reply */
+  18,   /* field[18] = query_request */
   8,   /* field[8] = read_request */
+  17,   /* field[17] = settled */
   4,   /* field[4] = status */
   10,   /* field[10] = subscribe_request */
   1,   /* field[1] = timeout_ms */
@@ -742,9 +755,9 @@ static const ProtobufCIntRange logbook__v1__frame__number_ranges[7 + 1] =
   { 20, 6 },
   { 30, 8 },
   { 40, 10 },
-  { 50, 17 },
-  { 60, 19 },
-  { 0, 21 }
+  { 50, 18 },
+  { 60, 20 },
+  { 0, 22 }
 };
 const ProtobufCMessageDescriptor logbook__v1__frame__descriptor =
 {
@@ -754,7 +767,7 @@ const ProtobufCMessageDescriptor logbook__v1__frame__descriptor =
   "Logbook__V1__Frame",
   "logbook.v1",
   sizeof(Logbook__V1__Frame),
-  21,
+  22,
   logbook__v1__frame__field_descriptors,
   logbook__v1__frame__field_indices_by_name,
   7,  logbook__v1__frame__number_ranges,

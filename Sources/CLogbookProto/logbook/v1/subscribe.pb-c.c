@@ -367,6 +367,51 @@ void   logbook__v1__nack__free_unpacked
   assert(message->base.descriptor == &logbook__v1__nack__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   logbook__v1__settled__init
+                     (Logbook__V1__Settled         *message)
+{
+  static const Logbook__V1__Settled init_value = LOGBOOK__V1__SETTLED__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__settled__get_packed_size
+                     (const Logbook__V1__Settled *message)
+{
+  assert(message->base.descriptor == &logbook__v1__settled__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__settled__pack
+                     (const Logbook__V1__Settled *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__settled__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__settled__pack_to_buffer
+                     (const Logbook__V1__Settled *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__settled__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__Settled *
+       logbook__v1__settled__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__Settled *)
+     protobuf_c_message_unpack (&logbook__v1__settled__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__settled__free_unpacked
+                     (Logbook__V1__Settled *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__settled__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor logbook__v1__subscribe_request__field_descriptors[3] =
 {
   {
@@ -760,6 +805,44 @@ const ProtobufCMessageDescriptor logbook__v1__nack__descriptor =
   logbook__v1__nack__field_indices_by_name,
   1,  logbook__v1__nack__number_ranges,
   (ProtobufCMessageInit) logbook__v1__nack__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__settled__field_descriptors[1] =
+{
+  {
+    "delivery_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Logbook__V1__Settled, n_delivery_ids),
+    offsetof(Logbook__V1__Settled, delivery_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__settled__field_indices_by_name[] = {
+  0,   /* field[0] = delivery_ids */
+};
+static const ProtobufCIntRange logbook__v1__settled__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor logbook__v1__settled__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.Settled",
+  "Settled",
+  "Logbook__V1__Settled",
+  "logbook.v1",
+  sizeof(Logbook__V1__Settled),
+  1,
+  logbook__v1__settled__field_descriptors,
+  logbook__v1__settled__field_indices_by_name,
+  1,  logbook__v1__settled__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__settled__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue logbook__v1__nack_action__enum_values_by_number[3] =

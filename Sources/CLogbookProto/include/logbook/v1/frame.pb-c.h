@@ -78,6 +78,7 @@ typedef enum {
   LOGBOOK__V1__FRAME__BODY_CREDIT = 44,
   LOGBOOK__V1__FRAME__BODY_ACK = 45,
   LOGBOOK__V1__FRAME__BODY_NACK = 46,
+  LOGBOOK__V1__FRAME__BODY_SETTLED = 47,
   LOGBOOK__V1__FRAME__BODY_QUERY_REQUEST = 50,
   LOGBOOK__V1__FRAME__BODY_QUERY_REPLY = 51,
   LOGBOOK__V1__FRAME__BODY_ADMIN_REQUEST = 60,
@@ -113,6 +114,7 @@ struct  Logbook__V1__Frame
     Logbook__V1__Credit *credit;
     Logbook__V1__Ack *ack;
     Logbook__V1__Nack *nack;
+    Logbook__V1__Settled *settled;
     Logbook__V1__QueryRequest *query_request;
     Logbook__V1__QueryReply *query_reply;
     Logbook__V1__AdminRequest *admin_request;

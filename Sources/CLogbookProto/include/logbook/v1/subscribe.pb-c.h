@@ -25,6 +25,7 @@ typedef struct Logbook__V1__Checkpoint Logbook__V1__Checkpoint;
 typedef struct Logbook__V1__Credit Logbook__V1__Credit;
 typedef struct Logbook__V1__Ack Logbook__V1__Ack;
 typedef struct Logbook__V1__Nack Logbook__V1__Nack;
+typedef struct Logbook__V1__Settled Logbook__V1__Settled;
 
 
 /* --- enums --- */
@@ -157,6 +158,22 @@ struct  Logbook__V1__Nack
 #define LOGBOOK__V1__NACK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__nack__descriptor) \
     , 0,NULL, LOGBOOK__V1__NACK_ACTION__NACK_ACTION_RETRY, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Persistent groups: the server has durably recorded the settlement (Ack, or Nack skip or
+ * park) of these deliveries; after a crash none of them is delivered again. A consumer that
+ * needs exactly-once effects outside Logbook waits for this before it forgets a delivery.
+ */
+struct  Logbook__V1__Settled
+{
+  ProtobufCMessage base;
+  size_t n_delivery_ids;
+  uint64_t *delivery_ids;
+};
+#define LOGBOOK__V1__SETTLED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__settled__descriptor) \
+    , 0,NULL }
 
 
 /* Logbook__V1__SubscribeRequest methods */
@@ -311,6 +328,25 @@ Logbook__V1__Nack *
 void   logbook__v1__nack__free_unpacked
                      (Logbook__V1__Nack *message,
                       ProtobufCAllocator *allocator);
+/* Logbook__V1__Settled methods */
+void   logbook__v1__settled__init
+                     (Logbook__V1__Settled         *message);
+size_t logbook__v1__settled__get_packed_size
+                     (const Logbook__V1__Settled   *message);
+size_t logbook__v1__settled__pack
+                     (const Logbook__V1__Settled   *message,
+                      uint8_t             *out);
+size_t logbook__v1__settled__pack_to_buffer
+                     (const Logbook__V1__Settled   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__Settled *
+       logbook__v1__settled__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__settled__free_unpacked
+                     (Logbook__V1__Settled *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Logbook__V1__SubscribeRequest_Closure)
@@ -337,6 +373,9 @@ typedef void (*Logbook__V1__Ack_Closure)
 typedef void (*Logbook__V1__Nack_Closure)
                  (const Logbook__V1__Nack *message,
                   void *closure_data);
+typedef void (*Logbook__V1__Settled_Closure)
+                 (const Logbook__V1__Settled *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -352,6 +391,7 @@ extern const ProtobufCMessageDescriptor logbook__v1__checkpoint__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__credit__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__ack__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__nack__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__settled__descriptor;
 
 PROTOBUF_C__END_DECLS
 
