@@ -85,7 +85,7 @@ struct SubscriptionTests {
         let daemon = try Daemon()
         try daemon.start()
         try self.appendMany(daemon.socketPath, stream: "credit-1", count: 100)
-        let client = try RawClient(path: daemon.socketPath, receiveTimeoutSeconds: 1)
+        let client = try RawClient(path: daemon.socketPath, receiveTimeoutSeconds: 2)
         _ = try client.hello()
         try self.subscribe(client, callID: 1, .stream("credit-1"), credit: 5)
         var received = 0
