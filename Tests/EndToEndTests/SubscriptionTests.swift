@@ -77,6 +77,11 @@ struct SubscriptionTests {
                 break
             }
         }
+        // The writers are done: the subscriber reaches the head and says so.
+        while caughtUp == 0, let frame = try subscriber.receive() {
+            if case .caughtUp = frame.body { caughtUp += 1 }
+            if case .eventBatch(let batch) = frame.body { positions += batch.events.map(\.position) }
+        }
         #expect(positions == Array(1...20_000), "each event exactly once, in position order")
         #expect(caughtUp >= 1)
     }
