@@ -31,7 +31,7 @@ extension EventStore {
         }
     }
 
-    private static func readError(_ error: DatabaseError) -> StorageError {
+    static func readError(_ error: DatabaseError) -> StorageError {
         let message = error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
         switch error.resultCode {
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:

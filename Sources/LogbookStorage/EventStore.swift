@@ -19,7 +19,7 @@ package final class EventStore: Sendable {
     /// Held for the store's lifetime: a second process on the same directory would break
     /// the single-writer invariants (positions and heads live in this process's memory).
     private let lock: DirectoryLock
-    private let queue = AppendQueue()
+    let queue = AppendQueue()
     private let writerFinished = CompletionSignal()
     private let isClosed = Atomic(false)
     private let logger: Logger
@@ -76,7 +76,7 @@ package final class EventStore: Sendable {
     ) {
         do {
             let append = try AppendValidator.prepare(writes)
-            try queue.enqueue(PendingAppend(append: append, completion: completion))
+            try queue.enqueue(.append(PendingAppend(append: append, completion: completion)))
         } catch {
             completion(.failure(error))
         }

@@ -43,6 +43,7 @@ extension StorageError {
             case overloaded
             case stopped
             case notFound
+            case groupExists
             case corrupt
             case unsupportedSchema
             case inUse
@@ -71,8 +72,10 @@ extension StorageError {
         /// The writer no longer accepts appends: shutting down, or fail-stopped after an
         /// I/O error (UNAVAILABLE).
         package static let stopped = Self(.stopped)
-        /// The stream does not exist (NOT_FOUND).
+        /// The stream or the group does not exist (NOT_FOUND).
         package static let notFound = Self(.notFound)
+        /// A group of that name already exists (ALREADY_EXISTS).
+        package static let groupExists = Self(.groupExists)
         /// The database file or a row in it is damaged (DATA_LOSS).
         package static let corrupt = Self(.corrupt)
         /// The database was written by a newer Logbook (FAILED_PRECONDITION).

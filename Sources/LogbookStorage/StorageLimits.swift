@@ -58,4 +58,22 @@ package enum StorageLimits {
     /// tail. Far above the gap between commits under load (a client's round trip), so
     /// a busy writer never pays an index transaction per commit.
     package static let indexIdleDelayMilliseconds = 20
+
+    /// UTF-8 bytes of a group name: a key operators type and see in listings.
+    package static let groupNameBytesMax = 256
+
+    /// UTF-8 bytes of a group's strategy name.
+    package static let groupStrategyBytesMax = 64
+
+    /// UTF-8 bytes of a parked event's reason; a longer one (a client's nack text) is
+    /// cut rather than failing the save that parks it.
+    package static let parkReasonBytesMax = 1_024
+
+    /// Settled, parked and unparked positions in one `saveGroupProgress` together. Far
+    /// above what a group holds in memory (its buffer), so only a bug reaches it; it keeps
+    /// one save, and so the savepoint that every commit of its batch waits on, short.
+    package static let groupPositionsPerSaveMax = 65_536
+
+    /// Parked events returned by one `parkedEvents`; a replay pages through the rest.
+    package static let parkedEventsPerListMax = 10_000
 }

@@ -1,7 +1,8 @@
 internal import Dispatch
 internal import Synchronization
 
-/// The bounded hand-off between appending tasks and the single writer thread.
+/// The bounded hand-off between appending tasks (and group writes) and the single
+/// writer thread.
 ///
 /// Appenders add to `pending` under a lock; the writer takes everything that is there
 /// at once (that is the group in group commit) and sleeps on a semaphore only when
@@ -15,7 +16,7 @@ final class AppendQueue: Sendable {
     }
 
     private struct State {
-        var pending: [PendingAppend] = []
+        var pending: [PendingWrite] = []
         var writerIdle = false
         var phase = Phase.open
     }
@@ -23,9 +24,9 @@ final class AppendQueue: Sendable {
     private let state = Mutex(State())
     private let wakeUp = DispatchSemaphore(value: 0)
 
-    /// Queues an append for the writer, or fails at once when the writer is not
+    /// Queues a write for the writer, or fails at once when the writer is not
     /// accepting or the queue is at its bound.
-    func enqueue(_ pending: PendingAppend) throws(StorageError) {
+    func enqueue(_ pending: PendingWrite) throws(StorageError) {
         let wake = try state.withLock { state throws(StorageError) -> Bool in
             switch state.phase {
             case .open:
@@ -38,7 +39,7 @@ final class AppendQueue: Sendable {
             guard state.pending.count < StorageLimits.appendQueueDepthMax else {
                 throw StorageError(
                     code: .overloaded,
-                    message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) appends waiting)")
+                    message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) writes waiting)")
             }
             state.pending.append(pending)
             return Self.claimWakeUp(&state)
@@ -59,7 +60,7 @@ final class AppendQueue: Sendable {
     /// Blocks until appends are waiting, then moves all of them into `batch` (whose
     /// storage is recycled between batches). With `idleAfter`, gives up waiting after
     /// that long, so the writer can do background work while no one waits on it.
-    func takeBatch(into batch: inout [PendingAppend], idleAfter: DispatchTimeInterval? = nil) -> Taken {
+    func takeBatch(into batch: inout [PendingWrite], idleAfter: DispatchTimeInterval? = nil) -> Taken {
         batch.removeAll(keepingCapacity: true)
         while true {
             let outcome = state.withLock { state -> Taken? in
@@ -105,10 +106,10 @@ final class AppendQueue: Sendable {
 
     /// Refuses every later append with `reason` and returns those still queued, which
     /// the caller must fail (the writer cannot commit them any more).
-    func stop(reason: String) -> [PendingAppend] {
+    func stop(reason: String) -> [PendingWrite] {
         state.withLock { state in
             state.phase = .stopped(reason: reason)
-            var drained = [PendingAppend]()
+            var drained = [PendingWrite]()
             swap(&state.pending, &drained)
             return drained
         }

@@ -30,6 +30,7 @@ extension AppendWriter {
 
     /// Prepares the statements afresh, dropping any that holds a failed step's error.
     func renewStatements() throws(BatchFailure) {
+        groupStatements = nil
         do {
             statements = try WriterStatements(db)
         } catch let error as DatabaseError {
@@ -58,7 +59,7 @@ extension AppendWriter {
 
     /// Ends a batch that cannot commit: rolls it back and fails all of its appends;
     /// after an I/O-class error (or a rollback that failed) stops the writer for good.
-    func abort(_ batch: [PendingAppend], failure error: any Error, undoingTo start: Mark) {
+    func abort(_ batch: [PendingWrite], failure error: any Error, undoingTo start: Mark) {
         var (failure, cause) = Self.classify(error)
         let rolledBack = rollBackBatch()
         undo(to: start)
@@ -72,19 +73,19 @@ extension AppendWriter {
         case .diskFull where rolledBack:
             answer = StorageError(
                 code: .diskFull,
-                message: "the disk is full (\(databasePath) cannot grow); the append was not written",
+                message: "the disk is full (\(databasePath) cannot grow); nothing of the batch was written",
                 cause: cause)
             logger.info("append batch failed: disk full", metadata: ["batch": "\(batch.count)"])
         case .busy where rolledBack:
             answer = StorageError(
                 code: .internalError,
-                message: "another connection holds a lock on \(databasePath); the append was not written",
+                message: "another connection holds a lock on \(databasePath); nothing of the batch was written",
                 cause: cause)
         default:
             answer = failStop(cause: cause, rolledBack: rolledBack)
         }
         for pending in batch {
-            pending.completion(.failure(answer))
+            pending.fail(answer)
         }
     }
 
@@ -101,7 +102,7 @@ extension AppendWriter {
         isStopped = true
         let answer = StorageError(code: .stopped, message: reason, cause: cause)
         for pending in queue.stop(reason: reason) {
-            pending.completion(.failure(answer))
+            pending.fail(answer)
         }
         return answer
     }

@@ -3,11 +3,12 @@ internal import Logging
 
 /// Runs group commits on the writer connection; lives on the writer thread only.
 ///
-/// One batch is one transaction. Each append in it runs inside its own savepoint, so
-/// an append that fails (wrong expected revision, id conflict) rolls back alone and the
-/// others still commit. In-memory changes (stream heads, dictionaries, the position
-/// counter) are made tentatively alongside and recorded in an undo log, so a failed
-/// append or batch leaves memory exactly matching the disk. Nothing becomes visible to
+/// One batch is one transaction. Each append (and each group write) in it runs inside
+/// its own savepoint, so one that fails (wrong expected revision, id conflict, no such
+/// group) rolls back alone and the others still commit. In-memory changes (stream
+/// heads, dictionaries, the position counter) are made tentatively alongside and
+/// recorded in an undo log, so a failed append or batch leaves memory exactly matching
+/// the disk. Nothing becomes visible to
 /// readers until COMMIT returned (with `SyncMode.full`, after the WAL fsync).
 final class AppendWriter {
     /// How one append of a batch ended.
@@ -15,6 +16,8 @@ final class AppendWriter {
         case appended(AppendResult)
         /// Every event already existed where the append puts them: nothing written.
         case replayed(AppendResult)
+        /// A group write succeeded; the group's checkpoint after it.
+        case grouped(UInt64)
         case failed(StorageError)
     }
 
@@ -59,6 +62,8 @@ final class AppendWriter {
     /// The head at which the last catch-up failed (disk full, lock): not retried
     /// before a commit moves the head, so a full disk does not spin the writer.
     var indexingFailedAtHead: UInt64?
+    /// Prepared on the first group write; dropped after one fails, like `statements`.
+    var groupStatements: GroupStatements?
 
     init(
         db: Database,
@@ -80,8 +85,8 @@ final class AppendWriter {
         self.logger = logger
     }
 
-    /// Commits one batch and answers every append in it.
-    func process(_ batch: [PendingAppend]) {
+    /// Commits one batch and answers every write in it.
+    func process(_ batch: [PendingWrite]) {
         let batchStart = mark()
         let time = nextCommitTime()
         var outcomes = [Outcome]()
@@ -89,7 +94,12 @@ final class AppendWriter {
         do {
             try run(statements.begin, failureIfOther: .fatal)
             for pending in batch {
-                outcomes.append(try apply(pending.append, time: time))
+                switch pending {
+                case .append(let append):
+                    outcomes.append(try apply(append.append, time: time))
+                case .group(let write):
+                    outcomes.append(try applyGroup(write.job, time: time))
+                }
             }
             try run(statements.commit, failureIfOther: .fatal)
         } catch {
@@ -98,11 +108,15 @@ final class AppendWriter {
         }
         publish()
         for (pending, outcome) in zip(batch, outcomes) {
-            switch outcome {
-            case .appended(let result), .replayed(let result):
-                pending.completion(.success(result))
-            case .failed(let error):
-                pending.completion(.failure(error))
+            switch (pending, outcome) {
+            case (.append(let append), .appended(let result)), (.append(let append), .replayed(let result)):
+                append.completion(.success(result))
+            case (.group(let write), .grouped(let checkpoint)):
+                write.completion(.success(checkpoint))
+            case (_, .failed(let error)):
+                pending.fail(error)
+            case (.append, .grouped), (.group, .appended), (.group, .replayed):
+                pending.fail(StorageError(code: .internalError, message: "the writer mixed up the outcomes of a batch"))
             }
         }
     }

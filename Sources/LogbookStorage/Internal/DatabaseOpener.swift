@@ -102,12 +102,15 @@ enum DatabaseOpener {
                 return .commit
             }
             logger.info("event log schema created", metadata: ["path": "\(path)", "version": "\(Schema.version)"])
-        case 1:
+        case 1, 2:
             try db.inTransaction {
-                try db.execute(sql: Schema.migrationFromVersion1)
+                if version == 1 { try db.execute(sql: Schema.migrationFromVersion1) }
+                try db.execute(sql: Schema.migrationFromVersion2)
                 return .commit
             }
-            logger.info("event log schema migrated", metadata: ["path": "\(path)", "from": "1", "to": "\(Schema.version)"])
+            logger.info(
+                "event log schema migrated",
+                metadata: ["path": "\(path)", "from": "\(version)", "to": "\(Schema.version)"])
         default:
             throw unsupported(path: path, version: version)
         }

@@ -13,11 +13,19 @@
 /// `index_state.indexed_up_to` says how far they reach; reads cover the rest by scanning
 /// `events` by position. The correlation table skips events without one (most of them).
 ///
-/// Version 1 had those three as indexes on `events`; opening it migrates it to 2.
+/// Persistent subscription groups (version 3) keep their definition in `groups`, their
+/// checkpoint in `group_progress`, the positions settled above the checkpoint in
+/// `group_settled` and their parked events in `group_parked`; the last two are keyed
+/// (group, position) without a rowid, so a group's rows are one contiguous range of the
+/// b-tree, read and deleted by range. Every change to them runs on the writer inside a
+/// group commit.
+///
+/// Version 1 had those three as indexes on `events`; version 2 had no group tables.
+/// Opening either migrates it to 3.
 enum Schema {
     /// `PRAGMA user_version` of the layout below. A file with a higher number was
     /// written by a newer Logbook and is refused rather than misread.
-    static let version = 2
+    static let version = 3
 
     /// `PRAGMA application_id` ("LgBk"), so a foreign SQLite file is recognised as such.
     static let applicationID: Int32 = 0x4C67_426B
@@ -55,6 +63,7 @@ enum Schema {
         CREATE UNIQUE INDEX events_stream_revision ON events(stream_id, revision);
         CREATE UNIQUE INDEX events_event_id ON events(event_id);
         \(secondaryIndexTables)
+        \(groupTables)
         PRAGMA application_id = \(applicationID);
         PRAGMA user_version = \(version);
         """
@@ -81,6 +90,60 @@ enum Schema {
             indexed_up_to INTEGER NOT NULL
         );
         INSERT INTO index_state (id, indexed_up_to) VALUES (1, 0);
+        """
+
+    /// What persistent subscription groups keep (version 3).
+    ///
+    /// | table | holds |
+    /// | --- | --- |
+    /// | `groups` | the definition; `initial_checkpoint` is where `start` put the checkpoint, for a reset |
+    /// | `group_progress` | the checkpoint: every position at or below it is settled |
+    /// | `group_settled` | positions above the checkpoint already settled |
+    /// | `group_parked` | parked positions, why, after how many deliveries, and when |
+    ///
+    /// `selector_kind` is `stream`, `all`, `category`, `event_type` or `correlation_id`;
+    /// `start_kind` is `start`, `end` or `position`; `filter_event_types` is a JSON array.
+    private static let groupTables = """
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            selector_kind TEXT NOT NULL,
+            selector_value TEXT NOT NULL,
+            start_kind TEXT NOT NULL,
+            start_position INTEGER NOT NULL,
+            filter_event_types TEXT NOT NULL,
+            filter_stream_prefix TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            max_in_flight INTEGER NOT NULL,
+            ack_timeout_ms INTEGER NOT NULL,
+            max_deliveries INTEGER NOT NULL,
+            retry_backoff_ms INTEGER NOT NULL,
+            created_us INTEGER NOT NULL,
+            initial_checkpoint INTEGER NOT NULL
+        );
+        CREATE TABLE group_progress (
+            group_id INTEGER PRIMARY KEY,
+            checkpoint INTEGER NOT NULL
+        );
+        CREATE TABLE group_settled (
+            group_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (group_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE group_parked (
+            group_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            parked_time_us INTEGER NOT NULL,
+            PRIMARY KEY (group_id, position)
+        ) WITHOUT ROWID;
+        """
+
+    /// Version 2 → 3: the group tables, empty.
+    static let migrationFromVersion2 = """
+        \(groupTables)
+        PRAGMA user_version = 3;
         """
 
     /// Version 1 → 2. The new tables start empty (`indexed_up_to` 0); the catch-up at
@@ -139,5 +202,55 @@ enum Schema {
             WHERE position > ?1 AND position <= ?2 AND correlation_id <> ''
             """
         static let setIndexedUpTo = "UPDATE index_state SET indexed_up_to = ? WHERE id = 1"
+
+        /// A group's definition and progress; `GroupRowDecoder` reads these columns.
+        static let groupColumns = """
+            g.name, g.selector_kind, g.selector_value, g.start_kind, g.start_position,
+            g.filter_event_types, g.filter_stream_prefix, g.strategy, g.max_in_flight,
+            g.ack_timeout_ms, g.max_deliveries, g.retry_backoff_ms, g.created_us,
+            g.id, g.initial_checkpoint, p.checkpoint
+            """
+        static let findGroup = """
+            SELECT \(groupColumns)
+            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
+            WHERE g.name = ?
+            """
+        /// What a progress save, a reset or a delete needs: id, initial checkpoint, checkpoint.
+        static let findGroupProgress = """
+            SELECT g.id, g.initial_checkpoint, p.checkpoint
+            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
+            WHERE g.name = ?
+            """
+        static let listGroups = """
+            SELECT \(groupColumns)
+            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
+            ORDER BY g.name
+            """
+        static let insertGroup = """
+            INSERT INTO groups (name, selector_kind, selector_value, start_kind, start_position,
+                filter_event_types, filter_stream_prefix, strategy, max_in_flight, ack_timeout_ms,
+                max_deliveries, retry_backoff_ms, created_us, initial_checkpoint)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        static let updateGroupSettings = """
+            UPDATE groups SET strategy = ?, max_in_flight = ?, ack_timeout_ms = ?, max_deliveries = ?,
+                retry_backoff_ms = ?
+            WHERE id = ?
+            """
+        static let insertGroupProgress = "INSERT INTO group_progress (group_id, checkpoint) VALUES (?, ?)"
+        static let setGroupCheckpoint = "UPDATE group_progress SET checkpoint = ? WHERE group_id = ?"
+        static let insertSettled = "INSERT OR IGNORE INTO group_settled (group_id, position) VALUES (?, ?)"
+        static let deleteSettledUpTo = "DELETE FROM group_settled WHERE group_id = ? AND position <= ?"
+        static let deleteAllSettled = "DELETE FROM group_settled WHERE group_id = ?"
+        static let upsertParked = """
+            INSERT OR REPLACE INTO group_parked (group_id, position, reason, attempts, parked_time_us)
+            VALUES (?, ?, ?, ?, ?)
+            """
+        static let deleteParked = "DELETE FROM group_parked WHERE group_id = ? AND position = ?"
+        static let deleteAllParked = "DELETE FROM group_parked WHERE group_id = ?"
+        static let deleteGroupProgress = "DELETE FROM group_progress WHERE group_id = ?"
+        static let deleteGroup = "DELETE FROM groups WHERE id = ?"
+        static let loadSettled = "SELECT position FROM group_settled WHERE group_id = ? ORDER BY position"
+        static let countParked = "SELECT COUNT(*) FROM group_parked WHERE group_id = ?"
     }
 }

@@ -36,7 +36,7 @@ struct WriterThread: Sendable {
                 let writer = try AppendWriter(
                     db: db, databasePath: databasePath, state: state, queue: queue,
                     published: published, indexing: indexing, logger: logger)
-                var batch = [PendingAppend]()
+                var batch = [PendingWrite]()
                 let idleDelay = DispatchTimeInterval.milliseconds(StorageLimits.indexIdleDelayMilliseconds)
                 taking: while !writer.isStopped {
                     switch queue.takeBatch(into: &batch, idleAfter: writer.indexesWhenIdle ? idleDelay : nil) {
@@ -57,7 +57,7 @@ struct WriterThread: Sendable {
             let reason = "the storage writer could not start on \(databasePath): \(error)"
             logger.error("storage writer failed to start", metadata: ["error": "\(error)"])
             for pending in queue.stop(reason: reason) {
-                pending.completion(.failure(StorageError.stopped(reason)))
+                pending.fail(StorageError.stopped(reason))
             }
         }
     }

@@ -1,0 +1,118 @@
+internal import Foundation
+internal import GRDB
+
+/// A group's row as stored: its definition and progress, with the internal id.
+struct GroupRow {
+    var id: Int64
+    var definition: GroupDefinition
+    var createdMicros: Int64
+    /// Where `start` put the checkpoint when the group was created (a reset's default).
+    var initialCheckpoint: UInt64
+    var checkpoint: UInt64
+}
+
+/// Maps a `GroupDefinition` to the columns of `groups` and back, checking what it reads.
+///
+/// A kind it does not know or a negative number is reported as `.corrupt` naming the
+/// group, never trapped on.
+enum GroupRowCodec {
+    /// `selector_kind`, `selector_value`.
+    static func columns(of selector: Selector) -> (kind: String, value: String) {
+        switch selector {
+        case .stream(let name): ("stream", name)
+        case .all: ("all", "")
+        case .category(let name): ("category", name)
+        case .eventType(let name): ("event_type", name)
+        case .correlationID(let id): ("correlation_id", id)
+        }
+    }
+
+    /// `start_kind`, `start_position`.
+    static func columns(of start: GroupStart) -> (kind: String, position: Int64) {
+        switch start {
+        case .start: ("start", 0)
+        case .end: ("end", 0)
+        case .position(let position): ("position", Int64(clamping: position))
+        }
+    }
+
+    /// `filter_event_types`: a JSON array of strings.
+    static func encodeEventTypes(_ types: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(types), as: UTF8.self)
+    }
+
+    /// The arguments of `Schema.SQL.insertGroup`.
+    static func insertArguments(
+        _ definition: GroupDefinition, createdMicros: Int64, initialCheckpoint: UInt64
+    ) throws -> StatementArguments {
+        let selector = columns(of: definition.selector)
+        let start = columns(of: definition.start)
+        return [
+            definition.name, selector.kind, selector.value, start.kind, start.position,
+            try encodeEventTypes(definition.filter.eventTypes), definition.filter.streamPrefix,
+            definition.strategy, Int64(definition.maxInFlight), Int64(definition.ackTimeoutMilliseconds),
+            Int64(definition.maxDeliveries), Int64(definition.retryBackoffMilliseconds), createdMicros,
+            Int64(clamping: initialCheckpoint),
+        ]
+    }
+
+    /// A row of `Schema.SQL.groupColumns`.
+    static func decode(_ row: Row) throws -> GroupRow {
+        let name: String = try row.decode(atIndex: 0)
+        func damaged(_ what: String) -> StorageError {
+            StorageError.corrupt("the group '\(name)' has \(what)")
+        }
+        let selectorKind: String = try row.decode(atIndex: 1)
+        let selectorValue: String = try row.decode(atIndex: 2)
+        let selector: Selector
+        switch selectorKind {
+        case "stream": selector = .stream(selectorValue)
+        case "all": selector = .all
+        case "category": selector = .category(selectorValue)
+        case "event_type": selector = .eventType(selectorValue)
+        case "correlation_id": selector = .correlationID(selectorValue)
+        default: throw damaged("the unknown selector kind '\(selectorKind)'")
+        }
+        let startKind: String = try row.decode(atIndex: 3)
+        let start: GroupStart
+        switch startKind {
+        case "start": start = .start
+        case "end": start = .end
+        case "position":
+            let position: Int64 = try row.decode(atIndex: 4)
+            guard let position = UInt64(exactly: position) else { throw damaged("the start position \(position)") }
+            start = .position(position)
+        default: throw damaged("the unknown start kind '\(startKind)'")
+        }
+        let typesJSON: String = try row.decode(atIndex: 5)
+        guard let types = try? JSONDecoder().decode([String].self, from: Data(typesJSON.utf8)) else {
+            throw damaged("a filter that does not decode")
+        }
+        func unsigned32(_ index: Int, _ what: String) throws -> UInt32 {
+            let value: Int64 = try row.decode(atIndex: index)
+            guard let value = UInt32(exactly: value) else { throw damaged("the \(what) \(value)") }
+            return value
+        }
+        func position(_ index: Int, _ what: String) throws -> UInt64 {
+            let value: Int64 = try row.decode(atIndex: index)
+            guard let value = UInt64(exactly: value) else { throw damaged("the \(what) \(value)") }
+            return value
+        }
+        let definition = GroupDefinition(
+            name: name,
+            selector: selector,
+            start: start,
+            filter: ReadFilter(eventTypes: types, streamPrefix: try row.decode(atIndex: 6)),
+            strategy: try row.decode(atIndex: 7),
+            maxInFlight: try unsigned32(8, "max_in_flight"),
+            ackTimeoutMilliseconds: try unsigned32(9, "ack_timeout_ms"),
+            maxDeliveries: try unsigned32(10, "max_deliveries"),
+            retryBackoffMilliseconds: try unsigned32(11, "retry_backoff_ms"))
+        return GroupRow(
+            id: try row.decode(atIndex: 13),
+            definition: definition,
+            createdMicros: try row.decode(atIndex: 12),
+            initialCheckpoint: try position(14, "initial checkpoint"),
+            checkpoint: try position(15, "checkpoint"))
+    }
+}

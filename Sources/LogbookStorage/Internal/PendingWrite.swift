@@ -1,0 +1,49 @@
+/// One item of the writer's queue: an append, or a change to a subscription group.
+///
+/// Both kinds commit in the same group-commit transactions, each in a savepoint of its
+/// own, and are answered only after COMMIT: SQLite has one writer, and the writer thread
+/// holds it. A group write is a class, so this enum is no larger than the append it
+/// mostly carries and an append is queued without an allocation of its own.
+enum PendingWrite: Sendable {
+    case append(PendingAppend)
+    case group(PendingGroupWrite)
+
+    /// Answers with `error` (the batch failed, or the writer stopped).
+    func fail(_ error: any Error) {
+        switch self {
+        case .append(let pending): pending.completion(.failure(error))
+        case .group(let pending): pending.completion(.failure(error))
+        }
+    }
+}
+
+/// A group write waiting in the queue for the writer, with whoever waits for its outcome.
+final class PendingGroupWrite: Sendable {
+    let job: GroupJob
+    /// Called once, on the writer thread: keep it short. The value is the group's
+    /// checkpoint after the job (0 for a delete).
+    let completion: @Sendable (Result<UInt64, any Error>) -> Void
+
+    init(job: GroupJob, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) {
+        self.job = job
+        self.completion = completion
+    }
+}
+
+/// A change to one group, validated on the calling task before it is queued.
+enum GroupJob: Sendable {
+    case create(GroupDefinition)
+    case update(GroupDefinition)
+    case delete(name: String)
+    case saveProgress(GroupProgress)
+    case reset(name: String, checkpoint: UInt64?)
+}
+
+/// What one `saveGroupProgress` persists, in one savepoint.
+struct GroupProgress: Sendable {
+    var name: String
+    var checkpoint: UInt64
+    var settled: [UInt64]
+    var parked: [ParkedRecord]
+    var unparked: [UInt64]
+}
