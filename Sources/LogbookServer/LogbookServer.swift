@@ -46,7 +46,13 @@ package final class LogbookServer: Service {
         defer { threadPool.shutdownGracefully { _ in } }
 
         let limits = self.configuration.limits
-        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool)
+        let groups = GroupManager(store: self.store, threadPool: threadPool, logger: self.logger)
+        do {
+            try groups.start()
+        } catch {
+            throw StartError(description: "cannot start the subscription groups: \(error)")
+        }
+        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups)
         let server: NIOAsyncChannel<Accepted, Never>
         do {
             server = try await self.bind(path, context: context)
@@ -89,6 +95,7 @@ package final class LogbookServer: Service {
             self.logger.info("shutting down: no new connections; finishing accepted appends")
             server.channel.close(promise: nil)
         }
+        await groups.stop()
         SocketFile.remove(path, inode: inode)
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
     }
@@ -137,4 +144,5 @@ struct ServerContext: Sendable {
     var limits: Limits
     var logger: Logger
     var threadPool: NIOThreadPool
+    var groups: GroupManager
 }

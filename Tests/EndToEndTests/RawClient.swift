@@ -26,6 +26,11 @@ final class RawClient: @unchecked Sendable {  // send and receive are used from 
         close(self.fd)
     }
 
+    /// Ends the connection as a crashed peer would, keeping the descriptor until deinit.
+    func disconnect() {
+        Glibc.shutdown(self.fd, Int32(SHUT_RDWR))
+    }
+
     static func canConnect(_ path: String) -> Bool {
         guard let fd = try? Self.connect(path) else { return false }
         close(fd)

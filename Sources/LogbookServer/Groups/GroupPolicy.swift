@@ -1,5 +1,5 @@
-/// How a persistent subscription group hands out its events.
-package struct GroupSettings: Sendable, Hashable {
+/// How a persistent subscription group hands out its events, as its state machine uses it.
+package struct GroupPolicy: Sendable, Hashable {
     /// Who gets which event. Behind a struct so strategies can be added.
     package struct Strategy: Sendable, Hashable, CustomStringConvertible {
         enum Kind: Hashable { case byStream, roundRobin, single }

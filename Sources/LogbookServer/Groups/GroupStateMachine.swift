@@ -60,9 +60,14 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     private struct Entry {
         var position: UInt64
         var stream: String
-        var payload: Payload
+        /// Dropped once settled: a settled entry only waits for the checkpoint.
+        var payload: Payload?
         var origin: Origin
-        var state: EntryState
+        var state: EntryState {
+            didSet {
+                if case .settled = self.state { self.payload = nil }
+            }
+        }
         var attempts: UInt32 = 0
     }
 
@@ -78,7 +83,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         var hasRoom: Bool { self.inFlight.count < self.maxInFlight }
     }
 
-    let settings: GroupSettings
+    let settings: GroupPolicy
     private(set) var checkpoint: UInt64
     /// Every position up to here has been loaded or was not matched.
     private(set) var readCursor: UInt64
@@ -95,10 +100,17 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     /// by_stream: streams whose events are parked behind a poison event (a sequenced park).
     private(set) var heldStreams: Set<String> = []
 
-    init(settings: GroupSettings, checkpoint: UInt64) {
+    /// Positions settled above the checkpoint before a restart: never delivered again.
+    private var settledBeforeRestart: Set<UInt64>
+
+    /// A group as it was persisted: its checkpoint, what was settled above it, and (under
+    /// by_stream) the streams held behind parked events.
+    init(settings: GroupPolicy, checkpoint: UInt64, settledAbove: Set<UInt64> = [], heldStreams: Set<String> = []) {
         self.settings = settings
         self.checkpoint = checkpoint
         self.readCursor = checkpoint
+        self.settledBeforeRestart = settledAbove
+        self.heldStreams = settings.strategy == .byStream ? heldStreams : []
     }
 
     // MARK: Reading
@@ -122,6 +134,12 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
             if let due, earliest.map({ due < $0 }) ?? true { earliest = due }
         }
         return earliest
+    }
+
+    /// Whether `consumer` holds this delivery now (so an ack of it will settle something).
+    func holds(_ consumer: ConsumerID, _ deliveryID: UInt64) -> Bool {
+        guard let key = self.deliveries[deliveryID], case .inFlight(let holder, _, _) = self.entries[key]?.state else { return false }
+        return holder == consumer
     }
 
     // MARK: Inputs
@@ -149,11 +167,15 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         var parks: [Parked] = []
         for event in events where event.position > self.readCursor {
             self.readCursor = event.position
+            if self.settledBeforeRestart.remove(event.position) != nil {
+                self.insert(Entry(position: event.position, stream: event.stream, payload: nil, origin: .main, state: .settled))
+                continue
+            }
             if self.heldStreams.contains(event.stream) {
                 // A later event of a stream parked behind a poison event waits in the
                 // parked store too, so the stream's order survives the replay.
                 parks.append(Parked(position: event.position, stream: event.stream, reason: "held behind a parked event of its stream", attempts: 0))
-                self.insert(Entry(position: event.position, stream: event.stream, payload: event.payload, origin: .main, state: .settled))
+                self.insert(Entry(position: event.position, stream: event.stream, payload: nil, origin: .main, state: .settled))
                 continue
             }
             self.insert(Entry(position: event.position, stream: event.stream, payload: event.payload, origin: .main, state: .pending(eligibleAt: nil)))
@@ -328,7 +350,9 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
                 guard busyStreams.insert(entry.stream).inserted else { continue }
                 if key.origin == .main, self.heldStreams.contains(entry.stream) { continue }
             }
-            guard case .pending(let eligibleAt) = entry.state, eligibleAt.map({ $0 <= now }) ?? true else { continue }
+            guard case .pending(let eligibleAt) = entry.state, eligibleAt.map({ $0 <= now }) ?? true,
+                let payload = entry.payload
+            else { continue }
             guard let consumer = self.pickConsumer(for: entry.stream) else { continue }
             let deliveryID = self.nextDeliveryID
             self.nextDeliveryID += 1
@@ -338,7 +362,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
             self.deliveries[deliveryID] = key
             self.consumers[consumer]?.inFlight.insert(deliveryID)
             batches[consumer, default: []].append(
-                Delivery(deliveryID: deliveryID, attempt: attempt, position: entry.position, stream: entry.stream, payload: entry.payload)
+                Delivery(deliveryID: deliveryID, attempt: attempt, position: entry.position, stream: entry.stream, payload: payload)
             )
         }
         return batches.sorted { $0.key < $1.key }.map { .deliver($0.key, $0.value) }

@@ -57,6 +57,7 @@ struct CallError: Error {
         case .overloaded: code = .unavailable
         case .stopped: code = .unavailable
         case .unsupportedSchema, .inUse: code = .failedPrecondition
+        case .groupExists: code = .alreadyExists
         case .notFound: code = .notFound
         case .corrupt: code = .dataLoss
         default: code = .internal

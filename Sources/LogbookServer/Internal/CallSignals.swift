@@ -1,3 +1,4 @@
+internal import LogbookWire
 internal import Synchronization
 
 /// What reaches a running long call (a read, a subscription) from outside its task: the
@@ -5,6 +6,8 @@ internal import Synchronization
 struct CallControl: Sendable {
     let signal = CallSignal()
     let credit: CreditGate
+    /// Where Ack and Nack frames go: set by a call once it has joined a group.
+    let settlements = SettlementRoute()
 
     init(initialCredit: UInt64) {
         self.credit = CreditGate(initial: initialCredit)
@@ -43,5 +46,18 @@ final class CallSignals: Sendable {
         for control in self.controls.withLock({ Array($0.values) }) {
             control.signal.signal(reason)
         }
+    }
+}
+
+/// Where a call's Ack and Nack frames go, once it has joined a group.
+final class SettlementRoute: Sendable {
+    private let handler = Mutex<(@Sendable (Frame.Body) -> Void)?>(nil)
+
+    func set(_ handler: (@Sendable (Frame.Body) -> Void)?) {
+        self.handler.withLock { $0 = handler }
+    }
+
+    func deliver(_ body: Frame.Body) {
+        self.handler.withLock { $0 }?(body)
     }
 }

@@ -28,15 +28,17 @@ struct Calls: Sendable {
                     try await Self.race(signal: signal, deadline: deadline) {
                         try await self.subscribe(catchUp, credit: control.credit)
                     }
-                case .group:
-                    return Status(code: .unimplemented, message: "persistent subscription groups are not built yet in this server version")
+                case .group(let name):
+                    try await Self.race(signal: signal, deadline: deadline) {
+                        try await self.consume(group: name, initialCredit: request.initialCredit, control: control)
+                    }
                 case nil:
                     return Status(code: .invalidArgument, message: "SubscribeRequest.target: name a selector (catch_up) or a group")
                 }
             case .queryRequest:
                 return Status(code: .unimplemented, message: "Query is not built yet in this server version")
-            case .adminRequest:
-                return Status(code: .unimplemented, message: "Admin is not built yet in this server version")
+            case .adminRequest(let request):
+                return try await self.admin(request)
             default:
                 return Status(code: .internal, message: "call \(self.callID) started by a frame that starts no call")
             }

@@ -90,9 +90,12 @@ final class ConnectionHandler: ChannelInboundHandler {
                 self.signals.signal(for: callID)?.signal(.cancelledByClient)
             case .credit(let credit):
                 self.signals.control(for: callID)?.credit.grant(UInt64(credit.count))
+            case .ack, .nack:
+                // For a group subscription; a catch-up subscription has nothing to settle.
+                if let body = frame.body {
+                    self.signals.control(for: callID)?.settlements.deliver(body)
+                }
             default:
-                // Ack and Nack belong to persistent groups, which this version does not
-                // serve; a catch-up subscription has nothing to settle.
                 break
             }
         case .rejectCall(let callID, let status):

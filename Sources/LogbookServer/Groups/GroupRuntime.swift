@@ -1,0 +1,291 @@
+internal import Logging
+internal import LogbookStorage
+internal import LogbookWire
+internal import NIOPosix
+internal import Synchronization
+
+/// One persistent group at run time: its state machine, its consumers, and the driver task
+/// that feeds the machine from the log and carries out what it decides.
+///
+/// Everything that changes the machine goes through one inbox and one task, so decisions
+/// and their persistence happen in order without locks around the machine. Each pass takes
+/// every command waiting, applies them, loads more of the log if there is room, persists
+/// what became settled or parked in one storage write, and only then confirms settlements to
+/// consumers (`Settled`): a confirmed ack survives a `kill -9`.
+final class GroupRuntime: Sendable {
+    typealias Machine = GroupStateMachine<LogbookStorage.RecordedEvent>
+    typealias ConsumerID = Machine.ConsumerID
+
+    /// What a consumer's call receives.
+    enum ConsumerMessage: Sendable {
+        case deliveries([Machine.Delivery])
+        case settled([UInt64])
+        case ended(Status)
+    }
+
+    typealias Sink = AsyncStream<ConsumerMessage>.Continuation
+
+    enum Command: Sendable {
+        case join(ConsumerID, maxInFlight: Int?, Sink)
+        case leave(ConsumerID)
+        case ack(ConsumerID, [UInt64])
+        case nack(ConsumerID, [UInt64], Machine.NackAction, String)
+        case head(UInt64)
+        case replayParked
+        case reset(to: UInt64?, done: CheckedContinuation<Void, any Error>)
+        case stop(Status)
+    }
+
+    /// What `info` reports without asking the driver.
+    struct Snapshot: Sendable {
+        var checkpoint: UInt64
+        var consumers: Int = 0
+        var inFlight: Int = 0
+    }
+
+    let definition: GroupDefinition
+    private let store: EventStore
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private let inbox = GroupInbox<Command>()
+    private let snapshotState: Mutex<Snapshot>
+
+    init(stored: StoredGroup, store: EventStore, threadPool: NIOThreadPool, logger: Logger) {
+        self.definition = stored.definition
+        self.store = store
+        self.threadPool = threadPool
+        var logger = logger
+        logger[metadataKey: "group"] = "\(stored.definition.name)"
+        self.logger = logger
+        self.snapshotState = Mutex(Snapshot(checkpoint: stored.checkpoint))
+    }
+
+    var snapshot: Snapshot { self.snapshotState.withLock { $0 } }
+
+    func send(_ command: Command) {
+        self.inbox.send(command)
+    }
+
+    // MARK: The driver
+
+    /// Runs until `.stop`; `stored` is the group as persisted when the daemon started.
+    func run(from stored: StoredGroup) async {
+        var driver: Driver
+        do {
+            driver = try await Driver(runtime: self, stored: stored)
+        } catch {
+            self.logger.error("group cannot start", metadata: ["error": "\(error)"])
+            return
+        }
+        let heads = Task {
+            for await head in self.store.headPositions() {
+                self.inbox.send(.head(head))
+            }
+        }
+        defer { heads.cancel() }
+        while let commands = await self.inbox.take(until: driver.machine.nextWakeUp) {
+            guard await driver.pass(commands) else { break }
+            self.snapshotState.withLock {
+                $0 = Snapshot(checkpoint: driver.machine.checkpoint, consumers: driver.machine.consumerCount, inFlight: driver.machine.inFlightCount)
+            }
+        }
+        self.inbox.close()
+    }
+
+    /// The driver's own state; lives in the driver task only.
+    private struct Driver {
+        let runtime: GroupRuntime
+        var machine: Machine
+        var sinks: [ConsumerID: (sink: Sink, maxInFlight: Int?)] = [:]
+        var head: UInt64
+        /// The position after which the next page of parked events is read, while a replay runs.
+        var replayAfter: UInt64?
+        var replayedStreams: Set<String> = []
+
+        init(runtime: GroupRuntime, stored: StoredGroup) async throws {
+            self.runtime = runtime
+            self.head = runtime.store.headPosition
+            let held = try await runtime.parkedStreams()
+            self.machine = Machine(
+                settings: runtime.definition.policy,
+                checkpoint: stored.checkpoint,
+                settledAbove: Set(stored.settled),
+                heldStreams: held
+            )
+        }
+
+        /// One pass over the commands that arrived; false when the group stops.
+        mutating func pass(_ commands: [Command]) async -> Bool {
+            let now = ContinuousClock.now
+            var outputs: [Machine.Output] = []
+            var confirm: [ConsumerID: [UInt64]] = [:]
+            for command in commands {
+                switch command {
+                case .join(let consumer, let maxInFlight, let sink):
+                    self.sinks[consumer] = (sink, maxInFlight)
+                    outputs += self.machine.join(consumer, maxInFlight: maxInFlight, now: now)
+                case .leave(let consumer):
+                    self.sinks[consumer] = nil
+                    outputs += self.machine.leave(consumer, now: now)
+                case .ack(let consumer, let ids):
+                    let held = ids.filter { self.machine.holds(consumer, $0) }
+                    confirm[consumer, default: []] += held
+                    outputs += self.machine.ack(consumer, held, now: now)
+                case .nack(let consumer, let ids, let action, let reason):
+                    let held = ids.filter { self.machine.holds(consumer, $0) }
+                    if action != .retry { confirm[consumer, default: []] += held }
+                    outputs += self.machine.nack(consumer, held, action: action, reason: reason, now: now)
+                case .head(let position):
+                    self.head = max(self.head, position)
+                case .replayParked:
+                    self.replayAfter = self.replayAfter ?? 0
+                case .reset(let position, let done):
+                    do {
+                        let checkpoint = try await self.runtime.store.resetGroup(self.runtime.definition.name, to: position)
+                        outputs += self.restart(checkpoint: checkpoint, now: now)
+                        done.resume()
+                    } catch {
+                        done.resume(throwing: error)
+                    }
+                case .stop(let status):
+                    for (_, consumer) in self.sinks {
+                        consumer.sink.yield(.ended(status))
+                        consumer.sink.finish()
+                    }
+                    return false
+                }
+            }
+            outputs += self.machine.tick(now: now)
+            outputs += await self.loadFromLog(now: now)
+            outputs += await self.replayPage(now: now)
+            // Deliveries go out whatever happens; settlements are confirmed only once on disk.
+            let persisted = await self.persist(outputs)
+            self.send(outputs, confirm: persisted ? confirm : [:])
+            if self.machine.room > 0, self.machine.readCursor < self.head {
+                self.runtime.inbox.send(.head(self.head))  // more to load: come round again
+            }
+            return true
+        }
+
+        /// A reset starts the machine again from the new checkpoint; consumers stay and their
+        /// old deliveries become stale (acks of them are ignored).
+        private mutating func restart(checkpoint: UInt64, now: ContinuousClock.Instant) -> [Machine.Output] {
+            self.machine = Machine(settings: self.runtime.definition.policy, checkpoint: checkpoint, heldStreams: self.machine.heldStreams)
+            var outputs: [Machine.Output] = []
+            for (consumer, entry) in self.sinks {
+                outputs += self.machine.join(consumer, maxInFlight: entry.maxInFlight, now: now)
+            }
+            return outputs
+        }
+
+        private mutating func loadFromLog(now: ContinuousClock.Instant) async -> [Machine.Output] {
+            let room = min(self.machine.room, GroupRuntime.readBatchMax)
+            guard room > 0, self.machine.readCursor < self.head else { return [] }
+            let definition = self.runtime.definition
+            let request = LogbookStorage.ReadRequest(
+                selector: definition.selector, start: .position(self.machine.readCursor + 1), direction: .forwards,
+                limit: room, filter: definition.filter, asOfPosition: self.head
+            )
+            let store = self.runtime.store
+            let events: [LogbookStorage.RecordedEvent]
+            do {
+                events = try await self.runtime.threadPool.runIfActive { try store.read(request) }
+            } catch let error as StorageError where error.code == .notFound {
+                events = []
+            } catch {
+                self.runtime.logger.error("group cannot read the log", metadata: ["error": "\(error)"])
+                return []
+            }
+            let scannedTo = events.count < room ? self.head : (events.last?.position ?? self.head)
+            return self.machine.load(events.map { ($0.position, $0.stream, $0) }, scannedTo: scannedTo, now: now)
+        }
+
+        /// Streams parked events back into the group a page at a time, never all at once.
+        private mutating func replayPage(now: ContinuousClock.Instant) async -> [Machine.Output] {
+            guard let after = self.replayAfter else { return [] }
+            let room = min(self.machine.room, GroupRuntime.readBatchMax)
+            guard room > 0 else { return [] }
+            do {
+                let page = try self.runtime.store.parkedEvents(self.runtime.definition.name, after: after, limit: room)
+                guard let last = page.last else {
+                    // Replay read to the end: streams with nothing parked any more flow again.
+                    self.replayAfter = nil
+                    let stillParked = try await self.runtime.parkedStreams()
+                    var outputs: [Machine.Output] = []
+                    for stream in self.replayedStreams.union(self.machine.heldStreams) where !stillParked.contains(stream) {
+                        outputs += self.machine.release(stream, now: now)
+                    }
+                    self.replayedStreams = []
+                    return outputs
+                }
+                self.replayAfter = last.event.position
+                self.replayedStreams.formUnion(page.map { $0.event.stream })
+                return self.machine.replay(page.map { ($0.event.position, $0.event.stream, $0.event) }, now: now)
+            } catch {
+                self.runtime.logger.error("group cannot read its parked events", metadata: ["error": "\(error)"])
+                self.replayAfter = nil
+                return []
+            }
+        }
+
+        /// One storage write for everything this pass settled, parked or unparked.
+        private func persist(_ outputs: [Machine.Output]) async -> Bool {
+            var checkpoint: UInt64?
+            var settled: [UInt64] = []
+            var parked: [ParkedRecord] = []
+            var unparked: [UInt64] = []
+            for output in outputs {
+                switch output {
+                case .settled(let positions, let newCheckpoint):
+                    settled += positions
+                    checkpoint = newCheckpoint
+                case .park(let parks):
+                    parked += parks.map { ParkedRecord(position: $0.position, reason: $0.reason, attempts: $0.attempts) }
+                case .unpark(let positions):
+                    unparked += positions
+                case .deliver:
+                    break
+                }
+            }
+            guard checkpoint != nil || !parked.isEmpty || !unparked.isEmpty else { return true }
+            do {
+                try await self.runtime.store.saveGroupProgress(
+                    self.runtime.definition.name,
+                    checkpoint: checkpoint ?? self.machine.checkpoint,
+                    settled: settled,
+                    parked: parked,
+                    unparked: unparked
+                )
+                return true
+            } catch {
+                // Not confirmed, so consumers will see these again after a restart; say why.
+                self.runtime.logger.error("group progress not saved", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+
+        private func send(_ outputs: [Machine.Output], confirm: [ConsumerID: [UInt64]]) {
+            for case .deliver(let consumer, let batch) in outputs {
+                self.sinks[consumer]?.sink.yield(.deliveries(batch))
+            }
+            for (consumer, ids) in confirm where !ids.isEmpty {
+                self.sinks[consumer]?.sink.yield(.settled(ids))
+            }
+        }
+    }
+
+    /// Events read from the log in one pass.
+    static let readBatchMax = 512
+
+    /// The streams that have events parked (held under by_stream), read page by page.
+    private func parkedStreams() async throws -> Set<String> {
+        var streams: Set<String> = []
+        var after: UInt64 = 0
+        while true {
+            let page = try self.store.parkedEvents(self.definition.name, after: after, limit: 1024)
+            guard let last = page.last else { return streams }
+            streams.formUnion(page.map { $0.event.stream })
+            after = last.event.position
+        }
+    }
+}
