@@ -76,4 +76,8 @@ package enum StorageLimits {
 
     /// Parked events returned by one `parkedEvents`; a replay pages through the rest.
     package static let parkedEventsPerListMax = 10_000
+
+    /// How long the writer spins for more work after a commit before it sleeps; about one
+    /// local round trip.
+    static let writerSpin: Duration = .microseconds(200)
 }
