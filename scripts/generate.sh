@@ -30,3 +30,6 @@ mv "$work"/logbook/v1/*.c "$out/logbook/v1/"
 protoc -IProtos --include_imports --descriptor_set_out="$work/logbook.desc" "${protos[@]}"
 mkdir -p Sources/LogbookWire/Generated
 /usr/bin/python3 scripts/swiftgen.py "$work/logbook.desc" > Sources/LogbookWire/Generated/Messages.swift
+
+# The Python client's protobuf modules.
+Clients/python/scripts/generate.sh

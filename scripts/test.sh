@@ -9,8 +9,9 @@ scripts/install-deps.sh
 
 echo "== generated code is up to date"
 scripts/generate.sh
-if ! git diff --exit-code --stat -- Sources/CLogbookProto Sources/LogbookWire/Generated \
-   || [ -n "$(git status --porcelain -- Sources/CLogbookProto Sources/LogbookWire/Generated)" ]; then
+generated=(Sources/CLogbookProto Sources/LogbookWire/Generated Clients/python/logbook/_pb)
+if ! git diff --exit-code --stat -- "${generated[@]}" \
+   || [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
   echo "generated code differs from Protos/: run scripts/generate.sh and commit the result" >&2
   exit 1
 fi
@@ -20,3 +21,6 @@ swift build --build-tests
 
 echo "== tests"
 swift test --skip-build
+
+echo "== python client"
+Clients/python/scripts/ci.sh

@@ -1,0 +1,811 @@
+"""The wire protocol without I/O: frames, request building, reply parsing (DESIGN §3).
+
+Each direction of a connection is a sequence of frames:
+
+| bytes | meaning                                                |
+| ----- | ------------------------------------------------------ |
+| 0–3   | L, unsigned 32-bit big-endian: the length of what follows |
+| 4…    | L bytes: one `logbook.v1.Frame`                        |
+
+Both clients (`logbook.Client` and `logbook.aio.Client`) use these functions and only add
+the socket I/O and the demultiplexing of calls by `call_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import uuid
+from typing import Any, Iterable, Sequence
+
+from google.protobuf.message import DecodeError, EncodeError
+
+from ._pb.logbook.v1 import (
+    admin_pb2,
+    events_pb2,
+    frame_pb2,
+    query_pb2,
+    subscribe_pb2,
+)
+from .errors import (
+    BadFieldDetail,
+    Code,
+    Detail,
+    EventIdConflictDetail,
+    InvalidArgument,
+    LimitExceededDetail,
+    LogbookError,
+    ResourceExhausted,
+    Unavailable,
+    WrongExpectedRevisionDetail,
+    error_for,
+)
+from .types import (
+    ANY,
+    END,
+    NO_STREAM,
+    OCTET_STREAM,
+    START,
+    STREAM_EXISTS,
+    AppendResult,
+    Checkpoint,
+    CaughtUp,
+    Delivery,
+    EventData,
+    Expected,
+    ExpectedKind,
+    FellBehind,
+    Filter,
+    From,
+    GroupInfo,
+    GroupSettings,
+    Limits,
+    ParkedEvent,
+    Position,
+    Predicate,
+    QueryResult,
+    RecordedEvent,
+    Revision,
+    Row,
+    Selector,
+    ServerInfo,
+    Settled,
+    StreamAppend,
+    ViewDefinition,
+    ViewWrite,
+)
+
+Frame = frame_pb2.Frame
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct(">I")
+#: What the client accepts from the server before the handshake says otherwise.
+DEFAULT_FRAME_BYTES_MAX = 16 << 20
+#: The client never accepts a frame larger than this, whatever the server announces.
+INCOMING_FRAME_BYTES_CEILING = 1 << 30
+
+
+# --- frames ------------------------------------------------------------------------------
+
+
+def encode_frame(frame: Frame, frame_bytes_max: int | None = None) -> bytes:
+    """The frame with its length prefix; refuses locally what the server would refuse
+    (and answer with a connection-level Status that breaks every other call)."""
+    try:
+        payload = frame.SerializeToString()
+    except (EncodeError, ValueError, UnicodeError) as error:
+        raise InvalidArgument(message=f"request not sent: it cannot be encoded: {error}") from error
+    if frame_bytes_max is not None and len(payload) > frame_bytes_max:
+        raise ResourceExhausted(
+            message=(
+                f"request not sent: its frame would be {len(payload)} bytes, more than the "
+                f"server's limit of {frame_bytes_max}"
+            ),
+            details=LimitExceededDetail("frame_bytes_max", len(payload), frame_bytes_max),
+        )
+    return HEADER.pack(len(payload)) + payload
+
+
+def decode_length(header: bytes, frame_bytes_max: int) -> int:
+    (length,) = HEADER.unpack(header)
+    if length > frame_bytes_max:
+        raise Unavailable(
+            message=f"the server sent a frame of {length} bytes, more than {frame_bytes_max}; connection closed",
+            details=LimitExceededDetail("frame_bytes_max", length, frame_bytes_max),
+        )
+    return length
+
+
+def decode_frame(payload: bytes) -> Frame:
+    frame = Frame()
+    try:
+        frame.ParseFromString(payload)
+    except DecodeError as error:
+        raise Unavailable(message=f"the server sent a frame that does not decode: {error}") from error
+    return frame
+
+
+def hello_frame(client_name: str) -> Frame:
+    check_text("client_name", client_name)
+    frame = Frame(call_id=0)
+    frame.hello.protocol_version = PROTOCOL_VERSION
+    frame.hello.client_name = client_name
+    return frame
+
+
+def cancel_frame(call_id: int) -> Frame:
+    frame = Frame(call_id=call_id)
+    frame.cancel.SetInParent()
+    return frame
+
+
+def with_timeout(frame: Frame, timeout: float | None) -> Frame:
+    if timeout is not None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive (seconds)")
+        frame.timeout_ms = max(1, int(round(timeout * 1000)))
+    return frame
+
+
+def parse_hello_reply(frame: Frame) -> ServerInfo:
+    body = frame.WhichOneof("body")
+    if body == "status":
+        raise status_error(frame.status)
+    if body != "hello_reply" or frame.call_id != 0:
+        raise Unavailable(message=f"the server answered Hello with {body or 'an empty frame'} on call {frame.call_id}")
+    reply = frame.hello_reply
+    limits = reply.limits
+    return ServerInfo(
+        server_version=reply.server_version,
+        protocol_version=reply.protocol_version,
+        limits=Limits(
+            frame_bytes_max=limits.frame_bytes_max,
+            events_per_append_max=limits.events_per_append_max,
+            event_bytes_max=limits.event_bytes_max,
+            open_calls_per_connection_max=limits.open_calls_per_connection_max,
+            read_batch_events_max=limits.read_batch_events_max,
+            stream_name_bytes_max=limits.stream_name_bytes_max,
+        ),
+        peer_uid=reply.peer_uid,
+        peer_gid=reply.peer_gid,
+        peer_pid=reply.peer_pid,
+    )
+
+
+def incoming_limit(info: ServerInfo | None) -> int:
+    if info is None or info.limits.frame_bytes_max == 0:
+        return DEFAULT_FRAME_BYTES_MAX
+    return min(max(info.limits.frame_bytes_max, DEFAULT_FRAME_BYTES_MAX), INCOMING_FRAME_BYTES_CEILING)
+
+
+def outgoing_limit(info: ServerInfo | None) -> int | None:
+    if info is None or info.limits.frame_bytes_max == 0:
+        return None
+    return info.limits.frame_bytes_max
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+def status_error(status: Any) -> LogbookError:
+    """The exception a non-OK Status stands for, with its typed detail."""
+    detail: Detail | None = None
+    which = status.WhichOneof("detail")
+    if which == "wrong_expected_revision":
+        wrong = status.wrong_expected_revision
+        detail = WrongExpectedRevisionDetail(
+            stream=wrong.stream,
+            expected=expected_from_wire(wrong.expected),
+            actual=wrong.actual_revision if wrong.stream_exists else None,
+        )
+    elif which == "event_id_conflict":
+        conflict = status.event_id_conflict
+        event_id = uuid.UUID(bytes=conflict.event_id) if len(conflict.event_id) == 16 else None
+        detail = EventIdConflictDetail(event_id=event_id, stream=conflict.stream, revision=conflict.revision)
+    elif which == "limit_exceeded":
+        limit = status.limit_exceeded
+        detail = LimitExceededDetail(limit=limit.limit, value=limit.value, max=limit.max)
+    elif which == "bad_field":
+        detail = BadFieldDetail(field=status.bad_field.field, reason=status.bad_field.reason)
+    code = int(status.code)
+    message = status.message or "the server refused the call"
+    if code == Code.OK:  # an OK status is never an error; callers check first
+        code = Code.UNKNOWN
+    return error_for(code, message, detail, from_server=True)
+
+
+# --- input checks ------------------------------------------------------------------------
+
+
+def check_text(field: str, value: str) -> None:
+    """Refuses a string the daemon cannot carry: its protobuf-c decoder treats strings as
+    NUL-terminated C strings (DESIGN §2), so an embedded NUL would cut the text short."""
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a str, not {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidArgument(
+            message=f"request not sent: {field} contains a NUL character",
+            details=BadFieldDetail(field, "contains a NUL character"),
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidArgument(
+            message=f"request not sent: {field} is not valid Unicode ({error.reason})",
+            details=BadFieldDetail(field, "is not valid Unicode"),
+        ) from None
+
+
+def _check_uint64(field: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{field} must be an int, not {type(value).__name__}")
+    if not 0 <= value < 1 << 64:
+        raise InvalidArgument(
+            message=f"request not sent: {field} is {value}, outside 0…2⁶⁴−1",
+            details=BadFieldDetail(field, "out of range"),
+        )
+    return value
+
+
+# --- expected revision -------------------------------------------------------------------
+
+
+def expected_to_wire(expected: Expected, target: Any, field: str = "expected") -> None:
+    if isinstance(expected, ExpectedKind):
+        target.kind = expected.wire_kind
+        return
+    if isinstance(expected, bool) or not isinstance(expected, int):
+        raise TypeError(f"{field} must be ANY, NO_STREAM, STREAM_EXISTS or a revision (int), not {expected!r}")
+    target.kind = events_pb2.EXPECTED_KIND_EXACT
+    target.revision = _check_uint64(field, expected)
+
+
+def expected_from_wire(wire: Any) -> Expected:
+    if wire.kind == events_pb2.EXPECTED_KIND_EXACT:
+        return wire.revision
+    return {
+        events_pb2.EXPECTED_KIND_ANY: ANY,
+        events_pb2.EXPECTED_KIND_NO_STREAM: NO_STREAM,
+        events_pb2.EXPECTED_KIND_STREAM_EXISTS: STREAM_EXISTS,
+    }.get(wire.kind, ANY)
+
+
+# --- append ------------------------------------------------------------------------------
+
+
+def _event_to_wire(event: EventData, target: Any, field: str) -> None:
+    if not isinstance(event, EventData):
+        raise TypeError(f"{field} must be a logbook.EventData, not {type(event).__name__}")
+    if not isinstance(event.id, uuid.UUID):
+        raise TypeError(f"{field}.id must be a uuid.UUID, not {type(event.id).__name__}")
+    if not isinstance(event.data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{field}.data must be bytes, not {type(event.data).__name__} (use EventData.json for JSON values)"
+        )
+    check_text(f"{field}.type", event.type)
+    check_text(f"{field}.content_type", event.content_type)
+    target.id = event.id.bytes
+    target.type = event.type
+    target.data = bytes(event.data)
+    target.content_type = event.content_type
+    # Sorted by key, so that equal events encode equally (as the Swift client does).
+    for key in sorted(event.metadata):
+        value = event.metadata[key]
+        check_text(f"{field}.metadata key", key)
+        check_text(f"{field}.metadata[{key!r}]", value)
+        target.metadata.add(key=key, value=value)
+    if event.correlation_id is not None:
+        check_text(f"{field}.correlation_id", event.correlation_id)
+        target.correlation_id = event.correlation_id
+    if event.causation_id is not None:
+        check_text(f"{field}.causation_id", event.causation_id)
+        target.causation_id = event.causation_id
+
+
+def normalize_appends(appends: Iterable[StreamAppend | tuple]) -> list[StreamAppend]:
+    result = []
+    for item in appends:
+        if isinstance(item, StreamAppend):
+            result.append(item)
+        elif isinstance(item, tuple) and len(item) in (2, 3):
+            result.append(StreamAppend(*item))
+        else:
+            raise TypeError("each append is a StreamAppend or a tuple (stream, events[, expected])")
+    return result
+
+
+def append_frame(call_id: int, appends: Sequence[StreamAppend]) -> Frame:
+    frame = Frame(call_id=call_id)
+    request = frame.append_request
+    if not appends:
+        raise ValueError("an append names at least one stream")
+    for index, append in enumerate(appends):
+        field = f"streams[{index}]"
+        check_text(f"{field}.stream", append.stream)
+        if isinstance(append.events, (EventData, str, bytes)):
+            raise TypeError(f"{field}.events must be a sequence of EventData")
+        wire = request.streams.add(stream=append.stream)
+        expected_to_wire(append.expected, wire.expected, f"{field}.expected")
+        for event_index, event in enumerate(append.events):
+            _event_to_wire(event, wire.events.add(), f"{field}.events[{event_index}]")
+    return frame
+
+
+def parse_append_reply(frame: Frame) -> list[AppendResult]:
+    reply = frame.append_reply
+    return [
+        AppendResult(
+            stream=result.stream,
+            first_revision=result.first_revision,
+            last_revision=result.last_revision,
+            positions=tuple(result.positions),
+            commit_time_unix_micros=reply.commit_time_unix_micros,
+        )
+        for result in reply.streams
+    ]
+
+
+# --- selectors, read ---------------------------------------------------------------------
+
+
+def make_selector(
+    selector: Selector | str | None,
+    category: str | None,
+    event_type: str | None,
+    correlation_id: str | None,
+) -> Selector:
+    chosen = [
+        s
+        for s in (
+            Selector.stream(selector) if isinstance(selector, str) else selector,
+            Selector.category(category) if category is not None else None,
+            Selector.event_type(event_type) if event_type is not None else None,
+            Selector.correlation_id(correlation_id) if correlation_id is not None else None,
+        )
+        if s is not None
+    ]
+    if len(chosen) != 1:
+        raise TypeError(
+            "say what to read, once: a stream name, logbook.ALL, or one of category=, event_type=, correlation_id="
+        )
+    if not isinstance(chosen[0], Selector):
+        raise TypeError(f"not a selector: {chosen[0]!r}")
+    return chosen[0]
+
+
+def selector_to_wire(selector: Selector, target: Any) -> None:
+    if selector.kind == "all":
+        target.all.SetInParent()
+        return
+    if selector.kind not in ("stream", "category", "event_type", "correlation_id"):
+        raise ValueError(f"unknown selector kind {selector.kind!r}")
+    check_text(f"selector.{selector.kind}", selector.value)
+    setattr(target, selector.kind, selector.value)
+
+
+def selector_from_wire(wire: Any) -> Selector:
+    kind = wire.WhichOneof("kind")
+    if kind is None or kind == "all":
+        return Selector.all()
+    return Selector(kind, getattr(wire, kind))
+
+
+def from_to_wire(from_: From, selector: Selector, target: Any) -> None:
+    if from_ is START:
+        target.start.SetInParent()
+    elif from_ is END:
+        target.end.SetInParent()
+    elif isinstance(from_, Revision):
+        target.revision = _check_uint64("from_", from_.value)
+    elif isinstance(from_, Position):
+        target.position = _check_uint64("from_", from_.value)
+    elif isinstance(from_, int) and not isinstance(from_, bool):
+        # As `logbook read --from N`: a revision in a stream, a position elsewhere.
+        if selector.kind == "stream":
+            target.revision = _check_uint64("from_", from_)
+        else:
+            target.position = _check_uint64("from_", from_)
+    else:
+        raise TypeError(f"from_ must be START, END, Revision(n), Position(n) or an int, not {from_!r}")
+
+
+def from_from_wire(wire: Any) -> From | None:
+    kind = wire.WhichOneof("kind")
+    if kind == "start":
+        return START
+    if kind == "end":
+        return END
+    if kind == "revision":
+        return Revision(wire.revision)
+    if kind == "position":
+        return Position(wire.position)
+    return None
+
+
+def filter_to_wire(
+    filter: Filter | None, event_types: Sequence[str] | None, stream_prefix: str | None, target_parent: Any
+) -> None:
+    types = list(filter.event_types if filter else ()) + list(event_types or ())
+    prefix = stream_prefix if stream_prefix is not None else (filter.stream_prefix if filter else "")
+    if isinstance(event_types, str):
+        raise TypeError("event_types is a sequence of type names, not one str")
+    if not types and not prefix:
+        return
+    wire = target_parent.filter
+    for index, name in enumerate(types):
+        check_text(f"filter.event_types[{index}]", name)
+        wire.event_types.append(name)
+    check_text("filter.stream_prefix", prefix)
+    wire.stream_prefix = prefix
+
+
+def read_frame(
+    call_id: int,
+    selector: Selector,
+    from_: From | None,
+    backwards: bool,
+    limit: int | None,
+    as_of: int | None,
+    filter: Filter | None,
+    event_types: Sequence[str] | None,
+    stream_prefix: str | None,
+) -> Frame:
+    frame = Frame(call_id=call_id)
+    request = frame.read_request
+    selector_to_wire(selector, request.selector)
+    if from_ is not None:
+        from_to_wire(from_, selector, getattr(request, "from"))
+    if backwards:
+        request.direction = events_pb2.DIRECTION_BACKWARDS
+    if limit is not None:
+        if _check_uint64("limit", limit) == 0:
+            raise ValueError("limit must be positive (None reads everything)")
+        request.max_count = limit
+    if as_of is not None:
+        if _check_uint64("as_of", as_of) == 0:
+            raise ValueError("as_of is a position ≥ 1 (None reads the log as it is)")
+        request.as_of_position = as_of
+    filter_to_wire(filter, event_types, stream_prefix, request)
+    return frame
+
+
+def recorded_event(wire: Any) -> RecordedEvent:
+    if len(wire.id) != 16:
+        raise Unavailable(
+            message=f"the server sent event {wire.stream}@{wire.revision} with an id of {len(wire.id)} bytes, not 16"
+        )
+    return RecordedEvent(
+        stream=wire.stream,
+        revision=wire.revision,
+        position=wire.position,
+        id=uuid.UUID(bytes=wire.id),
+        type=wire.type,
+        data=wire.data,
+        content_type=wire.content_type or OCTET_STREAM,
+        metadata={entry.key: entry.value for entry in wire.metadata},
+        correlation_id=wire.correlation_id or None,
+        causation_id=wire.causation_id or None,
+        time_unix_micros=wire.time_unix_micros,
+    )
+
+
+# --- subscribe ---------------------------------------------------------------------------
+
+
+def subscribe_frame(
+    call_id: int,
+    selector: Selector | None,
+    group: str | None,
+    from_: From | None,
+    filter: Filter | None,
+    event_types: Sequence[str] | None,
+    stream_prefix: str | None,
+    initial_credit: int,
+) -> Frame:
+    frame = Frame(call_id=call_id)
+    request = frame.subscribe_request
+    if group is not None:
+        check_text("group", group)
+        request.group = group
+    else:
+        assert selector is not None
+        catch_up = request.catch_up
+        selector_to_wire(selector, catch_up.selector)
+        if from_ is not None:
+            from_to_wire(from_, selector, getattr(catch_up, "from"))
+        filter_to_wire(filter, event_types, stream_prefix, catch_up)
+    if not 0 < initial_credit < 1 << 32:
+        raise ValueError("initial_credit must be positive and fit in 32 bits (the server sends nothing without credit)")
+    request.initial_credit = initial_credit
+    return frame
+
+
+def subscription_items(frame: Frame) -> list:
+    """What a frame of an open Subscribe call holds for the subscriber."""
+    body = frame.WhichOneof("body")
+    if body == "event_batch":
+        batch = frame.event_batch
+        events = [recorded_event(e) for e in batch.events]
+        if batch.deliveries:
+            return [
+                Delivery(event=event, delivery_id=d.delivery_id, attempt=d.attempt)
+                for event, d in zip(events, batch.deliveries)
+            ]
+        return events
+    if body == "caught_up":
+        return [CaughtUp(frame.caught_up.position)]
+    if body == "fell_behind":
+        return [FellBehind(frame.fell_behind.position)]
+    if body == "checkpoint":
+        return [Checkpoint(frame.checkpoint.position)]
+    if body == "settled":
+        return [Settled(tuple(frame.settled.delivery_ids))]
+    return []
+
+
+def credit_frame(call_id: int, count: int) -> Frame:
+    frame = Frame(call_id=call_id)
+    frame.credit.count = count
+    return frame
+
+
+def view_write_to_wire(write: ViewWrite, target: Any) -> None:
+    check_text("view_write.view", write.view)
+    check_text("view_write.key", write.key)
+    target.view = write.view
+    target.key = write.key
+    ops = [write.put is not None, write.merge is not None, bool(write.remove)]
+    if sum(ops) != 1:
+        raise ValueError("a ViewWrite has exactly one of put, merge, remove")
+    if write.put is not None:
+        check_text("view_write.put", write.put)
+        target.put = write.put
+    elif write.merge is not None:
+        check_text("view_write.merge", write.merge)
+        target.merge = write.merge
+    else:
+        target.remove = True
+
+
+def ack_frame(call_id: int, delivery_ids: Sequence[int], view_writes: Sequence[ViewWrite]) -> Frame:
+    frame = Frame(call_id=call_id)
+    ack = frame.ack
+    ack.SetInParent()
+    for delivery_id in delivery_ids:
+        ack.delivery_ids.append(_check_uint64("delivery_id", delivery_id))
+    for write in view_writes:
+        view_write_to_wire(write, ack.view_writes.add())
+    return frame
+
+
+_NACK_ACTIONS = {
+    "retry": subscribe_pb2.NACK_ACTION_RETRY,
+    "park": subscribe_pb2.NACK_ACTION_PARK,
+    "skip": subscribe_pb2.NACK_ACTION_SKIP,
+}
+
+
+def nack_frame(call_id: int, delivery_ids: Sequence[int], action: str, reason: str) -> Frame:
+    if action not in _NACK_ACTIONS:
+        raise ValueError("action is 'retry', 'park' or 'skip'")
+    check_text("reason", reason)
+    frame = Frame(call_id=call_id)
+    nack = frame.nack
+    nack.SetInParent()
+    for delivery_id in delivery_ids:
+        nack.delivery_ids.append(_check_uint64("delivery_id", delivery_id))
+    nack.action = _NACK_ACTIONS[action]
+    nack.reason = reason
+    return frame
+
+
+# --- query -------------------------------------------------------------------------------
+
+_PREDICATE_OPS = {
+    "=": query_pb2.PREDICATE_OP_EQ,
+    "==": query_pb2.PREDICATE_OP_EQ,
+    "!=": query_pb2.PREDICATE_OP_NE,
+    "<": query_pb2.PREDICATE_OP_LT,
+    "<=": query_pb2.PREDICATE_OP_LE,
+    ">": query_pb2.PREDICATE_OP_GT,
+    ">=": query_pb2.PREDICATE_OP_GE,
+    "prefix": query_pb2.PREDICATE_OP_PREFIX,
+    "in": query_pb2.PREDICATE_OP_IN,
+}
+
+
+def query_frame(
+    call_id: int,
+    view: str,
+    key: str | None,
+    key_prefix: str | None,
+    where: Sequence[Predicate],
+    order_by: str | None,
+    descending: bool,
+    limit: int | None,
+    cursor: bytes | None,
+    min_position: int | None,
+    wait: float | None,
+    as_of_position: int | None,
+    as_of_time_unix_micros: int | None,
+) -> Frame:
+    frame = Frame(call_id=call_id)
+    request = frame.query_request
+    check_text("view", view)
+    request.view = view
+    if key is not None and key_prefix is not None:
+        raise TypeError("give key or key_prefix, not both")
+    if key is not None:
+        check_text("key", key)
+        request.key = key
+    if key_prefix is not None:
+        check_text("key_prefix", key_prefix)
+        request.key_prefix = key_prefix
+    for index, predicate in enumerate(where):
+        if predicate.op not in _PREDICATE_OPS:
+            raise ValueError(f"unknown predicate operator {predicate.op!r}")
+        check_text(f"where[{index}].path", predicate.path)
+        wire = request.predicates.add(path=predicate.path, op=_PREDICATE_OPS[predicate.op])
+        for value in predicate.values:
+            wire.values.append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    if order_by is not None:
+        check_text("order_by", order_by)
+        request.order_by = order_by
+    request.descending = bool(descending)
+    if limit is not None:
+        request.limit = limit
+    if cursor:
+        request.cursor = bytes(cursor)
+    if min_position is not None:
+        request.min_position = _check_uint64("min_position", min_position)
+    if wait is not None:
+        request.wait_ms = max(0, int(round(wait * 1000)))
+    if as_of_position is not None:
+        request.as_of_position = _check_uint64("as_of_position", as_of_position)
+    if as_of_time_unix_micros is not None:
+        request.as_of_time_unix_micros = as_of_time_unix_micros
+    return frame
+
+
+def parse_query_reply(frame: Frame) -> QueryResult:
+    reply = frame.query_reply
+    return QueryResult(
+        rows=tuple(Row(row.key, row.json) for row in reply.rows),
+        as_of_position=reply.as_of_position,
+        next_cursor=reply.next_cursor or None,
+    )
+
+
+# --- admin -------------------------------------------------------------------------------
+
+_STRATEGIES = {
+    "by_stream": admin_pb2.STRATEGY_BY_STREAM,
+    "round_robin": admin_pb2.STRATEGY_ROUND_ROBIN,
+    "single": admin_pb2.STRATEGY_SINGLE,
+}
+_STRATEGY_NAMES = {number: name for name, number in _STRATEGIES.items()}
+
+
+def group_settings_to_wire(settings: GroupSettings, target: Any) -> None:
+    check_text("group name", settings.name)
+    target.name = settings.name
+    selector_to_wire(settings.selector, target.selector)
+    if settings.from_ is not None:
+        from_to_wire(settings.from_, settings.selector, getattr(target, "from"))
+    filter_to_wire(settings.filter, None, None, target)
+    if settings.strategy not in _STRATEGIES:
+        raise ValueError("strategy is 'by_stream', 'round_robin' or 'single'")
+    target.strategy = _STRATEGIES[settings.strategy]
+    target.max_in_flight = settings.max_in_flight
+    target.ack_timeout_ms = settings.ack_timeout_ms
+    target.max_deliveries = settings.max_deliveries
+    target.retry_backoff_ms = settings.retry_backoff_ms
+
+
+def group_settings_from_wire(wire: Any) -> GroupSettings:
+    filter = None
+    if wire.HasField("filter"):
+        filter = Filter(tuple(wire.filter.event_types), wire.filter.stream_prefix)
+    return GroupSettings(
+        name=wire.name,
+        selector=selector_from_wire(wire.selector),
+        from_=from_from_wire(getattr(wire, "from")),
+        filter=filter,
+        strategy=_STRATEGY_NAMES.get(wire.strategy, str(wire.strategy)),
+        max_in_flight=wire.max_in_flight,
+        ack_timeout_ms=wire.ack_timeout_ms,
+        max_deliveries=wire.max_deliveries,
+        retry_backoff_ms=wire.retry_backoff_ms,
+    )
+
+
+def group_info_from_wire(wire: Any) -> GroupInfo:
+    return GroupInfo(
+        settings=group_settings_from_wire(wire.settings),
+        checkpoint=wire.checkpoint,
+        lag=wire.lag,
+        consumers=wire.consumers,
+        in_flight=wire.in_flight,
+        parked=wire.parked,
+    )
+
+
+def admin_frame(call_id: int, op: str, value: Any = None) -> Frame:
+    """An AdminRequest; `value` is what the op takes (see admin.proto)."""
+    frame = Frame(call_id=call_id)
+    request = frame.admin_request
+    if op in ("create_group", "update_group"):
+        group_settings_to_wire(value, getattr(request, op))
+    elif op in ("delete_group", "group_info", "replay_parked", "drop_view"):
+        check_text(op, value)
+        setattr(request, op, value)
+    elif op in ("list_groups", "list_views"):
+        getattr(request, op).SetInParent()
+    elif op == "reset_group":
+        name, to_position, clear_views = value
+        check_text("group name", name)
+        request.reset_group.name = name
+        request.reset_group.to_position = _check_uint64("to_position", to_position)
+        request.reset_group.clear_views = clear_views
+    elif op == "list_parked":
+        group, after_position, limit = value
+        check_text("group", group)
+        request.list_parked.group = group
+        request.list_parked.after_position = _check_uint64("after_position", after_position)
+        request.list_parked.limit = limit
+    elif op == "define_view":
+        definition: ViewDefinition = value
+        check_text("view name", definition.name)
+        check_text("view group", definition.group)
+        request.define_view.name = definition.name
+        request.define_view.group = definition.group
+        for index, path in enumerate(definition.indexed_paths):
+            check_text(f"indexed_paths[{index}]", path)
+            request.define_view.indexed_paths.append(path)
+    elif op == "delete_stream":
+        stream, expected = value
+        check_text("stream", stream)
+        request.delete_stream.stream = stream
+        expected_to_wire(expected, request.delete_stream.expected)
+    else:
+        raise ValueError(f"unknown admin op {op!r}")
+    return frame
+
+
+def parse_admin_reply(frame: Frame) -> Any:
+    reply = frame.admin_reply
+    result = reply.WhichOneof("result")
+    if result == "group":
+        return group_info_from_wire(reply.group)
+    if result == "groups":
+        return [group_info_from_wire(g) for g in reply.groups.groups]
+    if result == "parked":
+        return [
+            ParkedEvent(
+                event=recorded_event(p.event),
+                reason=p.reason,
+                attempts=p.attempts,
+                parked_unix_micros=p.parked_unix_micros,
+            )
+            for p in reply.parked.events
+        ]
+    if result == "views":
+        return [ViewDefinition(v.name, v.group, tuple(v.indexed_paths)) for v in reply.views.views]
+    return None
+
+
+# --- call bookkeeping --------------------------------------------------------------------
+
+
+def unexpected(frame: Frame, wanted: str) -> LogbookError:
+    return Unavailable(
+        message=f"protocol error: the server sent {frame.WhichOneof('body') or 'an empty frame'} "
+        f"on call {frame.call_id}, expected {wanted}"
+    )
+
+
+def connection_error(status: Any) -> LogbookError:
+    """The error for a Status on call 0: the server closes the connection after it."""
+    error = status_error(status)
+    error.message = f"the server closed the connection: {error.message}"
+    return error

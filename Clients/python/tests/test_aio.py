@@ -1,0 +1,275 @@
+"""The asyncio client against a real logbookd: the same calls, many at once on one
+connection."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+import logbook
+import logbook.aio
+from logbook import ALL, NO_STREAM, STREAM_EXISTS, EventData, StreamAppend
+
+
+def ev(type: str = "Happened", n: int = 0, **kw) -> EventData:
+    return EventData.json(type, {"n": n}, **kw)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_append_read_round_trip(daemon, name):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            assert client.server_info.protocol_version == 1
+            event = EventData.json(
+                "Placed", {"who": "Ålesund ✓"}, metadata={"k": "v"}, correlation_id="c", causation_id="d"
+            )
+            result = await client.append(f"{name}-1", [event, EventData("Bin", b"\x00\x01")], expected=NO_STREAM)
+            assert (result.first_revision, result.last_revision) == (0, 1)
+            events = [e async for e in client.read(f"{name}-1")]
+            assert [e.id for e in events] == [event.id, events[1].id]
+            assert events[0].json() == {"who": "Ålesund ✓"} and events[0].metadata == {"k": "v"}
+            assert (events[0].correlation_id, events[0].causation_id) == ("c", "d")
+            assert events[1].data == b"\x00\x01"
+            assert [e.revision async for e in client.read(f"{name}-1", backwards=True, limit=1)] == [1]
+            assert await client.read(category=name).collect() == events
+
+    run(main())
+
+
+def test_connects_on_first_call_and_module_connect(daemon, name):
+    async def main():
+        client = logbook.aio.Client(daemon.socket_path)
+        assert (await client.append(f"{name}-1", [ev()])).last_revision == 0
+        await client.close()
+        with pytest.raises(logbook.Unavailable):
+            await client.append(f"{name}-1", [ev()])
+        client = await logbook.aio.connect(daemon.socket_path)
+        assert len(await client.read(f"{name}-1").collect()) == 1
+        await client.close()
+
+    run(main())
+
+
+def test_unreachable_daemon_is_unavailable(tmp_path):
+    async def main():
+        with pytest.raises(logbook.Unavailable):
+            await logbook.aio.connect(str(tmp_path / "none.sock"))
+
+    run(main())
+
+
+def test_conflicts_and_idempotency(daemon, name):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            stream = f"{name}-1"
+            events = [ev(n=1), ev(n=2)]
+            first = await client.append(stream, events, expected=NO_STREAM)
+            again = await client.append(stream, events, expected=NO_STREAM)
+            assert again.positions == first.positions
+            with pytest.raises(logbook.WrongExpectedRevision) as raised:
+                await client.append(stream, [ev()], expected=0)
+            assert (raised.value.stream, raised.value.expected, raised.value.actual) == (stream, 0, 1)
+            with pytest.raises(logbook.WrongExpectedRevision) as raised:
+                await client.append(f"{name}-2", [ev()], expected=STREAM_EXISTS)
+            assert raised.value.actual is None
+            with pytest.raises(logbook.AlreadyExists):
+                await client.append(f"{name}-3", [events[0]])
+            with pytest.raises(logbook.WrongExpectedRevision):
+                await client.append_many([StreamAppend(f"{name}-4", [ev()]), (stream, [ev()], NO_STREAM)])
+            assert await client.read(f"{name}-4").collect() == []
+            results = await client.append_many([(f"{name}-4", [ev()]), (stream, [ev()], 1)])
+            assert [r.last_revision for r in results] == [0, 2]
+
+    run(main())
+
+
+def test_many_concurrent_calls_on_one_connection(daemon, name):
+    """Hundreds of tasks share one connection; replies are matched by call id."""
+
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            streams = [f"{name}-{i}" for i in range(50)]
+
+            async def writer(stream: str) -> list[int]:
+                revisions = []
+                for n in range(10):
+                    expected = NO_STREAM if n == 0 else n - 1
+                    result = await client.append(stream, [ev(n=n)], expected=expected)
+                    revisions.append(result.last_revision)
+                return revisions
+
+            async def reader(stream: str) -> int:
+                count = 0
+                for _ in range(5):
+                    count = len([e async for e in client.read(stream)])
+                    await asyncio.sleep(0)
+                return count
+
+            results = await asyncio.gather(*(writer(s) for s in streams), *(reader(s) for s in streams))
+            for revisions in results[: len(streams)]:
+                assert revisions == list(range(10))
+            for stream in streams:
+                assert [e.json()["n"] for e in await client.read(stream).collect()] == list(range(10))
+            assert client._calls == {}
+
+    run(main())
+
+
+def test_racing_writers_one_wins(daemon, name):
+    async def main():
+        clients = [await logbook.aio.connect(daemon.socket_path) for _ in range(3)]
+        try:
+            stream = f"{name}-race"
+            attempts = [c.append(stream, [ev(n=i)], expected=NO_STREAM) for c in clients for i in range(4)]
+            outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+            wins = [o for o in outcomes if isinstance(o, logbook.AppendResult)]
+            losses = [o for o in outcomes if isinstance(o, logbook.WrongExpectedRevision)]
+            assert len(wins) == 1 and len(losses) == len(attempts) - 1
+            assert all(loss.actual == 0 for loss in losses)
+        finally:
+            for c in clients:
+                await c.close()
+
+    run(main())
+
+
+def test_breaking_out_of_a_read_cancels_it(daemon, name):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            stream = f"{name}-long"
+            batch = client.server_info.limits.read_batch_events_max
+            await client.append(stream, [EventData("N", b"x" * 64) for _ in range(batch * 4)])
+            for _ in range(10):
+                async for event in client.read(stream):
+                    if event.revision == 2:
+                        break
+            gc.collect()
+            async with client.read(stream) as events:
+                async for event in events:
+                    break
+            reader = client.read(stream)
+            await reader.__anext__()
+            await reader.aclose()
+            with pytest.raises(StopAsyncIteration):
+                await reader.__anext__()
+            await asyncio.sleep(0.2)
+            assert client._calls == {}  # every cancelled read got its CANCELLED status
+            assert (await client.append(stream, [ev()])).last_revision == batch * 4
+
+    run(main())
+
+
+def test_cancelling_a_task_mid_read_leaves_the_connection_usable(daemon, name):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            stream = f"{name}-1"
+            batch = client.server_info.limits.read_batch_events_max
+            await client.append(stream, [EventData("N") for _ in range(batch * 4)])
+
+            async def slow_reader():
+                async for _ in client.read(stream):
+                    await asyncio.sleep(0.01)
+
+            task = asyncio.create_task(slow_reader())
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert len(await client.read(stream).collect()) == batch * 4
+            await asyncio.sleep(0.2)
+            assert client._calls == {}
+
+    run(main())
+
+
+def test_unbuilt_calls_raise_unimplemented(daemon):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            with pytest.raises(logbook.Unimplemented):
+                await client.query("$streams")
+            for call in (
+                client.list_views(),
+                client.define_view("v", "g"),
+                client.delete_stream("s"),
+            ):
+                with pytest.raises(logbook.Unimplemented) as raised:
+                    await call
+                assert raised.value.code == logbook.Code.UNIMPLEMENTED
+            assert (await client.read(ALL, limit=1).collect()) is not None
+
+    run(main())
+
+
+def test_bad_input_is_refused_before_sending(daemon, name):
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            with pytest.raises(logbook.InvalidArgument) as raised:
+                await client.append(f"{name}-1", [EventData("A\0B")])
+            assert not raised.value.from_server
+            limit = client.server_info.limits.frame_bytes_max
+            size = client.server_info.limits.event_bytes_max // 2
+            with pytest.raises(logbook.ResourceExhausted):
+                await client.append(f"{name}-1", [EventData("Big", b"x" * size)] * (limit // size + 1))
+            with pytest.raises(logbook.InvalidArgument) as raised:
+                await client.append(f"{name}-1", [EventData("")])
+            assert raised.value.from_server
+            assert (await client.append(f"{name}-1", [ev()])).last_revision == 0
+
+    run(main())
+
+
+def test_daemon_going_away_fails_open_calls(fresh_daemon, name):
+    async def main():
+        client = await logbook.aio.connect(fresh_daemon.socket_path)
+        await client.append(f"{name}-1", [ev()])
+        fresh_daemon.process.kill()
+        fresh_daemon.process.wait()
+        with pytest.raises(logbook.Unavailable):
+            for _ in range(3):
+                await client.append(f"{name}-1", [ev()])
+        await client.close()
+
+    run(main())
+
+
+def test_more_concurrent_calls_than_the_server_allows_open(daemon, name):
+    """Past open_calls_per_connection_max the client queues calls instead of letting the
+    server refuse them."""
+
+    async def main():
+        async with logbook.aio.Client(daemon.socket_path) as client:
+            limit = client.server_info.limits.open_calls_per_connection_max
+            count = limit * 3 + 5
+            results = await asyncio.gather(
+                *(client.append(f"{name}-{i % 20}", [ev(n=i)]) for i in range(count))
+            )
+            assert len(results) == count
+            positions = sorted(p for r in results for p in r.positions)
+            assert len(set(positions)) == count
+            assert sum([len(await client.read(f"{name}-{i}").collect()) for i in range(20)]) == count
+
+    run(main())
+
+
+def test_tasks_waiting_for_a_slot_fail_when_the_connection_does(fresh_daemon, name):
+    async def main():
+        client = await logbook.aio.connect(fresh_daemon.socket_path)
+        limit = client.server_info.limits.open_calls_per_connection_max
+        # Subscriptions stay open: they take every slot.
+        subscriptions = [client.subscribe(ALL) for _ in range(limit)]
+        for s in subscriptions:
+            assert isinstance(await s.__anext__(), logbook.CaughtUp)
+        waiting = [asyncio.create_task(client.append(f"{name}-1", [ev()])) for _ in range(limit + 10)]
+        await asyncio.sleep(0.2)
+        assert not any(t.done() for t in waiting)
+        await client.close()
+        outcomes = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 10)
+        assert all(isinstance(o, logbook.Unavailable) for o in outcomes)
+
+    run(main())
+
