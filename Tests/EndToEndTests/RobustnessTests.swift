@@ -151,6 +151,13 @@ struct RobustnessTests {
             StreamAppend(stream: "no-type", events: [ProposedEvent(type: "")])
         ])))
         #expect(noType.status.code == .invalidArgument)
+        let duplicateKeys = try client.call(5, .appendRequest(AppendRequest(streams: [
+            StreamAppend(stream: "dup-meta", events: [ProposedEvent(
+                type: "T",
+                metadata: [MetadataEntry(key: "k", value: "1"), MetadataEntry(key: "k", value: "2")]
+            )])
+        ])))
+        #expect(duplicateKeys.status.code == .invalidArgument)
         let noSelector = try client.call(4, .readRequest(ReadRequest()))
         #expect(noSelector.status.code == .invalidArgument)
         // A string with a NUL inside, hand-encoded (Swift's encoder refuses to write one):

@@ -68,8 +68,13 @@ enum Conversions {
             throw CallError.limit("name_bytes_max (\(field))", value: value.utf8.count, max: limits.nameBytesMax, code: .invalidArgument)
         }
         var size = event.data.count
+        var keys: Set<String> = []
         for entry in event.metadata {
             size += entry.key.utf8.count + entry.value.utf8.count
+            // Metadata is a map: a key given twice has no meaning a reader could rely on.
+            guard keys.insert(entry.key).inserted else {
+                throw CallError.badField("ProposedEvent.metadata", "the key \"\(entry.key)\" appears more than once")
+            }
         }
         guard size <= limits.eventBytesMax else {
             throw CallError.limit("event_bytes_max", value: size, max: limits.eventBytesMax, code: .invalidArgument)
