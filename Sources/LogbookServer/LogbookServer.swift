@@ -109,7 +109,7 @@ package final class LogbookServer: Service {
                     let handler = ConnectionHandler(server: context, peer: peer)
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax)))
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax, refusesCallsIndividually: true)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
                     try pipeline.addHandler(handler)
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)

@@ -42,14 +42,17 @@ extension Frame {
     /// `FrameScan` first walks the bytes for what protobuf-c does not check (a NUL inside a
     /// string, a flood of sub-messages); protobuf-c then unpacks into an arena, and the
     /// generated mapping checks every string is UTF-8 as it builds the Swift value.
+    ///
+    /// A frame that is well formed but holds a value the protocol forbids (a NUL or invalid
+    /// UTF-8 in a string, an unknown enum value) throws with `callID` set, so a receiver can
+    /// refuse that one call and keep the connection.
     package static func decode(payload: UnsafeRawBufferPointer) throws(WireError) -> Frame {
-        switch FrameScan.scan(payload, descriptor: Frame.descriptor) {
-        case .ok:
+        let scan = FrameScan.scan(payload, descriptor: Frame.descriptor)
+        switch scan {
+        case .ok, .nulInString:
             break
         case .malformed:
             throw WireError(code: .invalidArgument, message: "frame of \(payload.count) bytes is not a valid logbook.v1.Frame")
-        case .nulInString:
-            throw WireError(code: .invalidArgument, message: "a string in the frame holds a NUL character")
         case .tooManyMessages:
             throw WireError(code: .resourceExhausted, message: "frame holds more than \(FrameScan.messagesMax) messages")
         }
@@ -64,7 +67,17 @@ extension Frame {
             throw WireError(code: .invalidArgument, message: "frame of \(payload.count) bytes is not a valid logbook.v1.Frame")
         }
         return try withExtendedLifetime(arena) { () throws(WireError) -> Frame in
-            try Frame(cMessage: decoded)
+            let callID = decoded.pointee.call_id
+            guard scan != .nulInString else {
+                throw WireError(code: .invalidArgument, message: "a string in the frame holds a NUL character", callID: callID)
+            }
+            do {
+                return try Frame(cMessage: decoded)
+            } catch let error as WireError {
+                throw WireError(code: error.code, message: error.message, callID: callID)
+            } catch {
+                throw WireError(code: .internal, message: "\(error)", callID: callID)
+            }
         }
     }
 

@@ -8,14 +8,35 @@ package import NIOCore
 package struct FrameDecoder: ByteToMessageDecoder {
     package typealias InboundOut = Frame
 
-    private let frameBytesMax: Int
+    /// Fired (as a user inbound event) instead of an error for a frame that is well formed
+    /// but refused, when the decoder was made with `refusesCallsIndividually`: the frame is
+    /// skipped and the connection goes on.
+    package struct RefusedFrame: Sendable {
+        package var callID: UInt64
+        package var error: WireError
+    }
 
-    package init(frameBytesMax: Int) {
+    private let frameBytesMax: Int
+    private let refusesCallsIndividually: Bool
+
+    /// - Parameter refusesCallsIndividually: report a refused frame that names a call as a
+    ///   `RefusedFrame` event rather than an error that ends the connection (the server, so
+    ///   one bad request does not cost a client its other calls).
+    package init(frameBytesMax: Int, refusesCallsIndividually: Bool = false) {
         self.frameBytesMax = frameBytesMax
+        self.refusesCallsIndividually = refusesCallsIndividually
     }
 
     package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try self.decodeFrame(from: &buffer) else { return .needMoreData }
+        let decoded: Frame?
+        do {
+            decoded = try self.decodeFrame(from: &buffer)
+        } catch {
+            guard self.refusesCallsIndividually, let callID = error.callID, callID != 0 else { throw error }
+            context.fireUserInboundEventTriggered(RefusedFrame(callID: callID, error: error))
+            return .continue
+        }
+        guard let frame = decoded else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }

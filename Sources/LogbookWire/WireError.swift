@@ -7,10 +7,13 @@
 package struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     package var code: Code
     package var message: String
+    /// The call a well-formed but refused frame was for; nil when the bytes were not a frame.
+    package var callID: UInt64?
 
-    package init(code: Code, message: String) {
+    package init(code: Code, message: String, callID: UInt64? = nil) {
         self.code = code
         self.message = message
+        self.callID = callID
     }
 
     package var description: String { "\(self.code): \(self.message)" }

@@ -164,8 +164,17 @@ struct RobustnessTests {
         // append_request { streams { stream: "a\0b" } }.
         let payload: [UInt8] = [0x08, 0x05, 0xA2, 0x01, 0x07, 0x0A, 0x05, 0x0A, 0x03, 0x61, 0x00, 0x62]
         try client.send(bytes: [0, 0, 0, UInt8(payload.count)] + payload)
-        let status = try #require(try self.connectionStatus(client))
-        #expect(status.code == .invalidArgument)
+        var refused: Status?
+        while refused == nil, let frame = try client.receive() {
+            if case .status(let status) = frame.body {
+                #expect(frame.callID == 5, "the refusal answers the call, not the connection")
+                refused = status
+            }
+        }
+        #expect(refused?.code == .invalidArgument)
+        #expect(refused?.message.contains("NUL") == true)
+        // The connection and its other calls go on.
+        #expect(try client.call(6, .appendRequest(.single("after-nul-1"))).status.code == .ok)
         try self.expectServing(daemon, stream: "after-bad-requests-1")
     }
 }

@@ -122,6 +122,23 @@ struct ConnectionStateMachineTests {
         #expect(machine.callFinished(3) == .closeConnection)
     }
 
+    @Test func aRefusedRequestFrameIsAnsweredOnItsCallAlone() {
+        var machine = self.opened()
+        _ = machine.receive(self.read(2))
+        let status = Status(code: .invalidArgument, message: "a string in the frame holds a NUL character")
+        #expect(machine.refuse(9, status) == .rejectCall(9, status))
+        #expect(machine.receive(self.append(10)) == .startCall(10, self.append(10)), "the connection goes on")
+        guard case .closeConnection = machine.refuse(2, status) else {
+            Issue.record("a refused frame for an open call ends the connection")
+            return
+        }
+        var fresh = ConnectionStateMachine(openCallsMax: 4, protocolVersion: 1)
+        guard case .closeConnection = fresh.refuse(1, status) else {
+            Issue.record("before Hello a refused frame ends the connection")
+            return
+        }
+    }
+
     @Test func drainingAnIdleConnectionClosesAtOnce() {
         var machine = self.opened()
         #expect(machine.startDraining().closeNow)

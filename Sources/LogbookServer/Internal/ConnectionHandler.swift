@@ -67,8 +67,20 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch self.machine.receive(frame) {
+        self.act(on: self.machine.receive(Self.unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let refused = event as? FrameDecoder.RefusedFrame else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        let status = Status(code: refused.error.code, message: refused.error.message)
+        self.act(on: self.machine.refuse(refused.callID, status), context: context)
+    }
+
+    private func act(on action: ConnectionStateMachine.ReceiveAction, context: ChannelHandlerContext) {
+        switch action {
         case .sendHelloReply(let hello):
             self.helloTimer?.cancel()
             self.logger.debug("hello", metadata: ["client": "\(hello.clientName)"])

@@ -127,6 +127,21 @@ struct ConnectionStateMachine {
         return .startCall(frame.callID, frame)
     }
 
+    /// A well-formed frame for `callID` that had to be refused (a NUL or invalid UTF-8 in a
+    /// string): a request that would start a call is answered on its own, and the
+    /// connection and its other calls go on. Anything else ends the connection.
+    mutating func refuse(_ callID: UInt64, _ status: Status) -> ReceiveAction {
+        switch self.state {
+        case .open(let calls) where calls[callID] == nil, .draining(let calls) where calls[callID] == nil:
+            return .rejectCall(callID, status)
+        case .awaitingHello, .open, .draining:
+            self.state = .closed
+            return .closeConnection(status)
+        case .closed:
+            return .none
+        }
+    }
+
     mutating func callFinished(_ callID: UInt64) -> FinishAction {
         switch self.state {
         case .open(var calls):
