@@ -12,6 +12,7 @@ extension LogbookCommand {
                 read: first tops the log up to --events events (appending the missing ones \
                 in large batches), then the clients read the newest --events events of \
                 $all, --batch (default 500) events per read call; latency is per read call.
+                subscribe: --clients subscribers follow $all from its end while 50 connections                 append --events events, one per append; each subscriber receives every one of                 them; the rate counts deliveries to all subscribers together, and latency is                 from before the append to the delivery (a send time stamped in the event).
                 Prints a summary; with --json one object \
                 {"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}.
                 """
@@ -55,8 +56,7 @@ extension LogbookCommand {
             case .read:
                 report = try await self.runRead()
             case .subscribe:
-                Terminal.printError("error: UNIMPLEMENTED: bench subscribe is not available yet (subscriptions are not built)")
-                throw ExitCode.unimplemented
+                report = try await self.runSubscribe()
             }
             var output = StandardOutput()
             output.line(self.global.json ? report.json : report.summary)
@@ -218,9 +218,9 @@ extension LogbookCommand {
 
         // MARK: Helpers
 
-        private func connect() async throws -> [LogbookClient] {
+        func connect(count: Int? = nil) async throws -> [LogbookClient] {
             var connections: [LogbookClient] = []
-            for index in 0..<self.clients {
+            for index in 0..<(count ?? self.clients) {
                 do {
                     connections.append(
                         try await LogbookClient.connect(socketPath: self.global.socketPath, clientName: "logbook-bench-\(index)")
@@ -233,7 +233,7 @@ extension LogbookCommand {
             return connections
         }
 
-        private static func close(_ connections: [LogbookClient]) async {
+        static func close(_ connections: [LogbookClient]) async {
             for client in connections {
                 await client.close()
             }
@@ -252,12 +252,12 @@ extension LogbookCommand {
             (0..<parts).map { total / parts + ($0 < total % parts ? 1 : 0) }
         }
 
-        private static func payload(size: Int) -> [UInt8] {
+        static func payload(size: Int) -> [UInt8] {
             var generator = SystemRandomNumberGenerator()
             return (0..<size).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) }
         }
 
-        private static func runID() -> String {
+        static func runID() -> String {
             String(UInt32.random(in: 0...UInt32.max), radix: 36)
         }
 

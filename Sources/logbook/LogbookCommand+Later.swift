@@ -15,26 +15,6 @@ extension NotBuiltYetCommand {
 }
 
 extension LogbookCommand {
-    struct Subscribe: NotBuiltYetCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "subscribe",
-            abstract: "Follow events as they are appended (not built yet).",
-            usage: "logbook subscribe STREAM | --all | --category C | --type T [--from start|end|POSITION]\n       logbook subscribe --group NAME"
-        )
-        @OptionGroup var global: GlobalOptions
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    }
-
-    struct Groups: NotBuiltYetCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "groups",
-            abstract: "Manage persistent subscription groups (not built yet).",
-            usage: "logbook groups create|list|info|delete|reset|parked|replay-parked …"
-        )
-        @OptionGroup var global: GlobalOptions
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-    }
-
     struct Views: NotBuiltYetCommand {
         static let configuration = CommandConfiguration(
             commandName: "views",

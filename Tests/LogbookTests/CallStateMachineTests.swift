@@ -119,3 +119,37 @@ struct CallStateMachineTests {
         #expect(abandoned.isFinished)
     }
 }
+
+@Suite("Call state machine: subscriptions")
+struct SubscriptionCallStateMachineTests {
+    @Test("a subscription call passes batches and markers on, and ends with its Status")
+    func subscriptionFrames() {
+        var machine = CallStateMachine(shape: .subscription)
+        let events = [LogbookWire.RecordedEvent(stream: "s", revision: 0, position: 1)]
+        #expect(machine.receive(.eventBatch(EventBatch(events: events))) == .deliverSubscription(.events(events)))
+        #expect(machine.receive(.caughtUp(CaughtUp(position: 1))) == .deliverSubscription(.caughtUp(1)))
+        #expect(machine.receive(.fellBehind(FellBehind(position: 2))) == .deliverSubscription(.fellBehind(2)))
+        #expect(machine.receive(.checkpoint(Checkpoint(position: 3))) == .deliverSubscription(.checkpoint(3)))
+        #expect(!machine.isFinished)
+        guard case .fail(let error) = machine.receive(.status(Status(code: .unavailable, message: "shutting down"))) else {
+            Issue.record("UNAVAILABLE fails the call")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(machine.isFinished)
+    }
+
+    @Test("markers on a read are a protocol error; a dropped subscription is cancelled")
+    func markersOnlyOnSubscriptions() {
+        var read = CallStateMachine(shape: .stream)
+        guard case .failAndSendCancel = read.receive(.caughtUp(CaughtUp(position: 1))) else {
+            Issue.record("a read does not expect CaughtUp")
+            return
+        }
+        var subscription = CallStateMachine(shape: .subscription)
+        #expect(subscription.cancel() == .sendCancel)
+        #expect(subscription.receive(.checkpoint(Checkpoint(position: 1))) == .none)
+        #expect(subscription.receive(.status(Status(code: .cancelled))) == .none)
+        #expect(subscription.isFinished)
+    }
+}

@@ -15,6 +15,8 @@ import Synchronization
 ///   A read of `endless` sends a batch every millisecond until cancelled; a read of `flood`
 ///   sends 100 KB batches as fast as the socket takes them, until cancelled.
 /// - An append to a stream named `conflict-…` is refused with a wrong expected revision.
+/// - A catch-up subscription gets CaughtUp at its start position, then made-up events
+///   after it, exactly as many as the client granted credit for, until cancelled.
 final class FakeServer: Sendable {
     let socketPath: String
     private let channel: any Channel
@@ -27,7 +29,19 @@ final class FakeServer: Sendable {
         var framesReceived = 0
         var floodBatchesSent = 0
         var floodBlocked = false
+        var subscribeRequests: [SubscribeRequest] = []
+        var creditGrants: [UInt32] = []
+        var subscriptionEventsSent = 0
     }
+
+    /// The SubscribeRequests received, in order.
+    var subscribeRequests: [SubscribeRequest] { self.state.withLock { $0.subscribeRequests } }
+
+    /// The counts of the Credit frames received, in order.
+    var creditGrants: [UInt32] { self.state.withLock { $0.creditGrants } }
+
+    /// Events sent on subscriptions, all calls together.
+    var subscriptionEventsSent: Int { self.state.withLock { $0.subscriptionEventsSent } }
 
     /// Frames received so far, on all connections.
     var framesReceived: Int { self.state.withLock { $0.framesReceived } }
@@ -88,6 +102,8 @@ private final class FakeServerHandler: ChannelInboundHandler {
     private let box: FakeServer.StateBox
     private var endless: Set<UInt64> = []
     private var flooding: Set<UInt64> = []
+    /// Open subscriptions: credit left, and the position of the last event sent.
+    private var subscriptions: [UInt64: (credit: UInt64, last: UInt64)] = [:]
 
     init(limits: Limits, box: FakeServer.StateBox) {
         self.limits = limits
@@ -107,9 +123,24 @@ private final class FakeServerHandler: ChannelInboundHandler {
             self.append(request, callID: callID, context: context)
         case .readRequest(let request)?:
             self.read(request, callID: callID, context: context)
+        case .subscribeRequest(let request)?:
+            self.server?.state.withLock { $0.subscribeRequests.append(request) }
+            var after: UInt64 = 0
+            if case .catchUp(let catchUp)? = request.target, case .position(let position)? = catchUp.from?.kind {
+                after = position
+            }
+            self.subscriptions[callID] = (UInt64(request.initialCredit), after)
+            self.send(context, Frame(callID: callID, body: .caughtUp(CaughtUp(position: after))))
+            self.pump(callID, context: context)
+        case .credit(let credit)?:
+            self.server?.state.withLock { $0.creditGrants.append(credit.count) }
+            self.subscriptions[callID]?.credit += UInt64(credit.count)
+            self.pump(callID, context: context)
         case .cancel?:
             self.server?.state.withLock { $0.cancelledCalls.append(callID) }
-            if self.endless.remove(callID) != nil || self.flooding.remove(callID) != nil {
+            if self.endless.remove(callID) != nil || self.flooding.remove(callID) != nil
+                || self.subscriptions.removeValue(forKey: callID) != nil
+            {
                 self.send(context, Frame(callID: callID, body: .status(Status(code: .cancelled, message: "cancelled"))))
             }
         default:
@@ -206,6 +237,22 @@ private final class FakeServerHandler: ChannelInboundHandler {
             }
             revision += 100
             self.server?.state.withLock { $0.floodBatchesSent += 1 }
+            self.send(context, Frame(callID: callID, body: .eventBatch(EventBatch(events: events))))
+        }
+    }
+
+    /// Sends a subscription as many events as its credit allows, 10 per batch.
+    private func pump(_ callID: UInt64, context: ChannelHandlerContext) {
+        while let subscription = self.subscriptions[callID], subscription.credit > 0 {
+            let count = min(subscription.credit, 10)
+            let events = (1...count).map { offset in
+                LogbookWire.RecordedEvent(
+                    stream: "sub", revision: subscription.last + offset - 1, position: subscription.last + offset,
+                    id: Array(repeating: 3, count: 16), type: "Tick"
+                )
+            }
+            self.subscriptions[callID] = (subscription.credit - count, subscription.last + count)
+            self.server?.state.withLock { $0.subscriptionEventsSent += Int(count) }
             self.send(context, Frame(callID: callID, body: .eventBatch(EventBatch(events: events))))
         }
     }

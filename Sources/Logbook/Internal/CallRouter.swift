@@ -25,6 +25,9 @@ final class CallRouter: ChannelDuplexHandler {
     enum Sink {
         case unary(EventLoopPromise<Frame.Body>)
         case stream(EventStreamSource)
+        /// A catch-up subscription; it owns its connection, so holding back reads for it
+        /// pauses nothing else.
+        case subscription(SubscriptionStream.Producer.Source)
     }
 
     private struct Call {
@@ -155,6 +158,13 @@ final class CallRouter: ChannelDuplexHandler {
         self.perform(action, callID: id)
     }
 
+    /// A subscription's consumer took events: the server may send this many more.
+    func grantCredit(_ id: UInt64, count: UInt32) {
+        guard let context = self.context, let call = self.calls[id], case .open = call.machine.state else { return }
+        context.write(Self.wrapOutboundOut(Frame(callID: id, body: .credit(Credit(count: count)))), promise: nil)
+        self.scheduleFlush(context: context)
+    }
+
     /// A read's consumer caught up: its batches may flow again.
     func produceMore(_ id: UInt64) {
         self.setPaused(id, false)
@@ -163,6 +173,8 @@ final class CallRouter: ChannelDuplexHandler {
     /// Closes the connection; open calls fail with `UNAVAILABLE`.
     func close() {
         self.failAll(LogbookError(code: .unavailable, message: "the client was closed"))
+        // A Cancel written just before is still sent.
+        self.context?.flush()
         self.context?.close(promise: nil)
     }
 
@@ -211,6 +223,7 @@ final class CallRouter: ChannelDuplexHandler {
         switch sink {
         case .unary: shape = .unary
         case .stream: shape = .stream
+        case .subscription: shape = .subscription
         }
         self.calls[id] = Call(machine: CallStateMachine(shape: shape), sink: sink)
         context.write(Self.wrapOutboundOut(frame), promise: nil)
@@ -239,13 +252,20 @@ final class CallRouter: ChannelDuplexHandler {
             if source.yield(events) == .stopProducing {
                 self.setPaused(id, true)
             }
+        case .deliverSubscription(let frame):
+            guard case .subscription(let source)? = self.calls[id]?.sink else { break }
+            if source.yield(frame) == .stopProducing {
+                self.setPaused(id, true)
+            }
         case .succeed(let reply):
             if case .unary(let promise)? = self.calls[id]?.sink {
                 promise.succeed(reply)
             }
         case .finishStream:
-            if case .stream(let source)? = self.calls[id]?.sink {
-                source.finish()
+            switch self.calls[id]?.sink {
+            case .stream(let source)?: source.finish()
+            case .subscription(let source)?: source.finish()
+            default: break
             }
         case .fail(let error):
             if let sink = self.calls[id]?.sink {
@@ -310,6 +330,8 @@ final class CallRouter: ChannelDuplexHandler {
                 Self.fail(call.sink, with: error)
             } else if case .stream(let source) = call.sink {
                 source.finish()
+            } else if case .subscription(let source) = call.sink {
+                source.finish()
             }
         }
         while let call = self.pending.popFirst() {
@@ -321,6 +343,7 @@ final class CallRouter: ChannelDuplexHandler {
         switch sink {
         case .unary(let promise): promise.fail(error)
         case .stream(let source): source.finish(error)
+        case .subscription(let source): source.finish(error)
         }
     }
 }

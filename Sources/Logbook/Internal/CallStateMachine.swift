@@ -10,6 +10,7 @@ package import LogbookWire
 ///                 reply                   Status OK
 ///   unary:  open ───────▶ open(reply) ────────────────▶ finished   (succeed with the reply)
 ///   stream: open ──EventBatch──▶ open ──Status OK─────▶ finished   (finish the stream)
+///   subscription: open ──EventBatch, CaughtUp, FellBehind, Checkpoint──▶ open ──Status──▶ finished
 ///           any ──Status not OK───────────────────────▶ finished   (fail)
 ///           open ──consumer gone / protocol error─────▶ abandoned ──Status──▶ finished
 /// ```
@@ -20,6 +21,9 @@ package struct CallStateMachine {
         case unary
         /// Any number of EventBatch frames, then the Status.
         case stream
+        /// A catch-up subscription: EventBatch, CaughtUp, FellBehind and Checkpoint frames
+        /// in any number, then the Status.
+        case subscription
     }
 
     package enum State: Sendable, Hashable {
@@ -39,6 +43,8 @@ package struct CallStateMachine {
         case sendCancel
         /// Hand these events to the stream's consumer.
         case deliver([LogbookWire.RecordedEvent])
+        /// Hand this frame to the subscription's consumer.
+        case deliverSubscription(SubscriptionFrame)
         /// The unary call succeeded with this reply.
         case succeed(Frame.Body)
         /// The stream ended normally.
@@ -83,7 +89,7 @@ package struct CallStateMachine {
                     return .fail(LogbookError(status: status))
                 }
                 switch self.shape {
-                case .stream:
+                case .stream, .subscription:
                     return .finishStream
                 case .unary:
                     guard let reply else {
@@ -94,6 +100,15 @@ package struct CallStateMachine {
 
             case .eventBatch(let batch)? where self.shape == .stream:
                 return .deliver(batch.events)
+
+            case .eventBatch(let batch)? where self.shape == .subscription:
+                return .deliverSubscription(.events(batch.events))
+            case .caughtUp(let marker)? where self.shape == .subscription:
+                return .deliverSubscription(.caughtUp(marker.position))
+            case .fellBehind(let marker)? where self.shape == .subscription:
+                return .deliverSubscription(.fellBehind(marker.position))
+            case .checkpoint(let marker)? where self.shape == .subscription:
+                return .deliverSubscription(.checkpoint(marker.position))
 
             case let other? where self.shape == .unary && reply == nil && !Self.isControl(other):
                 self.state = .open(reply: other, cancelSent: cancelSent)
@@ -121,7 +136,7 @@ package struct CallStateMachine {
                 guard !cancelSent else { return .none }
                 self.state = .open(reply: reply, cancelSent: true)
                 return .sendCancel
-            case .stream:
+            case .stream, .subscription:
                 self.state = .abandoned
                 return .sendCancel
             }

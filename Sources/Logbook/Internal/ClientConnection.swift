@@ -22,14 +22,16 @@ final class ClientConnection: Sendable {
     let router: NIOLoopBound<CallRouter>
     let serverInfo: ServerInfo
     let socketPath: String
+    let clientName: String
     private let frameBytesMax: Int
     private let nextCallID = Atomic<UInt64>(1)
 
-    private init(channel: any Channel, router: NIOLoopBound<CallRouter>, hello: HelloReply, socketPath: String) {
+    private init(channel: any Channel, router: NIOLoopBound<CallRouter>, hello: HelloReply, socketPath: String, clientName: String) {
         self.channel = channel
         self.router = router
         self.serverInfo = ServerInfo(wire: hello)
         self.socketPath = socketPath
+        self.clientName = clientName
         let announced = self.serverInfo.limits.frameBytesMax
         self.frameBytesMax = announced > 0 ? announced : Int(UInt32.max)
     }
@@ -70,7 +72,7 @@ final class ClientConnection: Sendable {
                 NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CallRouter.self), eventLoop: eventLoop)
             }.get()
             let hello = try await handshake.futureResult.get()
-            return ClientConnection(channel: channel, router: router, hello: hello, socketPath: socketPath)
+            return ClientConnection(channel: channel, router: router, hello: hello, socketPath: socketPath, clientName: clientName)
         } catch {
             channel.close(promise: nil)
             if let error = error as? LogbookError {
@@ -133,6 +135,43 @@ final class ClientConnection: Sendable {
         let source = producer.source
         router.eventLoop.execute { router.value.start(id, frame: frame, sink: .stream(source)) }
         return producer.sequence.makeAsyncIterator()
+    }
+
+    /// Starts a catch-up subscription, and returns its call id and the consumer's end.
+    func subscribe(_ request: SubscribeRequest) throws(LogbookError) -> (callID: UInt64, frames: SubscriptionStream.Producer.AsyncIterator) {
+        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let frame = Frame(callID: id, body: .subscribeRequest(request))
+        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
+
+        let router = self.router
+        let producer = SubscriptionStream.Producer.makeSequence(
+            elementType: SubscriptionFrame.self,
+            backPressureStrategy: .init(
+                lowWatermark: SubscriptionStream.framesBufferedLow,
+                highWatermark: SubscriptionStream.framesBufferedHigh
+            ),
+            finishOnDeinit: true,
+            delegate: EventStream.Delegate(router: router, callID: id)
+        )
+        let source = producer.source
+        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .subscription(source)) }
+        return (id, producer.sequence.makeAsyncIterator())
+    }
+
+    /// Lets the server send `count` more events on a subscription.
+    func grantCredit(_ callID: UInt64, count: UInt32) {
+        let router = self.router
+        router.eventLoop.execute { router.value.grantCredit(callID, count: count) }
+    }
+
+    /// Sends Cancel on a call whose consumer went away, then closes the connection,
+    /// without waiting; for a connection that carried only that call.
+    func cancelAndClose(_ callID: UInt64) {
+        let router = self.router
+        router.eventLoop.execute {
+            router.value.streamTerminated(callID)
+            router.value.close()
+        }
     }
 
     private static func milliseconds(_ timeout: Duration?) -> UInt64 {

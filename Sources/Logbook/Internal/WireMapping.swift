@@ -174,3 +174,14 @@ extension LogbookError {
         self.init(code: Code(wire: status.code), message: message, details: details, cause: nil, isFromServer: true)
     }
 }
+
+extension SubscriptionStart {
+    var wire: StartFrom {
+        switch self.kind {
+        case .start: StartFrom(kind: .start(Empty()))
+        case .end: StartFrom(kind: .end(Empty()))
+        case .afterPosition(let position): StartFrom(kind: .position(position))
+        case .afterRevision(let revision): StartFrom(kind: .revision(revision))
+        }
+    }
+}
