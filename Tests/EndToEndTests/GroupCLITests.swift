@@ -232,10 +232,8 @@ final class GroupCLITests {
 
         // Once its parked events are replayed and acked, the stream flows again.
         _ = try await client.append(to: "p-0", events: [EventData(type: "Tested", json: "{}")])
-        withKnownIssue("logbookd keeps a by-stream group's replayed stream held: it decides on release before the replay's unparks are stored") {
-            let next = try self.consume(consumer, until: { !$0.isEmpty })
-            #expect(next == [4])
-        }
+        let next = try self.consume(consumer, until: { !$0.isEmpty })
+        #expect(next == [4])
         consumer.disconnect()
         await client.close()
     }

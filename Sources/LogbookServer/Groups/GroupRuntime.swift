@@ -143,6 +143,8 @@ final class GroupRuntime: Sendable {
                     do {
                         let checkpoint = try await self.runtime.store.resetGroup(self.runtime.definition.name, to: position)
                         outputs += self.restart(checkpoint: checkpoint, now: now)
+                        // The Admin reply reads the snapshot: it must not show the old checkpoint.
+                        self.runtime.snapshotState.withLock { $0.checkpoint = checkpoint }
                         done.resume()
                     } catch {
                         done.resume(throwing: error)
@@ -161,6 +163,9 @@ final class GroupRuntime: Sendable {
             // Deliveries go out whatever happens; settlements are confirmed only once on disk.
             let persisted = await self.persist(outputs)
             self.send(outputs, confirm: persisted ? confirm : [:])
+            if persisted, outputs.contains(where: { if case .unpark = $0 { true } else { false } }) {
+                self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
+            }
             if self.machine.room > 0, self.machine.readCursor < self.head {
                 self.runtime.inbox.send(.head(self.head))  // more to load: come round again
             }
@@ -208,15 +213,8 @@ final class GroupRuntime: Sendable {
             do {
                 let page = try self.runtime.store.parkedEvents(self.runtime.definition.name, after: after, limit: room)
                 guard let last = page.last else {
-                    // Replay read to the end: streams with nothing parked any more flow again.
-                    self.replayAfter = nil
-                    let stillParked = try await self.runtime.parkedStreams()
-                    var outputs: [Machine.Output] = []
-                    for stream in self.replayedStreams.union(self.machine.heldStreams) where !stillParked.contains(stream) {
-                        outputs += self.machine.release(stream, now: now)
-                    }
-                    self.replayedStreams = []
-                    return outputs
+                    self.replayAfter = nil  // read to the end; releases follow as replays settle
+                    return []
                 }
                 self.replayAfter = last.event.position
                 self.replayedStreams.formUnion(page.map { $0.event.stream })
@@ -226,6 +224,25 @@ final class GroupRuntime: Sendable {
                 self.replayAfter = nil
                 return []
             }
+        }
+
+        /// A replayed stream with nothing parked any more flows again (under by_stream its new
+        /// events were held behind the parked ones). Checked once its unparks are on disk.
+        private mutating func releaseReplayedStreams(now: ContinuousClock.Instant) async -> [Machine.Output] {
+            guard !self.replayedStreams.isEmpty else { return [] }
+            let stillParked: Set<String>
+            do {
+                stillParked = try await self.runtime.parkedStreams()
+            } catch {
+                self.runtime.logger.error("group cannot read its parked events", metadata: ["error": "\(error)"])
+                return []
+            }
+            var outputs: [Machine.Output] = []
+            for stream in self.replayedStreams where !stillParked.contains(stream) {
+                self.replayedStreams.remove(stream)
+                outputs += self.machine.release(stream, now: now)
+            }
+            return outputs
         }
 
         /// One storage write for everything this pass settled, parked or unparked.
