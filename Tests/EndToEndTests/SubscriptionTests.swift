@@ -179,14 +179,14 @@ struct SubscriptionTests {
         let pid = try #require(daemon.process?.processIdentifier)
         // The same flood first without the subscriber, so the allocator's own retention is
         // already in the baseline.
-        try self.appendMany(daemon.socketPath, stream: "warm-1", count: 50_000, batch: 100, dataBytes: 2048)
+        try self.appendMany(daemon.socketPath, stream: "warm-1", count: 100_000, batch: 100, dataBytes: 1024)
         let idle = try RawClient(path: daemon.socketPath)
         _ = try idle.hello()
         try self.subscribe(idle, callID: 1, .all(Empty()), credit: UInt32.max)
         let before = try Self.residentBytes(pid)
-        // 100 MiB of events: were they queued for the idle subscriber, the daemon would grow by
+        // 100,000 events, 100 MiB: were they queued for the idle subscriber, the daemon would grow by
         // at least that much.
-        try self.appendMany(daemon.socketPath, stream: "flood-1", count: 50_000, batch: 100, dataBytes: 2048)
+        try self.appendMany(daemon.socketPath, stream: "flood-1", count: 100_000, batch: 100, dataBytes: 1024)
         let after = try Self.residentBytes(pid)
         #expect(after - before < 48 << 20, "RSS grew by \((after - before) >> 20) MiB while the subscriber read nothing")
         // The daemon still answers promptly.
