@@ -12,7 +12,14 @@ extension LogbookCommand {
                 read: first tops the log up to --events events (appending the missing ones \
                 in large batches), then the clients read the newest --events events of \
                 $all, --batch (default 500) events per read call; latency is per read call.
-                subscribe: --clients subscribers follow $all from its end while 50 connections                 append --events events, one per append; each subscriber receives every one of                 them; the rate counts deliveries to all subscribers together, and latency is                 from before the append to the delivery (a send time stamped in the event).
+                subscribe: --clients subscribers follow $all from its end while 50 connections \
+                append --events events, one per append; each subscriber receives every one of \
+                them; the rate counts deliveries to all subscribers together, and latency is \
+                from before the append to the delivery (a send time stamped in the event).
+                subscribe --group: the same appends, consumed instead by --clients consumers of a \
+                temporary by_stream group on $all from its end (each event goes to one consumer, \
+                which acks it); the rate counts events delivered and acked, and the group is \
+                deleted afterwards.
                 Prints a summary; with --json one object \
                 {"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}.
                 """
@@ -41,11 +48,15 @@ extension LogbookCommand {
         @Option(help: "Events per append (default 10), or per read call (default 500).")
         var batch: Int?
 
+        @Flag(help: "subscribe: consume a temporary persistent group instead of following $all.")
+        var group = false
+
         func validate() throws {
             guard self.clients > 0 else { throw ValidationError("--clients must be positive") }
             guard self.events > 0 else { throw ValidationError("--events must be positive") }
             guard self.size >= 0 else { throw ValidationError("--size must not be negative") }
             if let batch = self.batch, batch <= 0 { throw ValidationError("--batch must be positive") }
+            if self.group, self.workload != .subscribe { throw ValidationError("--group goes with bench subscribe") }
         }
 
         func run() async throws {
@@ -56,7 +67,7 @@ extension LogbookCommand {
             case .read:
                 report = try await self.runRead()
             case .subscribe:
-                report = try await self.runSubscribe()
+                report = try await (self.group ? self.runSubscribeGroup() : self.runSubscribe())
             }
             var output = StandardOutput()
             output.line(self.global.json ? report.json : report.summary)

@@ -16,15 +16,21 @@ extension LogbookCommand {
             abstract: "Follow events: the history after --from, then every new event, until interrupted.",
             usage: """
                 logbook subscribe STREAM | --all | --category C | --type T [--from start|end|POSITION]
-                       logbook subscribe --group NAME
+                       logbook subscribe --group NAME [--max-in-flight N] [--confirmed]
                 """,
             discussion: """
                 Prints each event as read does (with --json, one object per line), flushed per \
                 batch. --from is a position in the whole log, exclusive: the first event printed \
                 is the one after it. Reconnects by itself when logbookd restarts, with no gap and \
                 no duplicate. Runs until SIGINT or SIGTERM (exit 0) or until the server ends the \
-                subscription (exit with its status code). Persistent groups (--group) are not \
-                built yet.
+                subscription (exit with its status code).
+                With --group, joins a persistent subscription group as one consumer and acks \
+                each event once it is printed; with --json each event also has "delivery_id" \
+                and "attempt". Delivery is at-least-once: events printed but not acked when \
+                the connection breaks come again. --confirmed also prints a line per event \
+                once logbookd has recorded its ack on disk ({"settled":POSITION,"stream",\
+                "revision"} with --json): after that it never comes again. Exits with 5 \
+                NOT_FOUND when the group does not exist or is deleted.
                 """
         )
 
@@ -45,15 +51,27 @@ extension LogbookCommand {
         @Option(help: ArgumentHelp("Where to start: start, end, or a position (exclusive).", valueName: "from"))
         var from: FromArgument = .start
 
-        @Option(help: "Join a persistent subscription group (not built yet).")
+        @Option(help: "Join a persistent subscription group as a consumer; acks each event it prints.")
         var group: String?
+
+        @Option(help: ArgumentHelp("With --group: the most un-acked events to hold (default: the group's).", valueName: "n"))
+        var maxInFlight: Int?
+
+        @Flag(help: "With --group: print a line for each event whose ack logbookd confirms on disk.")
+        var confirmed = false
 
         func validate() throws {
             let selectors = [self.stream != nil, self.all, self.category != nil, self.type != nil]
             let count = selectors.filter { $0 }.count
             if self.group != nil {
                 guard count == 0 else { throw ValidationError("--group takes no STREAM, --all, --category or --type") }
+                if let maxInFlight = self.maxInFlight, maxInFlight <= 0 {
+                    throw ValidationError("--max-in-flight must be positive")
+                }
                 return
+            }
+            if self.maxInFlight != nil || self.confirmed {
+                throw ValidationError("--max-in-flight and --confirmed go with --group")
             }
             switch count {
             case 0: throw ValidationError("say what to follow: STREAM, --all, --category, --type or --group")
@@ -78,9 +96,9 @@ extension LogbookCommand {
         }
 
         func run() async throws {
-            if self.group != nil {
-                Terminal.printError("error: UNIMPLEMENTED: persistent subscription groups are not built yet")
-                throw ExitCode.unimplemented
+            if let group = self.group {
+                try await self.consume(group: group)
+                return
             }
             let selector = self.selector
             let start = self.start
@@ -125,7 +143,7 @@ extension LogbookCommand {
         }
 
         /// Calls `handler` on SIGINT or SIGTERM instead of dying of it.
-        private static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
             [SIGINT, SIGTERM].map { number in
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -245,12 +245,14 @@ final class SubscribeClientTests {
         #expect(printed.first?.hasPrefix("#4 cli-3@3 ") == true, "\(printed)")
     }
 
-    @Test func cliSubscribeGroupIsNotBuiltYet() throws {
+    @Test func cliSubscribeToAGroupThatDoesNotExist() throws {
         let result = try self.cli.run(["subscribe", "--group", "x"])
-        #expect(result.status == 12)
-        #expect(result.stderr.contains("not built yet"))
+        #expect(result.status == 5, "NOT_FOUND")
+        #expect(result.stderr.contains("NOT_FOUND"))
         let usage = try self.cli.run(["subscribe"])
         #expect(usage.status == 64)
+        let confirmedWithoutGroup = try self.cli.run(["subscribe", "--all", "--confirmed"])
+        #expect(confirmedWithoutGroup.status == 64)
     }
 
     @Test func cliSubscribeRefusedExitsWithTheStatusCode() throws {

@@ -258,6 +258,14 @@ struct GroupStateMachineTests {
         #expect(self.parked(out).map(\.position) == [4])
     }
 
+    @Test func aRestartedMachineGoesOnNumberingDeliveries() {
+        var machine = Machine(settings: self.settings(.roundRobin), checkpoint: 0, firstDeliveryID: 500)
+        _ = machine.join(1, now: t0)
+        let out = machine.load(self.events(["a-1"]), scannedTo: 1, now: t0)
+        #expect(self.ids(out, to: 1) == [500])
+        #expect(!machine.holds(1, 1), "an id from before the restart settles nothing")
+    }
+
     @Test func loadingIsBoundedByTheBuffer() {
         var settings = self.settings(.roundRobin)
         settings.bufferMax = 3

@@ -28,6 +28,9 @@ final class CallRouter: ChannelDuplexHandler {
         /// A catch-up subscription; it owns its connection, so holding back reads for it
         /// pauses nothing else.
         case subscription(SubscriptionStream.Producer.Source)
+        /// A consumer in a persistent group; it owns its connection too. Its reads are never
+        /// held back (see ``GroupStream``), and `Settled` goes straight to its hooks.
+        case group(GroupStream.Producer.Source, GroupStream.Hooks)
     }
 
     private struct Call {
@@ -153,6 +156,12 @@ final class CallRouter: ChannelDuplexHandler {
     /// A read's consumer went away (stopped iterating, or its task was cancelled).
     func streamTerminated(_ id: UInt64) {
         if self.removePending(id, failingWith: CancellationError()) { return }
+        if case .group(_, let hooks)? = self.calls[id]?.sink {
+            // Nobody will see this call's Settled frames any more; acks already settled
+            // leave before the Cancel.
+            let acks = hooks.ended()
+            if !acks.isEmpty { self.sendControl(id, .ack(Ack(deliveryIDs: acks))) }
+        }
         guard let action = self.calls[id]?.machine.cancel() else { return }
         self.setPaused(id, false)
         self.perform(action, callID: id)
@@ -162,6 +171,14 @@ final class CallRouter: ChannelDuplexHandler {
     func grantCredit(_ id: UInt64, count: UInt32) {
         guard let context = self.context, let call = self.calls[id], case .open = call.machine.state else { return }
         context.write(Self.wrapOutboundOut(Frame(callID: id, body: .credit(Credit(count: count)))), promise: nil)
+        self.scheduleFlush(context: context)
+    }
+
+    /// Sends an Ack or Nack of a group consumer, if its call is still open; the daemon
+    /// ignores settlements of deliveries the consumer no longer holds.
+    func sendControl(_ id: UInt64, _ body: Frame.Body) {
+        guard let context = self.context, let call = self.calls[id], case .open = call.machine.state else { return }
+        context.write(Self.wrapOutboundOut(Frame(callID: id, body: body)), promise: nil)
         self.scheduleFlush(context: context)
     }
 
@@ -224,6 +241,7 @@ final class CallRouter: ChannelDuplexHandler {
         case .unary: shape = .unary
         case .stream: shape = .stream
         case .subscription: shape = .subscription
+        case .group: shape = .group
         }
         self.calls[id] = Call(machine: CallStateMachine(shape: shape), sink: sink)
         context.write(Self.wrapOutboundOut(frame), promise: nil)
@@ -257,6 +275,12 @@ final class CallRouter: ChannelDuplexHandler {
             if source.yield(frame) == .stopProducing {
                 self.setPaused(id, true)
             }
+        case .deliverGroup(let batch):
+            guard case .group(let source, _)? = self.calls[id]?.sink else { break }
+            _ = source.yield(batch)
+        case .settled(let deliveryIDs):
+            guard case .group(_, let hooks)? = self.calls[id]?.sink else { break }
+            hooks.settled(deliveryIDs)
         case .succeed(let reply):
             if case .unary(let promise)? = self.calls[id]?.sink {
                 promise.succeed(reply)
@@ -265,6 +289,9 @@ final class CallRouter: ChannelDuplexHandler {
             switch self.calls[id]?.sink {
             case .stream(let source)?: source.finish()
             case .subscription(let source)?: source.finish()
+            case .group(let source, let hooks)?:
+                _ = hooks.ended()
+                source.finish()
             default: break
             }
         case .fail(let error):
@@ -332,6 +359,9 @@ final class CallRouter: ChannelDuplexHandler {
                 source.finish()
             } else if case .subscription(let source) = call.sink {
                 source.finish()
+            } else if case .group(let source, let hooks) = call.sink {
+                _ = hooks.ended()
+                source.finish()
             }
         }
         while let call = self.pending.popFirst() {
@@ -344,6 +374,9 @@ final class CallRouter: ChannelDuplexHandler {
         case .unary(let promise): promise.fail(error)
         case .stream(let source): source.finish(error)
         case .subscription(let source): source.finish(error)
+        case .group(let source, let hooks):
+            _ = hooks.ended()
+            source.finish(error)
         }
     }
 }

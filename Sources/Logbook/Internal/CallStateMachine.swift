@@ -11,6 +11,7 @@ package import LogbookWire
 ///   unary:  open ───────▶ open(reply) ────────────────▶ finished   (succeed with the reply)
 ///   stream: open ──EventBatch──▶ open ──Status OK─────▶ finished   (finish the stream)
 ///   subscription: open ──EventBatch, CaughtUp, FellBehind, Checkpoint──▶ open ──Status──▶ finished
+///   group:  open ──EventBatch (with deliveries), Settled──▶ open ──Status──▶ finished
 ///           any ──Status not OK───────────────────────▶ finished   (fail)
 ///           open ──consumer gone / protocol error─────▶ abandoned ──Status──▶ finished
 /// ```
@@ -24,6 +25,9 @@ package struct CallStateMachine {
         /// A catch-up subscription: EventBatch, CaughtUp, FellBehind and Checkpoint frames
         /// in any number, then the Status.
         case subscription
+        /// A consumer in a persistent group: EventBatch frames whose deliveries carry ids
+        /// and attempts, and Settled frames, in any number, then the Status.
+        case group
     }
 
     package enum State: Sendable, Hashable {
@@ -45,6 +49,10 @@ package struct CallStateMachine {
         case deliver([LogbookWire.RecordedEvent])
         /// Hand this frame to the subscription's consumer.
         case deliverSubscription(SubscriptionFrame)
+        /// Hand these deliveries to the group consumer.
+        case deliverGroup(EventBatch)
+        /// The daemon durably recorded these settlements of the group consumer.
+        case settled([UInt64])
         /// The unary call succeeded with this reply.
         case succeed(Frame.Body)
         /// The stream ended normally.
@@ -89,7 +97,7 @@ package struct CallStateMachine {
                     return .fail(LogbookError(status: status))
                 }
                 switch self.shape {
-                case .stream, .subscription:
+                case .stream, .subscription, .group:
                     return .finishStream
                 case .unary:
                     guard let reply else {
@@ -109,6 +117,17 @@ package struct CallStateMachine {
                 return .deliverSubscription(.fellBehind(marker.position))
             case .checkpoint(let marker)? where self.shape == .subscription:
                 return .deliverSubscription(.checkpoint(marker.position))
+
+            case .eventBatch(let batch)? where self.shape == .group:
+                guard batch.deliveries.count == batch.events.count else {
+                    self.state = .abandoned
+                    return .failAndSendCancel(Self.protocolError(
+                        "the server sent \(batch.events.count) events with \(batch.deliveries.count) deliveries"
+                    ))
+                }
+                return .deliverGroup(batch)
+            case .settled(let settled)? where self.shape == .group:
+                return .settled(settled.deliveryIDs)
 
             case let other? where self.shape == .unary && reply == nil && !Self.isControl(other):
                 self.state = .open(reply: other, cancelSent: cancelSent)
@@ -136,7 +155,7 @@ package struct CallStateMachine {
                 guard !cancelSent else { return .none }
                 self.state = .open(reply: reply, cancelSent: true)
                 return .sendCancel
-            case .stream, .subscription:
+            case .stream, .subscription, .group:
                 self.state = .abandoned
                 return .sendCancel
             }

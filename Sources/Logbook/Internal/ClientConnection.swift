@@ -158,6 +158,28 @@ final class ClientConnection: Sendable {
         return (id, producer.sequence.makeAsyncIterator())
     }
 
+    /// Joins a persistent group, and returns the call id and the consumer's end; `hooks`
+    /// hear about `Settled` and the end of the call on the event loop.
+    func consume(_ request: SubscribeRequest, hooks: GroupStream.Hooks) throws(LogbookError) -> (callID: UInt64, batches: GroupStream.Producer.AsyncIterator) {
+        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let frame = Frame(callID: id, body: .subscribeRequest(request))
+        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
+
+        let router = self.router
+        let producer = GroupStream.Producer.makeSequence(
+            elementType: EventBatch.self,
+            backPressureStrategy: .init(
+                lowWatermark: GroupStream.batchesBufferedLow,
+                highWatermark: GroupStream.batchesBufferedHigh
+            ),
+            finishOnDeinit: true,
+            delegate: EventStream.Delegate(router: router, callID: id)
+        )
+        let source = producer.source
+        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .group(source, hooks)) }
+        return (id, producer.sequence.makeAsyncIterator())
+    }
+
     /// Lets the server send `count` more events on a subscription.
     func grantCredit(_ callID: UInt64, count: UInt32) {
         let router = self.router

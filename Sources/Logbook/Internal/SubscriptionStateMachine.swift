@@ -132,14 +132,23 @@ package struct SubscriptionStateMachine: Sendable {
             self.isFailed = true
             return .fail(error)
         }
-        let exponent = min(self.failures, 30)
+        let delay = Self.backoff(failures: self.failures, configuration: self.configuration, jitter: jitter)
         self.failures += 1
-        var backoff = self.configuration.backoffInitial * (1 << exponent)
-        if backoff > self.configuration.backoffMax || backoff < .zero {
-            backoff = self.configuration.backoffMax
+        return .reconnect(after: delay)
+    }
+
+    /// The wait before the next attempt after `failures` attempts in a row failed: the
+    /// initial back-off doubled per failure up to the maximum, then between half and all of
+    /// it (`jitter` in 0..<1), so many subscribers reconnecting at once spread out. Group
+    /// consumers wait the same way.
+    package static func backoff(failures: Int, configuration: Configuration, jitter: Double) -> Duration {
+        let exponent = min(failures, 30)
+        var backoff = configuration.backoffInitial * (1 << exponent)
+        if backoff > configuration.backoffMax || backoff < .zero {
+            backoff = configuration.backoffMax
         }
         let fraction = 0.5 + 0.5 * min(max(jitter, 0), 1)
-        return .reconnect(after: backoff * fraction)
+        return backoff * fraction
     }
 
     /// Whether a call that ended with this error is worth starting again: the daemon went

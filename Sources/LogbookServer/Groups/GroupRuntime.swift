@@ -175,7 +175,12 @@ final class GroupRuntime: Sendable {
         /// A reset starts the machine again from the new checkpoint; consumers stay and their
         /// old deliveries become stale (acks of them are ignored).
         private mutating func restart(checkpoint: UInt64, now: ContinuousClock.Instant) -> [Machine.Output] {
-            self.machine = Machine(settings: self.runtime.definition.policy, checkpoint: checkpoint, heldStreams: self.machine.heldStreams)
+            self.machine = Machine(
+                settings: self.runtime.definition.policy,
+                checkpoint: checkpoint,
+                heldStreams: self.machine.heldStreams,
+                firstDeliveryID: self.machine.upcomingDeliveryID
+            )
             var outputs: [Machine.Output] = []
             for (consumer, entry) in self.sinks {
                 outputs += self.machine.join(consumer, maxInFlight: entry.maxInFlight, now: now)
@@ -281,12 +286,15 @@ final class GroupRuntime: Sendable {
             }
         }
 
+        /// Confirmations go before the deliveries their settlements made room for: a
+        /// consumer then never holds more settled-but-unconfirmed deliveries than its
+        /// `max_in_flight`, so one killed mid-run leaves at most that many it cannot vouch for.
         private func send(_ outputs: [Machine.Output], confirm: [ConsumerID: [UInt64]]) {
-            for case .deliver(let consumer, let batch) in outputs {
-                self.sinks[consumer]?.sink.yield(.deliveries(batch))
-            }
             for (consumer, ids) in confirm where !ids.isEmpty {
                 self.sinks[consumer]?.sink.yield(.settled(ids))
+            }
+            for case .deliver(let consumer, let batch) in outputs {
+                self.sinks[consumer]?.sink.yield(.deliveries(batch))
             }
         }
     }

@@ -105,7 +105,16 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
 
     /// A group as it was persisted: its checkpoint, what was settled above it, and (under
     /// by_stream) the streams held behind parked events.
-    init(settings: GroupPolicy, checkpoint: UInt64, settledAbove: Set<UInt64> = [], heldStreams: Set<String> = []) {
+    /// `firstDeliveryID` lets a restarted machine (a reset) go on numbering where the old
+    /// one stopped, so a consumer's late ack of an old delivery cannot settle a new one.
+    init(
+        settings: GroupPolicy,
+        checkpoint: UInt64,
+        settledAbove: Set<UInt64> = [],
+        heldStreams: Set<String> = [],
+        firstDeliveryID: UInt64 = 1
+    ) {
+        self.nextDeliveryID = firstDeliveryID
         self.settings = settings
         self.checkpoint = checkpoint
         self.readCursor = checkpoint
@@ -119,6 +128,8 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     var room: Int { max(0, self.settings.bufferMax - self.entries.count) }
 
     var inFlightCount: Int { self.deliveries.count }
+    /// The id the next delivery will get.
+    var upcomingDeliveryID: UInt64 { self.nextDeliveryID }
     var consumerCount: Int { self.consumers.count }
 
     /// When `tick` next has something to do (an ack deadline or a retry coming due).
