@@ -68,11 +68,14 @@ enum Conversions {
             throw CallError.limit("name_bytes_max (\(field))", value: value.utf8.count, max: limits.nameBytesMax, code: .invalidArgument)
         }
         var size = event.data.count
-        var keys: Set<String> = []
         for entry in event.metadata {
             size += entry.key.utf8.count + entry.value.utf8.count
-            // Metadata is a map: a key given twice has no meaning a reader could rely on.
-            guard keys.insert(entry.key).inserted else {
+        }
+        // Metadata is a map: a key given twice has no meaning a reader could rely on. (The
+        // set is built only when there is something to compare: this is the append path.)
+        if event.metadata.count > 1 {
+            var keys = Set<String>(minimumCapacity: event.metadata.count)
+            for entry in event.metadata where !keys.insert(entry.key).inserted {
                 throw CallError.badField("ProposedEvent.metadata", "the key \"\(entry.key)\" appears more than once")
             }
         }
