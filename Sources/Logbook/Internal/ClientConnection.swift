@@ -100,7 +100,7 @@ final class ClientConnection: Sendable {
     /// If the caller's task is cancelled, the server is asked to end the call; the call
     /// still returns what the server answered (an append that committed first succeeds).
     func unary(_ body: Frame.Body, timeout: Duration?) async throws -> Frame.Body {
-        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = self.takeCallID()
         let frame = Frame(callID: id, timeoutMs: Self.milliseconds(timeout), body: body)
         try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
         try Task.checkCancellation()
@@ -116,68 +116,63 @@ final class ClientConnection: Sendable {
         }
     }
 
+    /// The consumer's end of a call whose frames arrive through a back-pressured producer.
+    typealias Produced<Element> = NIOThrowingAsyncSequenceProducer<
+        Element,
+        any Error,
+        NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
+        EventStream.Delegate
+    >
+
     /// Starts a call that answers with event batches, and returns the consumer's end.
     func stream(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> EventStream.Producer.AsyncIterator {
-        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frame = Frame(callID: id, timeoutMs: Self.milliseconds(timeout), body: body)
-        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
-
-        let router = self.router
-        let producer = EventStream.Producer.makeSequence(
-            elementType: [LogbookWire.RecordedEvent].self,
-            backPressureStrategy: .init(
-                lowWatermark: EventStream.batchesBufferedLow,
-                highWatermark: EventStream.batchesBufferedHigh
-            ),
-            finishOnDeinit: true,
-            delegate: EventStream.Delegate(router: router, callID: id)
-        )
-        let source = producer.source
-        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .stream(source)) }
-        return producer.sequence.makeAsyncIterator()
+        let frame = Frame(callID: self.takeCallID(), timeoutMs: Self.milliseconds(timeout), body: body)
+        return try self.start(frame, buffered: EventStream.batchesBufferedLow...EventStream.batchesBufferedHigh) { .stream($0) }
     }
 
     /// Starts a catch-up subscription, and returns its call id and the consumer's end.
     func subscribe(_ request: SubscribeRequest) throws(LogbookError) -> (callID: UInt64, frames: SubscriptionStream.Producer.AsyncIterator) {
-        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frame = Frame(callID: id, body: .subscribeRequest(request))
-        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
-
-        let router = self.router
-        let producer = SubscriptionStream.Producer.makeSequence(
-            elementType: SubscriptionFrame.self,
-            backPressureStrategy: .init(
-                lowWatermark: SubscriptionStream.framesBufferedLow,
-                highWatermark: SubscriptionStream.framesBufferedHigh
-            ),
-            finishOnDeinit: true,
-            delegate: EventStream.Delegate(router: router, callID: id)
-        )
-        let source = producer.source
-        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .subscription(source)) }
-        return (id, producer.sequence.makeAsyncIterator())
+        let frame = Frame(callID: self.takeCallID(), body: .subscribeRequest(request))
+        let frames: SubscriptionStream.Producer.AsyncIterator = try self.start(
+            frame,
+            buffered: SubscriptionStream.framesBufferedLow...SubscriptionStream.framesBufferedHigh
+        ) { .subscription($0) }
+        return (frame.callID, frames)
     }
 
     /// Joins a persistent group, and returns the call id and the consumer's end; `hooks`
     /// hear about `Settled` and the end of the call on the event loop.
     func consume(_ request: SubscribeRequest, hooks: GroupStream.Hooks) throws(LogbookError) -> (callID: UInt64, batches: GroupStream.Producer.AsyncIterator) {
-        let id = self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frame = Frame(callID: id, body: .subscribeRequest(request))
-        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
+        let frame = Frame(callID: self.takeCallID(), body: .subscribeRequest(request))
+        let batches: GroupStream.Producer.AsyncIterator = try self.start(
+            frame,
+            buffered: GroupStream.batchesBufferedLow...GroupStream.batchesBufferedHigh
+        ) { .group($0, hooks) }
+        return (frame.callID, batches)
+    }
 
+    private func takeCallID() -> UInt64 {
+        self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Checks `frame`, makes the producer its replies flow through (holding between the
+    /// watermarks in `buffered`), and hands the call to the router with the sink `sink` makes.
+    private func start<Element>(
+        _ frame: Frame,
+        buffered: ClosedRange<Int>,
+        sink: @escaping @Sendable (Produced<Element>.Source) -> CallRouter.Sink
+    ) throws(LogbookError) -> Produced<Element>.AsyncIterator {
+        try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
         let router = self.router
-        let producer = GroupStream.Producer.makeSequence(
-            elementType: EventBatch.self,
-            backPressureStrategy: .init(
-                lowWatermark: GroupStream.batchesBufferedLow,
-                highWatermark: GroupStream.batchesBufferedHigh
-            ),
+        let producer = Produced<Element>.makeSequence(
+            elementType: Element.self,
+            backPressureStrategy: .init(lowWatermark: buffered.lowerBound, highWatermark: buffered.upperBound),
             finishOnDeinit: true,
-            delegate: EventStream.Delegate(router: router, callID: id)
+            delegate: EventStream.Delegate(router: router, callID: frame.callID)
         )
         let source = producer.source
-        router.eventLoop.execute { router.value.start(id, frame: frame, sink: .group(source, hooks)) }
-        return (id, producer.sequence.makeAsyncIterator())
+        router.eventLoop.execute { router.value.start(frame.callID, frame: frame, sink: sink(source)) }
+        return producer.sequence.makeAsyncIterator()
     }
 
     /// Lets the server send `count` more events on a subscription.
