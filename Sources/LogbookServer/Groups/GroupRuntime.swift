@@ -159,11 +159,14 @@ final class GroupRuntime: Sendable {
             }
             outputs += self.machine.tick(now: now)
             outputs += await self.loadFromLog(now: now)
+            let wasReplaying = self.replayAfter != nil
             outputs += await self.replayPage(now: now)
+            let replayReadToTheEnd = wasReplaying && self.replayAfter == nil
             // Deliveries go out whatever happens; settlements are confirmed only once on disk.
             let persisted = await self.persist(outputs)
             self.send(outputs, confirm: persisted ? confirm : [:])
-            if persisted, outputs.contains(where: { if case .unpark = $0 { true } else { false } }) {
+            let unparked = outputs.contains { if case .unpark = $0 { true } else { false } }
+            if persisted, unparked || replayReadToTheEnd {
                 self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
             }
             if self.machine.room > 0, self.machine.readCursor < self.head {
@@ -234,7 +237,9 @@ final class GroupRuntime: Sendable {
         /// A replayed stream with nothing parked any more flows again (under by_stream its new
         /// events were held behind the parked ones). Checked once its unparks are on disk.
         private mutating func releaseReplayedStreams(now: ContinuousClock.Instant) async -> [Machine.Output] {
-            guard !self.replayedStreams.isEmpty else { return [] }
+            // While the replay is still reading pages, more of these streams' parked events
+            // may follow: checking then would scan the parked store on every pass for nothing.
+            guard !self.replayedStreams.isEmpty, self.replayAfter == nil else { return [] }
             let stillParked: Set<String>
             do {
                 stillParked = try await self.runtime.parkedStreams()
