@@ -37,24 +37,31 @@ extension EventStore {
     /// The checkpoint never moves backwards here: a lower one is ignored (`resetGroup`
     /// moves it back). `settled` positions at or below the checkpoint are dropped, and
     /// those already stored at or below it are deleted. `parked` are added (replacing a
-    /// position parked before), then `unparked` removed.
+    /// position parked before), then `unparked` removed. `viewWrites` (validated before
+    /// with `validateViewWrites`) are applied in the same savepoint, in order; a write to a
+    /// view dropped since is skipped.
     @discardableResult
     package func saveGroupProgress(
-        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64]
+        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
+        viewWrites: [ViewWrite] = []
     ) async throws -> UInt64 {
         let progress = try GroupValidator.validate(
-            GroupProgress(name: name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked))
+            GroupProgress(
+                name: name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked,
+                viewWrites: viewWrites))
         return try await submit(.saveProgress(progress))
     }
 
     /// Sets a group's checkpoint to `position` (delivery resumes after it), or back to the
     /// one its start gave it at creation when nil; forgets the settled positions above it.
-    /// Parked events stay parked. Returns the new checkpoint.
+    /// Parked events stay parked. With `clearViews`, every document of the views the group
+    /// writes is removed in the same change, so the group rebuilds them from the log.
+    /// Returns the new checkpoint.
     @discardableResult
-    package func resetGroup(_ name: String, to position: UInt64?) async throws -> UInt64 {
+    package func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool = false) async throws -> UInt64 {
         try GroupValidator.validateName(name)
         if let position { try GroupValidator.validatePosition(position, what: "checkpoint", allowsZero: true) }
-        return try await submit(.reset(name: name, checkpoint: position))
+        return try await submit(.reset(name: name, checkpoint: position, clearViews: clearViews))
     }
 
     /// Every group, by name.

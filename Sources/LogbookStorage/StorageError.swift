@@ -44,6 +44,8 @@ extension StorageError {
             case stopped
             case notFound
             case groupExists
+            case viewExists
+            case failedPrecondition
             case corrupt
             case unsupportedSchema
             case inUse
@@ -76,6 +78,12 @@ extension StorageError {
         package static let notFound = Self(.notFound)
         /// A group of that name already exists (ALREADY_EXISTS).
         package static let groupExists = Self(.groupExists)
+        /// A different view of that name already exists (ALREADY_EXISTS).
+        package static let viewExists = Self(.viewExists)
+        /// The request names things that exist but do not fit together, such as a write to
+        /// a view another group owns, or deleting a group that still owns views
+        /// (FAILED_PRECONDITION).
+        package static let failedPrecondition = Self(.failedPrecondition)
         /// The database file or a row in it is damaged (DATA_LOSS).
         package static let corrupt = Self(.corrupt)
         /// The database was written by a newer Logbook (FAILED_PRECONDITION).

@@ -80,4 +80,32 @@ package enum StorageLimits {
     /// How long the writer spins for more work after a commit before it sleeps; about one
     /// local round trip.
     static let writerSpin: Duration = .microseconds(200)
+
+    // MARK: Views and Query
+
+    /// UTF-8 bytes of a view name.
+    package static let viewNameBytesMax = 256
+
+    /// JSON paths one view indexes (each index costs every write to the view).
+    package static let viewIndexedPathsMax = 16
+
+    /// UTF-8 bytes of a JSON path in a view definition or a query.
+    package static let jsonPathBytesMax = 256
+
+    /// UTF-8 bytes of a document key.
+    package static let viewKeyBytesMax = 1_024
+
+    /// Bytes of one document or merge patch.
+    package static let viewDocumentBytesMax = 1024 * 1024
+
+    /// View writes one ack carries.
+    package static let viewWritesPerAckMax = 1_000
+
+    /// Predicates in one query, and values in one `in` predicate.
+    package static let queryPredicatesMax = 32
+    package static let queryInValuesMax = 1_000
+
+    /// Rows of one query page when the query does not say, and at most.
+    package static let queryRowsDefault = 100
+    package static let queryRowsMax = 10_000
 }

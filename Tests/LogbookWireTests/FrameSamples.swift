@@ -219,7 +219,8 @@ enum FrameSamples {
                 direction: Direction.allCases[(index + 1) % Direction.allCases.count],
                 maxCount: 1_000 + UInt64(index),
                 filter: filter,
-                asOfPosition: 77
+                asOfPosition: 77,
+                asOfTimeUnixMicros: 1_700_000_000_000_000 + Int64(index)
             )
             bodies.append(("readRequest \(index)", .readRequest(request)))
         }

@@ -57,7 +57,8 @@ struct CallError: Error {
         case .overloaded: code = .unavailable
         case .stopped: code = .unavailable
         case .unsupportedSchema, .inUse: code = .failedPrecondition
-        case .groupExists: code = .alreadyExists
+        case .groupExists, .viewExists: code = .alreadyExists
+        case .failedPrecondition: code = .failedPrecondition
         case .notFound: code = .notFound
         case .corrupt: code = .dataLoss
         default: code = .internal

@@ -75,7 +75,7 @@ extension AppendWriter {
         case .saveProgress(let progress):
             return try saveProgress(progress, time: time, statements)
 
-        case .reset(let name, let to):
+        case .reset(let name, let to, _):
             let group = try existingProgress(name, statements)
             let checkpoint = to ?? group.initialCheckpoint
             try statements.setGroupCheckpoint.execute(arguments: [Int64(clamping: checkpoint), group.id])

@@ -36,7 +36,7 @@ enum GroupJob: Sendable {
     case update(GroupDefinition)
     case delete(name: String)
     case saveProgress(GroupProgress)
-    case reset(name: String, checkpoint: UInt64?)
+    case reset(name: String, checkpoint: UInt64?, clearViews: Bool)
 }
 
 /// What one `saveGroupProgress` persists, in one savepoint.
@@ -46,4 +46,5 @@ struct GroupProgress: Sendable {
     var settled: [UInt64]
     var parked: [ParkedRecord]
     var unparked: [UInt64]
+    var viewWrites: [ViewWrite] = []
 }

@@ -1099,14 +1099,16 @@ package struct ReadRequest: Sendable, Hashable {
     package var maxCount: UInt64
     package var filter: Filter?
     package var asOfPosition: UInt64
+    package var asOfTimeUnixMicros: Int64
 
-    package init(selector: Selector? = nil, from: StartFrom? = nil, direction: Direction = .forwards, maxCount: UInt64 = 0, filter: Filter? = nil, asOfPosition: UInt64 = 0) {
+    package init(selector: Selector? = nil, from: StartFrom? = nil, direction: Direction = .forwards, maxCount: UInt64 = 0, filter: Filter? = nil, asOfPosition: UInt64 = 0, asOfTimeUnixMicros: Int64 = 0) {
         self.selector = selector
         self.from = from
         self.direction = direction
         self.maxCount = maxCount
         self.filter = filter
         self.asOfPosition = asOfPosition
+        self.asOfTimeUnixMicros = asOfTimeUnixMicros
     }
 }
 
@@ -1120,6 +1122,7 @@ extension ReadRequest: CMessageConvertible {
         self.maxCount = c.max_count
         if let p = c.filter { self.filter = try Filter(cMessage: p) }
         self.asOfPosition = c.as_of_position
+        self.asOfTimeUnixMicros = c.as_of_time_unix_micros
     }
 
     func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__ReadRequest> {
@@ -1131,6 +1134,7 @@ extension ReadRequest: CMessageConvertible {
         c.pointee.max_count = self.maxCount
         if let value = self.filter { c.pointee.filter = try value.cMessage(in: arena) }
         c.pointee.as_of_position = self.asOfPosition
+        c.pointee.as_of_time_unix_micros = self.asOfTimeUnixMicros
         return c
     }
 }

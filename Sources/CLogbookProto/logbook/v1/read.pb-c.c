@@ -142,7 +142,7 @@ void   logbook__v1__delivery__free_unpacked
   assert(message->base.descriptor == &logbook__v1__delivery__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descriptors[7] =
 {
   {
     "selector",
@@ -216,9 +216,22 @@ static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_time_unix_micros",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__ReadRequest, as_of_time_unix_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__read_request__field_indices_by_name[] = {
   5,   /* field[5] = as_of_position */
+  6,   /* field[6] = as_of_time_unix_micros */
   2,   /* field[2] = direction */
   4,   /* field[4] = filter */
   1,   /* field[1] = from */
@@ -228,7 +241,7 @@ static const unsigned logbook__v1__read_request__field_indices_by_name[] = {
 static const ProtobufCIntRange logbook__v1__read_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor logbook__v1__read_request__descriptor =
 {
@@ -238,7 +251,7 @@ const ProtobufCMessageDescriptor logbook__v1__read_request__descriptor =
   "Logbook__V1__ReadRequest",
   "logbook.v1",
   sizeof(Logbook__V1__ReadRequest),
-  6,
+  7,
   logbook__v1__read_request__field_descriptors,
   logbook__v1__read_request__field_indices_by_name,
   1,  logbook__v1__read_request__number_ranges,

@@ -41,10 +41,15 @@ struct  Logbook__V1__ReadRequest
    * When not 0: read the log as it was when this was its last position.
    */
   uint64_t as_of_position;
+  /*
+   * When not 0 (and as_of_position is 0): read the log as it was at this time, i.e. up to
+   * the last position committed at or before it.
+   */
+  int64_t as_of_time_unix_micros;
 };
 #define LOGBOOK__V1__READ_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__read_request__descriptor) \
-    , NULL, NULL, LOGBOOK__V1__DIRECTION__DIRECTION_FORWARDS, 0, NULL, 0 }
+    , NULL, NULL, LOGBOOK__V1__DIRECTION__DIRECTION_FORWARDS, 0, NULL, 0, 0 }
 
 
 struct  Logbook__V1__EventBatch
