@@ -37,6 +37,14 @@ package struct Limits: Sendable, Hashable {
     package var helloTimeout: Duration = .seconds(10)
     /// How long one partly received frame may take to arrive in full.
     package var partialFrameTimeout: Duration = .seconds(30)
+    /// How long a query with `min_position` and no `wait_ms` waits for its view to catch up.
+    /// A worker is usually milliseconds behind; seconds cover a restarting one.
+    package var queryWaitDefault: Duration = .seconds(5)
+    /// The longest `wait_ms` a query may ask for; a longer wait is a stuck projection.
+    package var queryWaitMax: Duration = .seconds(300)
+    /// Rows (keys and documents) in one QueryReply frame; a page that would be larger is cut
+    /// short and its cursor continues after the last row sent.
+    package var queryReplyBytesMax: Int = 8 << 20
 
     package init() {}
 }

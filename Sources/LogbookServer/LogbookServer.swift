@@ -15,7 +15,7 @@ package final class LogbookServer: Service {
     private let configuration: ServerConfiguration
     private let store: EventStore
     private let logger: Logger
-    private let connections = Mutex<Int>(0)
+    private let stats = ServerStats()
 
     package init(configuration: ServerConfiguration, store: EventStore, logger: Logger) {
         self.configuration = configuration
@@ -52,7 +52,15 @@ package final class LogbookServer: Service {
         } catch {
             throw StartError(description: "cannot start the subscription groups: \(error)")
         }
-        let context = ServerContext(store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups)
+        let views: ViewService
+        do {
+            views = try ViewService(store: self.store, groups: groups, stats: self.stats, threadPool: threadPool)
+        } catch {
+            throw StartError(description: "cannot load the views: \(error)")
+        }
+        let context = ServerContext(
+            store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups, views: views,
+            stats: self.stats)
         let server: NIOAsyncChannel<Accepted, Never>
         do {
             server = try await self.bind(path, context: context)
@@ -86,7 +94,7 @@ package final class LogbookServer: Service {
                                 logger: self.logger
                             )
                             await connection.run()
-                            self.connections.withLock { $0 -= 1 }
+                            self.stats.connectionClosed()
                         }
                     }
                 }
@@ -96,6 +104,7 @@ package final class LogbookServer: Service {
             server.channel.close(promise: nil)
         }
         await groups.stop()
+        views.stop()
         SocketFile.remove(path, inode: inode)
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
     }
@@ -123,11 +132,7 @@ package final class LogbookServer: Service {
     }
 
     private func admitConnection() -> Bool {
-        self.connections.withLock { count in
-            guard count < self.configuration.limits.connectionsMax else { return false }
-            count += 1
-            return true
-        }
+        self.stats.admitConnection(max: self.configuration.limits.connectionsMax)
     }
 }
 
@@ -145,4 +150,6 @@ struct ServerContext: Sendable {
     var logger: Logger
     var threadPool: NIOThreadPool
     var groups: GroupManager
+    var views: ViewService
+    var stats: ServerStats
 }

@@ -117,12 +117,12 @@ final class GroupManager: Sendable {
         )
     }
 
-    func reset(_ name: String, to position: UInt64?) async throws {
+    func reset(_ name: String, to position: UInt64?, clearViews: Bool) async throws {
         guard let runtime = self.runtime(name) else {
             throw CallError(.notFound, "no subscription group named \(name)")
         }
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            runtime.send(.reset(to: position, done: done))
+            runtime.send(.reset(to: position, clearViews: clearViews, done: done))
         }
     }
 

@@ -28,11 +28,15 @@ final class GroupRuntime: Sendable {
     enum Command: Sendable {
         case join(ConsumerID, maxInFlight: Int?, Sink)
         case leave(ConsumerID)
-        case ack(ConsumerID, [UInt64])
+        /// Settles deliveries; `viewWrites` are applied in the same storage write, or, when
+        /// one of them is refused, the ack is not applied and the consumer's call ends.
+        case ack(ConsumerID, [UInt64], viewWrites: [LogbookStorage.ViewWrite])
+        /// An ack that could not be read (a malformed view write): ends the consumer's call.
+        case refuseAck(ConsumerID, Status)
         case nack(ConsumerID, [UInt64], Machine.NackAction, String)
         case head(UInt64)
         case replayParked
-        case reset(to: UInt64?, done: CheckedContinuation<Void, any Error>)
+        case reset(to: UInt64?, clearViews: Bool, done: CheckedContinuation<Void, any Error>)
         case stop(Status)
     }
 
@@ -49,6 +53,9 @@ final class GroupRuntime: Sendable {
     private let logger: Logger
     private let inbox = GroupInbox<Command>()
     private let snapshotState: Mutex<Snapshot>
+    /// The checkpoint as far as it is on disk with the view writes it covers: what a query
+    /// of the group's views reports and waits for.
+    let checkpoint: PositionWatch
 
     init(stored: StoredGroup, store: EventStore, threadPool: NIOThreadPool, logger: Logger) {
         self.definition = stored.definition
@@ -58,6 +65,7 @@ final class GroupRuntime: Sendable {
         logger[metadataKey: "group"] = "\(stored.definition.name)"
         self.logger = logger
         self.snapshotState = Mutex(Snapshot(checkpoint: stored.checkpoint))
+        self.checkpoint = PositionWatch(stored.checkpoint)
     }
 
     var snapshot: Snapshot { self.snapshotState.withLock { $0 } }
@@ -88,7 +96,11 @@ final class GroupRuntime: Sendable {
             self.snapshotState.withLock {
                 $0 = Snapshot(checkpoint: driver.machine.checkpoint, consumers: driver.machine.consumerCount, inFlight: driver.machine.inFlightCount)
             }
+            // Every pass ends with its settlements (and their view writes) on disk, or with
+            // the machine reloaded from disk: the checkpoint is safe to publish.
+            self.checkpoint.publish(driver.machine.checkpoint)
         }
+        self.checkpoint.close()
         self.inbox.close()
     }
 
@@ -119,6 +131,7 @@ final class GroupRuntime: Sendable {
             let now = ContinuousClock.now
             var outputs: [Machine.Output] = []
             var confirm: [ConsumerID: [UInt64]] = [:]
+            var viewWrites: [LogbookStorage.ViewWrite] = []
             for command in commands {
                 switch command {
                 case .join(let consumer, let maxInFlight, let sink):
@@ -127,10 +140,23 @@ final class GroupRuntime: Sendable {
                 case .leave(let consumer):
                     self.sinks[consumer] = nil
                     outputs += self.machine.leave(consumer, now: now)
-                case .ack(let consumer, let ids):
+                case .ack(let consumer, let ids, let writes):
                     let held = ids.filter { self.machine.holds(consumer, $0) }
+                    if !writes.isEmpty {
+                        switch self.checkViewWrites(writes, ids: ids, held: held) {
+                        case .apply:
+                            viewWrites += writes
+                        case .drop:
+                            continue
+                        case .refuse(let status):
+                            outputs += self.endConsumer(consumer, status, now: now)
+                            continue
+                        }
+                    }
                     confirm[consumer, default: []] += held
                     outputs += self.machine.ack(consumer, held, now: now)
+                case .refuseAck(let consumer, let status):
+                    outputs += self.endConsumer(consumer, status, now: now)
                 case .nack(let consumer, let ids, let action, let reason):
                     let held = ids.filter { self.machine.holds(consumer, $0) }
                     if action != .retry { confirm[consumer, default: []] += held }
@@ -139,12 +165,14 @@ final class GroupRuntime: Sendable {
                     self.head = max(self.head, position)
                 case .replayParked:
                     self.replayAfter = self.replayAfter ?? 0
-                case .reset(let position, let done):
+                case .reset(let position, let clearViews, let done):
                     do {
-                        let checkpoint = try await self.runtime.store.resetGroup(self.runtime.definition.name, to: position)
+                        let checkpoint = try await self.runtime.store.resetGroup(
+                            self.runtime.definition.name, to: position, clearViews: clearViews)
                         outputs += self.restart(checkpoint: checkpoint, now: now)
                         // The Admin reply reads the snapshot: it must not show the old checkpoint.
                         self.runtime.snapshotState.withLock { $0.checkpoint = checkpoint }
+                        self.runtime.checkpoint.reset(to: checkpoint)
                         done.resume()
                     } catch {
                         done.resume(throwing: error)
@@ -163,8 +191,12 @@ final class GroupRuntime: Sendable {
             outputs += await self.replayPage(now: now)
             let replayReadToTheEnd = wasReplaying && self.replayAfter == nil
             // Deliveries go out whatever happens; settlements are confirmed only once on disk.
-            let persisted = await self.persist(outputs)
-            self.send(outputs, confirm: persisted ? confirm : [:])
+            let persisted = await self.persist(outputs, viewWrites: viewWrites)
+            guard persisted else {
+                await self.reload(now: now)
+                return true
+            }
+            self.send(outputs, confirm: confirm)
             let unparked = outputs.contains { if case .unpark = $0 { true } else { false } }
             if persisted, unparked || replayReadToTheEnd {
                 self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
@@ -173,6 +205,67 @@ final class GroupRuntime: Sendable {
                 self.runtime.inbox.send(.head(self.head))  // more to load: come round again
             }
             return true
+        }
+
+        enum ViewWriteCheck {
+            case apply
+            /// A late or repeated ack (a delivery is no longer the consumer's): dropped whole,
+            /// so no write is applied twice.
+            case drop
+            case refuse(Status)
+        }
+
+        /// Whether an ack's view writes may be applied with it.
+        private func checkViewWrites(_ writes: [LogbookStorage.ViewWrite], ids: [UInt64], held: [UInt64]) -> ViewWriteCheck {
+            guard !ids.isEmpty else {
+                return .refuse(Status(code: .invalidArgument, message: "Ack.view_writes ride an ack of at least one delivery"))
+            }
+            guard held.count == ids.count else { return .drop }
+            do {
+                try self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name)
+                return .apply
+            } catch {
+                let status = (error as? StorageError).map { CallError($0).status }
+                    ?? Status(code: .internal, message: "\(error)")
+                let deliveries = ids.map(String.init).joined(separator: ", ")
+                return .refuse(Status(
+                    code: status.code,
+                    message: "the ack of delivery \(deliveries) was refused and nothing of it applied: \(status.message)"))
+            }
+        }
+
+        /// Ends a consumer's call with `status` and takes it out of the group; what it held
+        /// goes back to the others (or to it, when it joins again).
+        private mutating func endConsumer(_ consumer: ConsumerID, _ status: Status, now: ContinuousClock.Instant) -> [Machine.Output] {
+            if let entry = self.sinks.removeValue(forKey: consumer) {
+                entry.sink.yield(.ended(status))
+                entry.sink.finish()
+            }
+            return self.machine.leave(consumer, now: now)
+        }
+
+        /// After a failed storage write the machine may hold settlements that are not on
+        /// disk: it starts again from what is, and consumers' deliveries become stale.
+        private mutating func reload(now: ContinuousClock.Instant) async {
+            do {
+                guard let stored = try self.runtime.store.group(self.runtime.definition.name) else { return }
+                self.machine = Machine(
+                    settings: self.runtime.definition.policy,
+                    checkpoint: stored.checkpoint,
+                    settledAbove: Set(stored.settled),
+                    heldStreams: try await self.runtime.parkedStreams(),
+                    firstDeliveryID: self.machine.upcomingDeliveryID
+                )
+            } catch {
+                self.runtime.logger.error("group cannot reload its progress", metadata: ["error": "\(error)"])
+                return
+            }
+            var outputs: [Machine.Output] = []
+            for (consumer, entry) in self.sinks {
+                outputs += self.machine.join(consumer, maxInFlight: entry.maxInFlight, now: now)
+            }
+            self.send(outputs, confirm: [:])
+            self.runtime.inbox.send(.head(self.head))
         }
 
         /// A reset starts the machine again from the new checkpoint; consumers stay and their
@@ -255,8 +348,9 @@ final class GroupRuntime: Sendable {
             return outputs
         }
 
-        /// One storage write for everything this pass settled, parked or unparked.
-        private func persist(_ outputs: [Machine.Output]) async -> Bool {
+        /// One storage write for everything this pass settled, parked or unparked, with the
+        /// view writes of the acks that settled.
+        private func persist(_ outputs: [Machine.Output], viewWrites: [LogbookStorage.ViewWrite]) async -> Bool {
             var checkpoint: UInt64?
             var settled: [UInt64] = []
             var parked: [ParkedRecord] = []
@@ -274,14 +368,15 @@ final class GroupRuntime: Sendable {
                     break
                 }
             }
-            guard checkpoint != nil || !parked.isEmpty || !unparked.isEmpty else { return true }
+            guard checkpoint != nil || !parked.isEmpty || !unparked.isEmpty || !viewWrites.isEmpty else { return true }
             do {
                 try await self.runtime.store.saveGroupProgress(
                     self.runtime.definition.name,
                     checkpoint: checkpoint ?? self.machine.checkpoint,
                     settled: settled,
                     parked: parked,
-                    unparked: unparked
+                    unparked: unparked,
+                    viewWrites: viewWrites
                 )
                 return true
             } catch {

@@ -15,7 +15,13 @@ extension Calls {
         control.settlements.set { body in
             switch body {
             case .ack(let ack):
-                runtime.send(.ack(consumer, ack.deliveryIDs))
+                do throws(CallError) {
+                    var writes: [LogbookStorage.ViewWrite] = []
+                    for write in ack.viewWrites { writes.append(try Conversions.viewWrite(write)) }
+                    runtime.send(.ack(consumer, ack.deliveryIDs, viewWrites: writes))
+                } catch {
+                    runtime.send(.refuseAck(consumer, error.status))
+                }
             case .nack(let nack):
                 let action: GroupRuntime.Machine.NackAction
                 switch nack.action {
@@ -59,6 +65,10 @@ extension Calls {
         case .updateGroup(let settings):
             reply = .group(try await groups.update(settings, limits: limits))
         case .deleteGroup(let name):
+            let views = self.context.views.owned(by: name)
+            guard views.isEmpty else {
+                throw CallError(.failedPrecondition, "the group \(name) writes the views \(views.joined(separator: ", ")); drop them first")
+            }
             try await groups.delete(name)
             reply = .done(Empty())
         case .listGroups:
@@ -66,7 +76,7 @@ extension Calls {
         case .groupInfo(let name):
             reply = .group(try groups.info(name))
         case .resetGroup(let reset):
-            try await groups.reset(reset.name, to: reset.toPosition == 0 ? nil : reset.toPosition)
+            try await groups.reset(reset.name, to: reset.toPosition == 0 ? nil : reset.toPosition, clearViews: reset.clearViews)
             reply = .group(try groups.info(reset.name))
         case .listParked(let list):
             let limit = list.limit == 0 ? 100 : min(Int(list.limit), self.context.limits.readBatchEventsMax)
@@ -74,8 +84,14 @@ extension Calls {
         case .replayParked(let name):
             try groups.replayParked(name)
             reply = .group(try groups.info(name))
-        case .defineView, .dropView, .listViews:
-            return Status(code: .unimplemented, message: "views are not built yet in this server version")
+        case .defineView(let view):
+            try await self.context.views.define(view)
+            reply = .done(Empty())
+        case .dropView(let name):
+            try await self.context.views.drop(name)
+            reply = .done(Empty())
+        case .listViews:
+            reply = .views(ViewList(views: self.context.views.list()))
         case .deleteStream:
             return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
         case nil:

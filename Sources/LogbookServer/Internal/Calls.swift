@@ -35,8 +35,11 @@ struct Calls: Sendable {
                 case nil:
                     return Status(code: .invalidArgument, message: "SubscribeRequest.target: name a selector (catch_up) or a group")
                 }
-            case .queryRequest:
-                return Status(code: .unimplemented, message: "Query is not built yet in this server version")
+            case .queryRequest(let request):
+                try await Self.race(signal: signal, deadline: deadline) {
+                    let reply = try await self.context.views.query(request, limits: self.context.limits)
+                    try await self.outbound.write(Frame(callID: self.callID, body: .queryReply(reply)))
+                }
             case .adminRequest(let request):
                 return try await self.admin(request)
             default:
@@ -98,7 +101,14 @@ struct Calls: Sendable {
         let filter = Conversions.filter(request.filter)
         // A read is a snapshot: events committed after it started are not part of it.
         let head = store.headPosition
-        let asOf = request.asOfPosition == 0 ? head : min(request.asOfPosition, head)
+        var asOf = request.asOfPosition == 0 ? head : min(request.asOfPosition, head)
+        if request.asOfTimeUnixMicros != 0 {
+            guard request.asOfPosition == 0 else {
+                throw CallError.badField("ReadRequest.as_of_time_unix_micros", "give as_of_position or as_of_time, not both")
+            }
+            let micros = request.asOfTimeUnixMicros
+            asOf = min(head, try await self.context.threadPool.runIfActive { try store.position(atOrBeforeTime: micros) })
+        }
         var remaining = request.maxCount == 0 ? UInt64.max : request.maxCount
         var batchLimit = limits.readBatchEventsMax
 

@@ -142,7 +142,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
+        let stats = self.server.stats
         self.server.store.append(writes) { result in
+            if case .success = result { stats.appended() }
             let frames = Self.appendFrames(callID, result)
             loop.execute { handler.value.finish(callID, frames: frames) }
         }

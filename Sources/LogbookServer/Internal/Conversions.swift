@@ -149,6 +149,17 @@ enum Conversions {
         return ReadFilter(eventTypes: filter.eventTypes, streamPrefix: filter.streamPrefix)
     }
 
+    static func viewWrite(_ write: LogbookWire.ViewWrite) throws(CallError) -> LogbookStorage.ViewWrite {
+        let operation: LogbookStorage.ViewWrite.Operation
+        switch write.op {
+        case .put(let json): operation = .put(json)
+        case .merge(let patch): operation = .merge(patch)
+        case .remove: operation = .remove
+        case nil: throw CallError.badField("ViewWrite.op", "say put, merge or remove for key '\(write.key)' of view \(write.view)")
+        }
+        return LogbookStorage.ViewWrite(view: write.view, key: write.key, operation: operation)
+    }
+
     static func recordedEvent(_ event: LogbookStorage.RecordedEvent) -> LogbookWire.RecordedEvent {
         LogbookWire.RecordedEvent(
             stream: event.stream,
