@@ -38,6 +38,22 @@ public struct GroupDelivery: Sendable {
         self.consumer.settle(self.deliveryID, generation: self.generation, .ack, waiter: nil)
     }
 
+    /// Marks the event handled and has the daemon apply `writes` to views of this group in
+    /// the same transaction that records the ack: the views reflect the event exactly once,
+    /// even when it is delivered again because the ack was lost. Returns once the ack is on
+    /// its way.
+    ///
+    /// A write the daemon refuses (a view that does not exist or belongs to another group,
+    /// a document that is not JSON) applies nothing and ends this consumer's call with that
+    /// error, which the iteration of the ``GroupSubscription`` then throws.
+    ///
+    /// - Throws: ``LogbookError`` `.invalidArgument`, sending nothing, for a write that holds
+    ///   a NUL character (the wire cannot carry it).
+    public func ack(writes: [ViewWrite]) async throws {
+        for write in writes { try write.checkEncodable() }
+        self.consumer.settle(self.deliveryID, generation: self.generation, .ack, writes: writes, waiter: nil)
+    }
+
     /// Gives the event back: `.retry` delivers it again after the group's back-off (and
     /// parks it past `maxDeliveries`), `.park` parks it now, `.skip` drops it.
     ///
@@ -51,7 +67,14 @@ public struct GroupDelivery: Sendable {
     /// - Throws: ``LogbookError`` `.unavailable` when the connection ended first: the ack
     ///   may or may not have been recorded, so the event may come again.
     public func ackAndWait() async throws {
-        try await self.settleAndWait(.ack, reason: "")
+        try await self.settleAndWait(.ack, writes: [], reason: "")
+    }
+
+    /// Acks the event with view writes (see ``ack(writes:)``) and returns once the daemon
+    /// has recorded the ack and applied the writes on disk.
+    public func ackAndWait(writes: [ViewWrite]) async throws {
+        for write in writes { try write.checkEncodable() }
+        try await self.settleAndWait(.ack, writes: writes, reason: "")
     }
 
     /// Nacks the event and, for `.park` and `.skip`, returns once the daemon has recorded
@@ -59,7 +82,7 @@ public struct GroupDelivery: Sendable {
     ///
     /// - Throws: ``LogbookError`` `.unavailable` when the connection ended first.
     public func nackAndWait(_ action: NackAction, reason: String = "") async throws {
-        try await self.settleAndWait(.nack(action), reason: reason)
+        try await self.settleAndWait(.nack(action), writes: [], reason: reason)
     }
 
     /// Acks the event and calls `confirmed` once the daemon has recorded it on disk, or
@@ -70,9 +93,16 @@ public struct GroupDelivery: Sendable {
         self.consumer.settle(self.deliveryID, generation: self.generation, .ack, waiter: .callback(confirmed))
     }
 
-    private func settleAndWait(_ settlement: GroupConsumer.Machine.Settlement, reason: String) async throws {
+    private func settleAndWait(_ settlement: GroupConsumer.Machine.Settlement, writes: [ViewWrite], reason: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.consumer.settle(self.deliveryID, generation: self.generation, settlement, reason: reason, waiter: .task(continuation))
+            self.consumer.settle(
+                self.deliveryID,
+                generation: self.generation,
+                settlement,
+                writes: writes,
+                reason: reason,
+                waiter: .task(continuation)
+            )
         }
     }
 }

@@ -64,12 +64,21 @@ extension LogbookClient {
     /// events stay parked. Deliveries consumers hold at the time become stale: their acks
     /// are ignored.
     ///
-    /// - Parameter position: The new checkpoint; nil for the group's start.
+    /// - Parameters:
+    ///   - position: The new checkpoint; nil for the group's start.
+    ///   - clearViews: Also empty the views the group writes, in the same transaction, so
+    ///     that its consumers rebuild them from the log.
     /// - Returns: The group after the reset.
     @discardableResult
-    public func resetGroup(_ name: String, to position: UInt64? = nil, timeout: Duration? = nil) async throws -> GroupInfo {
+    public func resetGroup(
+        _ name: String,
+        to position: UInt64? = nil,
+        clearViews: Bool = false,
+        timeout: Duration? = nil
+    ) async throws -> GroupInfo {
         // On the wire 0 stands for the group's start.
-        let reply = try await self.admin(.resetGroup(ResetGroup(name: name, toPosition: position ?? 0)), timeout: timeout)
+        let request = ResetGroup(name: name, toPosition: position ?? 0, clearViews: clearViews)
+        let reply = try await self.admin(.resetGroup(request), timeout: timeout)
         return try Self.groupInfo(reply, call: "reset group")
     }
 
@@ -120,7 +129,7 @@ extension LogbookClient {
     // MARK: The Admin call
 
     /// Sends one Admin request and returns its reply once the server's Status says OK.
-    private func admin(_ op: AdminRequest.Op, timeout: Duration?) async throws -> AdminReply.Result {
+    func admin(_ op: AdminRequest.Op, timeout: Duration?) async throws -> AdminReply.Result {
         let body = Frame.Body.adminRequest(AdminRequest(op: op))
         try Self.checkEncodable(body)
         let reply = try await self.connection.unary(body, timeout: timeout)
@@ -133,7 +142,7 @@ extension LogbookClient {
     /// Fails locally for a request protobuf-c cannot carry (a name with a NUL character),
     /// which would otherwise fail in the connection's encoder and break the connection the
     /// other calls share. Admin requests are small, so encoding one twice costs little.
-    private static func checkEncodable(_ body: Frame.Body) throws(LogbookError) {
+    static func checkEncodable(_ body: Frame.Body) throws(LogbookError) {
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
         do {
             try Frame(callID: 0, body: body).encode(into: &buffer)
@@ -149,7 +158,7 @@ extension LogbookClient {
         return try GroupInfo(wire: info)
     }
 
-    private static func unexpected(_ reply: AdminReply.Result, call: String) -> LogbookError {
+    static func unexpected(_ reply: AdminReply.Result, call: String) -> LogbookError {
         LogbookError(code: .internalError, message: "the server answered \(call) with \(reply.name)")
     }
 }

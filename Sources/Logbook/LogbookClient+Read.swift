@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
 extension LogbookClient {
     /// Reads events: one stream, the whole log, a category, an event type or a
     /// correlation id.
@@ -15,6 +21,8 @@ extension LogbookClient {
     ///   - limit: The most events to return; nil for all.
     ///   - filter: Keeps only some event types or stream-name prefixes.
     ///   - asOf: Reads the log as it was when this was its last position.
+    ///   - asOfTime: Reads the log as it was at this time (up to the last position committed
+    ///     at or before it); ignored when `asOf` is given.
     ///   - timeout: How long the server may take for the whole read; nil for no deadline.
     public func read(
         _ selector: ReadSelector,
@@ -23,6 +31,7 @@ extension LogbookClient {
         limit: Int? = nil,
         filter: ReadFilter? = nil,
         asOf: UInt64? = nil,
+        asOfTime: Date? = nil,
         timeout: Duration? = nil
     ) -> ReadEvents {
         ReadEvents(
@@ -34,6 +43,7 @@ extension LogbookClient {
                 limit: limit,
                 filter: filter,
                 asOf: asOf,
+                asOfTime: asOfTime,
                 timeout: timeout
             )
         )

@@ -19,11 +19,22 @@
 /// running.cancel()
 /// try await running.value
 /// ```
+///
+/// A projection whose read model lives in Logbook returns ``ViewWrite``s instead: they go
+/// in the event's ack and the daemon applies them in the transaction that records it, so
+/// the view reflects every event exactly once, and the handler need not be idempotent.
+///
+/// ```swift
+/// let worker = ProjectionWorker(client: client, group: "orders") { event in
+///     let order = try JSONDecoder().decode(OrderPlaced.self, from: Data(event.data))
+///     return [try .merge("order_summaries", key: order.customer, ["last_order": order.id])]
+/// }
+/// ```
 public struct ProjectionWorker: Sendable {
     /// The group the worker consumes.
     public let group: String
     private let subscription: GroupSubscription
-    private let handler: @Sendable (RecordedEvent) async throws -> Void
+    private let handler: @Sendable (RecordedEvent) async throws -> [ViewWrite]
 
     /// - Parameters:
     ///   - client: Where the daemon is; the worker opens a connection of its own.
@@ -36,10 +47,31 @@ public struct ProjectionWorker: Sendable {
         maxInFlight: Int? = nil,
         handler: @escaping @Sendable (RecordedEvent) async throws -> Void
     ) {
-        self.init(subscription: client.consume(group: group, maxInFlight: maxInFlight), handler: handler)
+        self.init(subscription: client.consume(group: group, maxInFlight: maxInFlight)) { event in
+            try await handler(event)
+            return []
+        }
     }
 
-    package init(subscription: GroupSubscription, handler: @escaping @Sendable (RecordedEvent) async throws -> Void) {
+    /// A worker whose handler returns the view writes each event makes; they are applied
+    /// with the event's ack, exactly once.
+    ///
+    /// - Parameters:
+    ///   - client: Where the daemon is; the worker opens a connection of its own.
+    ///   - group: The group to consume; it must exist, and own the views written.
+    ///   - maxInFlight: The most deliveries the worker holds at once; nil for the group's.
+    ///   - project: Turns one event into view writes (none is fine); throws to have it
+    ///     delivered again.
+    public init(
+        client: LogbookClient,
+        group: String,
+        maxInFlight: Int? = nil,
+        project: @escaping @Sendable (RecordedEvent) async throws -> [ViewWrite]
+    ) {
+        self.init(subscription: client.consume(group: group, maxInFlight: maxInFlight), handler: project)
+    }
+
+    package init(subscription: GroupSubscription, handler: @escaping @Sendable (RecordedEvent) async throws -> [ViewWrite]) {
         self.group = subscription.group
         self.subscription = subscription
         self.handler = handler
@@ -52,18 +84,23 @@ public struct ProjectionWorker: Sendable {
     /// what the worker held un-acked is delivered again, to it or another consumer.
     ///
     /// - Throws: ``LogbookError`` when the group refuses the worker: `.notFound` if it
-    ///   does not exist or is deleted.
+    ///   does not exist or is deleted; the daemon's refusal of a view write (`.notFound`
+    ///   for a view that does not exist, `.failedPrecondition` for a view of another
+    ///   group, `.invalidArgument` for a document that is not JSON).
     public func run() async throws {
         do {
             for try await delivery in self.subscription {
                 do {
-                    try await self.handler(delivery.event)
+                    let writes = try await self.handler(delivery.event)
+                    if writes.isEmpty {
+                        await delivery.ack()
+                    } else {
+                        try await delivery.ack(writes: writes)
+                    }
                 } catch {
                     if Task.isCancelled { return }
                     await delivery.nack(.retry, reason: String(describing: error))
-                    continue
                 }
-                await delivery.ack()
             }
         } catch is CancellationError {
             return

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 internal import LogbookWire
 internal import NIOCore
 
@@ -15,6 +20,7 @@ public struct ReadEvents: AsyncSequence, Sendable {
         var limit: Int?
         var filter: ReadFilter?
         var asOf: UInt64?
+        var asOfTime: Date?
         var timeout: Duration?
     }
 
@@ -130,13 +136,22 @@ final class ReadIteratorStorage {
                 message: "a read of \(options.selector) starts at a position, not a revision"
             )
         }
+        var asOfTimeUnixMicros: Int64 = 0
+        if options.asOf == nil, let time = options.asOfTime {
+            let micros = (time.timeIntervalSince1970 * 1_000_000).rounded(.down)
+            guard micros >= 1, micros < 9.2e18 else {
+                throw LogbookError(code: .invalidArgument, message: "a read's as-of time must be after 1970, not \(time)")
+            }
+            asOfTimeUnixMicros = Int64(micros)
+        }
         return ReadRequest(
             selector: options.selector.wire,
             from: options.from?.wire,
             direction: options.direction == .forwards ? .forwards : .backwards,
             maxCount: maxCount,
             filter: options.filter?.wire,
-            asOfPosition: options.asOf ?? 0
+            asOfPosition: options.asOf ?? 0,
+            asOfTimeUnixMicros: asOfTimeUnixMicros
         )
     }
 }

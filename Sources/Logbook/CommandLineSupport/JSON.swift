@@ -156,7 +156,9 @@ package struct JSONScanner {
                 _ = try scanner.scanValue()
             }
         case UInt8(ascii: "["):
-            try self.scanArray()
+            try self.scanArray { (scanner: inout JSONScanner) throws(JSONError) in
+                _ = try scanner.scanValue()
+            }
         case UInt8(ascii: "\""):
             _ = try self.scanString()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -213,7 +215,9 @@ package struct JSONScanner {
         }
     }
 
-    private mutating func scanArray() throws(JSONError) {
+    /// Scans an array, calling `element` while the scanner stands at each element, which
+    /// `element` must scan.
+    package mutating func scanArray(_ element: (inout JSONScanner) throws(JSONError) -> Void) throws(JSONError) {
         try self.enter()
         self.index += 1  // [
         self.skipWhitespace()
@@ -224,7 +228,7 @@ package struct JSONScanner {
         }
         while true {
             self.skipWhitespace()
-            _ = try self.scanValue()
+            try element(&self)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ",")?:

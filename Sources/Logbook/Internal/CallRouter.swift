@@ -159,8 +159,7 @@ final class CallRouter: ChannelDuplexHandler {
         if case .group(_, let hooks)? = self.calls[id]?.sink {
             // Nobody will see this call's Settled frames any more; acks already settled
             // leave before the Cancel.
-            let acks = hooks.ended()
-            if !acks.isEmpty { self.sendControl(id, .ack(Ack(deliveryIDs: acks))) }
+            for ack in hooks.ended() { self.sendControl(id, .ack(ack)) }
         }
         guard let action = self.calls[id]?.machine.cancel() else { return }
         self.setPaused(id, false)

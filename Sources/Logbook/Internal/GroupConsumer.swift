@@ -29,8 +29,20 @@ final class GroupConsumer: Sendable {
     private struct State {
         var machine: Machine
         var call: (connection: ClientConnection, callID: UInt64)?
-        var pendingAcks: [UInt64] = []
+        var pendingAcks: [PendingAck] = []
     }
+
+    /// An ack settled but not sent yet, with the view writes that go in the same Ack frame
+    /// (the daemon applies them in the transaction that records that ack).
+    struct PendingAck {
+        var deliveryID: UInt64
+        var writes: [LogbookWire.ViewWrite]
+    }
+
+    /// Bytes of view writes one Ack frame carries before the next ack goes in a frame of
+    /// its own: a burst of acks with large documents must not add up past the server's
+    /// frame limit (16 MiB by default).
+    static let ackFrameWriteBytesMax = 1 << 20
 
     private let state: Mutex<State>
 
@@ -52,7 +64,7 @@ final class GroupConsumer: Sendable {
             settled: { [self] ids in self.settled(ids, generation: generation) },
             ended: { [self] in
                 self.callClosed(generation: generation)
-                return self.takePendingAcks(generation: generation)?.ids ?? []
+                return self.takePendingAcks(generation: generation)?.frames ?? []
             }
         )
         let (callID, batches) = try connection.consume(request, hooks: hooks)
@@ -75,11 +87,18 @@ final class GroupConsumer: Sendable {
     }
 
     /// Sends an ack or nack of a delivery from call `generation`, unless that call is over.
-    func settle(_ deliveryID: UInt64, generation: UInt64, _ settlement: Machine.Settlement, reason: String = "", waiter: Waiter?) {
+    func settle(
+        _ deliveryID: UInt64,
+        generation: UInt64,
+        _ settlement: Machine.Settlement,
+        writes: [ViewWrite] = [],
+        reason: String = "",
+        waiter: Waiter?
+    ) {
         enum Send {
             case nothing
             case flushAcks(ClientConnection)
-            case now(ClientConnection, callID: UInt64, acks: [UInt64], nack: Nack)
+            case now(ClientConnection, callID: UInt64, acks: [Ack], nack: Nack)
         }
         let (action, send) = self.state.withLock { state -> (Machine.SettleAction, Send) in
             let action = state.machine.settle(deliveryID, generation: generation, settlement, waiter: waiter)
@@ -88,11 +107,11 @@ final class GroupConsumer: Sendable {
                 guard let call = state.call else { return (action, .nothing) }
                 switch settlement {
                 case .ack:
-                    state.pendingAcks.append(deliveryID)
+                    state.pendingAcks.append(PendingAck(deliveryID: deliveryID, writes: writes.map(\.wire)))
                     return (action, state.pendingAcks.count == 1 ? .flushAcks(call.connection) : .nothing)
                 case .nack(let nackAction):
                     // Acks settled before this nack leave first.
-                    let acks = state.pendingAcks
+                    let acks = Self.frames(state.pendingAcks)
                     state.pendingAcks = []
                     let nack = Nack(deliveryIDs: [deliveryID], action: nackAction.wire, reason: reason)
                     return (action, .now(call.connection, callID: call.callID, acks: acks, nack: nack))
@@ -107,13 +126,13 @@ final class GroupConsumer: Sendable {
         case .flushAcks(let connection):
             let router = connection.router
             router.eventLoop.execute { [self] in
-                guard let (callID, ids) = self.takePendingAcks(generation: generation) else { return }
-                router.value.sendControl(callID, .ack(Ack(deliveryIDs: ids)))
+                guard let (callID, frames) = self.takePendingAcks(generation: generation) else { return }
+                for ack in frames { router.value.sendControl(callID, .ack(ack)) }
             }
         case .now(let connection, let callID, let acks, let nack):
             let router = connection.router
             router.eventLoop.execute {
-                if !acks.isEmpty { router.value.sendControl(callID, .ack(Ack(deliveryIDs: acks))) }
+                for ack in acks { router.value.sendControl(callID, .ack(ack)) }
                 router.value.sendControl(callID, .nack(nack))
             }
         }
@@ -149,11 +168,40 @@ final class GroupConsumer: Sendable {
         }
     }
 
-    private func takePendingAcks(generation: UInt64) -> (callID: UInt64, ids: [UInt64])? {
-        self.state.withLock { state in
+    private func takePendingAcks(generation: UInt64) -> (callID: UInt64, frames: [Ack])? {
+        let taken = self.state.withLock { state -> (callID: UInt64, acks: [PendingAck])? in
             guard state.machine.generation == generation, let call = state.call, !state.pendingAcks.isEmpty else { return nil }
             defer { state.pendingAcks = [] }
             return (call.callID, state.pendingAcks)
+        }
+        return taken.map { ($0.callID, Self.frames($0.acks)) }
+    }
+
+    /// The Ack frames for acks in the order they were settled: as few as the write bytes
+    /// allow, each ack whole in one frame with its writes.
+    static func frames(_ acks: [PendingAck]) -> [Ack] {
+        var frames: [Ack] = []
+        var current = Ack()
+        var bytes = 0
+        for ack in acks {
+            let ackBytes = ack.writes.reduce(0) { $0 + $1.view.utf8.count + $1.key.utf8.count + Self.opBytes($1.op) + 24 }
+            if !current.deliveryIDs.isEmpty, bytes + ackBytes > Self.ackFrameWriteBytesMax {
+                frames.append(current)
+                current = Ack()
+                bytes = 0
+            }
+            current.deliveryIDs.append(ack.deliveryID)
+            current.viewWrites += ack.writes
+            bytes += ackBytes
+        }
+        if !current.deliveryIDs.isEmpty { frames.append(current) }
+        return frames
+    }
+
+    private static func opBytes(_ op: LogbookWire.ViewWrite.Op?) -> Int {
+        switch op {
+        case .put(let json)?, .merge(let json)?: json.utf8.count
+        case .remove?, nil: 1
         }
     }
 }

@@ -26,8 +26,8 @@ enum GroupStream {
         /// The daemon confirmed these settlements.
         var settled: @Sendable ([UInt64]) -> Void
         /// The call is over, whatever the reason (maybe called more than once). Returns the
-        /// acks settled but not sent yet: when the consumer went away, the router sends them
-        /// before its Cancel, so work finished just before stopping is not done again.
-        var ended: @Sendable () -> [UInt64]
+        /// Ack frames settled but not sent yet: when the consumer went away, the router sends
+        /// them before its Cancel, so work finished just before stopping is not done again.
+        var ended: @Sendable () -> [Ack]
     }
 }
