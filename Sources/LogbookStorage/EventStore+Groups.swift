@@ -133,7 +133,7 @@ extension EventStore {
         LIMIT ?
         """
 
-    private func submit(_ job: GroupJob) async throws -> UInt64 {
+    func submit(_ job: GroupJob) async throws -> UInt64 {
         try await withCheckedThrowingContinuation { continuation in
             do {
                 try queue.enqueue(.group(PendingGroupWrite(job: job) { continuation.resume(with: $0) }))
@@ -143,7 +143,8 @@ extension EventStore {
         }
     }
 
-    private func readGroups<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` on a reader, turning SQLite's errors into the store's.
+    func readGroups<T>(_ body: (Database) throws -> T) throws -> T {
         try checkOpen()
         do {
             return try pool.read(body)

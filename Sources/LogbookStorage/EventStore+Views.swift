@@ -1,3 +1,4 @@
+internal import Foundation
 internal import GRDB
 
 /// Views (read models) and queries over them and over the system views (DESIGN.md §6).
@@ -14,17 +15,19 @@ extension EventStore {
     /// taken by a different definition, `.invalidArgument` for a bad name (empty, over
     /// `StorageLimits.viewNameBytesMax`, starting with `$`) or a bad path.
     package func defineView(_ definition: ViewDefinition) async throws {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        try ViewValidator.validate(definition)
+        _ = try await submit(.defineView(definition))
     }
 
     /// Drops a view with its documents. Throws `.notFound` for no such view.
     package func dropView(_ name: String) async throws {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        try ViewValidator.validateName(name)
+        _ = try await submit(.dropView(name: name))
     }
 
     /// Every view, by name.
     package func views() throws -> [ViewDefinition] {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        try readGroups { db in try StoredView.all(db).map(\.definition) }
     }
 
     /// Checks writes an ack of `group` carries, before the ack is accepted: each view
@@ -32,23 +35,98 @@ extension EventStore {
     /// 1…`StorageLimits.viewKeyBytesMax` bytes and each document or patch is valid JSON
     /// within `StorageLimits.viewDocumentBytesMax` (`.invalidArgument`).
     package func validateViewWrites(_ writes: [ViewWrite], group: String) throws {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        try ViewValidator.validateShape(writes)
+        guard !writes.isEmpty else { return }
+        try readGroups { db in
+            let owners = Dictionary(try StoredView.all(db).map { ($0.definition.name, $0.definition.group) }) { first, _ in first }
+            for write in writes {
+                try Self.check(write, owner: owners[write.view], group: group, db)
+            }
+        }
     }
 
     /// One page of a view, `$streams` or `$event_types`. Throws `.notFound` for no such
     /// view, `.invalidArgument` for a bad path, literal, limit or cursor.
     package func query(_ query: ViewQuery) throws -> ViewPage {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        let plan = try ViewQueryPlan(query)
+        let snapshot = published.snapshot(stream: nil)
+        return try readGroups { db in
+            try plan.run(try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db), db)
+        }
     }
 
     /// One page over rows the caller made (the server's `$groups` and `$stats`), with
     /// the same keys, predicates, order, limit and cursor as a view.
     package func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        let plan = try ViewQueryPlan(query)
+        let pairs = try JSONEncoder().encode(rows.map { [$0.key, $0.json] })
+        return try readGroups { db in try plan.run(SystemViews.rows(String(decoding: pairs, as: UTF8.self)), db) }
     }
 
     /// The last position committed at or before `micros` (Unix time), 0 when none was.
+    ///
+    /// A binary search over positions by primary key: the writer never lets commit
+    /// times go backwards, so times are non-decreasing in position.
     package func position(atOrBeforeTime micros: Int64) throws -> UInt64 {
-        throw StorageError(code: .internalError, message: "views are not built yet")
+        let head = headPosition
+        return try readGroups { db in
+            let statement = try db.cachedStatement(sql: "SELECT time_us FROM events WHERE position = ?")
+            var (low, high) = (UInt64(0), head)  // position `low` is at or before (0: none), above `high` is after
+            while low < high {
+                let middle = low + (high - low + 1) / 2
+                guard let time = try Int64.fetchOne(statement, arguments: [Int64(clamping: middle)]) else {
+                    throw StorageError.corrupt("the log has no event at position \(middle), below its head \(head)")
+                }
+                if time <= micros { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+    }
+
+    /// The details of SQLite's plan for a query: tests check that predicates on
+    /// indexed paths use their index.
+    func queryPlan(_ query: ViewQuery) throws -> [String] {
+        let plan = try ViewQueryPlan(query)
+        let snapshot = published.snapshot(stream: nil)
+        return try readGroups { db in
+            let source = try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db)
+            let (sql, arguments) = try plan.sql(source, db)
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }
+        }
+    }
+
+    private static func source(of query: ViewQuery, head: UInt64, indexedUpTo: UInt64, _ db: Database) throws -> ViewSource {
+        let bound = min(query.asOfPosition ?? head, head)
+        switch query.view {
+        case SystemViews.streams:
+            return SystemViews.streams(bound: bound)
+        case SystemViews.eventTypes:
+            return SystemViews.eventTypes(bound: bound, indexedUpTo: indexedUpTo)
+        default:
+            guard !query.view.hasPrefix("$"), let view = try StoredView.find(query.view, db) else {
+                throw AppendWriter.viewNotFound(query.view)
+            }
+            guard query.asOfPosition == nil else {
+                throw StorageError.invalidArgument(
+                    "view '\(query.view)' has no history: time travel works on $streams and ReadStream")
+            }
+            return ViewSource(table: view.table)
+        }
+    }
+
+    private static func check(_ write: ViewWrite, owner: String?, group: String, _ db: Database) throws {
+        guard let owner else { throw AppendWriter.viewNotFound(write.view) }
+        guard owner == group else {
+            throw StorageError(
+                code: .failedPrecondition,
+                message: "view '\(write.view)' is written by group '\(owner)', not '\(group)'")
+        }
+        guard let body = write.body else { return }
+        let valid = try Bool.fetchOne(db.cachedStatement(sql: "SELECT json_valid(?)"), arguments: [body]) ?? false
+        guard valid else {
+            let what = if case .merge = write.operation { "merge patch" } else { "document" }
+            throw StorageError.invalidArgument(
+                "the \(what) for key '\(write.key)' of view '\(write.view)' is not valid JSON (RFC 8259)")
+        }
     }
 }

@@ -105,6 +105,10 @@ package enum StorageLimits {
     package static let queryPredicatesMax = 32
     package static let queryInValuesMax = 1_000
 
+    /// UTF-8 bytes of one JSON literal in a predicate: enough for any key or indexed
+    /// string a query compares against.
+    package static let queryLiteralBytesMax = 16 * 1_024
+
     /// Rows of one query page when the query does not say, and at most.
     package static let queryRowsDefault = 100
     package static let queryRowsMax = 10_000

@@ -384,6 +384,7 @@ internal import Testing
             await store.close()
             _ = try SchemaMigrationTests.sqlite(fixture.databasePath, """
                 DROP TABLE groups; DROP TABLE group_progress; DROP TABLE group_settled; DROP TABLE group_parked;
+                DROP TABLE views;
                 PRAGMA user_version = 2;
                 """)
             #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "2")
@@ -395,7 +396,7 @@ internal import Testing
             _ = try await migrated.saveGroupProgress(
                 "g", checkpoint: 25, settled: [], parked: [ParkedRecord(position: 3, reason: "r", attempts: 1)], unparked: [])
             await migrated.close()
-            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "3")
+            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "4")
             let tables = try SchemaMigrationTests.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'group%' ORDER BY name")
             #expect(tables == "group_parked\ngroup_progress\ngroup_settled\ngroups")

@@ -231,6 +231,7 @@ private final class DoneFlag: Sendable {
                 DROP TABLE events_by_type; DROP TABLE events_by_category; DROP TABLE events_by_correlation;
                 DROP TABLE index_state;
                 DROP TABLE groups; DROP TABLE group_progress; DROP TABLE group_settled; DROP TABLE group_parked;
+                DROP TABLE views;
                 CREATE INDEX events_type_position ON events(type_id, position);
                 CREATE INDEX events_category_position ON events(category_id, position);
                 CREATE INDEX events_correlation_position ON events(correlation_id, position) WHERE correlation_id <> '';
@@ -247,7 +248,7 @@ private final class DoneFlag: Sendable {
                 #expect(read.backwards == expected.reversed(), "\(selector)")
             }
             await migrated.close()
-            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "3")
+            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "4")
             let indexes = try Self.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
             #expect(indexes == "events_event_id\nevents_stream_revision")

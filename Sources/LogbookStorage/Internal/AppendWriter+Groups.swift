@@ -64,6 +64,7 @@ extension AppendWriter {
 
         case .delete(let name):
             let id = try existingProgress(name, statements).id
+            try checkOwnsNoViews(name)
             for statement in [
                 statements.deleteAllSettled, statements.deleteAllParked, statements.deleteGroupProgress,
                 statements.deleteGroup,
@@ -75,20 +76,32 @@ extension AppendWriter {
         case .saveProgress(let progress):
             return try saveProgress(progress, time: time, statements)
 
-        case .reset(let name, let to, _):
+        case .reset(let name, let to, let clearsViews):
             let group = try existingProgress(name, statements)
             let checkpoint = to ?? group.initialCheckpoint
             try statements.setGroupCheckpoint.execute(arguments: [Int64(clamping: checkpoint), group.id])
             try statements.deleteAllSettled.execute(arguments: [group.id])
+            if clearsViews { try clearViews(of: name) }
             return checkpoint
+
+        case .defineView(let definition):
+            try defineView(definition, time: time, statements)
+            return 0
+
+        case .dropView(let name):
+            try dropView(name)
+            return 0
         }
     }
 
-    /// Moves the checkpoint forwards only (a late save never undoes a newer one), keeps
-    /// the settled set strictly above it, then parks and unparks, in that order: within
-    /// one save a park followed by its replay's settlement leaves nothing parked.
+    /// Applies the ack's view writes first, then moves the checkpoint forwards only (a
+    /// late save never undoes a newer one), keeps the settled set strictly above it, then
+    /// parks and unparks, in that order: within one save a park followed by its replay's
+    /// settlement leaves nothing parked. All of it is one savepoint, so a view never
+    /// holds a write whose ack was not recorded.
     private func saveProgress(_ progress: GroupProgress, time: Int64, _ statements: GroupStatements) throws -> UInt64 {
         let group = try existingProgress(progress.name, statements)
+        try applyViewWrites(progress.viewWrites, group: progress.name)
         let checkpoint = max(group.checkpoint, progress.checkpoint)
         let id = group.id
         if checkpoint != group.checkpoint {

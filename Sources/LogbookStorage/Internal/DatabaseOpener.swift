@@ -102,10 +102,11 @@ enum DatabaseOpener {
                 return .commit
             }
             logger.info("event log schema created", metadata: ["path": "\(path)", "version": "\(Schema.version)"])
-        case 1, 2:
+        case 1, 2, 3:
             try db.inTransaction {
                 if version == 1 { try db.execute(sql: Schema.migrationFromVersion1) }
-                try db.execute(sql: Schema.migrationFromVersion2)
+                if version <= 2 { try db.execute(sql: Schema.migrationFromVersion2) }
+                try db.execute(sql: Schema.migrationFromVersion3)
                 return .commit
             }
             logger.info(

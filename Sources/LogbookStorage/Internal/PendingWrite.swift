@@ -30,13 +30,16 @@ final class PendingGroupWrite: Sendable {
     }
 }
 
-/// A change to one group, validated on the calling task before it is queued.
+/// A change to one group or to one view (views belong to groups), validated on the
+/// calling task before it is queued.
 enum GroupJob: Sendable {
     case create(GroupDefinition)
     case update(GroupDefinition)
     case delete(name: String)
     case saveProgress(GroupProgress)
     case reset(name: String, checkpoint: UInt64?, clearViews: Bool)
+    case defineView(ViewDefinition)
+    case dropView(name: String)
 }
 
 /// What one `saveGroupProgress` persists, in one savepoint.

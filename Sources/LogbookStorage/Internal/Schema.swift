@@ -20,12 +20,15 @@
 /// b-tree, read and deleted by range. Every change to them runs on the writer inside a
 /// group commit.
 ///
-/// Version 1 had those three as indexes on `events`; version 2 had no group tables.
-/// Opening either migrates it to 3.
+/// Views (version 4) are listed in `views`; each has a table `view_<id>` of its
+/// documents and one expression index per indexed JSON path (`ViewTables`).
+///
+/// Version 1 had those three as indexes on `events`; version 2 had no group tables;
+/// version 3 had no views. Opening any of them migrates it to 4.
 enum Schema {
     /// `PRAGMA user_version` of the layout below. A file with a higher number was
     /// written by a newer Logbook and is refused rather than misread.
-    static let version = 3
+    static let version = 4
 
     /// `PRAGMA application_id` ("LgBk"), so a foreign SQLite file is recognised as such.
     static let applicationID: Int32 = 0x4C67_426B
@@ -64,6 +67,7 @@ enum Schema {
         CREATE UNIQUE INDEX events_event_id ON events(event_id);
         \(secondaryIndexTables)
         \(groupTables)
+        \(viewsTable)
         PRAGMA application_id = \(applicationID);
         PRAGMA user_version = \(version);
         """
@@ -138,6 +142,24 @@ enum Schema {
             parked_time_us INTEGER NOT NULL,
             PRIMARY KEY (group_id, position)
         ) WITHOUT ROWID;
+        """
+
+    /// The view definitions (version 4). `indexed_paths` is a JSON array of the paths, in
+    /// the order their indexes are numbered; `group_name` is the group whose acks write it.
+    private static let viewsTable = """
+        CREATE TABLE views (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            group_name TEXT NOT NULL,
+            indexed_paths TEXT NOT NULL,
+            created_us INTEGER NOT NULL
+        );
+        """
+
+    /// Version 3 → 4: the views table, empty.
+    static let migrationFromVersion3 = """
+        \(viewsTable)
+        PRAGMA user_version = 4;
         """
 
     /// Version 2 → 3: the group tables, empty.
@@ -252,5 +274,13 @@ enum Schema {
         static let deleteGroup = "DELETE FROM groups WHERE id = ?"
         static let loadSettled = "SELECT position FROM group_settled WHERE group_id = ? ORDER BY position"
         static let countParked = "SELECT COUNT(*) FROM group_parked WHERE group_id = ?"
+
+        static let findView = "SELECT id, name, group_name, indexed_paths FROM views WHERE name = ?"
+        static let listViews = "SELECT id, name, group_name, indexed_paths FROM views ORDER BY name"
+        static let viewsOfGroup = "SELECT id, name, group_name, indexed_paths FROM views WHERE group_name = ? ORDER BY name"
+        static let insertView = """
+            INSERT INTO views (name, group_name, indexed_paths, created_us) VALUES (?, ?, ?, ?)
+            """
+        static let deleteView = "DELETE FROM views WHERE id = ?"
     }
 }

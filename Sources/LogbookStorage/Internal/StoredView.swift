@@ -1,0 +1,63 @@
+internal import Foundation
+internal import GRDB
+
+/// A row of `views`: a definition and the id that names its table and indexes.
+struct StoredView {
+    var id: Int64
+    var definition: ViewDefinition
+
+    /// The table of its documents.
+    var table: String { "view_\(id)" }
+
+    /// Decodes the columns `id, name, group_name, indexed_paths`.
+    init(_ row: Row) throws {
+        id = try row.decode(atIndex: 0)
+        let name: String = try row.decode(atIndex: 1)
+        let paths: String = try row.decode(atIndex: 3)
+        guard let decoded = try? JSONDecoder().decode([String].self, from: Data(paths.utf8)) else {
+            throw StorageError.corrupt("view '\(name)' has unreadable indexed paths")
+        }
+        definition = ViewDefinition(name: name, group: try row.decode(atIndex: 2), indexedPaths: decoded)
+    }
+
+    static func find(_ name: String, _ db: Database) throws -> StoredView? {
+        try Row.fetchOne(db.cachedStatement(sql: Schema.SQL.findView), arguments: [name]).map(StoredView.init)
+    }
+
+    static func all(_ db: Database) throws -> [StoredView] {
+        try Row.fetchAll(db.cachedStatement(sql: Schema.SQL.listViews)).map(StoredView.init)
+    }
+
+    static func owned(by group: String, _ db: Database) throws -> [StoredView] {
+        try Row.fetchAll(db.cachedStatement(sql: Schema.SQL.viewsOfGroup), arguments: [group]).map(StoredView.init)
+    }
+
+    /// `indexed_paths` as stored.
+    static func encodePaths(_ paths: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(paths), as: UTF8.self)
+    }
+
+    /// The DDL of a view's table and indexes. Paths passed `ViewValidator.validatePath`,
+    /// so they hold no quote and are safe inside `'…'`.
+    static func creationSQL(id: Int64, paths: [String]) -> String {
+        var sql = "CREATE TABLE view_\(id) (key TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);\n"
+        for (index, path) in paths.enumerated() {
+            sql += "CREATE INDEX view_\(id)_i\(index) ON view_\(id)(\(ViewSQL.extract(path)));\n"
+        }
+        return sql
+    }
+}
+
+/// SQL fragments every view statement shares.
+enum ViewSQL {
+    /// The value at `path`, written exactly as the indexes were created so SQLite uses
+    /// them. `path` must have passed `ViewValidator.validatePath`.
+    static func extract(_ path: String) -> String {
+        "json_extract(doc, '\(path)')"
+    }
+
+    /// The JSON type at `path` (nil when the path is missing).
+    static func type(_ path: String) -> String {
+        "json_type(doc, '\(path)')"
+    }
+}
