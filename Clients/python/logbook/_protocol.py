@@ -449,6 +449,7 @@ def read_frame(
     filter: Filter | None,
     event_types: Sequence[str] | None,
     stream_prefix: str | None,
+    as_of_time_unix_micros: int | None = None,
 ) -> Frame:
     frame = Frame(call_id=call_id)
     request = frame.read_request
@@ -465,6 +466,12 @@ def read_frame(
         if _check_uint64("as_of", as_of) == 0:
             raise ValueError("as_of is a position ≥ 1 (None reads the log as it is)")
         request.as_of_position = as_of
+    if as_of_time_unix_micros is not None:
+        if as_of is not None:
+            raise ValueError("give as_of or as_of_time_unix_micros, not both")
+        if as_of_time_unix_micros <= 0:
+            raise ValueError("as_of_time_unix_micros is a time after 1970 in microseconds")
+        request.as_of_time_unix_micros = as_of_time_unix_micros
     filter_to_wire(filter, event_types, stream_prefix, request)
     return frame
 

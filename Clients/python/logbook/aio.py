@@ -192,10 +192,13 @@ class Client:
         event_types: Sequence[str] | None = None,
         stream_prefix: str | None = None,
         timeout: float | None = None,
+        as_of_time_unix_micros: int | None = None,
     ) -> ReadIterator:
         """See `logbook.Client.read`; returns an async iterator (`async for`)."""
         chosen = P.make_selector(selector, category, event_type, correlation_id)
-        frame = P.read_frame(0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix)
+        frame = P.read_frame(
+            0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix, as_of_time_unix_micros
+        )
         return ReadIterator(self, P.with_timeout(frame, timeout))
 
     # --- subscriptions -------------------------------------------------------------------

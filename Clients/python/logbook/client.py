@@ -184,6 +184,7 @@ class Client:
         event_types: Sequence[str] | None = None,
         stream_prefix: str | None = None,
         timeout: float | None = None,
+        as_of_time_unix_micros: int | None = None,
     ) -> ReadIterator:
         """Reads events: a stream (its name), logbook.ALL, or category=/event_type=/correlation_id=.
 
@@ -192,10 +193,12 @@ class Client:
         iterator) cancels the call on the server. A stream that does not exist reads as
         empty. `from_` is where to start (START, END, Revision(n), Position(n), or an int:
         a revision in a stream, a position otherwise); `as_of` reads the log as it was
-        when that was its last position.
+        when that was its last position, `as_of_time_unix_micros` as it was at that time.
         """
         chosen = P.make_selector(selector, category, event_type, correlation_id)
-        frame = P.read_frame(0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix)
+        frame = P.read_frame(
+            0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix, as_of_time_unix_micros
+        )
         return ReadIterator(self, P.with_timeout(frame, timeout))
 
     # --- subscriptions -------------------------------------------------------------------

@@ -187,19 +187,17 @@ def test_cancelling_a_task_mid_read_leaves_the_connection_usable(daemon, name):
     run(main())
 
 
-def test_unbuilt_calls_raise_unimplemented(daemon):
+def test_views_and_unbuilt_stream_deletion(daemon, name):
     async def main():
         async with logbook.aio.Client(daemon.socket_path) as client:
-            with pytest.raises(logbook.Unimplemented):
-                await client.query("$streams")
-            for call in (
-                client.list_views(),
-                client.define_view("v", "g"),
-                client.delete_stream("s"),
-            ):
-                with pytest.raises(logbook.Unimplemented) as raised:
-                    await call
-                assert raised.value.code == logbook.Code.UNIMPLEMENTED
+            stats = (await client.query("$stats")).rows
+            assert [row.key for row in stats] == ["stats"] and stats[0].value()["connections"] >= 1
+            with pytest.raises(logbook.NotFound):
+                await client.define_view(f"{name}-v", f"{name}-no-such-group")
+            assert all(view.name != f"{name}-v" for view in await client.list_views())
+            with pytest.raises(logbook.Unimplemented) as raised:
+                await client.delete_stream("s")
+            assert raised.value.code == logbook.Code.UNIMPLEMENTED
             assert (await client.read(ALL, limit=1).collect()) is not None
 
     run(main())
