@@ -216,7 +216,10 @@ extension LogbookCommand.Groups {
     struct Reset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a group's checkpoint: every event after it is delivered again.",
-            discussion: "Without --to, the group goes back to its start."
+            discussion: """
+                Without --to, the group goes back to its start. --clear-views also empties the \
+                views the group writes, so that its projection workers rebuild them from the log.
+                """
         )
 
         @OptionGroup var global: GlobalOptions
@@ -227,9 +230,12 @@ extension LogbookCommand.Groups {
         @Option(help: ArgumentHelp("The new checkpoint: the last position counted as settled.", valueName: "position"))
         var to: UInt64?
 
+        @Flag(name: .customLong("clear-views"), help: "Also empty the views the group writes.")
+        var clearViews = false
+
         func run() async throws {
-            let (name, position) = (self.name, self.to)
-            let info = try await self.global.withClient { try await $0.resetGroup(name, to: position) }
+            let (name, position, clearViews) = (self.name, self.to, self.clearViews)
+            let info = try await self.global.withClient { try await $0.resetGroup(name, to: position, clearViews: clearViews) }
             GroupOutput.print(info, json: self.global.json) { "reset group \($0.name): checkpoint \($0.checkpoint), lag \($0.lag)" }
         }
     }

@@ -41,7 +41,13 @@ extension LogbookCommand {
         @Option(name: .customLong("as-of"), help: ArgumentHelp("Read the log as it was when this was its last position.", valueName: "position"))
         var asOf: UInt64?
 
+        @Option(name: .customLong("as-of-time"), help: ArgumentHelp("Read the log as it was at this RFC 3339 time.", valueName: "time"))
+        var asOfTime: TimeArgument?
+
         func validate() throws {
+            if self.asOf != nil, self.asOfTime != nil {
+                throw ValidationError("give only one of --as-of and --as-of-time")
+            }
             let selectors = [self.stream != nil, self.all, self.category != nil, self.type != nil, self.correlation != nil]
             switch selectors.filter({ $0 }).count {
             case 0:
@@ -82,7 +88,8 @@ extension LogbookCommand {
                     from: from,
                     direction: self.backward ? .backwards : .forwards,
                     limit: self.limit,
-                    asOf: self.asOf
+                    asOf: self.asOf,
+                    asOfTime: self.asOfTime?.date
                 )
                 for try await event in events {
                     if json {
