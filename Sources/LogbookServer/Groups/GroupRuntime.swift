@@ -166,6 +166,12 @@ final class GroupRuntime: Sendable {
                 case .replayParked:
                     self.replayAfter = self.replayAfter ?? 0
                 case .reset(let position, let clearViews, let done):
+                    // What this pass decided so far belongs to the machine the reset replaces:
+                    // saved after the reset, it would move the checkpoint forwards again and
+                    // put documents back into cleared views.
+                    outputs.removeAll()
+                    viewWrites.removeAll()
+                    confirm.removeAll()
                     do {
                         let checkpoint = try await self.runtime.store.resetGroup(
                             self.runtime.definition.name, to: position, clearViews: clearViews)
