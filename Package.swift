@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Logbook", targets: ["Logbook"]),
         .executable(name: "logbookd", targets: ["logbookd"]),
         .executable(name: "logbook", targets: ["logbook"]),
+        .executable(name: "order-summaries", targets: ["OrderSummaries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -93,6 +94,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The projection worker example the README runs; the client library only.
+        .executableTarget(
+            name: "OrderSummaries",
+            dependencies: ["Logbook"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
