@@ -42,8 +42,7 @@ struct OrderSummaries {
             try await client.createGroup(GroupSettings(name: group, selector: .category("order")))
         } catch let error as LogbookError where error.code == .alreadyExists {}
         try await client.defineView(ViewDefinition(name: view, group: group, indexedPaths: ["$.customer"]))
-        print("order-summaries: projecting category order into view \(view)")
-        fflush(stdout)
+        FileHandle.standardError.write(Data("order-summaries: projecting category order into view \(view)\n".utf8))
 
         let worker = ProjectionWorker(client: client, group: group, maxInFlight: 1) { event in
             guard event.type == "OrderPlaced" else { return [] }
