@@ -25,7 +25,7 @@
 /// the view reflects every event exactly once, and the handler need not be idempotent.
 ///
 /// ```swift
-/// let worker = ProjectionWorker(client: client, group: "orders") { event in
+/// let worker = ProjectionWorker.writingViews(client: client, group: "orders") { event in
 ///     let order = try JSONDecoder().decode(OrderPlaced.self, from: Data(event.data))
 ///     return [try .merge("order_summaries", key: order.customer, ["last_order": order.id])]
 /// }
@@ -56,19 +56,21 @@ public struct ProjectionWorker: Sendable {
     /// A worker whose handler returns the view writes each event makes; they are applied
     /// with the event's ack, exactly once.
     ///
+    /// A factory rather than an `init`: a trailing closure could not tell the two apart.
+    ///
     /// - Parameters:
     ///   - client: Where the daemon is; the worker opens a connection of its own.
     ///   - group: The group to consume; it must exist, and own the views written.
     ///   - maxInFlight: The most deliveries the worker holds at once; nil for the group's.
     ///   - project: Turns one event into view writes (none is fine); throws to have it
     ///     delivered again.
-    public init(
+    public static func writingViews(
         client: LogbookClient,
         group: String,
         maxInFlight: Int? = nil,
         project: @escaping @Sendable (RecordedEvent) async throws -> [ViewWrite]
-    ) {
-        self.init(subscription: client.consume(group: group, maxInFlight: maxInFlight), handler: project)
+    ) -> ProjectionWorker {
+        ProjectionWorker(subscription: client.consume(group: group, maxInFlight: maxInFlight), handler: project)
     }
 
     package init(subscription: GroupSubscription, handler: @escaping @Sendable (RecordedEvent) async throws -> [ViewWrite]) {

@@ -152,7 +152,7 @@ extension QueryPredicate {
         var values: [QueryValue] = []
         try scanner.scanArray { (scanner: inout JSONScanner) throws(JSONError) in
             let start = scanner.index
-            if scanner.bytes[start] == UInt8(ascii: "[") || scanner.bytes[start] == UInt8(ascii: "{") {
+            if !scanner.isAtEnd, scanner.bytes[start] == UInt8(ascii: "[") || scanner.bytes[start] == UInt8(ascii: "{") {
                 throw JSONError("'in' takes literals, not arrays or objects", at: start, isSyntax: false)
             }
             let range = try scanner.scanValue()

@@ -11,7 +11,7 @@ public import Foundation
 /// the group a view belongs to may write it.
 ///
 /// ```swift
-/// let worker = ProjectionWorker(client: client, group: "orders") { event in
+/// let worker = ProjectionWorker.writingViews(client: client, group: "orders") { event in
 ///     let order = try event.decode(OrderPlaced.self)
 ///     return [try .merge("order_summaries", key: order.customer, ["customer": order.customer])]
 /// }

@@ -44,7 +44,7 @@ struct OrderSummaries {
         try await client.defineView(ViewDefinition(name: view, group: group, indexedPaths: ["$.customer"]))
         FileHandle.standardError.write(Data("order-summaries: projecting category order into view \(view)\n".utf8))
 
-        let worker = ProjectionWorker(client: client, group: group, maxInFlight: 1) { event in
+        let worker = ProjectionWorker.writingViews(client: client, group: group, maxInFlight: 1) { event in
             guard event.type == "OrderPlaced" else { return [] }
             let order = try JSONDecoder().decode(OrderPlaced.self, from: Data(event.data))
             let current = try await client.query(view, keys: .key(order.customer), minPosition: event.position - 1)
