@@ -25,7 +25,8 @@ extension EventStore {
         _ = try await submit(.update(definition))
     }
 
-    /// Removes a group with its progress and its parked events.
+    /// Removes a group with its progress and its parked events. Throws
+    /// `.failedPrecondition` while the group still writes views: drop them first.
     package func deleteGroup(_ name: String) async throws {
         try GroupValidator.validateName(name)
         _ = try await submit(.delete(name: name))

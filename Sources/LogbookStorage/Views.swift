@@ -47,6 +47,11 @@ package struct ViewPredicate: Sendable, Hashable {
     package var op: Operator
     /// JSON literals (number, string, true, false, null): one for every operator but
     /// `in`, which takes one or more.
+    ///
+    /// A value matches a literal of its own type class only: numbers (1 equals 1.0),
+    /// strings, true, false. `= null` matches null or a missing path, and `!=` matches
+    /// whatever `=` does not, missing paths included. `<`, `<=`, `>`, `>=` take a number
+    /// or a string, `prefix` a string.
     package var values: [String]
 
     package init(path: String, op: Operator, values: [String]) {
@@ -71,6 +76,11 @@ package struct ViewQuery: Sendable, Hashable {
     package var keys: ViewKeys
     package var predicates: [ViewPredicate]
     /// A JSON path to order by (then by key); nil orders by key.
+    ///
+    /// Values order as SQLite orders what `json_extract` returns: documents missing the
+    /// path or holding null first, then numbers by value (`false` and `true` among them
+    /// as 0 and 1), then strings by their UTF-8 bytes (objects and arrays among them as
+    /// their JSON text). `descending` reverses all of it, the keys of ties included.
     package var orderBy: String?
     package var descending: Bool
     /// Rows in this page, 1…`StorageLimits.queryRowsMax`.
