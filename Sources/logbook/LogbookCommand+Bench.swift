@@ -5,7 +5,7 @@ import Logbook
 extension LogbookCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure append or read throughput and latency against a running logbookd.",
+            abstract: "Measure append, read, subscribe and query throughput and latency against a running logbookd.",
             discussion: """
                 append: --clients connections append --events events in all, --batch (default 1) events \
                 of --size bytes per append, each to its own stream; latency is per append.
@@ -20,6 +20,14 @@ extension LogbookCommand {
                 temporary by_stream group on $all from its end (each event goes to one consumer, \
                 which acks it); the rate counts events delivered and acked, and the group is \
                 deleted afterwards.
+                query: defines a temporary group and view (indexed on $.n), appends --docs events \
+                (default 100000), one per stream, acts as the group's worker putting each into the \
+                view, waits until the view has them all, then --clients connections run --queries \
+                queries (default 10000) of one random document, --by key (default) or by an indexed \
+                predicate ($.n = N); the rate is queries/s, latency per query.
+                visible: one worker writes a view through its acks while one client appends \
+                --events events (default 1000) and after each queries the view with min_position \
+                = the append's position; latency is from before the append to the query's answer.
                 Prints a summary; with --json one object \
                 {"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}.
                 """
@@ -29,18 +37,26 @@ extension LogbookCommand {
             case append
             case read
             case subscribe
+            case query
+            case visible
+        }
+
+        /// `bench query --by`: how each query finds its document.
+        enum QueryBy: String, ExpressibleByArgument, CaseIterable {
+            case key
+            case predicate
         }
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The workload: append, read or subscribe.")
+        @Argument(help: "The workload: append, read, subscribe, query or visible.")
         var workload: Workload
 
         @Option(help: "Connections, each used by one task.")
         var clients = 4
 
-        @Option(help: "Events in all.")
-        var events = 10_000
+        @Option(help: "Events in all (visible: default 1000).")
+        var events: Int?
 
         @Option(help: "Bytes of data per event.")
         var size = 200
@@ -51,9 +67,25 @@ extension LogbookCommand {
         @Flag(help: "subscribe: consume a temporary persistent group instead of following $all.")
         var group = false
 
+        @Option(help: "query: documents in the view.")
+        var docs = 100_000
+
+        @Option(help: "query: queries in all.")
+        var queries = 10_000
+
+        @Option(help: "query: find each document by key or by an indexed predicate.")
+        var by: QueryBy = .key
+
+        /// Events in all: `--events`, else the workload's default.
+        var eventCount: Int {
+            self.events ?? (self.workload == .visible ? 1000 : 10_000)
+        }
+
         func validate() throws {
             guard self.clients > 0 else { throw ValidationError("--clients must be positive") }
-            guard self.events > 0 else { throw ValidationError("--events must be positive") }
+            if let events = self.events, events <= 0 { throw ValidationError("--events must be positive") }
+            guard self.docs > 0 else { throw ValidationError("--docs must be positive") }
+            guard self.queries > 0 else { throw ValidationError("--queries must be positive") }
             guard self.size >= 0 else { throw ValidationError("--size must not be negative") }
             if let batch = self.batch, batch <= 0 { throw ValidationError("--batch must be positive") }
             if self.group, self.workload != .subscribe { throw ValidationError("--group goes with bench subscribe") }
@@ -68,6 +100,10 @@ extension LogbookCommand {
                 report = try await self.runRead()
             case .subscribe:
                 report = try await (self.group ? self.runSubscribeGroup() : self.runSubscribe())
+            case .query:
+                report = try await self.runQuery()
+            case .visible:
+                report = try await self.runVisible()
             }
             var output = StandardOutput()
             output.line(self.global.json ? report.json : report.summary)
@@ -80,7 +116,7 @@ extension LogbookCommand {
             let batch = self.batch ?? 1
             let payload = Self.payload(size: self.size)
             let run = Self.runID()
-            let shares = Self.split(self.events, into: self.clients)
+            let shares = Self.split(self.eventCount, into: self.clients)
             let connections = try await self.connect()
             let clock = ContinuousClock()
             let started = clock.now
@@ -119,7 +155,7 @@ extension LogbookCommand {
             return BenchReport(
                 workload: "append",
                 clients: self.clients,
-                events: self.events,
+                events: self.eventCount,
                 elapsed: elapsed,
                 histogram: histogram,
                 detail: "\(self.size)-byte events, \(batch) per append",
@@ -133,8 +169,8 @@ extension LogbookCommand {
             let clock = ContinuousClock()
             do {
                 let last = try await self.fill(connections)
-                let first = last - UInt64(self.events) + 1
-                let shares = Self.split(self.events, into: self.clients)
+                let first = last - UInt64(self.eventCount) + 1
+                let shares = Self.split(self.eventCount, into: self.clients)
                 let started = clock.now
                 let (histogram, read) = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
                     var start = first
@@ -192,8 +228,8 @@ extension LogbookCommand {
         /// Tops the log up to `--events` events and returns its last position.
         private func fill(_ connections: [LogbookClient]) async throws -> UInt64 {
             let last = try await Self.lastPosition(connections[0])
-            guard last < UInt64(self.events) else { return last }
-            let missing = self.events - Int(last)
+            guard last < UInt64(self.eventCount) else { return last }
+            let missing = self.eventCount - Int(last)
             let limits = connections[0].serverInfo.limits
             var batchMax = 1000
             if limits.eventsPerAppendMax > 0 { batchMax = min(batchMax, limits.eventsPerAppendMax) }
@@ -288,6 +324,8 @@ struct BenchReport {
     var histogram: Histogram<UInt64>
     var detail: String
     var latencyOf: String
+    /// What `events` counts, for the summary: events, or queries.
+    var unit = "events"
 
     var seconds: Double {
         let (seconds, attoseconds) = self.elapsed.components
@@ -309,8 +347,8 @@ struct BenchReport {
 
     var summary: String {
         """
-        bench \(self.workload): \(self.events) events, \(self.clients) clients, \(self.detail)
-          \(Self.fixed(self.seconds, 3)) s, \(Int(self.eventsPerSecond.rounded())) events/s
+        bench \(self.workload): \(self.events) \(self.unit), \(self.clients) clients, \(self.detail)
+          \(Self.fixed(self.seconds, 3)) s, \(Int(self.eventsPerSecond.rounded())) \(self.unit)/s
           latency per \(self.latencyOf): p50 \(Self.time(self.histogram.valueAtPercentile(50))) \
         p99 \(Self.time(self.histogram.valueAtPercentile(99))) \
         p99.9 \(Self.time(self.histogram.valueAtPercentile(99.9))) \

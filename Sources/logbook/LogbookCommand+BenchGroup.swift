@@ -24,7 +24,7 @@ extension LogbookCommand.Bench {
     /// end, whatever happened.
     func runSubscribeGroup() async throws -> BenchReport {
         let consumers = self.clients
-        let total = self.events
+        let total = self.eventCount
         let run = Self.runID()
         let prefix = "bench-\(run)-"
         let name = "bench-\(run)"

@@ -24,12 +24,12 @@ extension LogbookCommand.Bench {
     /// commit → delivery as a projection would see it.
     func runSubscribe() async throws -> BenchReport {
         let subscribers = self.clients
-        let perSubscriber = self.events
+        let perSubscriber = self.eventCount
         let run = Self.runID()
         let prefix = "bench-\(run)-"
         let template = Self.payload(size: max(self.size, 8))
         let appenders = try await self.connect(count: Self.subscribeAppenders)
-        let shares = Self.split(self.events, into: appenders.count)
+        let shares = Self.split(self.eventCount, into: appenders.count)
         let clock = ContinuousClock()
         // Generous: a run that loses an event fails instead of hanging.
         let timeout = Duration.seconds(60) + .milliseconds(perSubscriber * subscribers / 5)
