@@ -216,6 +216,14 @@ internal import Testing
             }
             #expect(error?.code == .invalidArgument)
             #expect(try Self.documents(store) == ["a": #"{"n":1}"#])
+            // A write that skipped validation and fails in SQLite undoes the ones before it.
+            #expect(await Self.code {
+                try await store.saveGroupProgress(
+                    "g", checkpoint: 2, settled: [], parked: [], unparked: [],
+                    viewWrites: [Self.put("b", "{}"), Self.merge("a", "{not json")])
+            } != nil)
+            #expect(try Self.documents(store) == ["a": #"{"n":1}"#])
+            #expect(try store.group("g")?.checkpoint == 0)
             // The writer is still good for the next save.
             try await Self.save(store, [Self.put("b", "{}")])
             #expect(try Self.documents(store) == ["a": #"{"n":1}"#, "b": "{}"])
