@@ -51,7 +51,7 @@ final class Daemon {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent("logbookd")
         process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"] + extraArguments
-        FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
         log.seekToEndOfFile()
         process.standardError = log

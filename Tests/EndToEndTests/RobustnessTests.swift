@@ -108,10 +108,10 @@ struct RobustnessTests {
         try daemon.start()
         let client = try RawClient(path: daemon.socketPath)
         _ = try client.hello()
-        let query = try client.call(2, .queryRequest(QueryRequest(view: "v")))
-        #expect(query.status.code == .unimplemented)
-        let views = try client.call(3, .adminRequest(AdminRequest(op: .listViews(Empty()))))
-        #expect(views.status.code == .unimplemented)
+        let deletion = try client.call(2, .adminRequest(AdminRequest(op: .deleteStream(DeleteStream(stream: "s")))))
+        #expect(deletion.status.code == .unimplemented)
+        let query = try client.call(3, .queryRequest(QueryRequest(view: "v")))
+        #expect(query.status.code == .notFound)
         try self.expectServing(daemon, stream: "after-unimplemented-1")
     }
 

@@ -86,7 +86,7 @@ final class ViewCLITests {
         defer { worker.cancel() }
 
         // Everything, once the view has processed the last append (position 12).
-        let all = try self.run(["query", "items", "--min-position", "12"])
+        let all = try self.run(["query", "items", "--min-position", "12", "--wait", "60000"])
         #expect(Set(self.keys(all)) == Set((1...12).map { "item-\($0)" }))
         #expect(all.lines.count == 12)
         #expect(all.lines.contains("item-7\t{\"n\":7,\"color\":\"green\"}"))
@@ -134,7 +134,7 @@ final class ViewCLITests {
 
     @Test func resetWithClearViewsEmptiesTheView() async throws {
         let worker = try await self.itemsView()
-        #expect(try self.run(["query", "items", "--min-position", "12"]).lines.count == 12)
+        #expect(try self.run(["query", "items", "--min-position", "12", "--wait", "60000"]).lines.count == 12)
         worker.cancel()
         _ = try? await worker.value
 
@@ -147,7 +147,7 @@ final class ViewCLITests {
         // A worker rebuilds it from the log.
         let rebuild = try await self.restartWorker()
         defer { rebuild.cancel() }
-        #expect(try self.run(["query", "items", "--min-position", "12"]).lines.count == 12)
+        #expect(try self.run(["query", "items", "--min-position", "12", "--wait", "60000"]).lines.count == 12)
     }
 
     private func restartWorker() async throws -> Task<Void, any Error> {

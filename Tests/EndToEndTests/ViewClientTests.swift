@@ -48,7 +48,7 @@ final class ViewClientTests {
         let last = try #require(results.last)
 
         // By key, 40 rows a page: 7 pages, every key once, in key order.
-        let byKey = ViewQuery("items", limit: 40, consistentWith: last)
+        let byKey = ViewQuery("items", limit: 40, consistentWith: last, wait: .seconds(60))
         var pages = 0
         var keys: [String] = []
         for try await page in client.pages(byKey) {
@@ -89,13 +89,13 @@ final class ViewClientTests {
         defer { worker.cancel() }
         for round in 1...50 {
             let result = try await client.append(to: "item-rw", events: [EventData(type: "Item", json: #"{"n":\#(round)}"#)])
-            let page = try await client.query("items", keys: .key("item-rw"), consistentWith: result)
+            let page = try await client.query("items", keys: .key("item-rw"), consistentWith: result, wait: .seconds(60))
             #expect(page.asOfPosition >= result.positions[0])
             #expect(try page.decode(Item.self) == [Item(n: round)], "round \(round)")
         }
         // An unrelated append moves the group's checkpoint past it: no query waits forever.
         let unrelated = try await client.append(to: "other-1", events: [EventData(type: "Other", json: "{}")])
-        let page = try await client.query(ViewQuery("items", consistentWith: unrelated, wait: .seconds(10)))
+        let page = try await client.query(ViewQuery("items", consistentWith: unrelated, wait: .seconds(60)))
         #expect(page.rows.count == 1)
 
         await #expect {
@@ -166,7 +166,7 @@ final class ViewClientTests {
             ]
         }
         let running = Task { try await good.run() }
-        let page = try await client.query("of_a", minPosition: 1, wait: .seconds(10))
+        let page = try await client.query("of_a", minPosition: 1, wait: .seconds(60))
         running.cancel()
         #expect(page.rows.map(\.key) == ["doc"])
         struct Doc: Decodable, Equatable {

@@ -73,9 +73,10 @@ def test_counter_view_is_exact_across_worker_and_daemon_sigkills(binaries):
         with logbook.Client(daemon.socket_path) as client:
             head = append_ticks(client, "tick", 200, start=120)
             deadline = time.monotonic() + 60
-            while count_in_view(client, "counts", 0) < 160 and time.monotonic() < deadline:
+            while (before_kill := count_in_view(client, "counts", 0)) < 160 and time.monotonic() < deadline:
                 time.sleep(0.01)
         daemon.process.send_signal(signal.SIGKILL)
+        assert 160 <= before_kill < 320  # the worker was mid-run
         daemon.process.wait(10)
         daemon.start()
         with logbook.Client(daemon.socket_path) as client:
