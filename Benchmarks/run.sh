@@ -28,14 +28,16 @@ for _ in $(seq 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-row() { # name, logbook bench args, redis-benchmark args ("" for none)
+row() { # name, logbook bench args, redis-benchmark args ("" for none), redis command (default XADD)
   local name=$1 lbargs=$2 rargs=$3 lb=() lbp99=() rd=() rdp99=()
+  local rcmd=("${@:4}")
+  [ ${#rcmd[@]} -gt 0 ] || rcmd=(XADD bench '*' f "$payload")
   for _ in $(seq "$runs"); do
     out=$("$bin/logbook" bench $lbargs --json)
     lb+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
     lbp99+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_us"])')")
     if [ -n "$rargs" ]; then
-      csv=$(redis-benchmark -s "$work/redis.sock" $rargs --csv XADD bench '*' f "$payload" | tail -1)
+      csv=$(redis-benchmark -s "$work/redis.sock" $rargs --csv "${rcmd[@]}" | tail -1)
       rd+=("$(echo "$csv" | python3 -c 'import csv,sys; print(list(csv.reader(sys.stdin))[0][1])')")
       rdp99+=("$(echo "$csv" | python3 -c 'import csv,sys; print(float(list(csv.reader(sys.stdin))[0][6]) * 1000)')")
     fi
@@ -60,3 +62,26 @@ row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200"
 row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events"
 row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16"
 row "read 1M events" "read --clients 1 --events 1000000 --size 200" ""
+
+# The read side (issue 4): a view of 100,000 documents written by a worker through its acks,
+# queried for one document by key and by an indexed predicate ($.n = N). The peer for a
+# lookup by key is Redis GET of a 200-byte value (Redis has no secondary index to compare
+# the predicate with). Then the time from an append to the query that sees it in the view
+# (min_position), with one worker.
+docs=${DOCS:-100000}
+redis-cli -s "$work/redis.sock" SET doc "$payload" >/dev/null
+echo
+echo "| workload | logbook queries/s (median of $runs) | logbook p99 µs | redis GET/s | redis p99 µs | ratio |"
+echo "| --- | --- | --- | --- | --- | --- |"
+row "query by key, 1 client, $docs docs" "query --clients 1 --docs $docs --queries 20000 --by key" "-c 1 -n 20000" GET doc
+row "query by key, 16 clients, $docs docs" "query --clients 16 --docs $docs --queries 100000 --by key" "-c 16 -n 100000" GET doc
+row "query by indexed predicate, 1 client, $docs docs" "query --clients 1 --docs $docs --queries 20000 --by predicate" ""
+row "query by indexed predicate, 16 clients, $docs docs" "query --clients 16 --docs $docs --queries 100000 --by predicate" ""
+echo
+echo "append → visible in a view (1 worker), median of $runs runs:"
+for _ in $(seq "$runs"); do
+  "$bin/logbook" bench visible --events 2000 --json
+done | python3 -c '
+import json, sys, statistics
+rows = [json.loads(line) for line in sys.stdin if line.strip()]
+print("p50 %.0f µs, p99 %.0f µs" % (statistics.median(r["p50_us"] for r in rows), statistics.median(r["p99_us"] for r in rows)))'

@@ -1,5 +1,5 @@
-"""Catch-up subscriptions (history, CaughtUp, then live, with credit), both APIs; groups
-are not built in the daemon yet and raise Unimplemented."""
+"""Catch-up subscriptions (history, CaughtUp, then live, with credit) and persistent
+groups, both APIs."""
 
 from __future__ import annotations
 
@@ -139,20 +139,10 @@ def test_async_subscription_sees_every_live_event_once(daemon, name):
 
 
 def test_persistent_groups(client, name):
-    """Groups are being wired into the daemon: with a daemon that has them, a full round
-    (create, deliver, ack, settle, nack and redeliver, park, info, delete); with one that
-    does not, every group call raises Unimplemented."""
+    """A full round: create, deliver, ack, settle, nack and redeliver, park, info, delete."""
     group = f"{name}-group"
     settings = logbook.GroupSettings(group, logbook.Selector.category(name), ack_timeout_ms=5000)
-    try:
-        created = client.create_group(settings)
-    except logbook.Unimplemented:
-        for call in (client.list_groups, lambda: client.group_info(group), lambda: client.delete_group(group)):
-            with pytest.raises(logbook.Unimplemented):
-                call()
-        with pytest.raises((logbook.Unimplemented, logbook.NotFound)):
-            next(iter(client.subscribe_group(group)))
-        return
+    created = client.create_group(settings)
     assert created.settings.name == group and created.settings.selector == settings.selector
     with pytest.raises(logbook.AlreadyExists):
         client.create_group(settings)
@@ -187,14 +177,11 @@ def test_persistent_groups(client, name):
         client.group_info(group)
 
 
-def test_async_groups_or_unimplemented(daemon, name):
+def test_async_groups(daemon, name):
     async def main():
         async with logbook.aio.Client(daemon.socket_path) as c:
             group = f"{name}-g"
-            try:
-                await c.create_group(logbook.GroupSettings(group, logbook.Selector.category(name)))
-            except logbook.Unimplemented:
-                return
+            await c.create_group(logbook.GroupSettings(group, logbook.Selector.category(name)))
             await c.append(f"{name}-1", [ev(n=1)])
             async with c.subscribe_group(group) as s:
                 async for item in s:
