@@ -3,7 +3,7 @@ package import LogbookStorage
 internal import LogbookWire
 internal import NIOCore
 internal import NIOPosix
-package import ServiceLifecycle
+internal import ServiceLifecycle
 internal import Synchronization
 
 /// The daemon's socket server: accepts connections on a Unix socket and serves each one.
