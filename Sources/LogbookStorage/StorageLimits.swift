@@ -101,6 +101,10 @@ package enum StorageLimits {
     /// View writes one ack carries.
     package static let viewWritesPerAckMax = 1_000
 
+    /// View writes one progress save carries: the acks of a whole pass of a group's driver,
+    /// so as many acks as a save has positions.
+    package static let viewWritesPerSaveMax = groupPositionsPerSaveMax * viewWritesPerAckMax
+
     /// Predicates in one query, and values in one `in` predicate.
     package static let queryPredicatesMax = 32
     package static let queryInValuesMax = 1_000

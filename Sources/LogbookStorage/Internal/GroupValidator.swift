@@ -52,7 +52,7 @@ enum GroupValidator {
                 "one progress save may carry at most \(StorageLimits.groupPositionsPerSaveMax) positions, not \(count)")
         }
         try validatePosition(progress.checkpoint, what: "checkpoint", allowsZero: true)
-        try ViewValidator.validateShape(progress.viewWrites)
+        try ViewValidator.validateShape(progress.viewWrites, countMax: StorageLimits.viewWritesPerSaveMax)
         for position in progress.settled {
             try validatePosition(position, what: "settled position")
         }

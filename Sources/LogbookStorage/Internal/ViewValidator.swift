@@ -74,10 +74,11 @@ enum ViewValidator {
 
     /// What can be checked without the database: the count, each key, each body's size.
     /// JSON validity and the views' owners are checked on a reader (`validateViewWrites`).
-    static func validateShape(_ writes: [ViewWrite]) throws(StorageError) {
-        guard writes.count <= StorageLimits.viewWritesPerAckMax else {
-            throw .invalidArgument(
-                "one ack may carry at most \(StorageLimits.viewWritesPerAckMax) view writes, not \(writes.count)")
+    /// `countMax` is one ack's bound, or a progress save's (the writes of every ack it settles).
+    static func validateShape(_ writes: [ViewWrite], countMax: Int = StorageLimits.viewWritesPerAckMax) throws(StorageError) {
+        guard writes.count <= countMax else {
+            let what = countMax == StorageLimits.viewWritesPerAckMax ? "one ack" : "one progress save"
+            throw .invalidArgument("\(what) may carry at most \(countMax) view writes, not \(writes.count)")
         }
         for write in writes {
             guard !write.key.isEmpty, write.key.utf8.count <= StorageLimits.viewKeyBytesMax else {
