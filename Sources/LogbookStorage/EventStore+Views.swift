@@ -33,9 +33,10 @@ extension EventStore {
     /// Checks writes an ack of `group` carries, before the ack is accepted: each view
     /// exists (`.notFound`) and belongs to `group` (`.failedPrecondition`), each key is
     /// 1…`StorageLimits.viewKeyBytesMax` bytes and each document or patch is valid JSON
-    /// within `StorageLimits.viewDocumentBytesMax` (`.invalidArgument`).
-    package func validateViewWrites(_ writes: [ViewWrite], group: String) throws {
-        try ViewValidator.validateShape(writes)
+    /// within `StorageLimits.viewDocumentBytesMax` (`.invalidArgument`). An ack of several
+    /// deliveries (a client batching them) may carry `viewWritesPerAckMax` writes for each.
+    package func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int = 1) throws {
+        try ViewValidator.validateShape(writes, countMax: StorageLimits.viewWritesPerAckMax * max(1, deliveries))
         guard !writes.isEmpty else { return }
         try readGroups { db in
             let owners = Dictionary(try StoredView.all(db).map { ($0.definition.name, $0.definition.group) }) { first, _ in first }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Histogram
 import Logbook
+import Synchronization
 
 extension LogbookCommand.Bench {
     /// Streams (and so documents) per multi-stream append while `bench query` fills its view.
@@ -34,10 +35,16 @@ extension LogbookCommand.Bench {
             await Self.close(connections)
             throw Terminal.exitCode(reporting: error, socketPath: self.global.socketPath)
         }
+        let workerEnd = Mutex<String?>(nil)
         let worker = Task {
-            try await ProjectionWorker.writingViews(client: admin, group: group, maxInFlight: Self.queryWorkerMaxInFlight) { event in
-                [.put(view, key: event.stream, json: String(decoding: event.data, as: UTF8.self))]
-            }.run()
+            do {
+                try await ProjectionWorker.writingViews(client: admin, group: group, maxInFlight: Self.queryWorkerMaxInFlight) { event in
+                    [.put(view, key: event.stream, json: String(decoding: event.data, as: UTF8.self))]
+                }.run()
+                workerEnd.withLock { $0 = "it returned" }
+            } catch {
+                workerEnd.withLock { $0 = "\(error)" }
+            }
         }
         do {
             var last: AppendResult?
@@ -56,11 +63,14 @@ extension LogbookCommand.Bench {
                     _ = try await admin.query(ViewQuery(view, limit: 1, consistentWith: try require(last), wait: .seconds(10)))
                     break
                 } catch let error as LogbookError where error.code == .deadlineExceeded && clock.now < filled {
+                    if let end = workerEnd.withLock({ $0 }) {
+                        throw LogbookError(code: .internalError, message: "the worker filling the view stopped: \(end)")
+                    }
                     continue
                 }
             }
             worker.cancel()
-            _ = try? await worker.value
+            await worker.value
 
             let shares = Self.split(queries, into: connections.count)
             let started = clock.now

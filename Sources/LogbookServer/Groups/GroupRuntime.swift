@@ -228,15 +228,17 @@ final class GroupRuntime: Sendable {
             }
             guard held.count == ids.count else { return .drop }
             do {
-                try self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name)
+                try self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name, deliveries: ids.count)
                 return .apply
             } catch {
                 let status = (error as? StorageError).map { CallError($0).status }
                     ?? Status(code: .internal, message: "\(error)")
-                let deliveries = ids.map(String.init).joined(separator: ", ")
+                let deliveries = ids.count <= 3
+                    ? "delivery " + ids.map(String.init).joined(separator: ", ")
+                    : "\(ids.count) deliveries (\(ids.min() ?? 0)…\(ids.max() ?? 0))"
                 return .refuse(Status(
                     code: status.code,
-                    message: "the ack of delivery \(deliveries) was refused and nothing of it applied: \(status.message)"))
+                    message: "the ack of \(deliveries) was refused and nothing of it applied: \(status.message)"))
             }
         }
 

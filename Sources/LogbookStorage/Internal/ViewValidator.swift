@@ -77,8 +77,8 @@ enum ViewValidator {
     /// `countMax` is one ack's bound, or a progress save's (the writes of every ack it settles).
     static func validateShape(_ writes: [ViewWrite], countMax: Int = StorageLimits.viewWritesPerAckMax) throws(StorageError) {
         guard writes.count <= countMax else {
-            let what = countMax == StorageLimits.viewWritesPerAckMax ? "one ack" : "one progress save"
-            throw .invalidArgument("\(what) may carry at most \(countMax) view writes, not \(writes.count)")
+            throw .invalidArgument(
+                "at most \(StorageLimits.viewWritesPerAckMax) view writes per delivery acked (\(countMax) here), not \(writes.count)")
         }
         for write in writes {
             guard !write.key.isEmpty, write.key.utf8.count <= StorageLimits.viewKeyBytesMax else {
