@@ -88,6 +88,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .startCall(let callID, let frame):
             if case .appendRequest(let request) = frame.body {
                 self.startAppend(callID, request, context: context)
+            } else if case .queryRequest(let request) = frame.body, self.server.views.isLookup(request) {
+                self.lookUp(callID, request)
             } else {
                 var credit: UInt64 = 0
                 if case .subscribeRequest(let request) = frame.body {
@@ -148,6 +150,28 @@ final class ConnectionHandler: ChannelInboundHandler {
             let frames = Self.appendFrames(callID, result)
             loop.execute { handler.value.finish(callID, frames: frames) }
         }
+    }
+
+    // MARK: Lookups
+
+    /// A query by key or by an indexed equality, answered here on the event loop: the
+    /// read is shorter than the thread hops of a call run elsewhere (DESIGN.md §6).
+    private func lookUp(_ callID: UInt64, _ request: QueryRequest) {
+        let frames: [Frame]
+        do {
+            let reply = try self.server.views.lookup(request, limits: self.server.limits)
+            frames = [
+                Frame(callID: callID, body: .queryReply(reply)),
+                Frame(callID: callID, body: .status(Status(code: .ok))),
+            ]
+        } catch let error as CallError {
+            frames = [Frame(callID: callID, body: .status(error.status))]
+        } catch let error as StorageError {
+            frames = [Frame(callID: callID, body: .status(CallError(error).status))]
+        } catch {
+            frames = [Frame(callID: callID, body: .status(Status(code: .internal, message: "internal error: \(error)")))]
+        }
+        self.finish(callID, frames: frames)
     }
 
     private static func appendFrames(_ callID: UInt64, _ result: Result<AppendResult, any Error>) -> [Frame] {

@@ -81,9 +81,42 @@ final class ViewService: Sendable {
         case .store, .rows:
             asOf = try await self.timeTravel(request, into: &query)
         }
-        let page = try await self.page(query, source: source, limits: limits)
-        return QueryReply(
-            rows: page.rows.map { Row(key: $0.key, json: $0.json) }, asOfPosition: asOf, nextCursor: page.nextCursor ?? [])
+        return Self.reply(try await self.page(query, source: source, limits: limits), asOf: asOf)
+    }
+
+    /// Answers a lookup (see `isLookup`) on the calling thread, the connection's event loop:
+    /// it reads a few rows through an index, which costs less than the hops to another thread.
+    func lookup(_ request: QueryRequest, limits: Limits) throws -> QueryReply {
+        var query = try Self.viewQuery(request)
+        guard case .view(_, let runtime) = try self.source(of: request.view) else {
+            throw CallError(.internal, "\(request.view) is not a view to look up")
+        }
+        let asOf = runtime.checkpoint.value  // before the documents, as in `query`
+        while true {
+            let page = try self.store.query(query)
+            guard let fitting = try Self.rowsFitting(page, of: query, limits: limits) else {
+                return Self.reply(page, asOf: asOf)
+            }
+            query.limit = fitting
+        }
+    }
+
+    private static func reply(_ page: ViewPage, asOf: UInt64) -> QueryReply {
+        QueryReply(rows: page.rows.map { Row(key: $0.key, json: $0.json) }, asOfPosition: asOf, nextCursor: page.nextCursor ?? [])
+    }
+
+    /// Whether a query is a lookup: no wait, no time travel, one view, and a key or an
+    /// equality on an indexed path, so it reads a few rows through an index. Anything else
+    /// runs on the thread pool, where a long scan holds up no connection.
+    func isLookup(_ request: QueryRequest) -> Bool {
+        guard request.minPosition == 0, request.asOfPosition == 0, request.asOfTimeUnixMicros == 0,
+              request.limit <= UInt32(StorageLimits.queryRowsDefault),
+              let definition = self.catalog.withLock({ $0[request.view] })
+        else { return false }
+        if case .key = request.keys { return true }
+        return request.predicates.contains { predicate in
+            (predicate.op == .eq || predicate.op == .in) && definition.indexedPaths.contains(predicate.path)
+        }
     }
 
     /// Where a query's rows come from.
@@ -176,19 +209,24 @@ final class ViewService: Sendable {
             case .rows(let make):
                 page = try store.query(query, rows: try make())
             }
-            // A page past the frame budget is cut: asked again for the rows that fit, its
-            // cursor then continues right after them.
-            var bytes = 0
-            let fitting = page.rows.prefix { row in
-                bytes += row.key.utf8.count + row.json.utf8.count + 16
-                return bytes <= limits.queryReplyBytesMax
-            }.count
-            if fitting == page.rows.count { return page }
-            guard fitting > 0 else {
-                throw CallError(.resourceExhausted, "a document of \(query.view) is larger than one reply may carry")
-            }
+            guard let fitting = try Self.rowsFitting(page, of: query, limits: limits) else { return page }
             query.limit = fitting
         }
+    }
+
+    /// Nil when the page fits one reply; else how many of its rows do. A page past the
+    /// budget is asked for again with that limit: its cursor then continues right after them.
+    private static func rowsFitting(_ page: ViewPage, of query: ViewQuery, limits: Limits) throws -> Int? {
+        var bytes = 0
+        let fitting = page.rows.prefix { row in
+            bytes += row.key.utf8.count + row.json.utf8.count + 16
+            return bytes <= limits.queryReplyBytesMax
+        }.count
+        if fitting == page.rows.count { return nil }
+        guard fitting > 0 else {
+            throw CallError(.resourceExhausted, "a document of \(query.view) is larger than one reply may carry")
+        }
+        return fitting
     }
 
     private static func viewQuery(_ request: QueryRequest) throws -> ViewQuery {
