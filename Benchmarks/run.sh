@@ -4,6 +4,7 @@
 # times each, and prints medians. Needs root for apt (redis-server, redis-tools).
 #
 #   Benchmarks/run.sh [RUNS]      (default 3)
+#   ONLY=append|query Benchmarks/run.sh     one half only; SCRATCH=DIR: swift build's scratch path
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -11,9 +12,11 @@ runs=${1:-3}
 events=${EVENTS:-50000}
 
 command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server redis-tools; }
-swift build -c release --product logbookd >/dev/null
-swift build -c release --product logbook >/dev/null
-bin=.build/release
+scratch=${SCRATCH:-.build}
+only=${ONLY:-all}
+swift build -c release --scratch-path "$scratch" --product logbookd >/dev/null
+swift build -c release --scratch-path "$scratch" --product logbook >/dev/null
+bin=$scratch/release
 
 work=$(mktemp -d /tmp/lbbench.XXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -56,12 +59,15 @@ row() { # name, logbook bench args, redis-benchmark args ("" for none), redis co
 }
 
 payload=$(head -c 200 /dev/zero | tr '\0' x)
+if [ "$only" != query ]; then
 echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis XADD/s (appendfsync always) | redis p99 µs | ratio |"
 echo "| --- | --- | --- | --- | --- | --- |"
 row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))"
 row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events"
 row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16"
 row "read 1M events" "read --clients 1 --events 1000000 --size 200" ""
+fi
+[ "$only" != append ] || exit 0
 
 # The read side (issue 4): a view of 100,000 documents written by a worker through its acks,
 # queried for one document by key and by an indexed predicate ($.n = N). The peer for a
