@@ -276,3 +276,38 @@ def test_system_views_agree_with_the_log(fresh_daemon):
         assert stats.value()["events"] == events[-1].position and stats.value()["appends"] == sum(r + 3 for r in range(6))
         with pytest.raises(logbook.InvalidArgument):
             client.query("$groups", as_of_position=1)
+
+
+def test_a_waiting_query_survives_a_group_restart(fresh_daemon):
+    """update_group restarts the group's runtime; a query waiting on its checkpoint waits on
+    the new one instead of failing early."""
+    import threading
+
+    worker = None
+    try:
+        with logbook.Client(fresh_daemon.socket_path) as client:
+            setup_view(client, "restarted", "restarted", "rs", strategy="by_stream")
+            position = client.append("rs-1", [logbook.EventData.json("Wrote", {"key": "k"})]).positions[-1]
+            outcome = {}
+
+            def query():
+                try:
+                    outcome["rows"] = client.query("restarted", key="k", min_position=position, wait=30).rows
+                except logbook.LogbookError as error:
+                    outcome["error"] = error
+
+            waiting = threading.Thread(target=query)
+            waiting.start()
+            time.sleep(0.2)
+            client.update_group(GroupSettings(
+                name="restarted", selector=Selector.category("rs"), strategy="by_stream",
+                max_in_flight=8, ack_timeout_ms=60_000,
+            ))  # fmt: skip
+            time.sleep(0.2)
+            assert waiting.is_alive(), outcome
+            worker = start_worker(fresh_daemon, "restarted", "restarted", "echo")
+            waiting.join(30)
+            assert [row.key for row in outcome.get("rows", ())] == ["k"], outcome
+    finally:
+        if worker is not None:
+            stop(worker)

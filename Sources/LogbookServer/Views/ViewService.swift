@@ -65,9 +65,9 @@ final class ViewService: Sendable {
 
     func query(_ request: QueryRequest, limits: Limits) async throws -> QueryReply {
         var query = try Self.viewQuery(request)
-        let source = try self.source(of: request.view)
+        var source = try self.source(of: request.view)
         if request.minPosition > 0 {
-            try await self.wait(for: request, on: source, limits: limits)
+            source = try await self.wait(for: request, on: source, limits: limits)
         }
         // Read before the documents: they are at least this new, so the reply never claims
         // more than the rows show.
@@ -151,28 +151,38 @@ final class ViewService: Sendable {
     }
 
     /// Waits until the view's group (the log, for a system view) has processed every
-    /// event up to `min_position`.
-    private func wait(for request: QueryRequest, on source: Source, limits: Limits) async throws {
+    /// event up to `min_position`; returns the source to read, which is new when the group
+    /// restarted meanwhile (its settings changed).
+    private func wait(for request: QueryRequest, on source: Source, limits: Limits) async throws -> Source {
         let wait = request.waitMs == 0 ? limits.queryWaitDefault : .milliseconds(request.waitMs)
         guard wait <= limits.queryWaitMax else {
             throw CallError.limit("QueryRequest.wait_ms", value: Int(request.waitMs), max: Int(limits.queryWaitMax.components.seconds * 1000), code: .invalidArgument)
         }
-        let watch: PositionWatch
-        let what: String
+        let deadline = ContinuousClock.now + wait
+        var source = source
+        while true {
+            let (watch, what) = self.watch(of: source)
+            if await watch.wait(until: request.minPosition, deadline: deadline) { return source }
+            try Task.checkCancellation()
+            guard ContinuousClock.now < deadline else {
+                throw CallError(.deadlineExceeded, """
+                    \(what) has processed up to position \(watch.value), not yet \(request.minPosition), \
+                    after waiting \(wait)
+                    """)
+            }
+            // The watch closed before the deadline: the group's runtime stopped. Wait on
+            // its successor (a moment later, while the old one is still being replaced).
+            try await Task.sleep(for: .milliseconds(10))
+            source = try self.source(of: request.view)
+        }
+    }
+
+    private func watch(of source: Source) -> (PositionWatch, String) {
         switch source {
         case .view(let definition, let runtime):
-            watch = runtime.checkpoint
-            what = "view \(definition.name) (group \(definition.group))"
+            (runtime.checkpoint, "view \(definition.name) (group \(definition.group))")
         case .store, .rows:
-            watch = self.head
-            what = "the log"
-        }
-        guard await watch.wait(until: request.minPosition, deadline: .now + wait) else {
-            try Task.checkCancellation()
-            throw CallError(.deadlineExceeded, """
-                \(what) has processed up to position \(watch.value), not yet \(request.minPosition), \
-                after waiting \(wait)
-                """)
+            (self.head, "the log")
         }
     }
 
