@@ -111,7 +111,7 @@ extension EventStore {
                 throw StorageError.invalidArgument(
                     "view '\(query.view)' has no history: time travel works on $streams and ReadStream")
             }
-            return ViewSource(table: view.table)
+            return ViewSource(table: view.table, indexedPaths: Set(view.definition.indexedPaths))
         }
     }
 
