@@ -36,6 +36,7 @@ from .types import (
     ParkedEvent,
     Predicate,
     QueryResult,
+    Row,
     RecordedEvent,
     Selector,
     ServerInfo,
@@ -251,6 +252,18 @@ class Client:
             min_position, wait, as_of_position, as_of_time_unix_micros,
         )  # fmt: skip
         return P.parse_query_reply(await self._unary(P.with_timeout(frame, timeout), "query_reply"))
+
+    async def query_rows(self, view: str, **query: Any) -> AsyncIterator[Row]:
+        """See `logbook.Client.query_rows`: `async for row in client.query_rows(...)`."""
+        cursor = None
+        while True:
+            page = await self.query(view, cursor=cursor, **query)
+            for row in page.rows:
+                yield row
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+            query.pop("min_position", None)
 
     # --- admin ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from .types import (
     ParkedEvent,
     Predicate,
     QueryResult,
+    Row,
     RecordedEvent,
     Selector,
     ServerInfo,
@@ -252,6 +253,18 @@ class Client:
             min_position, wait, as_of_position, as_of_time_unix_micros,
         )  # fmt: skip
         return P.parse_query_reply(self._unary(P.with_timeout(frame, timeout), "query_reply"))
+
+    def query_rows(self, view: str, **query: Any) -> Iterator[Row]:
+        """Every row of a query, page after page (following `next_cursor`); takes the
+        arguments of `query` except `cursor`. Only the first page waits for `min_position`."""
+        cursor = None
+        while True:
+            page = self.query(view, cursor=cursor, **query)
+            yield from page.rows
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+            query.pop("min_position", None)
 
     # --- admin ---------------------------------------------------------------------------
 

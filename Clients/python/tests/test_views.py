@@ -311,3 +311,24 @@ def test_a_waiting_query_survives_a_group_restart(fresh_daemon):
     finally:
         if worker is not None:
             stop(worker)
+
+
+def test_query_rows_follows_the_cursors_in_both_apis(fresh_daemon):
+    import asyncio
+
+    import logbook.aio
+
+    with logbook.Client(fresh_daemon.socket_path) as client:
+        for i in range(25):
+            client.append(f"many-{i:02}", [logbook.EventData.json("Made", {"i": i})])
+        keys = [row.key for row in client.query_rows("$streams", key_prefix="many-", limit=4, min_position=25, wait=5)]
+        assert keys == [f"many-{i:02}" for i in range(25)]
+        newest_first = [row.value()["first_position"] for row in client.query_rows(
+            "$streams", key_prefix="many-", order_by="$.first_position", descending=True, limit=7)]
+        assert newest_first == list(range(25, 0, -1))
+
+    async def main():
+        async with logbook.aio.Client(fresh_daemon.socket_path) as client:
+            return [row.key async for row in client.query_rows("$streams", key_prefix="many-", limit=6)]
+
+    assert asyncio.run(main()) == [f"many-{i:02}" for i in range(25)]
