@@ -39,9 +39,9 @@ extension EventStore {
         try ViewValidator.validateShape(writes, countMax: StorageLimits.viewWritesPerAckMax * max(1, deliveries))
         guard !writes.isEmpty else { return }
         try readGroups { db in
-            let owners = Dictionary(try StoredView.all(db).map { ($0.definition.name, $0.definition.group) }) { first, _ in first }
+            let views = Dictionary(try StoredView.all(db).map { ($0.definition.name, $0) }) { first, _ in first }
             for write in writes {
-                try Self.check(write, owner: owners[write.view], group: group, db)
+                try Self.check(write, view: views[write.view], group: group, db)
             }
         }
     }
@@ -115,8 +115,9 @@ extension EventStore {
         }
     }
 
-    private static func check(_ write: ViewWrite, owner: String?, group: String, _ db: Database) throws {
-        guard let owner else { throw AppendWriter.viewNotFound(write.view) }
+    private static func check(_ write: ViewWrite, view: StoredView?, group: String, _ db: Database) throws {
+        guard let view else { throw AppendWriter.viewNotFound(write.view) }
+        let owner = view.definition.group
         guard owner == group else {
             throw StorageError(
                 code: .failedPrecondition,
@@ -129,5 +130,22 @@ extension EventStore {
             throw StorageError.invalidArgument(
                 "the \(what) for key '\(write.key)' of view '\(write.view)' is not valid JSON (RFC 8259)")
         }
+        if case .merge(let patch) = write.operation {
+            try checkMergedSize(patch, into: write, of: view, db)
+        }
+    }
+
+    /// A merge may not grow a document past what a put may store. Checked against the
+    /// document as it is now: merges of the same key settled in the same pass can pass the
+    /// bound by at most their own size.
+    private static func checkMergedSize(_ patch: String, into write: ViewWrite, of view: StoredView, _ db: Database) throws {
+        let sql = "SELECT length(CAST(json_patch(doc, ?) AS BLOB)) FROM \(view.table) WHERE key = ?"
+        guard let bytes = try Int.fetchOne(db.cachedStatement(sql: sql), arguments: [patch, write.key]),
+              bytes > StorageLimits.viewDocumentBytesMax
+        else { return }
+        throw StorageError.invalidArgument("""
+            merging this patch into key '\(write.key)' of view '\(write.view)' would make a document of \(bytes) \
+            bytes; at most \(StorageLimits.viewDocumentBytesMax) are allowed
+            """)
     }
 }

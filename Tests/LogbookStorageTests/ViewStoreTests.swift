@@ -174,6 +174,19 @@ internal import Testing
         }
     }
 
+    /// A merge may not grow a document past the size a put may store.
+    @Test func aMergeThatWouldOutgrowTheDocumentLimitIsRefused() async throws {
+        try await Self.withViews { store in
+            let half = String(repeating: "x", count: StorageLimits.viewDocumentBytesMax / 2)
+            try await Self.save(store, [Self.put("k", #"{"a":"\#(half)"}"#)])
+            let growth = [Self.merge("k", #"{"b":"\#(half)"}"#)]
+            #expect(throws: StorageError.self) { try store.validateViewWrites(growth, group: "g") }
+            let replacing = [Self.merge("k", #"{"a":"small","b":"\#(half.dropLast(100))"}"#)]
+            #expect(throws: Never.self) { try store.validateViewWrites(replacing, group: "g") }
+            #expect(throws: Never.self) { try store.validateViewWrites([Self.merge("new", #"{"b":1}"#)], group: "g") }
+        }
+    }
+
     /// One progress save carries the writes of every ack a pass of the group settled: more
     /// than one ack may carry.
     @Test func aSaveCarriesTheWritesOfManyAcks() async throws {
