@@ -198,18 +198,7 @@ extension LogbookCommand.Groups {
         func run() async throws {
             let name = self.name
             try await self.global.withClient { try await $0.deleteGroup(name) }
-            var output = StandardOutput()
-            defer { output.flush() }
-            if self.global.json {
-                output.write { out in
-                    out.append(contentsOf: #"{"name":"#.utf8)
-                    JSON.appendString(name, to: &out)
-                    out.append(contentsOf: #","deleted":true}"#.utf8)
-                }
-                output.endLine()
-            } else {
-                output.line("deleted group \(name)")
-            }
+            GroupOutput.printRemoved(name, field: "deleted", json: self.global.json, human: "deleted group \(name)")
         }
     }
 
@@ -322,6 +311,21 @@ enum GroupOutput {
         var output = StandardOutput()
         output.line(human(info))
         output.flush()
+    }
+
+    /// A group or view removed: `{"name":…,"<field>":true}` with --json, else `human`.
+    static func printRemoved(_ name: String, field: String, json: Bool, human: String) {
+        var output = StandardOutput()
+        defer { output.flush() }
+        guard json else { return output.line(human) }
+        output.write { out in
+            out.append(contentsOf: #"{"name":"#.utf8)
+            JSON.appendString(name, to: &out)
+            out.append(contentsOf: #",""#.utf8)
+            out.append(contentsOf: field.utf8)
+            out.append(contentsOf: #"":true}"#.utf8)
+        }
+        output.endLine()
     }
 
     static func printJSON(_ info: GroupInfo) {

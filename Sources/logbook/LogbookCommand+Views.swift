@@ -93,18 +93,7 @@ extension LogbookCommand.Views {
         func run() async throws {
             let name = self.name
             try await self.global.withClient { try await $0.dropView(name) }
-            var output = StandardOutput()
-            defer { output.flush() }
-            if self.global.json {
-                output.write { out in
-                    out.append(contentsOf: #"{"name":"#.utf8)
-                    JSON.appendString(name, to: &out)
-                    out.append(contentsOf: #","dropped":true}"#.utf8)
-                }
-                output.endLine()
-            } else {
-                output.line("dropped view \(name)")
-            }
+            GroupOutput.printRemoved(name, field: "dropped", json: self.global.json, human: "dropped view \(name)")
         }
     }
 }

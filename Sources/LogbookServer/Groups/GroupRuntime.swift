@@ -175,7 +175,12 @@ final class GroupRuntime: Sendable {
                     do {
                         let checkpoint = try await self.runtime.store.resetGroup(
                             self.runtime.definition.name, to: position, clearViews: clearViews)
-                        outputs += self.restart(checkpoint: checkpoint, now: now)
+                        outputs += self.restart(Machine(
+                            settings: self.runtime.definition.policy,
+                            checkpoint: checkpoint,
+                            heldStreams: self.machine.heldStreams,
+                            firstDeliveryID: self.machine.upcomingDeliveryID
+                        ), now: now)
                         // The Admin reply reads the snapshot: it must not show the old checkpoint.
                         self.runtime.snapshotState.withLock { $0.checkpoint = checkpoint }
                         self.runtime.checkpoint.reset(to: checkpoint)
@@ -255,9 +260,10 @@ final class GroupRuntime: Sendable {
         /// After a failed storage write the machine may hold settlements that are not on
         /// disk: it starts again from what is, and consumers' deliveries become stale.
         private mutating func reload(now: ContinuousClock.Instant) async {
+            let machine: Machine
             do {
                 guard let stored = try self.runtime.store.group(self.runtime.definition.name) else { return }
-                self.machine = Machine(
+                machine = Machine(
                     settings: self.runtime.definition.policy,
                     checkpoint: stored.checkpoint,
                     settledAbove: Set(stored.settled),
@@ -268,23 +274,14 @@ final class GroupRuntime: Sendable {
                 self.runtime.logger.error("group cannot reload its progress", metadata: ["error": "\(error)"])
                 return
             }
-            var outputs: [Machine.Output] = []
-            for (consumer, entry) in self.sinks {
-                outputs += self.machine.join(consumer, maxInFlight: entry.maxInFlight, now: now)
-            }
-            self.send(outputs, confirm: [:])
+            self.send(self.restart(machine, now: now), confirm: [:])
             self.runtime.inbox.send(.head(self.head))
         }
 
-        /// A reset starts the machine again from the new checkpoint; consumers stay and their
-        /// old deliveries become stale (acks of them are ignored).
-        private mutating func restart(checkpoint: UInt64, now: ContinuousClock.Instant) -> [Machine.Output] {
-            self.machine = Machine(
-                settings: self.runtime.definition.policy,
-                checkpoint: checkpoint,
-                heldStreams: self.machine.heldStreams,
-                firstDeliveryID: self.machine.upcomingDeliveryID
-            )
+        /// Starts `machine` in place of the current one (a reset, a reload); consumers stay
+        /// and their old deliveries become stale (acks of them are ignored).
+        private mutating func restart(_ machine: Machine, now: ContinuousClock.Instant) -> [Machine.Output] {
+            self.machine = machine
             var outputs: [Machine.Output] = []
             for (consumer, entry) in self.sinks {
                 outputs += self.machine.join(consumer, maxInFlight: entry.maxInFlight, now: now)
