@@ -1,0 +1,23 @@
+/// What both ends of a connection agree on beyond the message shapes of `Protos/`: the
+/// protocol version `Hello` names, and the values a request's zero fields stand for.
+package enum WireProtocol {
+    /// The version `Hello` and `HelloReply` carry. A server refuses a Hello with another.
+    package static let version: UInt32 = 1
+}
+
+/// The settings a subscription group runs with when its `GroupSettings` leaves a field at 0.
+///
+/// On the wire 0 means "the server's default" (proto3 cannot tell 0 from unset), and these
+/// are those defaults: the server fills them in when it creates or updates a group, and the
+/// clients show them (the CLI's help text reads them). Change a default here and nowhere else.
+package enum GroupDefaults {
+    /// Deliveries one consumer may hold un-acked: enough to keep a worker busy through a
+    /// round trip, few enough that a crashed worker strands little.
+    package static let maxInFlight: UInt32 = 64
+    /// How long a delivery may stay un-acked before it is taken back and delivered again.
+    package static let ackTimeoutMilliseconds: UInt32 = 30_000
+    /// Deliveries of one event before it is parked: a poison event stops costing work.
+    package static let maxDeliveries: UInt32 = 10
+    /// The wait before the first redelivery; it doubles with each attempt.
+    package static let retryBackoffMilliseconds: UInt32 = 200
+}
