@@ -69,26 +69,6 @@ struct GroupWorkerTests {
         return info.checkpoint
     }
 
-    /// Polls `condition` every 10 ms for up to `seconds`.
-    private func eventually(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(10_000)
-        }
-        return try condition()
-    }
-
-    /// Polls `condition` every 10 ms for up to `seconds`, without blocking a thread.
-    private func eventually(seconds: Double = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return try condition()
-    }
-
     /// The group's checkpoint as the daemon had it on disk when it was killed: read by a
     /// second daemon started on a copy of the data, which no consumer knows about.
     private func recordedCheckpoint(_ daemon: Daemon, group: String) throws -> UInt64 {
@@ -123,20 +103,20 @@ struct GroupWorkerTests {
             survivor.kill(SIGKILL)
         }
         // Both have joined before the events come, so the streams are shared from the start.
-        #expect(try self.eventually {
+        #expect(try eventuallyBlocking {
             guard case .group(let info)? = try self.adminReply(daemon, .groupInfo("g")) else { return false }
             return info.consumers == 2
         })
         try self.seed(daemon, streams: streams, perStream: perStream)
         // Mid-run: both have had work confirmed, and most of the log is still to come.
-        #expect(self.eventually { victim.output.settled.count >= 100 && survivor.output.settled.count >= 100 })
+        #expect(eventuallyBlocking { victim.output.settled.count >= 100 && survivor.output.settled.count >= 100 })
         victim.kill(SIGKILL)
         let killedAt = victim.output
         #expect(killedAt.settled.count < Int(total) / 2, "the victim was killed mid-run")
 
-        #expect(try self.eventually { try self.checkpoint(daemon, group: "g") == total }, "the survivor settles the rest")
+        #expect(try eventuallyBlocking { try self.checkpoint(daemon, group: "g") == total }, "the survivor settles the rest")
         // The survivor prints each confirmation a moment after the checkpoint moves.
-        #expect(self.eventually {
+        #expect(eventuallyBlocking {
             let output = survivor.output
             return Set(output.settled.map(\.position)) == Set(output.delivered.map(\.position))
         })
@@ -195,7 +175,7 @@ struct GroupWorkerTests {
         }
         let running = Task { try await worker.run() }
 
-        #expect(await self.eventually { handled.withLock { $0.count } >= 100 })
+        #expect(await eventually { handled.withLock { $0.count } >= 100 })
         daemon.stop(signal: SIGKILL)
         let beforeRestart = handled.withLock { $0.count }
         let recorded = try self.recordedCheckpoint(daemon, group: "g")
@@ -204,8 +184,8 @@ struct GroupWorkerTests {
         #expect(recorded > 0, "some settlements reached the disk before the kill")
         #expect(recorded < total, "the kill came mid-run")
 
-        #expect(await self.eventually { Set(handled.withLock { $0 }).count == Int(total) }, "every event is handled")
-        #expect(try await self.eventually { try self.checkpoint(daemon, group: "g") == total })
+        #expect(await eventually { Set(handled.withLock { $0 }).count == Int(total) }, "every event is handled")
+        #expect(try await eventually { try self.checkpoint(daemon, group: "g") == total })
         running.cancel()
         try await running.value
 
@@ -250,10 +230,10 @@ struct GroupWorkerTests {
                 }
             }
         }
-        #expect(await self.eventually { confirmed.withLock { $0.count } >= 50 })
+        #expect(await eventually { confirmed.withLock { $0.count } >= 50 })
         daemon.stop(signal: SIGKILL)
         try daemon.start()
-        #expect(try await self.eventually { try self.checkpoint(daemon, group: "g") == UInt64(total) })
+        #expect(try await eventually { try self.checkpoint(daemon, group: "g") == UInt64(total) })
         consuming.cancel()
         _ = await consuming.result
         #expect(redelivered.withLock { $0 }.isEmpty, "confirmed, then delivered again: \(redelivered.withLock { $0 })")
@@ -289,7 +269,7 @@ struct GroupWorkerTests {
             if event.position == 2, first { throw Boom() }
         }
         let runningOnce = Task { try await once.run() }
-        #expect(try await self.eventually { try self.checkpoint(daemon, group: "once") == 3 })
+        #expect(try await eventually { try self.checkpoint(daemon, group: "once") == 3 })
         runningOnce.cancel()
         try await runningOnce.value
         #expect(seen.withLock { $0 } == [1, 2, 2, 3])
@@ -300,7 +280,7 @@ struct GroupWorkerTests {
             if event.position == 2 { throw Boom() }
         }
         let runningAlways = Task { try await always.run() }
-        #expect(try await self.eventually {
+        #expect(try await eventually {
             guard case .parked(let list)? = try self.adminReply(daemon, .listParked(ListParked(group: "always"))) else { return false }
             guard let parked = list.events.first(where: { $0.event?.position == 2 }) else { return false }
             attempts.withLock { $0 = [Int(parked.attempts)] }

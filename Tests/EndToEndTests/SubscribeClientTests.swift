@@ -33,16 +33,6 @@ final class SubscribeClientTests {
         await client.close()
     }
 
-    /// Waits until `condition` holds, polling; false on timeout.
-    private func eventually(seconds: Double = 30, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func historyThenCaughtUpThenLiveEvents() async throws {
         try await self.append("order-1", count: 5)
         try await self.append("user-1", count: 2)
@@ -84,22 +74,32 @@ final class SubscribeClientTests {
 
     @Test func aFilteredSubscriptionGetsCheckpointsThroughSkippedEvents() async throws {
         let client = try await LogbookClient.connect(socketPath: self.daemon.socketPath)
-        var messages = client.subscribe(.all, filter: ReadFilter(streamPrefix: "wanted-")).makeAsyncIterator()
-        #expect(try await messages.next() == .caughtUp(position: 0))
-        try await self.append("noise-1", count: 20)
-        try await Task.sleep(for: .milliseconds(600))
-        try await self.append("noise-1", count: 20, first: 20)
-        try await self.append("wanted-1", count: 1)
-        var checkpoints: [UInt64] = []
-        var event: RecordedEvent?
-        while event == nil, let message = try await messages.next() {
-            if message.isCheckpoint { checkpoints.append(message.position) }
-            event = message.event
+        let received = Mutex<[SubscriptionMessage]>([])
+        let consumer = Task {
+            for try await message in client.subscribe(.all, filter: ReadFilter(streamPrefix: "wanted-")) {
+                received.withLock { $0.append(message) }
+                if message.event != nil { return }
+            }
         }
+        #expect(await eventually { received.withLock { $0.first } == .caughtUp(position: 0) })
+        // Noise, a batch at a time, until the subscription says how far it has looked through
+        // it (at most once per checkpoint interval, while nothing matches).
+        var noise = 0
+        while !received.withLock({ $0.contains(where: \.isCheckpoint) }), noise < 20_000 {
+            try await self.append("noise-1", count: 20, first: noise)
+            noise += 20
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let wanted = try await client.append(to: "wanted-1", events: [EventData(type: "Tick", json: "{}")])
+        try await consumer.value
+        let event = received.withLock { $0.last?.event }
+        let checkpoints = received.withLock { $0.filter(\.isCheckpoint).map(\.position) }
         #expect(!checkpoints.isEmpty)
-        #expect(checkpoints.allSatisfy { $0 <= 40 })
+        #expect(checkpoints.allSatisfy { $0 <= UInt64(noise) })
+        #expect(checkpoints == checkpoints.sorted(), "checkpoints only move forwards")
         #expect(event?.stream == "wanted-1")
-        #expect(event?.position == 41)
+        #expect(event?.position == wanted.positions.first)
+        #expect(event?.position == UInt64(noise) + 1)
         await client.close()
     }
 
@@ -120,19 +120,19 @@ final class SubscribeClientTests {
                 }
             }
         }
-        #expect(try await self.eventually { positions.withLock { $0.count } >= 100 }, "the consumer got going")
+        #expect(await eventually { positions.withLock { $0.count } >= 100 }, "the consumer got going")
         #expect(positions.withLock { $0.count } < 1000, "still in the history")
         // A clean shutdown (UNAVAILABLE to the subscriber) in the middle of the history.
         #expect(self.daemon.stop(signal: SIGTERM) == 0, "\(self.daemon.log)")
         try await Task.sleep(for: .milliseconds(300))  // the subscription retries while the daemon is away
         try self.daemon.start()
         try await self.append("between-1", count: 300)
-        #expect(try await self.eventually { positions.withLock { $0.count } >= 2300 }, "\(positions.withLock { $0.count }) of 2300")
+        #expect(await eventually { positions.withLock { $0.count } >= 2300 }, "\(positions.withLock { $0.count }) of 2300")
         // A crash while live.
         self.daemon.stop(signal: SIGKILL)
         try self.daemon.start()
         try await self.append("after-1", count: 300)
-        #expect(try await self.eventually { positions.withLock { $0.count } >= 2600 }, "\(positions.withLock { $0.count }) of 2600")
+        #expect(await eventually { positions.withLock { $0.count } >= 2600 }, "\(positions.withLock { $0.count }) of 2600")
         try await Task.sleep(for: .milliseconds(200))
         consumer.cancel()
         let ended = await consumer.result
@@ -203,9 +203,9 @@ final class SubscribeClientTests {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
             }
         }
-        #expect(try await self.eventually { lines().count >= 3 }, "history printed")
+        #expect(await eventually { lines().count >= 3 }, "history printed")
         try await self.append("cli-2", count: 2)
-        #expect(try await self.eventually { lines().count >= 5 }, "new events printed while it runs")
+        #expect(await eventually { lines().count >= 5 }, "new events printed while it runs")
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
@@ -224,21 +224,29 @@ final class SubscribeClientTests {
         process.executableURL = Daemon.binDirectory.appendingPathComponent("logbook")
         process.arguments = ["subscribe", "cli-3", "--from", "end", "--socket", self.daemon.socketPath]
         let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
-        process.standardError = Pipe()
+        process.standardError = err
         let output = Mutex(Data())
         out.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             output.withLock { $0.append(data) }
         }
+        let notes = Mutex(Data())
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            notes.withLock { $0.append(data) }
+        }
         try process.run()
-        try await Task.sleep(for: .milliseconds(500))
+        // "--from end" means the end when the subscription starts: append only once it has.
+        #expect(await eventually { notes.withLock { String(decoding: $0, as: UTF8.self) }.contains("caught up at 3") })
         try await self.append("cli-3", count: 1, first: 3)
         func text() -> String { output.withLock { String(decoding: $0, as: UTF8.self) } }
-        #expect(try await self.eventually { text().contains("\n") }, "the new event printed")
+        #expect(await eventually { text().contains("\n") }, "the new event printed")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
         #expect(process.terminationStatus == 0)
         let printed = text().split(separator: "\n")
         #expect(printed.count == 1)
