@@ -103,7 +103,7 @@ def test_nul_past_the_client_check_surfaces_as_invalid_argument(daemon, name, mo
     InvalidArgument, on that call alone: the connection and its other calls go on."""
     from logbook import _protocol
 
-    monkeypatch.setattr(_protocol, "check_text", lambda field, value: None)
+    monkeypatch.setattr(_protocol, "check_text", lambda field, value: value)
     with logbook.Client(daemon.socket_path) as client:
         with pytest.raises(logbook.InvalidArgument) as raised:
             client.append(f"{name}-1", [EventData("T\0tail")])
@@ -337,11 +337,11 @@ def test_first_reply_that_is_not_hello_reply(tmp_path):
 def test_refused_requests_do_not_use_up_call_slots(daemon, name):
     with logbook.Client(daemon.socket_path) as client:
         limit = client.server_info.limits.open_calls_per_connection_max
-        client._outgoing_max = 200  # a small frame limit, so that refusals are cheap
+        client._connection.outgoing_frame_bytes_max = 200  # a small frame limit, so that refusals are cheap
         for _ in range(limit + 10):
             with pytest.raises(logbook.ResourceExhausted):
                 client.append(f"{name}-1", [EventData("Big", b"x" * 300)])
-        assert client._calls == {}
+        assert client._connection.calls == []
         assert client.append(f"{name}-1", [ev()]).last_revision == 0
 
 
@@ -351,7 +351,7 @@ def test_refused_requests_do_not_use_up_call_slots_async(daemon, name):
     async def main():
         async with logbook.aio.Client(daemon.socket_path) as client:
             limit = client.server_info.limits.open_calls_per_connection_max
-            client._outgoing_max = 200
+            client._connection.outgoing_frame_bytes_max = 200
             for _ in range(limit + 10):
                 with pytest.raises(logbook.ResourceExhausted):
                     await client.append(f"{name}-1", [EventData("Big", b"x" * 300)])
