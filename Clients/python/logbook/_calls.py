@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import collections
 import inspect
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar, Unpack
 
 from . import _protocol as P
 from .errors import Code
@@ -34,8 +34,6 @@ from .types import (
     EventData,
     Expected,
     FellBehind,
-    Filter,
-    From,
     GroupInfo,
     GroupSettings,
     ParkedEvent,
@@ -71,7 +69,8 @@ def as_method(method: F, build: Callable[..., Any]) -> F:
     signature = inspect.signature(build)
     self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
     parameters = [self, *signature.parameters.values()]
-    setattr(method, "__signature__", signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty))
+    signature = signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+    setattr(method, "__signature__", signature)
     return method
 
 
@@ -243,7 +242,9 @@ def append(
     return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result)
 
 
-def append_many(appends: Iterable[StreamAppend | tuple[Any, ...]], *, timeout: float | None = None) -> Unary[list[AppendResult]]:
+def append_many(
+    appends: Iterable[StreamAppend | tuple[Any, ...]], *, timeout: float | None = None
+) -> Unary[list[AppendResult]]:
     """Appends to several streams atomically: every expected revision is checked, and
     all commit or none. Each item is a StreamAppend or (stream, events[, expected])."""
     frame = P.append_frame(0, P.normalize_appends(appends))
@@ -260,18 +261,12 @@ def _first_append_result(frame: P.Frame) -> AppendResult:
 def read(
     selector: Selector | str | None = None,
     *,
-    category: str | None = None,
-    event_type: str | None = None,
-    correlation_id: str | None = None,
-    from_: From | None = None,
     backwards: bool = False,
     limit: int | None = None,
     as_of: int | None = None,
-    filter: Filter | None = None,
-    event_types: Sequence[str] | None = None,
-    stream_prefix: str | None = None,
     timeout: float | None = None,
     as_of_time_unix_micros: int | None = None,
+    **selection: Unpack[P.Selection],
 ) -> ReadStream:
     """Reads events: a stream (its name), logbook.ALL, or category=/event_type=/correlation_id=.
 
@@ -279,41 +274,30 @@ def read(
     and streams: events arrive in batches while you iterate. Stopping early (break,
     close(), or dropping the iterator) cancels the call on the server. A stream that does
     not exist reads as empty. `from_` is where to start (START, END, Revision(n),
-    Position(n), or an int: a revision in a stream, a position otherwise); `as_of` reads
-    the log as it was when that was its last position, `as_of_time_unix_micros` as it was
-    at that time.
+    Position(n), or an int: a revision in a stream, a position otherwise); `filter`, or
+    `event_types` and `stream_prefix`, keep only some events. `as_of` reads the log as it
+    was when that was its last position, `as_of_time_unix_micros` as it was at that time.
     """
-    chosen = P.make_selector(selector, category, event_type, correlation_id)
-    frame = P.read_frame(
-        0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix, as_of_time_unix_micros
-    )
+    frame = P.read_frame(0, selector, selection, backwards, limit, as_of, as_of_time_unix_micros)
     return ReadStream(P.with_timeout(frame, timeout))
 
 
 def subscribe(
     selector: Selector | str | None = None,
     *,
-    category: str | None = None,
-    event_type: str | None = None,
-    correlation_id: str | None = None,
-    from_: From | None = None,
-    filter: Filter | None = None,
-    event_types: Sequence[str] | None = None,
-    stream_prefix: str | None = None,
     initial_credit: int = CATCH_UP_CREDIT,
+    **selection: Unpack[P.Selection],
 ) -> SubscriptionStream:
     """A catch-up subscription: yields RecordedEvent, then CaughtUp, then live events
-    (FellBehind and Checkpoint markers as the server sends them). Selectors and filters
-    as `read`; it starts after `from_`."""
-    chosen = P.make_selector(selector, category, event_type, correlation_id)
-    frame = P.subscribe_frame(0, chosen, None, from_, filter, event_types, stream_prefix, initial_credit)
-    return SubscriptionStream(frame)
+    (FellBehind and Checkpoint markers as the server sends them). It takes the selector,
+    `from_` and filters of `read`, and starts after `from_`."""
+    return SubscriptionStream(P.subscribe_frame(0, selector, selection, initial_credit))
 
 
 def subscribe_group(group: str, *, initial_credit: int = GROUP_CREDIT) -> SubscriptionStream:
     """Joins a persistent subscription group: yields Delivery items to ack or nack, and
     Settled once the server has recorded acks."""
-    return SubscriptionStream(P.subscribe_frame(0, None, group, None, None, None, None, initial_credit))
+    return SubscriptionStream(P.group_subscribe_frame(0, group, initial_credit))
 
 
 def credit(count: int) -> P.Frame:
@@ -374,8 +358,10 @@ def query_rows(view: str, **query: Any) -> QueryPages:
 # --- admin -------------------------------------------------------------------------------
 
 
-def _admin(frame: P.Frame, timeout: float | None, read: Callable[[P.Frame], T]) -> Unary[T]:
-    return Unary(P.with_timeout(frame, timeout), "admin_reply", read)
+def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Unary[T]:
+    """An Admin call: `op` is the one AdminRequest field it sets (a value, or a dict for a
+    message), `read` takes its AdminReply."""
+    return Unary(P.with_timeout(P.Frame(admin_request=op), timeout), "admin_reply", read)
 
 
 def _nothing(frame: P.Frame) -> None:
@@ -392,37 +378,27 @@ def _group(frame: P.Frame) -> GroupInfo:
 def create_group(settings: GroupSettings, *, timeout: float | None = None) -> Unary[GroupInfo | None]:
     """Creates a persistent subscription group (AlreadyExists if one of that name has
     other settings); 0 in a setting means the server's default."""
-    frame = P.Frame()
-    P.group_settings_to_wire(settings, frame.admin_request.create_group)
-    return _admin(frame, timeout, P.admin_group)
+    return _admin(timeout, P.admin_group, create_group=P.group_settings_to_wire(settings))
 
 
 def update_group(settings: GroupSettings, *, timeout: float | None = None) -> Unary[GroupInfo | None]:
     """Changes a group's settings (NotFound if there is none)."""
-    frame = P.Frame()
-    P.group_settings_to_wire(settings, frame.admin_request.update_group)
-    return _admin(frame, timeout, P.admin_group)
+    return _admin(timeout, P.admin_group, update_group=P.group_settings_to_wire(settings))
 
 
 def delete_group(name: str, *, timeout: float | None = None) -> Unary[None]:
     """Deletes a group (FailedPrecondition while a view is defined on it)."""
-    frame = P.Frame()
-    frame.admin_request.delete_group = P.check_text("delete_group", name)
-    return _admin(frame, timeout, _nothing)
+    return _admin(timeout, _nothing, delete_group=P.check_text("delete_group", name))
 
 
 def list_groups(*, timeout: float | None = None) -> Unary[list[GroupInfo]]:
     """Every group, with its checkpoint, lag, consumers, in-flight and parked counts."""
-    frame = P.Frame()
-    frame.admin_request.list_groups.SetInParent()
-    return _admin(frame, timeout, P.admin_groups)
+    return _admin(timeout, P.admin_groups, list_groups={})
 
 
 def group_info(name: str, *, timeout: float | None = None) -> Unary[GroupInfo]:
     """One group's settings and state (NotFound if there is none)."""
-    frame = P.Frame()
-    frame.admin_request.group_info = P.check_text("group_info", name)
-    return _admin(frame, timeout, _group)
+    return _admin(timeout, _group, group_info=P.check_text("group_info", name))
 
 
 def reset_group(
@@ -430,31 +406,30 @@ def reset_group(
 ) -> Unary[None]:
     """Moves a group's checkpoint back to `to_position` (0: the start), optionally clearing
     the views it writes, to rebuild them from the log."""
-    frame = P.Frame()
-    request = frame.admin_request.reset_group
-    request.name = P.check_text("group name", name)
-    request.to_position = P.check_uint64("to_position", to_position)
-    request.clear_views = clear_views
-    return _admin(frame, timeout, _nothing)
+    reset = {
+        "name": P.check_text("group name", name),
+        "to_position": P.check_uint64("to_position", to_position),
+        "clear_views": clear_views,
+    }
+    return _admin(timeout, _nothing, reset_group=reset)
 
 
 def list_parked(
     group: str, *, after_position: int = 0, limit: int = 0, timeout: float | None = None
 ) -> Unary[list[ParkedEvent]]:
-    """A group's parked events, after `after_position`, at most `limit` (0: the server's
+    """A group's parked events after `after_position`, at most `limit` (0: the server's
     page size)."""
-    frame = P.Frame()
-    frame.admin_request.list_parked.group = P.check_text("group", group)
-    frame.admin_request.list_parked.after_position = P.check_uint64("after_position", after_position)
-    frame.admin_request.list_parked.limit = limit
-    return _admin(frame, timeout, P.admin_parked)
+    page = {
+        "group": P.check_text("group", group),
+        "after_position": P.check_uint64("after_position", after_position),
+        "limit": limit,
+    }
+    return _admin(timeout, P.admin_parked, list_parked=page)
 
 
 def replay_parked(group: str, *, timeout: float | None = None) -> Unary[None]:
     """Delivers a group's parked events again."""
-    frame = P.Frame()
-    frame.admin_request.replay_parked = P.check_text("replay_parked", group)
-    return _admin(frame, timeout, _nothing)
+    return _admin(timeout, _nothing, replay_parked=P.check_text("replay_parked", group))
 
 
 def define_view(
@@ -462,32 +437,26 @@ def define_view(
 ) -> Unary[None]:
     """Defines a view written by `group`'s acks, with JSON paths to index for queries (the
     same definition again is fine; a different one is AlreadyExists)."""
-    frame = P.Frame()
-    request = frame.admin_request.define_view
-    request.name = P.check_text("view name", name)
-    request.group = P.check_text("view group", group)
-    for index, path in enumerate(indexed_paths):
-        request.indexed_paths.append(P.check_text(f"indexed_paths[{index}]", path))
-    return _admin(frame, timeout, _nothing)
+    view = {
+        "name": P.check_text("view name", name),
+        "group": P.check_text("view group", group),
+        "indexed_paths": [P.check_text(f"indexed_paths[{i}]", path) for i, path in enumerate(indexed_paths)],
+    }
+    return _admin(timeout, _nothing, define_view=view)
 
 
 def drop_view(name: str, *, timeout: float | None = None) -> Unary[None]:
     """Drops a view and its documents (NotFound if there is none)."""
-    frame = P.Frame()
-    frame.admin_request.drop_view = P.check_text("drop_view", name)
-    return _admin(frame, timeout, _nothing)
+    return _admin(timeout, _nothing, drop_view=P.check_text("drop_view", name))
 
 
 def list_views(*, timeout: float | None = None) -> Unary[list[ViewDefinition]]:
     """Every view's definition."""
-    frame = P.Frame()
-    frame.admin_request.list_views.SetInParent()
-    return _admin(frame, timeout, P.admin_views)
+    return _admin(timeout, P.admin_views, list_views={})
 
 
 def delete_stream(stream: str, expected: Expected = ANY, *, timeout: float | None = None) -> Unary[None]:
     """Deletes a stream (the daemon does not build this yet: Unimplemented)."""
-    frame = P.Frame()
-    frame.admin_request.delete_stream.stream = P.check_text("stream", stream)
-    P.expected_to_wire(expected, frame.admin_request.delete_stream.expected)
-    return _admin(frame, timeout, _nothing)
+    unary = _admin(timeout, _nothing, delete_stream={"stream": P.check_text("stream", stream)})
+    P.expected_to_wire(expected, unary.request.admin_request.delete_stream.expected)
+    return unary

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import struct
 import uuid
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Iterable, Sequence, TypedDict, Union
 
 from google.protobuf.message import DecodeError, EncodeError
 
@@ -406,6 +406,39 @@ def make_selector(
     return chosen[0]
 
 
+class Selection(TypedDict, total=False):
+    """What a read or a catch-up subscription takes besides its selector (all optional).
+
+    One of `category`, `event_type` or `correlation_id` stands in for the selector.
+    `from_` is where to start: START, END, Revision(n), Position(n), or an int (a revision
+    in a stream, a position otherwise). `filter`, or `event_types` and `stream_prefix`,
+    keep only some events.
+    """
+
+    category: str | None
+    event_type: str | None
+    correlation_id: str | None
+    from_: From | None
+    filter: Filter | None
+    event_types: Sequence[str] | None
+    stream_prefix: str | None
+
+
+def selection_to_wire(call: str, selector: Selector | str | None, selection: Selection, target: Any) -> None:
+    """Fills the selector, start and filter of a request (`call` names it in errors)."""
+    unknown = selection.keys() - Selection.__optional_keys__
+    if unknown:
+        raise TypeError(f"{call}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    chosen = make_selector(
+        selector, selection.get("category"), selection.get("event_type"), selection.get("correlation_id")
+    )
+    selector_to_wire(chosen, target.selector)
+    from_ = selection.get("from_")
+    if from_ is not None:
+        from_to_wire(from_, chosen, getattr(target, "from"))
+    filter_to_wire(selection.get("filter"), selection.get("event_types"), selection.get("stream_prefix"), target)
+
+
 def selector_to_wire(selector: Selector, target: Any) -> None:
     if selector.kind == "all":
         target.all.SetInParent()
@@ -474,21 +507,16 @@ def filter_to_wire(
 
 def read_frame(
     call_id: int,
-    selector: Selector,
-    from_: From | None,
+    selector: Selector | str | None,
+    selection: Selection,
     backwards: bool,
     limit: int | None,
     as_of: int | None,
-    filter: Filter | None,
-    event_types: Sequence[str] | None,
-    stream_prefix: str | None,
     as_of_time_unix_micros: int | None = None,
 ) -> Frame:
     frame = Frame(call_id=call_id)
     request = frame.read_request
-    selector_to_wire(selector, request.selector)
-    if from_ is not None:
-        from_to_wire(from_, selector, getattr(request, "from"))
+    selection_to_wire("read", selector, selection, request)
     if backwards:
         request.direction = events_pb2.DIRECTION_BACKWARDS
     if limit is not None:
@@ -505,7 +533,6 @@ def read_frame(
         if as_of_time_unix_micros <= 0:
             raise ValueError("as_of_time_unix_micros is a time after 1970 in microseconds")
         request.as_of_time_unix_micros = as_of_time_unix_micros
-    filter_to_wire(filter, event_types, stream_prefix, request)
     return frame
 
 
@@ -532,31 +559,24 @@ def recorded_event(wire: Any) -> RecordedEvent:
 # --- subscribe ---------------------------------------------------------------------------
 
 
-def subscribe_frame(
-    call_id: int,
-    selector: Selector | None,
-    group: str | None,
-    from_: From | None,
-    filter: Filter | None,
-    event_types: Sequence[str] | None,
-    stream_prefix: str | None,
-    initial_credit: int,
-) -> Frame:
+def subscribe_frame(call_id: int, selector: Selector | str | None, selection: Selection, initial_credit: int) -> Frame:
+    """A catch-up Subscribe."""
     frame = Frame(call_id=call_id)
-    request = frame.subscribe_request
-    if group is not None:
-        check_text("group", group)
-        request.group = group
-    else:
-        assert selector is not None
-        catch_up = request.catch_up
-        selector_to_wire(selector, catch_up.selector)
-        if from_ is not None:
-            from_to_wire(from_, selector, getattr(catch_up, "from"))
-        filter_to_wire(filter, event_types, stream_prefix, catch_up)
+    selection_to_wire("subscribe", selector, selection, frame.subscribe_request.catch_up)
+    return _with_initial_credit(frame, initial_credit)
+
+
+def group_subscribe_frame(call_id: int, group: str, initial_credit: int) -> Frame:
+    """A Subscribe that joins a persistent group."""
+    frame = Frame(call_id=call_id)
+    frame.subscribe_request.group = check_text("group", group)
+    return _with_initial_credit(frame, initial_credit)
+
+
+def _with_initial_credit(frame: Frame, initial_credit: int) -> Frame:
     if not 0 < initial_credit < 1 << 32:
         raise ValueError("initial_credit must be positive and fit in 32 bits (the server sends nothing without credit)")
-    request.initial_credit = initial_credit
+    frame.subscribe_request.initial_credit = initial_credit
     return frame
 
 
@@ -726,7 +746,9 @@ _STRATEGIES = {
 _STRATEGY_NAMES = {number: name for name, number in _STRATEGIES.items()}
 
 
-def group_settings_to_wire(settings: GroupSettings, target: Any) -> None:
+def group_settings_to_wire(settings: GroupSettings) -> Any:
+    """The wire GroupSettings for `settings`."""
+    target = admin_pb2.GroupSettings()
     check_text("group name", settings.name)
     target.name = settings.name
     selector_to_wire(settings.selector, target.selector)
@@ -740,6 +762,7 @@ def group_settings_to_wire(settings: GroupSettings, target: Any) -> None:
     target.ack_timeout_ms = settings.ack_timeout_ms
     target.max_deliveries = settings.max_deliveries
     target.retry_backoff_ms = settings.retry_backoff_ms
+    return target
 
 
 def group_settings_from_wire(wire: Any) -> GroupSettings:

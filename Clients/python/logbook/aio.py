@@ -15,7 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, AsyncIterator, Callable, Concatenate, Coroutine, Generic, Iterable, ParamSpec, Self, TypeVar
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Concatenate,
+    Coroutine,
+    Generic,
+    Iterable,
+    ParamSpec,
+    Self,
+    TypeVar,
+)
 
 from . import _calls as calls
 from . import _protocol as P
@@ -35,7 +46,9 @@ IteratorT = TypeVar("IteratorT")
 _SOCKET_ERRORS = (OSError, ConnectionError, RuntimeError)
 
 
-def _unary(build: Callable[Params, calls.Unary[T]]) -> Callable[Concatenate[Client, Params], Coroutine[Any, Any, T]]:
+def _unary(
+    build: Callable[Params, calls.Unary[T]],
+) -> Callable[Concatenate[Client, Params], Coroutine[Any, Any, T]]:
     """A method that runs the call `build` makes and returns its answer."""
 
     async def method(self: Client, /, *args: Params.args, **kwargs: Params.kwargs) -> T:
