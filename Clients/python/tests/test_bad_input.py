@@ -15,7 +15,7 @@ import logbook.aio
 from logbook import ALL, EventData, StreamAppend
 from logbook._pb.logbook.v1 import frame_pb2
 
-from rawwire import RawConnection
+from rawwire import RawConnection, scripted_server
 
 
 def ev(**kw) -> EventData:
@@ -233,30 +233,6 @@ def test_wrong_python_types_are_type_errors(client, name):
 # --- the connection-level Status, from a scripted server -----------------------------------
 
 
-def _scripted_server(path: str, answer) -> threading.Thread:
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        raw = RawConnection.__new__(RawConnection)
-        raw.sock = conn
-        hello = raw.receive()
-        assert hello is not None and hello.WhichOneof("body") == "hello"
-        reply = frame_pb2.Frame(call_id=0)
-        reply.hello_reply.protocol_version = 1
-        reply.hello_reply.limits.frame_bytes_max = 1 << 20
-        raw.send(reply)
-        answer(raw)
-        conn.close()
-        listener.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
     def answer(raw: RawConnection) -> None:
         request = raw.receive()
@@ -270,7 +246,7 @@ def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
         raw.send(status)
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.ResourceExhausted) as raised:
         client.append("s", [ev()])
@@ -287,7 +263,7 @@ def test_a_connection_that_drops_mid_call_is_unavailable(tmp_path):
         raw.receive()
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.Unavailable):
         list(client.read(ALL))
@@ -300,7 +276,7 @@ def test_a_server_frame_past_the_limit_is_unavailable(tmp_path):
         raw.send_bytes(struct.pack(">I", 0xFFFF_FFFF))
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.Unavailable) as raised:
         client.append("s", [ev()])
