@@ -140,12 +140,6 @@ class Connection:
         self._outbox.clear()
         return data
 
-    def put_back(self, unsent: bytes) -> None:
-        """Returns what a send was interrupted before sending, to go first next time (a
-        frame cut short would end the connection)."""
-        if unsent and self.error is None:
-            self._outbox.insert(0, unsent)
-
     @property
     def has_data_to_send(self) -> bool:
         return bool(self._outbox)

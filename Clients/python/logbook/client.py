@@ -20,7 +20,7 @@ from typing import Any, Callable, Concatenate, Generic, Iterator, ParamSpec, Sel
 from . import _calls as calls
 from . import _protocol as P
 from ._connection import RECEIVE_BYTES, Call, CallState, Connection, default_socket_path
-from .errors import Unavailable
+from .errors import LogbookError, Unavailable
 from .types import RecordedEvent, Row, ServerInfo
 
 __all__ = ["Client", "ReadIterator", "Subscription", "default_socket_path"]
@@ -299,26 +299,32 @@ class Client:
         is doing so already: whoever waits moves the connection on.
         """
         while True:
-            with self._cond:
-                while (result := ready()) is None and self._reading:
-                    self._cond.wait()
-                if result is not None:
-                    return result
-                self._reading = True
-            self._read()
+            reading = False
+            try:
+                with self._cond:
+                    while (result := ready()) is None and self._reading:
+                        self._cond.wait()
+                    if result is not None:
+                        return result
+                    self._reading = reading = True
+                data, error = self._receive()
+            except BaseException:
+                if reading:  # an interrupt while reading: another thread reads on
+                    with self._cond:
+                        self._reading = False
+                        self._cond.notify_all()
+                raise
+            self._received(data, error)
 
-    def _read(self) -> None:
-        """Reads the socket once and hands what came to the connection (as the reader)."""
-        error: OSError | None = None
+    def _receive(self) -> tuple[bytes, OSError | None]:
+        """One read of the socket: what came (empty when the server closed), or the error."""
         try:
-            data = self._sock.recv(RECEIVE_BYTES)
-        except OSError as failure:
-            data, error = b"", failure
-        except BaseException:  # an interrupt: another thread reads on
-            with self._cond:
-                self._reading = False
-                self._cond.notify_all()
-            raise
+            return self._sock.recv(RECEIVE_BYTES), None
+        except OSError as error:
+            return b"", error
+
+    def _received(self, data: bytes, error: OSError | None) -> None:
+        """Hands what the reader read to the connection and wakes the waiting threads."""
         with self._cond:
             self._reading = False
             if error is None:
@@ -337,33 +343,39 @@ class Client:
         """Sends what the connection queued, in order (one thread at a time).
 
         With `blocking` False, gives up if another thread is sending: that thread, or the
-        next call, sends it. A failed send ends the connection; the calls raise it.
+        next call, sends it. A failed send ends the connection; the calls raise it. So does
+        an interrupted one: how much of it reached the server cannot be known.
         """
         if not self._write_lock.acquire(blocking):
             return
         try:
             while True:
-                with self._cond:
-                    data = self._connection.data_to_send()
-                if not data:
-                    return
-                sent = 0
+                data = b""
                 try:
-                    with memoryview(data) as view:
-                        while sent < len(data):
-                            sent += self._sock.send(view[sent:])
+                    with self._cond:
+                        data = self._connection.data_to_send()
+                    if not data:
+                        return
+                    self._sock.sendall(data)
                 except OSError as error:
-                    with self._cond:
-                        self._connection.connection_lost(error)
-                        self._cond.notify_all()
-                    self._shutdown()
+                    self._end(error)
                     return
-                except BaseException:  # an interrupt: what was not sent goes next time
-                    with self._cond:
-                        self._connection.put_back(data[sent:])
+                except BaseException:
+                    if data:  # taken from the connection, and maybe partly sent
+                        self._end(Unavailable(message="a send was interrupted"))
                     raise
         finally:
             self._write_lock.release()
+
+    def _end(self, error: OSError | LogbookError) -> None:
+        """Ends the connection with `error` (a socket's, or the client's) and wakes every thread."""
+        with self._cond:
+            if isinstance(error, OSError):
+                self._connection.connection_lost(error)
+            else:
+                self._connection.fail(error)
+            self._cond.notify_all()
+        self._shutdown()
 
     def _shutdown(self) -> None:
         """Wakes a thread blocked reading the socket (the connection has ended)."""

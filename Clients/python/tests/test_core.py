@@ -194,17 +194,6 @@ def test_the_server_closing_ends_the_connection():
         connection.next_frame(call)
 
 
-def test_what_a_send_did_not_send_goes_first():
-    connection = connected()
-    connection.start(read_request())
-    data = connection.data_to_send()
-    connection.start(read_request())
-    connection.put_back(data[5:])
-    decoder = P.FrameDecoder()
-    decoder.feed(data[:5] + connection.data_to_send())
-    assert [decoder.next_frame().call_id, decoder.next_frame().call_id] == [1, 2]
-
-
 # --- unary calls -------------------------------------------------------------------------
 
 

@@ -6,8 +6,11 @@ Each test plays the server from a script, so that it sees exactly what the clien
 from __future__ import annotations
 
 import asyncio
+import linecache
 import signal
+import sys
 import threading
+import time
 
 import pytest
 
@@ -48,7 +51,14 @@ def test_ctrl_c_while_a_read_waits_cancels_it(tmp_path):
     received: list[tuple[str, int]] = []
     main = threading.main_thread().ident
     assert main is not None
-    interrupt = lambda raw, call_id: signal.pthread_kill(main, signal.SIGINT)  # noqa: E731
+
+    def interrupt(raw: RawConnection, call_id: int) -> None:
+        # Ctrl-C once the client waits for the server (not while it sends: an interrupted
+        # send ends the connection, as what reached the server is unknown).
+        while (frame := sys._current_frames().get(main)) is None or frame.f_code.co_name != "_receive":
+            time.sleep(0.001)
+        signal.pthread_kill(main, signal.SIGINT)
+
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, _expect_cancel(received, interrupt))
     with logbook.Client(path) as client:
@@ -59,6 +69,35 @@ def test_ctrl_c_while_a_read_waits_cancels_it(tmp_path):
         with pytest.raises(StopIteration):
             next(events)
     assert received == [("read_request", 1), ("cancel", 1)]
+
+
+@pytest.mark.skipif(
+    signal.getsignal(signal.SIGINT) is not signal.default_int_handler, reason="SIGINT is handled elsewhere"
+)
+def test_ctrl_c_while_a_request_is_sent_ends_the_connection(tmp_path):
+    """How much of an interrupted send reached the server cannot be known, so the
+    connection ends instead of sending a frame cut short or twice."""
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def answer(raw: RawConnection) -> None:
+        # Reads nothing, so that the client blocks sending a large request; then Ctrl-C.
+        while (frame := sys._current_frames().get(main)) is None or "sendall" not in linecache.getline(
+            frame.f_code.co_filename, frame.f_lineno
+        ):
+            time.sleep(0.001)
+        signal.pthread_kill(main, signal.SIGINT)
+        while raw.receive() is not None:
+            pass
+
+    path = str(tmp_path / "fake.sock")
+    thread = scripted_server(path, answer)
+    with logbook.Client(path) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.append("s", [logbook.EventData("Big", b"x" * 900_000)])
+        with pytest.raises(logbook.Unavailable, match="interrupted"):
+            client.append("s", [logbook.EventData("Small")])
+    thread.join(10)
 
 
 def test_a_cancelled_task_cancels_its_read(tmp_path):
