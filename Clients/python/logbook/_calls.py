@@ -117,6 +117,12 @@ class Stream(Generic[ItemT]):
     `next_item()` gives what the frames brought, in order; None when a frame must be
     waited for (`receive` it), or when the call is `done`. An error Status or a frame the
     call does not expect raises. `close()` ends it early (the client cancels the call).
+
+    Both clients' iterators close the stream on any exception that ends a step, whatever
+    its type: an interrupt (Ctrl-C, a cancelled task) leaves the call running on the
+    server, and a protocol error leaves it in doubt, so the call is cancelled; after an
+    error Status or a failed connection the call has ended, and `Connection.cancel` sends
+    nothing.
     """
 
     def __init__(self, request: P.Frame) -> None:
