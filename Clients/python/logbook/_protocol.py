@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import struct
 import uuid
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, TypedDict, Union
 
 from google.protobuf.message import DecodeError, EncodeError
 
@@ -77,6 +77,9 @@ from .types import (
 
 Frame = frame_pb2.Frame
 
+#: What iterating a subscription yields.
+SubscriptionItem = Union[RecordedEvent, Delivery, CaughtUp, FellBehind, Checkpoint, Settled]
+
 PROTOCOL_VERSION = 1
 HEADER = struct.Struct(">I")
 #: What the client accepts from the server before the handshake says otherwise.
@@ -106,7 +109,7 @@ def encode_frame(frame: Frame, frame_bytes_max: int | None = None) -> bytes:
     return HEADER.pack(len(payload)) + payload
 
 
-def decode_length(header: bytes, frame_bytes_max: int) -> int:
+def decode_length(header: bytes | bytearray, frame_bytes_max: int) -> int:
     (length,) = HEADER.unpack(header)
     if length > frame_bytes_max:
         raise Unavailable(
@@ -123,6 +126,35 @@ def decode_frame(payload: bytes) -> Frame:
     except DecodeError as error:
         raise Unavailable(message=f"the server sent a frame that does not decode: {error}") from error
     return frame
+
+
+class FrameDecoder:
+    """Cuts the bytes a connection receives into frames.
+
+    A frame's declared length is checked as soon as its header is in, before its payload
+    is waited for: a wrong length ends the connection instead of a huge buffer.
+    """
+
+    def __init__(self, frame_bytes_max: int = DEFAULT_FRAME_BYTES_MAX) -> None:
+        #: The largest frame accepted; the handshake may raise it (`incoming_limit`).
+        self.frame_bytes_max = frame_bytes_max
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    def next_frame(self) -> Frame | None:
+        """The next whole frame, or None until more bytes come; raises Unavailable for a
+        frame that is too large or does not decode."""
+        if len(self._buffer) < HEADER.size:
+            return None
+        length = decode_length(self._buffer[: HEADER.size], self.frame_bytes_max)
+        end = HEADER.size + length
+        if len(self._buffer) < end:
+            return None
+        payload = bytes(self._buffer[HEADER.size : end])
+        del self._buffer[:end]
+        return decode_frame(payload)
 
 
 def hello_frame(client_name: str) -> Frame:
@@ -217,8 +249,8 @@ def status_error(status: Any) -> LogbookError:
 # --- input checks ------------------------------------------------------------------------
 
 
-def check_text(field: str, value: str) -> None:
-    """Refuses a string the daemon cannot carry: its protobuf-c decoder treats strings as
+def check_text(field: str, value: str) -> str:
+    """`value`, if the daemon can carry it: its protobuf-c decoder treats strings as
     NUL-terminated C strings (DESIGN §2), so an embedded NUL would cut the text short."""
     if not isinstance(value, str):
         raise TypeError(f"{field} must be a str, not {type(value).__name__}")
@@ -234,9 +266,10 @@ def check_text(field: str, value: str) -> None:
             message=f"request not sent: {field} is not valid Unicode ({error.reason})",
             details=BadFieldDetail(field, "is not valid Unicode"),
         ) from None
+    return value
 
 
-def _check_uint64(field: str, value: int) -> int:
+def check_uint64(field: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{field} must be an int, not {type(value).__name__}")
     if not 0 <= value < 1 << 64:
@@ -257,7 +290,7 @@ def expected_to_wire(expected: Expected, target: Any, field: str = "expected") -
     if isinstance(expected, bool) or not isinstance(expected, int):
         raise TypeError(f"{field} must be ANY, NO_STREAM, STREAM_EXISTS or a revision (int), not {expected!r}")
     target.kind = events_pb2.EXPECTED_KIND_EXACT
-    target.revision = _check_uint64(field, expected)
+    target.revision = check_uint64(field, expected)
 
 
 def expected_from_wire(wire: Any) -> Expected:
@@ -373,6 +406,39 @@ def make_selector(
     return chosen[0]
 
 
+class Selection(TypedDict, total=False):
+    """What a read or a catch-up subscription takes besides its selector (all optional).
+
+    One of `category`, `event_type` or `correlation_id` stands in for the selector.
+    `from_` is where to start: START, END, Revision(n), Position(n), or an int (a revision
+    in a stream, a position otherwise). `filter`, or `event_types` and `stream_prefix`,
+    keep only some events.
+    """
+
+    category: str | None
+    event_type: str | None
+    correlation_id: str | None
+    from_: From | None
+    filter: Filter | None
+    event_types: Sequence[str] | None
+    stream_prefix: str | None
+
+
+def selection_to_wire(call: str, selector: Selector | str | None, selection: Selection, target: Any) -> None:
+    """Fills the selector, start and filter of a request (`call` names it in errors)."""
+    unknown = selection.keys() - Selection.__optional_keys__
+    if unknown:
+        raise TypeError(f"{call}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    chosen = make_selector(
+        selector, selection.get("category"), selection.get("event_type"), selection.get("correlation_id")
+    )
+    selector_to_wire(chosen, target.selector)
+    from_ = selection.get("from_")
+    if from_ is not None:
+        from_to_wire(from_, chosen, getattr(target, "from"))
+    filter_to_wire(selection.get("filter"), selection.get("event_types"), selection.get("stream_prefix"), target)
+
+
 def selector_to_wire(selector: Selector, target: Any) -> None:
     if selector.kind == "all":
         target.all.SetInParent()
@@ -396,15 +462,15 @@ def from_to_wire(from_: From, selector: Selector, target: Any) -> None:
     elif from_ is END:
         target.end.SetInParent()
     elif isinstance(from_, Revision):
-        target.revision = _check_uint64("from_", from_.value)
+        target.revision = check_uint64("from_", from_.value)
     elif isinstance(from_, Position):
-        target.position = _check_uint64("from_", from_.value)
+        target.position = check_uint64("from_", from_.value)
     elif isinstance(from_, int) and not isinstance(from_, bool):
         # As `logbook read --from N`: a revision in a stream, a position elsewhere.
         if selector.kind == "stream":
-            target.revision = _check_uint64("from_", from_)
+            target.revision = check_uint64("from_", from_)
         else:
-            target.position = _check_uint64("from_", from_)
+            target.position = check_uint64("from_", from_)
     else:
         raise TypeError(f"from_ must be START, END, Revision(n), Position(n) or an int, not {from_!r}")
 
@@ -441,29 +507,24 @@ def filter_to_wire(
 
 def read_frame(
     call_id: int,
-    selector: Selector,
-    from_: From | None,
+    selector: Selector | str | None,
+    selection: Selection,
     backwards: bool,
     limit: int | None,
     as_of: int | None,
-    filter: Filter | None,
-    event_types: Sequence[str] | None,
-    stream_prefix: str | None,
     as_of_time_unix_micros: int | None = None,
 ) -> Frame:
     frame = Frame(call_id=call_id)
     request = frame.read_request
-    selector_to_wire(selector, request.selector)
-    if from_ is not None:
-        from_to_wire(from_, selector, getattr(request, "from"))
+    selection_to_wire("read", selector, selection, request)
     if backwards:
         request.direction = events_pb2.DIRECTION_BACKWARDS
     if limit is not None:
-        if _check_uint64("limit", limit) == 0:
+        if check_uint64("limit", limit) == 0:
             raise ValueError("limit must be positive (None reads everything)")
         request.max_count = limit
     if as_of is not None:
-        if _check_uint64("as_of", as_of) == 0:
+        if check_uint64("as_of", as_of) == 0:
             raise ValueError("as_of is a position ≥ 1 (None reads the log as it is)")
         request.as_of_position = as_of
     if as_of_time_unix_micros is not None:
@@ -472,7 +533,6 @@ def read_frame(
         if as_of_time_unix_micros <= 0:
             raise ValueError("as_of_time_unix_micros is a time after 1970 in microseconds")
         request.as_of_time_unix_micros = as_of_time_unix_micros
-    filter_to_wire(filter, event_types, stream_prefix, request)
     return frame
 
 
@@ -499,35 +559,28 @@ def recorded_event(wire: Any) -> RecordedEvent:
 # --- subscribe ---------------------------------------------------------------------------
 
 
-def subscribe_frame(
-    call_id: int,
-    selector: Selector | None,
-    group: str | None,
-    from_: From | None,
-    filter: Filter | None,
-    event_types: Sequence[str] | None,
-    stream_prefix: str | None,
-    initial_credit: int,
-) -> Frame:
+def subscribe_frame(call_id: int, selector: Selector | str | None, selection: Selection, initial_credit: int) -> Frame:
+    """A catch-up Subscribe."""
     frame = Frame(call_id=call_id)
-    request = frame.subscribe_request
-    if group is not None:
-        check_text("group", group)
-        request.group = group
-    else:
-        assert selector is not None
-        catch_up = request.catch_up
-        selector_to_wire(selector, catch_up.selector)
-        if from_ is not None:
-            from_to_wire(from_, selector, getattr(catch_up, "from"))
-        filter_to_wire(filter, event_types, stream_prefix, catch_up)
+    selection_to_wire("subscribe", selector, selection, frame.subscribe_request.catch_up)
+    return _with_initial_credit(frame, initial_credit)
+
+
+def group_subscribe_frame(call_id: int, group: str, initial_credit: int) -> Frame:
+    """A Subscribe that joins a persistent group."""
+    frame = Frame(call_id=call_id)
+    frame.subscribe_request.group = check_text("group", group)
+    return _with_initial_credit(frame, initial_credit)
+
+
+def _with_initial_credit(frame: Frame, initial_credit: int) -> Frame:
     if not 0 < initial_credit < 1 << 32:
         raise ValueError("initial_credit must be positive and fit in 32 bits (the server sends nothing without credit)")
-    request.initial_credit = initial_credit
+    frame.subscribe_request.initial_credit = initial_credit
     return frame
 
 
-def subscription_items(frame: Frame) -> list:
+def subscription_items(frame: Frame) -> list[SubscriptionItem]:
     """What a frame of an open Subscribe call holds for the subscriber."""
     body = frame.WhichOneof("body")
     if body == "event_batch":
@@ -538,7 +591,7 @@ def subscription_items(frame: Frame) -> list:
                 Delivery(event=event, delivery_id=d.delivery_id, attempt=d.attempt)
                 for event, d in zip(events, batch.deliveries)
             ]
-        return events
+        return [*events]
     if body == "caught_up":
         return [CaughtUp(frame.caught_up.position)]
     if body == "fell_behind":
@@ -579,7 +632,7 @@ def ack_frame(call_id: int, delivery_ids: Sequence[int], view_writes: Sequence[V
     ack = frame.ack
     ack.SetInParent()
     for delivery_id in delivery_ids:
-        ack.delivery_ids.append(_check_uint64("delivery_id", delivery_id))
+        ack.delivery_ids.append(check_uint64("delivery_id", delivery_id))
     for write in view_writes:
         view_write_to_wire(write, ack.view_writes.add())
     return frame
@@ -600,7 +653,7 @@ def nack_frame(call_id: int, delivery_ids: Sequence[int], action: str, reason: s
     nack = frame.nack
     nack.SetInParent()
     for delivery_id in delivery_ids:
-        nack.delivery_ids.append(_check_uint64("delivery_id", delivery_id))
+        nack.delivery_ids.append(check_uint64("delivery_id", delivery_id))
     nack.action = _NACK_ACTIONS[action]
     nack.reason = reason
     return frame
@@ -664,11 +717,11 @@ def query_frame(
     if cursor:
         request.cursor = bytes(cursor)
     if min_position is not None:
-        request.min_position = _check_uint64("min_position", min_position)
+        request.min_position = check_uint64("min_position", min_position)
     if wait is not None:
         request.wait_ms = max(0, int(round(wait * 1000)))
     if as_of_position is not None:
-        request.as_of_position = _check_uint64("as_of_position", as_of_position)
+        request.as_of_position = check_uint64("as_of_position", as_of_position)
     if as_of_time_unix_micros is not None:
         request.as_of_time_unix_micros = as_of_time_unix_micros
     return frame
@@ -693,7 +746,9 @@ _STRATEGIES = {
 _STRATEGY_NAMES = {number: name for name, number in _STRATEGIES.items()}
 
 
-def group_settings_to_wire(settings: GroupSettings, target: Any) -> None:
+def group_settings_to_wire(settings: GroupSettings) -> Any:
+    """The wire GroupSettings for `settings`."""
+    target = admin_pb2.GroupSettings()
     check_text("group name", settings.name)
     target.name = settings.name
     selector_to_wire(settings.selector, target.selector)
@@ -707,6 +762,7 @@ def group_settings_to_wire(settings: GroupSettings, target: Any) -> None:
     target.ack_timeout_ms = settings.ack_timeout_ms
     target.max_deliveries = settings.max_deliveries
     target.retry_backoff_ms = settings.retry_backoff_ms
+    return target
 
 
 def group_settings_from_wire(wire: Any) -> GroupSettings:
@@ -737,68 +793,30 @@ def group_info_from_wire(wire: Any) -> GroupInfo:
     )
 
 
-def admin_frame(call_id: int, op: str, value: Any = None) -> Frame:
-    """An AdminRequest; `value` is what the op takes (see admin.proto)."""
-    frame = Frame(call_id=call_id)
-    request = frame.admin_request
-    if op in ("create_group", "update_group"):
-        group_settings_to_wire(value, getattr(request, op))
-    elif op in ("delete_group", "group_info", "replay_parked", "drop_view"):
-        check_text(op, value)
-        setattr(request, op, value)
-    elif op in ("list_groups", "list_views"):
-        getattr(request, op).SetInParent()
-    elif op == "reset_group":
-        name, to_position, clear_views = value
-        check_text("group name", name)
-        request.reset_group.name = name
-        request.reset_group.to_position = _check_uint64("to_position", to_position)
-        request.reset_group.clear_views = clear_views
-    elif op == "list_parked":
-        group, after_position, limit = value
-        check_text("group", group)
-        request.list_parked.group = group
-        request.list_parked.after_position = _check_uint64("after_position", after_position)
-        request.list_parked.limit = limit
-    elif op == "define_view":
-        definition: ViewDefinition = value
-        check_text("view name", definition.name)
-        check_text("view group", definition.group)
-        request.define_view.name = definition.name
-        request.define_view.group = definition.group
-        for index, path in enumerate(definition.indexed_paths):
-            check_text(f"indexed_paths[{index}]", path)
-            request.define_view.indexed_paths.append(path)
-    elif op == "delete_stream":
-        stream, expected = value
-        check_text("stream", stream)
-        request.delete_stream.stream = stream
-        expected_to_wire(expected, request.delete_stream.expected)
-    else:
-        raise ValueError(f"unknown admin op {op!r}")
-    return frame
-
-
-def parse_admin_reply(frame: Frame) -> Any:
+def admin_group(frame: Frame) -> GroupInfo | None:
+    """The group an AdminReply carries, if any (create, update, info)."""
     reply = frame.admin_reply
-    result = reply.WhichOneof("result")
-    if result == "group":
-        return group_info_from_wire(reply.group)
-    if result == "groups":
-        return [group_info_from_wire(g) for g in reply.groups.groups]
-    if result == "parked":
-        return [
-            ParkedEvent(
-                event=recorded_event(p.event),
-                reason=p.reason,
-                attempts=p.attempts,
-                parked_unix_micros=p.parked_unix_micros,
-            )
-            for p in reply.parked.events
-        ]
-    if result == "views":
-        return [ViewDefinition(v.name, v.group, tuple(v.indexed_paths)) for v in reply.views.views]
-    return None
+    return group_info_from_wire(reply.group) if reply.HasField("group") else None
+
+
+def admin_groups(frame: Frame) -> list[GroupInfo]:
+    return [group_info_from_wire(g) for g in frame.admin_reply.groups.groups]
+
+
+def admin_parked(frame: Frame) -> list[ParkedEvent]:
+    return [
+        ParkedEvent(
+            event=recorded_event(p.event),
+            reason=p.reason,
+            attempts=p.attempts,
+            parked_unix_micros=p.parked_unix_micros,
+        )
+        for p in frame.admin_reply.parked.events
+    ]
+
+
+def admin_views(frame: Frame) -> list[ViewDefinition]:
+    return [ViewDefinition(v.name, v.group, tuple(v.indexed_paths)) for v in frame.admin_reply.views.views]
 
 
 # --- call bookkeeping --------------------------------------------------------------------

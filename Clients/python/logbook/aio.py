@@ -1,7 +1,9 @@
 """The asyncio client: `logbook.aio.Client`, with the calls of `logbook.Client`.
 
-One connection carries any number of concurrent calls (tasks), multiplexed by call id: a
-reader task takes frames off the socket and hands each to its call's queue.
+A shell of asyncio streams around the core: what each call sends and how its answer is
+read is in `_calls`, the connection's state in `_connection`; this file only moves bytes
+and waits. One connection carries any number of concurrent calls (tasks): a reader task
+hands what it reads to the connection and wakes the tasks whose calls have news.
 
 >>> async with logbook.aio.Client("/run/logbook.sock") as client:
 ...     await client.append("order-42", [EventData.json("OrderPlaced", {"total": 10})])
@@ -12,40 +14,82 @@ reader task takes frames off the socket and hands each to its call's queue.
 from __future__ import annotations
 
 import asyncio
-import collections
-import itertools
 import os
-from typing import Any, AsyncIterator, Iterable, Sequence
-
-from . import _protocol as P
-from .client import _copy, default_socket_path
-from .errors import Code, InternalError, LogbookError, Unavailable
-from .types import (
-    ANY,
-    AppendResult,
-    CaughtUp,
-    Checkpoint,
-    Delivery,
-    EventData,
-    Expected,
-    FellBehind,
-    Filter,
-    From,
-    GroupInfo,
-    GroupSettings,
-    ParkedEvent,
-    Predicate,
-    QueryResult,
-    Row,
-    RecordedEvent,
-    Selector,
-    ServerInfo,
-    StreamAppend,
-    ViewDefinition,
-    ViewWrite,
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Concatenate,
+    Coroutine,
+    Generic,
+    Iterable,
+    ParamSpec,
+    Self,
+    TypeVar,
 )
 
+from . import _calls as calls
+from . import _protocol as P
+from ._connection import RECEIVE_BYTES, Call, CallState, Connection, default_socket_path
+from .errors import InternalError, Unavailable
+from .types import RecordedEvent, Row, ServerInfo
+
 __all__ = ["Client", "connect", "ReadIterator", "Subscription"]
+
+Params = ParamSpec("Params")
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+StreamT = TypeVar("StreamT", bound=calls.Stream[Any])
+IteratorT = TypeVar("IteratorT")
+
+#: What a failing socket or transport raises.
+_SOCKET_ERRORS = (OSError, ConnectionError, RuntimeError)
+
+
+def _unary(
+    build: Callable[Params, calls.Unary[T]],
+) -> Callable[Concatenate[Client, Params], Coroutine[Any, Any, T]]:
+    """A method that runs the call `build` makes and returns its answer."""
+
+    async def method(self: Client, /, *args: Params.args, **kwargs: Params.kwargs) -> T:
+        return await self._unary(build(*args, **kwargs))
+
+    return calls.as_method(method, build)
+
+
+def _streaming(
+    build: Callable[Params, StreamT], iterator: Callable[[Client, StreamT], IteratorT]
+) -> Callable[Concatenate[Client, Params], IteratorT]:
+    """A method that returns an async iterator over the call `build` makes (started on
+    first use)."""
+
+    def method(self: Client, /, *args: Params.args, **kwargs: Params.kwargs) -> IteratorT:
+        return iterator(self, build(*args, **kwargs))
+
+    return calls.as_method(method, build)
+
+
+def _paged(build: Callable[Params, calls.QueryPages]) -> Callable[Concatenate[Client, Params], AsyncIterator[Row]]:
+    """A method that yields the rows of every page of a query (`async for`)."""
+
+    async def method(self: Client, /, *args: Params.args, **kwargs: Params.kwargs) -> AsyncIterator[Row]:
+        pages = build(*args, **kwargs)
+        while (page := pages.next_page()) is not None:
+            for row in pages.rows(await self._unary(page)):
+                yield row
+
+    return calls.as_method(method, build)
+
+
+def _sent_on_call(
+    build: Callable[Params, P.Frame],
+) -> Callable[Concatenate[Subscription, Params], Coroutine[Any, Any, None]]:
+    """A Subscription method that sends the frame `build` makes on the call."""
+
+    async def method(self: Subscription, /, *args: Params.args, **kwargs: Params.kwargs) -> None:
+        await self._client._send_on(await self._started_call(), build(*args, **kwargs))
+
+    return calls.as_method(method, build)
 
 
 async def connect(socket_path: str | os.PathLike[str] | None = None, **options: Any) -> Client:
@@ -55,16 +99,88 @@ async def connect(socket_path: str | os.PathLike[str] | None = None, **options: 
     return client
 
 
-class _Call:
-    __slots__ = ("call_id", "queue", "finished", "abandoned")
+class _Iterator(Generic[ItemT]):
+    """The async iterator over a streaming call (Read, Subscribe): started on first use."""
 
-    def __init__(self, call_id: int) -> None:
-        self.call_id = call_id
-        # Unbounded: a full queue would stall the reader and with it every other call on
-        # the connection (a read iterated slowly while the loop appends would deadlock).
-        self.queue: asyncio.Queue[P.Frame | LogbookError] = asyncio.Queue()
-        self.finished = False
-        self.abandoned = False
+    def __init__(self, client: Client, stream: calls.Stream[ItemT]) -> None:
+        self._client = client
+        self._stream = stream
+        self._call: Call | None = None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> ItemT:
+        stream = self._stream
+        while (item := stream.next_item()) is None:
+            if stream.done:
+                raise StopAsyncIteration
+            try:
+                stream.receive(await self._client._next(await self._started_call()))
+            except BaseException:
+                self.close()  # whatever ends the step ends the call (see Stream)
+                raise
+        if (grant := stream.credit_due()) and self._call is not None:
+            self._client._grant(self._call, grant)
+        return item
+
+    async def _started_call(self) -> Call:
+        if self._call is None:
+            self._call = await self._client._start(self._stream.request)
+        return self._call
+
+    def close(self) -> None:
+        """Stops early: the server is told to cancel the call."""
+        if not self._stream.done:
+            self._stream.close()
+            if self._call is not None:
+                self._client._cancel(self._call)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._stream.done and self._call is not None:
+                self._stream.close()
+                self._client._cancel_from_anywhere(self._call)
+        except Exception:
+            pass
+
+
+class ReadIterator(_Iterator[RecordedEvent]):
+    """The events of one read; `async for` them, `close()` to stop early."""
+
+    async def collect(self) -> list[RecordedEvent]:
+        """Every event of the read, as a list."""
+        return [event async for event in self]
+
+
+class Subscription(_Iterator[P.SubscriptionItem]):
+    """An open Subscribe call; see `logbook.client.Subscription` (credit is granted
+    automatically as you take events)."""
+
+    _stream: calls.SubscriptionStream
+
+    @property
+    def position(self) -> int | None:
+        """The last position seen, from an event or a marker; None before any."""
+        return self._stream.position
+
+    @property
+    def caught_up(self) -> bool:
+        """Whether a CaughtUp came (and no FellBehind after it)."""
+        return self._stream.caught_up
+
+    credit = _sent_on_call(calls.credit)
+    ack = _sent_on_call(calls.ack)
+    nack = _sent_on_call(calls.nack)
 
 
 class Client:
@@ -82,56 +198,57 @@ class Client:
         self._client_name = client_name
         self._connect_timeout = connect_timeout
         self._connect_lock: asyncio.Lock | None = None
-        self._reader: asyncio.StreamReader | None = None
+        # A connection attempt that fails leaves None here: the next call tries again.
+        self._connection: Connection | None = None
+        self._closed = False
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._calls: dict[int, _Call] = {}
-        self._ids = itertools.count(1)
-        self._error: LogbookError | None = None
-        self._incoming_max = P.DEFAULT_FRAME_BYTES_MAX
-        self._outgoing_max: int | None = None
-        self.server_info: ServerInfo | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._news: dict[Call, asyncio.Event] = {}  # set when a call has a frame or ended
 
     # --- lifecycle -----------------------------------------------------------------------
 
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """What the daemon said in its HelloReply; None before the client connects."""
+        return self._connection.server_info if self._connection is not None else None
+
     async def connect(self) -> None:
         """Connects and says Hello (once; later calls return at once)."""
+        await self._connected()
+
+    async def _connected(self) -> Connection:
         if self._connect_lock is None:
             self._connect_lock = asyncio.Lock()
         async with self._connect_lock:
-            if self._error is not None:
-                raise _copy(self._error)
-            if self._writer is not None:
-                return
-            hello = P.encode_frame(P.hello_frame(self._client_name))
+            if self._closed:
+                raise Unavailable(message="the client is closed")
+            if self._connection is not None:
+                self._connection.check()
+                return self._connection
+            connection = Connection(self._client_name)
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    reader, writer = await asyncio.open_unix_connection(
-                        self.socket_path, limit=1 << 20
-                    )
+                    reader, writer = await asyncio.open_unix_connection(self.socket_path)
                     try:
-                        writer.write(hello)
-                        frame = await self._read_frame(reader)
-                        info = P.parse_hello_reply(frame)
+                        writer.write(connection.data_to_send())
+                        while not connection.connected():
+                            connection.receive_data(await reader.read(RECEIVE_BYTES))
                     except BaseException:
                         writer.close()
                         raise
-            except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+            except (OSError, TimeoutError) as error:
                 raise Unavailable(message=f"cannot reach logbookd at {self.socket_path}: {error!r}") from error
             self._loop = asyncio.get_running_loop()
-            self._reader, self._writer = reader, writer
-            self.server_info = info
-            self._incoming_max = P.incoming_limit(info)
-            self._outgoing_max = P.outgoing_limit(info)
-            if info.limits.open_calls_per_connection_max:
-                self._slots = asyncio.Semaphore(info.limits.open_calls_per_connection_max)
-            self._reader_task = asyncio.create_task(self._read_loop(), name="logbook-reader")
+            self._connection, self._writer = connection, writer
+            self._reader_task = asyncio.create_task(self._read_loop(connection, reader), name="logbook-reader")
+            return connection
 
     async def close(self) -> None:
         """Closes the connection; open calls fail with Unavailable."""
-        self._fail(Unavailable(message="the client is closed"))
+        self._closed = True
+        if self._connection is not None:
+            self._ended(self._connection.close())
         if self._reader_task is not None:
             self._reader_task.cancel()
             try:
@@ -141,257 +258,107 @@ class Client:
         if self._writer is not None:
             try:
                 await self._writer.wait_closed()
-            except (OSError, ConnectionError):
+            except _SOCKET_ERRORS:
                 pass
 
     @property
     def closed(self) -> bool:
-        return self._error is not None
+        return self._closed or (self._connection is not None and self._connection.error is not None)
 
     async def __aenter__(self) -> Client:
         await self.connect()
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    # --- appends -------------------------------------------------------------------------
+    # --- the calls (see `_calls` for what each takes and does) ---------------------------
 
-    async def append(
-        self,
-        stream: str,
-        events: Iterable[EventData],
-        expected: Expected = ANY,
-        *,
-        timeout: float | None = None,
-    ) -> AppendResult:
-        """See `logbook.Client.append`."""
-        return (await self.append_many([StreamAppend(stream, list(events), expected)], timeout=timeout))[0]
+    append = _unary(calls.append)
+    append_many = _unary(calls.append_many)
+    read = _streaming(calls.read, ReadIterator)
+    subscribe = _streaming(calls.subscribe, Subscription)
+    subscribe_group = _streaming(calls.subscribe_group, Subscription)
+    query = _unary(calls.query)
+    query_rows = _paged(calls.query_rows)
+    create_group = _unary(calls.create_group)
+    update_group = _unary(calls.update_group)
+    delete_group = _unary(calls.delete_group)
+    list_groups = _unary(calls.list_groups)
+    group_info = _unary(calls.group_info)
+    reset_group = _unary(calls.reset_group)
+    list_parked = _unary(calls.list_parked)
+    replay_parked = _unary(calls.replay_parked)
+    define_view = _unary(calls.define_view)
+    drop_view = _unary(calls.drop_view)
+    list_views = _unary(calls.list_views)
+    delete_stream = _unary(calls.delete_stream)
 
-    async def append_many(
-        self, appends: Iterable[StreamAppend | tuple], *, timeout: float | None = None
-    ) -> list[AppendResult]:
-        """See `logbook.Client.append_many`."""
-        frame = P.append_frame(0, P.normalize_appends(appends))
-        reply = await self._unary(P.with_timeout(frame, timeout), "append_reply")
-        return P.parse_append_reply(reply)
+    # --- carrying calls out --------------------------------------------------------------
 
-    # --- reads ---------------------------------------------------------------------------
-
-    def read(
-        self,
-        selector: Selector | str | None = None,
-        *,
-        category: str | None = None,
-        event_type: str | None = None,
-        correlation_id: str | None = None,
-        from_: From | None = None,
-        backwards: bool = False,
-        limit: int | None = None,
-        as_of: int | None = None,
-        filter: Filter | None = None,
-        event_types: Sequence[str] | None = None,
-        stream_prefix: str | None = None,
-        timeout: float | None = None,
-        as_of_time_unix_micros: int | None = None,
-    ) -> ReadIterator:
-        """See `logbook.Client.read`; returns an async iterator (`async for`)."""
-        chosen = P.make_selector(selector, category, event_type, correlation_id)
-        frame = P.read_frame(
-            0, chosen, from_, backwards, limit, as_of, filter, event_types, stream_prefix, as_of_time_unix_micros
-        )
-        return ReadIterator(self, P.with_timeout(frame, timeout))
-
-    # --- subscriptions -------------------------------------------------------------------
-
-    def subscribe(
-        self,
-        selector: Selector | str | None = None,
-        *,
-        category: str | None = None,
-        event_type: str | None = None,
-        correlation_id: str | None = None,
-        from_: From | None = None,
-        filter: Filter | None = None,
-        event_types: Sequence[str] | None = None,
-        stream_prefix: str | None = None,
-        initial_credit: int = 1000,
-    ) -> Subscription:
-        """See `logbook.Client.subscribe`."""
-        chosen = P.make_selector(selector, category, event_type, correlation_id)
-        frame = P.subscribe_frame(0, chosen, None, from_, filter, event_types, stream_prefix, initial_credit)
-        return Subscription(self, frame)
-
-    def subscribe_group(self, group: str, *, initial_credit: int = 100) -> Subscription:
-        """See `logbook.Client.subscribe_group`."""
-        frame = P.subscribe_frame(0, None, group, None, None, None, None, initial_credit)
-        return Subscription(self, frame)
-
-    # --- query ---------------------------------------------------------------------------
-
-    async def query(
-        self,
-        view: str,
-        *,
-        key: str | None = None,
-        key_prefix: str | None = None,
-        where: Sequence[Predicate] = (),
-        order_by: str | None = None,
-        descending: bool = False,
-        limit: int | None = None,
-        cursor: bytes | None = None,
-        min_position: int | None = None,
-        wait: float | None = None,
-        as_of_position: int | None = None,
-        as_of_time_unix_micros: int | None = None,
-        timeout: float | None = None,
-    ) -> QueryResult:
-        """See `logbook.Client.query`."""
-        frame = P.query_frame(
-            0, view, key, key_prefix, where, order_by, descending, limit, cursor,
-            min_position, wait, as_of_position, as_of_time_unix_micros,
-        )  # fmt: skip
-        return P.parse_query_reply(await self._unary(P.with_timeout(frame, timeout), "query_reply"))
-
-    async def query_rows(self, view: str, **query: Any) -> AsyncIterator[Row]:
-        """See `logbook.Client.query_rows`: `async for row in client.query_rows(...)`."""
-        cursor = None
-        while True:
-            page = await self.query(view, cursor=cursor, **query)
-            for row in page.rows:
-                yield row
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-            query.pop("min_position", None)
-
-    # --- admin ---------------------------------------------------------------------------
-
-    async def _admin(self, op: str, value: Any = None, timeout: float | None = None) -> Any:
-        frame = P.with_timeout(P.admin_frame(0, op, value), timeout)
-        return P.parse_admin_reply(await self._unary(frame, "admin_reply"))
-
-    async def create_group(self, settings: GroupSettings, *, timeout: float | None = None) -> GroupInfo | None:
-        return await self._admin("create_group", settings, timeout)
-
-    async def update_group(self, settings: GroupSettings, *, timeout: float | None = None) -> GroupInfo | None:
-        return await self._admin("update_group", settings, timeout)
-
-    async def delete_group(self, name: str, *, timeout: float | None = None) -> None:
-        await self._admin("delete_group", name, timeout)
-
-    async def list_groups(self, *, timeout: float | None = None) -> list[GroupInfo]:
-        return await self._admin("list_groups", None, timeout) or []
-
-    async def group_info(self, name: str, *, timeout: float | None = None) -> GroupInfo:
-        return await self._admin("group_info", name, timeout)
-
-    async def reset_group(
-        self, name: str, *, to_position: int = 0, clear_views: bool = False, timeout: float | None = None
-    ) -> None:
-        await self._admin("reset_group", (name, to_position, clear_views), timeout)
-
-    async def list_parked(
-        self, group: str, *, after_position: int = 0, limit: int = 0, timeout: float | None = None
-    ) -> list[ParkedEvent]:
-        return await self._admin("list_parked", (group, after_position, limit), timeout) or []
-
-    async def replay_parked(self, group: str, *, timeout: float | None = None) -> None:
-        await self._admin("replay_parked", group, timeout)
-
-    async def define_view(
-        self, name: str, group: str, indexed_paths: Sequence[str] = (), *, timeout: float | None = None
-    ) -> None:
-        await self._admin("define_view", ViewDefinition(name, group, tuple(indexed_paths)), timeout)
-
-    async def drop_view(self, name: str, *, timeout: float | None = None) -> None:
-        await self._admin("drop_view", name, timeout)
-
-    async def list_views(self, *, timeout: float | None = None) -> list[ViewDefinition]:
-        return await self._admin("list_views", None, timeout) or []
-
-    async def delete_stream(self, stream: str, expected: Expected = ANY, *, timeout: float | None = None) -> None:
-        await self._admin("delete_stream", (stream, expected), timeout)
-
-    # --- calls ---------------------------------------------------------------------------
-
-    async def _unary(self, frame: P.Frame, reply_body: str) -> P.Frame:
-        call = await self._start(frame)
-        reply = None
+    async def _unary(self, unary: calls.Unary[T]) -> T:
+        call = await self._start(unary.request)
         try:
-            while True:
-                frame = await self._next(call)
-                body = frame.WhichOneof("body")
-                if body == reply_body and reply is None:
-                    reply = frame
-                elif body == "status":
-                    if frame.status.code != Code.OK:
-                        raise P.status_error(frame.status)
-                    if reply is None:
-                        raise P.unexpected(frame, reply_body)
-                    return reply
-                else:
-                    raise P.unexpected(frame, f"{reply_body} or status")
+            while not unary.done:
+                unary.receive(await self._next(call))
         finally:
-            # A task cancelled while waiting (or a protocol error) ends the call on the server.
-            self._cancel(call)
+            self._cancel(call)  # only a protocol error or a task cancelled leaves it open
+        return unary.result
 
-    async def _start(self, frame: P.Frame) -> _Call:
-        """Registers a call and sends its request frame (checked before anything is sent).
-
-        Waits while the connection has as many open calls as the server allows
-        (`open_calls_per_connection_max`): past it the server would refuse the call.
-        """
-        if self._writer is None or self._error is not None:
-            await self.connect()
-        if self._slots is not None:
-            await self._slots.acquire()
-        call = _Call(next(self._ids))
-        frame.call_id = call.call_id
+    async def _start(self, request: P.Frame) -> Call:
+        """Opens a call and sends its request (once a call slot is free: see Connection)."""
+        connection = self._connection or await self._connected()
+        call = connection.start(request)
         try:
-            if self._error is not None:
-                raise _copy(self._error)
-            data = P.encode_frame(frame, self._outgoing_max)
-        except BaseException:
-            if self._slots is not None:
-                self._slots.release()  # the slot (or the wake-up after a failure) passes on
+            await self._send()
+        except BaseException:  # cancelled while the request went out: end the call
+            self._cancel(call)
             raise
-        self._calls[call.call_id] = call
-        await self._send(data)
         return call
 
-    async def _send(self, data: bytes) -> None:
-        assert self._writer is not None
+    async def _send_on(self, call: Call, frame: P.Frame) -> None:
+        """Sends a further frame of an open call (Ack, Nack, Credit)."""
+        connection = self._connection or await self._connected()
+        connection.send_on(call, frame)
+        await self._send()
+        connection.check()
+
+    def _grant(self, call: Call, count: int) -> None:
+        """Sends Credit without waiting; a broken connection is for the next step to report."""
+        if self._connection is not None and self._connection.error is None:
+            self._connection.send_on(call, calls.credit(count))
+            self._flush()
+
+    async def _send(self) -> None:
+        """Writes what the connection queued and waits while the socket's buffer is full."""
+        self._flush()
+        if self._writer is None or self._connection is None or self._connection.error is not None:
+            return
         try:
-            self._writer.write(data)
             await self._writer.drain()
-        except (OSError, ConnectionError, RuntimeError) as error:
-            self._fail(Unavailable(message=f"the connection to logbookd broke: {error!r}"))
-            raise _copy(self._error) from error  # type: ignore[arg-type]
+        except _SOCKET_ERRORS as error:
+            self._ended(self._connection.connection_lost(error))
 
-    async def _send_on(self, call: _Call, frame: P.Frame) -> None:
-        frame.call_id = call.call_id
-        await self._send(P.encode_frame(frame, self._outgoing_max))
-
-    def _write_nowait(self, call: _Call, frame: P.Frame) -> None:
-        """Queues a small frame of an open call without waiting (Credit, Cancel)."""
-        if self._error is not None or self._writer is None:
+    def _flush(self) -> None:
+        connection, writer = self._connection, self._writer
+        if connection is None or writer is None:
             return
-        frame.call_id = call.call_id
-        try:
-            self._writer.write(P.encode_frame(frame))
-        except (OSError, ConnectionError, RuntimeError):
-            pass
+        data = connection.data_to_send()
+        if data:
+            try:
+                writer.write(data)
+            except _SOCKET_ERRORS as error:
+                self._ended(connection.connection_lost(error))
 
-    def _cancel(self, call: _Call) -> None:
-        """Ends a call early (no await, so that finalizers can use it): sends Cancel and
-        drops whatever else arrives for it."""
-        if call.finished or call.abandoned:
+    def _cancel(self, call: Call) -> None:
+        """Ends a call early (no await, so that finalizers can use it): see Connection.cancel."""
+        if call.state is CallState.ENDED or self._connection is None:
             return
-        call.abandoned = True
-        self._write_nowait(call, P.cancel_frame(call.call_id))
+        self._connection.cancel(call)
+        self._news.pop(call, None)
+        self._flush()
 
-    def _cancel_from_anywhere(self, call: _Call) -> None:
+    def _cancel_from_anywhere(self, call: Call) -> None:
         """For finalizers, which may run on another thread or after the loop closed."""
         loop = self._loop
         if loop is None or loop.is_closed():
@@ -408,190 +375,38 @@ class Client:
             except RuntimeError:
                 pass
 
-    async def _next(self, call: _Call) -> P.Frame:
-        item = await call.queue.get()
-        if isinstance(item, LogbookError):
-            call.queue.put_nowait(item)  # for a later _next on the same call
-            raise _copy(item)
-        return item
+    async def _next(self, call: Call) -> P.Frame:
+        """The call's next frame, once the reader task hands it to the connection."""
+        assert self._connection is not None
+        while (frame := self._connection.next_frame(call)) is None:
+            await self._news.setdefault(call, asyncio.Event()).wait()
+        return frame
 
-    async def _read_loop(self) -> None:
-        assert self._reader is not None
+    async def _read_loop(self, connection: Connection, reader: asyncio.StreamReader) -> None:
         try:
-            while True:
-                frame = await self._read_frame(self._reader)
-                self._dispatch(frame)
+            while connection.error is None:
+                try:
+                    data = await reader.read(RECEIVE_BYTES)
+                except _SOCKET_ERRORS as error:
+                    self._ended(connection.connection_lost(error))
+                    return
+                self._woken(connection.receive_data(data))
+                self._flush()  # requests that a freed call slot let through
+            self._ended([])
         except asyncio.CancelledError:
             raise
-        except asyncio.IncompleteReadError:
-            self._fail(Unavailable(message="the connection to logbookd closed"))
-        except LogbookError as error:
-            self._fail(error)
-        except (OSError, ConnectionError) as error:
-            self._fail(Unavailable(message=f"the connection to logbookd broke: {error!r}"))
         except Exception as error:  # a bug here must not leave every call waiting forever
-            self._fail(InternalError(message=f"the client's reader failed: {error!r}"))
+            self._ended(connection.fail(InternalError(message=f"the client's reader failed: {error!r}")))
             raise
 
-    def _dispatch(self, frame: P.Frame) -> None:
-        if frame.call_id == 0:
-            if frame.WhichOneof("body") == "status":
-                self._fail(P.connection_error(frame.status))
-            return
-        call = self._calls.get(frame.call_id)
-        if call is None:
-            return
-        if frame.WhichOneof("body") == "status":
-            call.finished = True
-            del self._calls[frame.call_id]
-            if self._slots is not None:
-                self._slots.release()
-        if not call.abandoned:
-            call.queue.put_nowait(frame)
+    def _woken(self, calls_with_news: Iterable[Call]) -> None:
+        for call in calls_with_news:
+            news = self._news.pop(call, None)
+            if news is not None:
+                news.set()
 
-    def _fail(self, error: LogbookError) -> None:
-        if self._error is not None:
-            return
-        self._error = error
-        for call in self._calls.values():
-            call.queue.put_nowait(error)
-            if self._slots is not None:
-                self._slots.release()  # a task waiting for a slot wakes and sees the error
-        self._calls.clear()
-        if self._writer is not None:
+    def _ended(self, calls_with_news: Iterable[Call]) -> None:
+        """Wakes the calls a failure ended, and closes the socket if the connection ended."""
+        self._woken(calls_with_news)
+        if self._writer is not None and self._connection is not None and self._connection.error is not None:
             self._writer.close()
-
-    async def _read_frame(self, reader: asyncio.StreamReader) -> P.Frame:
-        header = await reader.readexactly(4)
-        length = P.decode_length(header, self._incoming_max)
-        return P.decode_frame(await reader.readexactly(length) if length else b"")
-
-
-class _Streaming:
-    def __init__(self, client: Client, frame: P.Frame) -> None:
-        self._client = client
-        self._frame = frame
-        self._call: _Call | None = None
-        self._buffer: collections.deque[Any] = collections.deque()
-        self._done = False
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        while not self._buffer:
-            if self._done:
-                raise StopAsyncIteration
-            try:
-                if self._call is None:
-                    self._call = await self._client._start(self._frame)
-                frame = await self._client._next(self._call)
-            except asyncio.CancelledError:
-                self.close()
-                raise
-            except BaseException:
-                self._done = True
-                raise
-            body = frame.WhichOneof("body")
-            if body == "status":
-                self._done = True
-                if frame.status.code != Code.OK:
-                    raise P.status_error(frame.status)
-            else:
-                try:
-                    self._buffer.extend(self._items(frame))
-                except LogbookError:
-                    self.close()
-                    raise
-        item = self._buffer.popleft()
-        self._on_item(item)
-        return item
-
-    def _on_item(self, item: Any) -> None:
-        pass
-
-    def _items(self, frame: P.Frame) -> list[Any]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Stops early: the server is told to cancel the call."""
-        if not self._done:
-            self._done = True
-            self._buffer.clear()
-            if self._call is not None:
-                self._client._cancel(self._call)
-
-    async def aclose(self) -> None:
-        self.close()
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if not self._done and self._call is not None:
-                self._done = True
-                self._client._cancel_from_anywhere(self._call)
-        except Exception:
-            pass
-
-
-class ReadIterator(_Streaming, AsyncIterator[RecordedEvent]):
-    """The events of one read; `async for` them, `close()` to stop early."""
-
-    def _items(self, frame: P.Frame) -> list[RecordedEvent]:
-        if frame.WhichOneof("body") != "event_batch":
-            raise P.unexpected(frame, "event_batch or status")
-        return [P.recorded_event(e) for e in frame.event_batch.events]
-
-    async def collect(self) -> list[RecordedEvent]:
-        """Every event of the read, as a list."""
-        return [event async for event in self]
-
-
-class Subscription(_Streaming):
-    """An open Subscribe call; see `logbook.client.Subscription` (credit is granted
-    automatically as you take events)."""
-
-    def __init__(self, client: Client, frame: P.Frame) -> None:
-        super().__init__(client, frame)
-        self._chunk = max(1, frame.subscribe_request.initial_credit // 4)
-        self._taken = 0
-        self.position: int | None = None
-        self.caught_up = False
-
-    def _items(self, frame: P.Frame) -> list[Any]:
-        return P.subscription_items(frame)
-
-    def _on_item(self, item: Any) -> None:
-        if isinstance(item, (RecordedEvent, Delivery)):
-            self.position = (item if isinstance(item, RecordedEvent) else item.event).position
-            self._taken += 1
-            if self._taken >= self._chunk:
-                count, self._taken = self._taken, 0
-                call = self._call
-                if call is not None and not call.finished and not self._done:
-                    self._client._write_nowait(call, P.credit_frame(0, count))
-        elif isinstance(item, (CaughtUp, FellBehind, Checkpoint)):
-            self.position = item.position
-            if isinstance(item, CaughtUp):
-                self.caught_up = True
-            elif isinstance(item, FellBehind):
-                self.caught_up = False
-
-    async def _started_call(self) -> _Call:
-        if self._call is None:
-            self._call = await self._client._start(self._frame)
-        return self._call
-
-    async def credit(self, count: int) -> None:
-        await self._client._send_on(await self._started_call(), P.credit_frame(0, count))
-
-    async def ack(self, delivery_ids: Sequence[int], view_writes: Sequence[ViewWrite] = ()) -> None:
-        await self._client._send_on(await self._started_call(), P.ack_frame(0, delivery_ids, view_writes))
-
-    async def nack(self, delivery_ids: Sequence[int], action: str = "retry", reason: str = "") -> None:
-        await self._client._send_on(await self._started_call(), P.nack_frame(0, delivery_ids, action, reason))

@@ -349,24 +349,22 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class CaughtUp:
+class _PositionMarker:
+    """A marker of a subscription that says where it stands in the log."""
+
+    position: int
+
+
+class CaughtUp(_PositionMarker):
     """History is exhausted; what follows is live."""
 
-    position: int
 
-
-@dataclass(frozen=True)
-class FellBehind:
+class FellBehind(_PositionMarker):
     """The subscriber fell behind the live feed and is read from disk again."""
 
-    position: int
 
-
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(_PositionMarker):
     """A filtered subscription has scanned every event up to this position."""
-
-    position: int
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Fixtures: a real logbookd on a temporary socket, and the Swift CLI beside it.
 
-The daemon binary is `$LOGBOOKD` or /work/main/.build/debug/logbookd … resolved relative to
-this checkout (`<repo>/.build/debug/logbookd`); the CLI is `$LOGBOOK_CLI` or the `logbook`
-next to the daemon. Both are copied once per session, so that a concurrent `swift build`
-cannot swap them out under a running test.
+The daemon binary is `$LOGBOOKD`, else `.build/debug/logbookd` in the repository this file
+belongs to (what `swift build` makes); the CLI is `$LOGBOOK_CLI`, else the `logbook` next to
+the daemon. Both are copied once per session, so that a concurrent `swift build` cannot swap
+them out under a running test.
 """
 
 from __future__ import annotations

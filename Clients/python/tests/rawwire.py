@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
+from typing import Callable
 
 from logbook._pb.logbook.v1 import frame_pb2
 
@@ -62,3 +64,30 @@ class RawConnection:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def scripted_server(path: str, answer: Callable[[RawConnection], None]) -> threading.Thread:
+    """A one-connection server on `path`: it answers Hello (frames up to 1 MiB, no limit
+    on open calls), then `answer(raw)` plays the rest of the conversation."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(10)
+        raw = RawConnection.__new__(RawConnection)
+        raw.sock = conn
+        hello = raw.receive()
+        assert hello is not None and hello.WhichOneof("body") == "hello"
+        reply = frame_pb2.Frame(call_id=0)
+        reply.hello_reply.protocol_version = 1
+        reply.hello_reply.limits.frame_bytes_max = 1 << 20
+        raw.send(reply)
+        answer(raw)
+        conn.close()
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread

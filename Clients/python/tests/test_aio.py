@@ -115,7 +115,7 @@ def test_many_concurrent_calls_on_one_connection(daemon, name):
                 assert revisions == list(range(10))
             for stream in streams:
                 assert [e.json()["n"] for e in await client.read(stream).collect()] == list(range(10))
-            assert client._calls == {}
+            assert client._connection.calls == []
 
     run(main())
 
@@ -158,7 +158,7 @@ def test_breaking_out_of_a_read_cancels_it(daemon, name):
             with pytest.raises(StopAsyncIteration):
                 await reader.__anext__()
             await asyncio.sleep(0.2)
-            assert client._calls == {}  # every cancelled read got its CANCELLED status
+            assert client._connection.calls == []  # every cancelled read got its CANCELLED status
             assert (await client.append(stream, [ev()])).last_revision == batch * 4
 
     run(main())
@@ -182,7 +182,7 @@ def test_cancelling_a_task_mid_read_leaves_the_connection_usable(daemon, name):
                 await task
             assert len(await client.read(stream).collect()) == batch * 4
             await asyncio.sleep(0.2)
-            assert client._calls == {}
+            assert client._connection.calls == []
 
     run(main())
 

@@ -15,7 +15,7 @@ import logbook.aio
 from logbook import ALL, EventData, StreamAppend
 from logbook._pb.logbook.v1 import frame_pb2
 
-from rawwire import RawConnection
+from rawwire import RawConnection, scripted_server
 
 
 def ev(**kw) -> EventData:
@@ -103,7 +103,7 @@ def test_nul_past_the_client_check_surfaces_as_invalid_argument(daemon, name, mo
     InvalidArgument, on that call alone: the connection and its other calls go on."""
     from logbook import _protocol
 
-    monkeypatch.setattr(_protocol, "check_text", lambda field, value: None)
+    monkeypatch.setattr(_protocol, "check_text", lambda field, value: value)
     with logbook.Client(daemon.socket_path) as client:
         with pytest.raises(logbook.InvalidArgument) as raised:
             client.append(f"{name}-1", [EventData("T\0tail")])
@@ -233,30 +233,6 @@ def test_wrong_python_types_are_type_errors(client, name):
 # --- the connection-level Status, from a scripted server -----------------------------------
 
 
-def _scripted_server(path: str, answer) -> threading.Thread:
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        raw = RawConnection.__new__(RawConnection)
-        raw.sock = conn
-        hello = raw.receive()
-        assert hello is not None and hello.WhichOneof("body") == "hello"
-        reply = frame_pb2.Frame(call_id=0)
-        reply.hello_reply.protocol_version = 1
-        reply.hello_reply.limits.frame_bytes_max = 1 << 20
-        raw.send(reply)
-        answer(raw)
-        conn.close()
-        listener.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
     def answer(raw: RawConnection) -> None:
         request = raw.receive()
@@ -270,7 +246,7 @@ def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
         raw.send(status)
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.ResourceExhausted) as raised:
         client.append("s", [ev()])
@@ -287,7 +263,7 @@ def test_a_connection_that_drops_mid_call_is_unavailable(tmp_path):
         raw.receive()
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.Unavailable):
         list(client.read(ALL))
@@ -300,7 +276,7 @@ def test_a_server_frame_past_the_limit_is_unavailable(tmp_path):
         raw.send_bytes(struct.pack(">I", 0xFFFF_FFFF))
 
     path = str(tmp_path / "fake.sock")
-    thread = _scripted_server(path, answer)
+    thread = scripted_server(path, answer)
     client = logbook.Client(path)
     with pytest.raises(logbook.Unavailable) as raised:
         client.append("s", [ev()])
@@ -337,11 +313,11 @@ def test_first_reply_that_is_not_hello_reply(tmp_path):
 def test_refused_requests_do_not_use_up_call_slots(daemon, name):
     with logbook.Client(daemon.socket_path) as client:
         limit = client.server_info.limits.open_calls_per_connection_max
-        client._outgoing_max = 200  # a small frame limit, so that refusals are cheap
+        client._connection.outgoing_frame_bytes_max = 200  # a small frame limit, so that refusals are cheap
         for _ in range(limit + 10):
             with pytest.raises(logbook.ResourceExhausted):
                 client.append(f"{name}-1", [EventData("Big", b"x" * 300)])
-        assert client._calls == {}
+        assert client._connection.calls == []
         assert client.append(f"{name}-1", [ev()]).last_revision == 0
 
 
@@ -351,7 +327,7 @@ def test_refused_requests_do_not_use_up_call_slots_async(daemon, name):
     async def main():
         async with logbook.aio.Client(daemon.socket_path) as client:
             limit = client.server_info.limits.open_calls_per_connection_max
-            client._outgoing_max = 200
+            client._connection.outgoing_frame_bytes_max = 200
             for _ in range(limit + 10):
                 with pytest.raises(logbook.ResourceExhausted):
                     await client.append(f"{name}-1", [EventData("Big", b"x" * 300)])

@@ -326,7 +326,7 @@ def test_stopping_a_read_early_cancels_it_and_the_connection_goes_on(client, nam
     # Nothing of those reads is left on the connection: other calls work, and no call is open.
     assert client.append(stream, [ev()]).last_revision == batch * 4
     assert len(list(client.read(stream))) == batch * 4 + 1
-    assert client._calls == {}
+    assert client._connection.calls == []
 
 
 def test_a_read_open_while_other_calls_run(client, name):
@@ -367,7 +367,7 @@ def test_many_threads_share_one_client(client, name):
     for t in threads:
         t.join()
     assert errors == []
-    assert client._calls == {}
+    assert client._connection.calls == []
 
 
 # --- views, system views, and what the server does not build yet --------------------------

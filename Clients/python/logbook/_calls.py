@@ -1,0 +1,468 @@
+"""The calls of the Logbook clients without I/O: each call's parameters, what it sends, and
+how what comes back is read.
+
+Each public function here is one method of both clients, `logbook.Client` and
+`logbook.aio.Client` (and of their `Subscription`): its signature, defaults and docstring
+are the method's. It returns what the call is, for a client to carry out:
+
+| returns              | the call                                   | the client method returns |
+| -------------------- | ------------------------------------------ | ------------------------- |
+| `Unary[T]`           | one reply and a Status (Append, Query, Admin) | `T` (awaited in asyncio) |
+| `ReadStream`         | a Read: EventBatch frames, then a Status   | an iterator of events     |
+| `SubscriptionStream` | a Subscribe: events and markers, until cancelled | a `Subscription`    |
+| `QueryPages`         | one Query per page, following the cursor   | an iterator of rows       |
+| `Frame`              | a frame sent on an open Subscribe call     | None                      |
+
+The state machines take the call's frames (`receive`) and say what the caller gets, what
+it raises, and (subscriptions) how much Credit to grant; the clients only move bytes and
+wait. `as_method` makes a client method of a function here.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar, Unpack
+
+from . import _protocol as P
+from .errors import Code
+from .types import (
+    ANY,
+    AppendResult,
+    CaughtUp,
+    Delivery,
+    EventData,
+    Expected,
+    FellBehind,
+    GroupInfo,
+    GroupSettings,
+    ParkedEvent,
+    Predicate,
+    QueryResult,
+    RecordedEvent,
+    Row,
+    Selector,
+    StreamAppend,
+    ViewDefinition,
+    ViewWrite,
+    _PositionMarker,
+)
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The window a catch-up subscription opens with: events in flight before the server waits.
+CATCH_UP_CREDIT = 1000
+#: The window of a group subscription: deliveries held unacknowledged at once.
+GROUP_CREDIT = 100
+#: Credit goes back to the server in parts of the window this large (a quarter).
+CREDIT_PARTS = 4
+
+
+def as_method(method: F, build: Callable[..., Any]) -> F:
+    """`method`, named and documented as `build`, with its parameters after `self` (for
+    `help()` and `inspect.signature`)."""
+    method.__name__ = build.__name__
+    method.__qualname__ = build.__qualname__
+    method.__doc__ = build.__doc__
+    signature = inspect.signature(build)
+    self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    parameters = [self, *signature.parameters.values()]
+    signature = signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+    setattr(method, "__signature__", signature)
+    return method
+
+
+# --- the state machines ------------------------------------------------------------------
+
+
+class Unary(Generic[T]):
+    """A call answered by one reply frame and a Status.
+
+    Feed it the call's frames (`receive`) until `done`; then `result` is the answer. An
+    error Status, or a frame the call does not expect, raises.
+    """
+
+    def __init__(self, request: P.Frame, reply_body: str, read: Callable[[P.Frame], T]) -> None:
+        self.request = request
+        self.done = False
+        self._reply_body = reply_body
+        self._read = read
+        self._reply: P.Frame | None = None
+
+    def receive(self, frame: P.Frame) -> None:
+        body = frame.WhichOneof("body")
+        if body == self._reply_body and self._reply is None:
+            self._reply = frame
+        elif body == "status":
+            self.done = True
+            if frame.status.code != Code.OK:
+                raise P.status_error(frame.status)
+            if self._reply is None:
+                raise P.unexpected(frame, self._reply_body)
+        else:
+            raise P.unexpected(frame, f"{self._reply_body} or status")
+
+    @property
+    def result(self) -> T:
+        if self._reply is None or not self.done:
+            raise RuntimeError("the call has not answered yet")
+        return self._read(self._reply)
+
+
+class Stream(Generic[ItemT]):
+    """A call that streams items until its Status: the state an iterator over it keeps.
+
+    `next_item()` gives what the frames brought, in order; None when a frame must be
+    waited for (`receive` it), or when the call is `done`. An error Status or a frame the
+    call does not expect raises. `close()` ends it early (the client cancels the call).
+
+    Both clients' iterators close the stream on any exception that ends a step, whatever
+    its type: an interrupt (Ctrl-C, a cancelled task) leaves the call running on the
+    server, and a protocol error leaves it in doubt, so the call is cancelled; after an
+    error Status or a failed connection the call has ended, and `Connection.cancel` sends
+    nothing.
+    """
+
+    def __init__(self, request: P.Frame) -> None:
+        self.request = request
+        self.done = False
+        self._items: collections.deque[ItemT] = collections.deque()
+
+    def next_item(self) -> ItemT | None:
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        self._took(item)
+        return item
+
+    def receive(self, frame: P.Frame) -> None:
+        if frame.WhichOneof("body") == "status":
+            self.done = True
+            if frame.status.code != Code.OK:
+                raise P.status_error(frame.status)
+        else:
+            self._items.extend(self._read(frame))
+
+    def close(self) -> None:
+        self.done = True
+        self._items.clear()
+
+    def credit_due(self) -> int:
+        """How much Credit to grant now (subscriptions only)."""
+        return 0
+
+    def _read(self, frame: P.Frame) -> list[ItemT]:
+        raise NotImplementedError
+
+    def _took(self, item: ItemT) -> None:
+        pass
+
+
+class ReadStream(Stream[RecordedEvent]):
+    def _read(self, frame: P.Frame) -> list[RecordedEvent]:
+        if frame.WhichOneof("body") != "event_batch":
+            raise P.unexpected(frame, "event_batch or status")
+        return [P.recorded_event(e) for e in frame.event_batch.events]
+
+
+class SubscriptionStream(Stream[P.SubscriptionItem]):
+    """A Subscribe call: its items, where it stands, and the Credit it owes the server.
+
+    The call opens with `initial_credit`; as the user takes events, they are granted back
+    a part of the window at a time, so the server never has more than the window in flight
+    and a subscriber that stops taking events costs it nothing more.
+    """
+
+    def __init__(self, request: P.Frame) -> None:
+        super().__init__(request)
+        #: The last position seen, from an event or a marker; None before any.
+        self.position: int | None = None
+        #: Whether a CaughtUp came (and no FellBehind after it).
+        self.caught_up = False
+        self._part = max(1, request.subscribe_request.initial_credit // CREDIT_PARTS)
+        self._taken = 0
+
+    def credit_due(self) -> int:
+        if self.done or self._taken < self._part:
+            return 0
+        count, self._taken = self._taken, 0
+        return count
+
+    def _read(self, frame: P.Frame) -> list[P.SubscriptionItem]:
+        return P.subscription_items(frame)
+
+    def _took(self, item: P.SubscriptionItem) -> None:
+        if isinstance(item, (RecordedEvent, Delivery)):
+            self.position = (item if isinstance(item, RecordedEvent) else item.event).position
+            self._taken += 1
+        elif isinstance(item, _PositionMarker):
+            self.position = item.position
+            if isinstance(item, CaughtUp):
+                self.caught_up = True
+            elif isinstance(item, FellBehind):
+                self.caught_up = False
+
+
+class QueryPages:
+    """The pages of one query: `next_page()` is the Query for the next page (None after
+    the last); `rows(result)` takes that page's answer."""
+
+    def __init__(self, view: str, options: dict[str, Any]) -> None:
+        self._view = view
+        self._options = options
+        self._cursor: bytes | None = None
+        self._done = False
+
+    def next_page(self) -> Unary[QueryResult] | None:
+        if self._done:
+            return None
+        return query(self._view, cursor=self._cursor, **self._options)
+
+    def rows(self, page: QueryResult) -> tuple[Row, ...]:
+        self._cursor = page.next_cursor
+        self._done = page.next_cursor is None
+        self._options.pop("min_position", None)  # only the first page waits
+        return page.rows
+
+
+# --- appends -----------------------------------------------------------------------------
+
+
+def append(
+    stream: str,
+    events: Iterable[EventData],
+    expected: Expected = ANY,
+    *,
+    timeout: float | None = None,
+) -> Unary[AppendResult]:
+    """Appends events to one stream; all or nothing.
+
+    `expected`: ANY, NO_STREAM, STREAM_EXISTS or the stream's last revision. A mismatch
+    raises WrongExpectedRevision (with the actual revision) and writes nothing.
+    Retrying with the same events (same ids) is safe: it answers with the original
+    revisions and positions.
+    """
+    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)])
+    return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result)
+
+
+def append_many(
+    appends: Iterable[StreamAppend | tuple[Any, ...]], *, timeout: float | None = None
+) -> Unary[list[AppendResult]]:
+    """Appends to several streams atomically: every expected revision is checked, and
+    all commit or none. Each item is a StreamAppend or (stream, events[, expected])."""
+    frame = P.append_frame(0, P.normalize_appends(appends))
+    return Unary(P.with_timeout(frame, timeout), "append_reply", P.parse_append_reply)
+
+
+def _first_append_result(frame: P.Frame) -> AppendResult:
+    return P.parse_append_reply(frame)[0]
+
+
+# --- reads and subscriptions -------------------------------------------------------------
+
+
+def read(
+    selector: Selector | str | None = None,
+    *,
+    backwards: bool = False,
+    limit: int | None = None,
+    as_of: int | None = None,
+    timeout: float | None = None,
+    as_of_time_unix_micros: int | None = None,
+    **selection: Unpack[P.Selection],
+) -> ReadStream:
+    """Reads events: a stream (its name), logbook.ALL, or category=/event_type=/correlation_id=.
+
+    Returns an iterator (`async for` with `logbook.aio`) that starts the read on first use
+    and streams: events arrive in batches while you iterate. Stopping early (break,
+    close(), or dropping the iterator) cancels the call on the server. A stream that does
+    not exist reads as empty. `from_` is where to start (START, END, Revision(n),
+    Position(n), or an int: a revision in a stream, a position otherwise); `filter`, or
+    `event_types` and `stream_prefix`, keep only some events. `as_of` reads the log as it
+    was when that was its last position, `as_of_time_unix_micros` as it was at that time.
+    """
+    frame = P.read_frame(0, selector, selection, backwards, limit, as_of, as_of_time_unix_micros)
+    return ReadStream(P.with_timeout(frame, timeout))
+
+
+def subscribe(
+    selector: Selector | str | None = None,
+    *,
+    initial_credit: int = CATCH_UP_CREDIT,
+    **selection: Unpack[P.Selection],
+) -> SubscriptionStream:
+    """A catch-up subscription: yields RecordedEvent, then CaughtUp, then live events
+    (FellBehind and Checkpoint markers as the server sends them). It takes the selector,
+    `from_` and filters of `read`, and starts after `from_`."""
+    return SubscriptionStream(P.subscribe_frame(0, selector, selection, initial_credit))
+
+
+def subscribe_group(group: str, *, initial_credit: int = GROUP_CREDIT) -> SubscriptionStream:
+    """Joins a persistent subscription group: yields Delivery items to ack or nack, and
+    Settled once the server has recorded acks."""
+    return SubscriptionStream(P.group_subscribe_frame(0, group, initial_credit))
+
+
+def credit(count: int) -> P.Frame:
+    """Grants the server `count` more events, beyond the automatic grants."""
+    return P.credit_frame(0, count)
+
+
+def ack(delivery_ids: Sequence[int], view_writes: Sequence[ViewWrite] = ()) -> P.Frame:
+    """Persistent groups: these deliveries are done (with view writes applied in the same
+    transaction)."""
+    return P.ack_frame(0, delivery_ids, view_writes)
+
+
+def nack(delivery_ids: Sequence[int], action: str = "retry", reason: str = "") -> P.Frame:
+    """Persistent groups: `retry`, `park` or `skip` these deliveries."""
+    return P.nack_frame(0, delivery_ids, action, reason)
+
+
+# --- query -------------------------------------------------------------------------------
+
+
+def query(
+    view: str,
+    *,
+    key: str | None = None,
+    key_prefix: str | None = None,
+    where: Sequence[Predicate] = (),
+    order_by: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+    cursor: bytes | None = None,
+    min_position: int | None = None,
+    wait: float | None = None,
+    as_of_position: int | None = None,
+    as_of_time_unix_micros: int | None = None,
+    timeout: float | None = None,
+) -> Unary[QueryResult]:
+    """Queries a view (or $streams, $groups, $event_types, $stats).
+
+    `min_position` waits (up to `wait` seconds) until the view has seen that position;
+    `next_cursor` of the result, passed as `cursor`, reads the next page.
+    """
+    frame = P.query_frame(
+        0, view, key, key_prefix, where, order_by, descending, limit, cursor,
+        min_position, wait, as_of_position, as_of_time_unix_micros,
+    )  # fmt: skip
+    return Unary(P.with_timeout(frame, timeout), "query_reply", P.parse_query_reply)
+
+
+def query_rows(view: str, **query: Any) -> QueryPages:
+    """Every row of a query, page after page (following `next_cursor`); takes the
+    arguments of `query` except `cursor`. Only the first page waits for `min_position`."""
+    if "cursor" in query:
+        raise TypeError("query_rows follows the cursors itself: give no cursor")
+    return QueryPages(view, query)
+
+
+# --- admin -------------------------------------------------------------------------------
+
+
+def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Unary[T]:
+    """An Admin call: `op` is the one AdminRequest field it sets (a value, or a dict for a
+    message), `read` takes its AdminReply."""
+    return Unary(P.with_timeout(P.Frame(admin_request=op), timeout), "admin_reply", read)
+
+
+def _nothing(frame: P.Frame) -> None:
+    return None
+
+
+def _group(frame: P.Frame) -> GroupInfo:
+    group = P.admin_group(frame)
+    if group is None:
+        raise P.unexpected(frame, "an admin_reply with the group")
+    return group
+
+
+def create_group(settings: GroupSettings, *, timeout: float | None = None) -> Unary[GroupInfo | None]:
+    """Creates a persistent subscription group (AlreadyExists if one of that name has
+    other settings); 0 in a setting means the server's default."""
+    return _admin(timeout, P.admin_group, create_group=P.group_settings_to_wire(settings))
+
+
+def update_group(settings: GroupSettings, *, timeout: float | None = None) -> Unary[GroupInfo | None]:
+    """Changes a group's settings (NotFound if there is none)."""
+    return _admin(timeout, P.admin_group, update_group=P.group_settings_to_wire(settings))
+
+
+def delete_group(name: str, *, timeout: float | None = None) -> Unary[None]:
+    """Deletes a group (FailedPrecondition while a view is defined on it)."""
+    return _admin(timeout, _nothing, delete_group=P.check_text("delete_group", name))
+
+
+def list_groups(*, timeout: float | None = None) -> Unary[list[GroupInfo]]:
+    """Every group, with its checkpoint, lag, consumers, in-flight and parked counts."""
+    return _admin(timeout, P.admin_groups, list_groups={})
+
+
+def group_info(name: str, *, timeout: float | None = None) -> Unary[GroupInfo]:
+    """One group's settings and state (NotFound if there is none)."""
+    return _admin(timeout, _group, group_info=P.check_text("group_info", name))
+
+
+def reset_group(
+    name: str, *, to_position: int = 0, clear_views: bool = False, timeout: float | None = None
+) -> Unary[None]:
+    """Moves a group's checkpoint back to `to_position` (0: the start), optionally clearing
+    the views it writes, to rebuild them from the log."""
+    reset = {
+        "name": P.check_text("group name", name),
+        "to_position": P.check_uint64("to_position", to_position),
+        "clear_views": clear_views,
+    }
+    return _admin(timeout, _nothing, reset_group=reset)
+
+
+def list_parked(
+    group: str, *, after_position: int = 0, limit: int = 0, timeout: float | None = None
+) -> Unary[list[ParkedEvent]]:
+    """A group's parked events after `after_position`, at most `limit` (0: the server's
+    page size)."""
+    page = {
+        "group": P.check_text("group", group),
+        "after_position": P.check_uint64("after_position", after_position),
+        "limit": limit,
+    }
+    return _admin(timeout, P.admin_parked, list_parked=page)
+
+
+def replay_parked(group: str, *, timeout: float | None = None) -> Unary[None]:
+    """Delivers a group's parked events again."""
+    return _admin(timeout, _nothing, replay_parked=P.check_text("replay_parked", group))
+
+
+def define_view(
+    name: str, group: str, indexed_paths: Sequence[str] = (), *, timeout: float | None = None
+) -> Unary[None]:
+    """Defines a view written by `group`'s acks, with JSON paths to index for queries (the
+    same definition again is fine; a different one is AlreadyExists)."""
+    view = {
+        "name": P.check_text("view name", name),
+        "group": P.check_text("view group", group),
+        "indexed_paths": [P.check_text(f"indexed_paths[{i}]", path) for i, path in enumerate(indexed_paths)],
+    }
+    return _admin(timeout, _nothing, define_view=view)
+
+
+def drop_view(name: str, *, timeout: float | None = None) -> Unary[None]:
+    """Drops a view and its documents (NotFound if there is none)."""
+    return _admin(timeout, _nothing, drop_view=P.check_text("drop_view", name))
+
+
+def list_views(*, timeout: float | None = None) -> Unary[list[ViewDefinition]]:
+    """Every view's definition."""
+    return _admin(timeout, P.admin_views, list_views={})
+
+
+def delete_stream(stream: str, expected: Expected = ANY, *, timeout: float | None = None) -> Unary[None]:
+    """Deletes a stream (the daemon does not build this yet: Unimplemented)."""
+    unary = _admin(timeout, _nothing, delete_stream={"stream": P.check_text("stream", stream)})
+    P.expected_to_wire(expected, unary.request.admin_request.delete_stream.expected)
+    return unary
