@@ -1,21 +1,17 @@
-import Testing
+internal import LogbookStorage
+internal import Testing
 
-@testable import LogbookServer
+@testable internal import LogbookServer
 
 @Suite("Group state machine")
 struct GroupStateMachineTests {
     typealias Machine = GroupStateMachine<String>
     let t0 = ContinuousClock.now
 
-    private func settings(_ strategy: GroupPolicy.Strategy, maxInFlight: Int = 10, maxDeliveries: Int = 3) -> GroupPolicy {
-        var settings = GroupPolicy()
-        settings.strategy = strategy
-        settings.maxInFlight = maxInFlight
-        settings.maxDeliveries = maxDeliveries
-        settings.ackTimeout = .seconds(10)
-        settings.retryBackoff = .seconds(1)
-        settings.bufferMax = 100
-        return settings
+    private func settings(_ strategy: GroupStrategy, maxInFlight: Int = 10, maxDeliveries: Int = 3) -> GroupPolicy {
+        GroupPolicy(
+            strategy: strategy, maxInFlight: maxInFlight, ackTimeout: .seconds(10), maxDeliveries: maxDeliveries,
+            retryBackoff: .seconds(1), bufferMax: 100, retryBackoffDoublingsMax: 5, compactionEntriesMin: 1024)
     }
 
     /// Events at positions 1…, each on the given stream.

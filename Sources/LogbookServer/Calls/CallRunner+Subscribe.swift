@@ -1,14 +1,13 @@
 internal import LogbookStorage
 internal import LogbookWire
-internal import NIOCore
 internal import NIOPosix
 
-extension Calls {
+extension LogbookStorage.RecordedEvent: CatchUpStateMachine.Event {}
+
+extension CallRunner {
     /// A catch-up subscription: history from the log, then every new commit, with no gap and
-    /// no duplicate at the switch.
+    /// no duplicate at the switch (`CatchUpStateMachine` decides; this does the I/O).
     ///
-    /// There is one source of truth for both phases: the subscription reads the log by
-    /// position up to the published head, then waits for the head to move and reads again.
     /// The writer publishes a position only after its commit is durable and never publishes
     /// p+1 before p, so what a read returns is exactly what was committed after the cursor,
     /// whether the subscriber is a year behind or live. Credit bounds what is in flight: a
@@ -18,76 +17,43 @@ extension Calls {
         let limits = self.context.limits
         let selector = try Conversions.selector(request.selector, limits: limits)
         let filter = Conversions.filter(request.filter)
-        var start = try self.subscriptionStart(request.from, selector: selector)
+        let start = try Conversions.subscriptionStart(request.from, selector: selector, head: store.headPosition)
+        var machine = CatchUpStateMachine(
+            cursor: start.cursor, minRevision: start.minRevision, batchEventsMax: limits.readBatchEventsMax,
+            fellBehindEventsMin: limits.fellBehindEventsMin, checkpointInterval: limits.checkpointInterval, now: .now)
         var heads = store.headPositions().makeAsyncIterator()
-        var caughtUp = false
-        var lastCheckpoint = (position: start.cursor, time: ContinuousClock.now)
 
         while true {
             try Task.checkCancellation()
-            let head = store.headPosition
-            if start.cursor < head {
-                let available = try await credit.available()
-                let limit = Int(min(available, UInt64(limits.readBatchEventsMax)))
-                var events = try await self.readAfter(start.cursor, upTo: head, selector: selector, filter: filter, limit: limit)
-                // A short batch means nothing else matches up to the head.
-                let scannedTo = events.count < limit ? head : (events.last?.position ?? head)
-                if let minRevision = start.minRevision {
-                    events.removeAll { $0.revision < minRevision }
-                }
-                if !events.isEmpty {
-                    _ = try await self.send(events)
-                    credit.spend(UInt64(events.count))
-                }
-                start.cursor = scannedTo
-                if caughtUp, head - start.cursor >= limits.fellBehindEventsMin {
-                    caughtUp = false
-                    try await self.write(.fellBehind(FellBehind(position: start.cursor)))
-                }
-                // A filtered subscription says how far it has looked, so a client that
-                // stores its position does not scan the skipped events again.
-                if events.isEmpty, start.cursor > lastCheckpoint.position,
-                    ContinuousClock.now - lastCheckpoint.time >= limits.checkpointInterval
-                {
-                    lastCheckpoint = (start.cursor, .now)
-                    try await self.write(.checkpoint(Checkpoint(position: start.cursor)))
+            let after: UInt64
+            switch machine.head(store.headPosition) {
+            case .read(let cursor, let head):
+                let limit = machine.batchLimit(credit: try await credit.available())
+                let events = try await self.readAfter(cursor, upTo: head, selector: selector, filter: filter, limit: limit)
+                for action in machine.read(events, limit: limit, upTo: head, now: .now) {
+                    switch action {
+                    case .send(let events):
+                        _ = try await self.send(events)
+                        credit.spend(UInt64(events.count))
+                    case .sendFellBehind(let position):
+                        try await self.write(.fellBehind(FellBehind(position: position)))
+                    case .sendCheckpoint(let position):
+                        try await self.write(.checkpoint(Checkpoint(position: position)))
+                    }
                 }
                 continue
-            }
-            if !caughtUp {
-                caughtUp = true
-                try await self.write(.caughtUp(CaughtUp(position: start.cursor)))
+            case .sendCaughtUp(let position):
+                try await self.write(.caughtUp(CaughtUp(position: position)))
+                after = position
+            case .waitForHead(let position):
+                after = position
             }
             // Live: wait for the writer to publish a newer head.
             repeat {
                 guard let next = await heads.next() else { return }  // the store closed
                 try Task.checkCancellation()
-                if next > start.cursor { break }
+                if next > after { break }
             } while true
-        }
-    }
-
-    /// Where a subscription starts: the position after which events are sent, and for a
-    /// stream started at a revision, the first revision to send.
-    private func subscriptionStart(
-        _ from: StartFrom?,
-        selector: LogbookStorage.Selector
-    ) throws(CallError) -> (cursor: UInt64, minRevision: UInt64?) {
-        switch from?.kind {
-        case nil, .start:
-            return (0, nil)
-        case .end:
-            return (self.context.store.headPosition, nil)
-        case .position(let position):
-            return (position, nil)
-        case .revision(let revision):
-            guard case .stream = selector else {
-                throw CallError.badField("StartFrom.revision", "a revision is a place in one stream; use a position for other selectors")
-            }
-            // Events after the revision: scanned from the start of the log, kept from the
-            // next revision on.
-            let (next, overflow) = revision.addingReportingOverflow(1)
-            return (0, overflow ? .max : next)
         }
     }
 
@@ -108,9 +74,5 @@ extension Calls {
         } catch let error as StorageError where error.code == .notFound {
             return []  // a stream nobody has written to yet
         }
-    }
-
-    private func write(_ body: Frame.Body) async throws {
-        try await self.outbound.write(Frame(callID: self.callID, body: body))
     }
 }

@@ -1,12 +1,13 @@
 internal import Logging
-internal import LogbookStorage
 internal import LogbookWire
 internal import NIOCore
-internal import NIOPosix
 
-/// The calls a connection serves. Each returns the Status that ends it; frames before the
-/// Status go out through `outbound` as they are ready.
-struct Calls: Sendable {
+/// Runs one call that a connection passes to a task (a read, a subscription, a query, an
+/// Admin request) and returns the Status that ends it; frames before the Status go out
+/// through `outbound` as they are ready.
+///
+/// Appends and lookups never come here: `ConnectionHandler` answers them on the event loop.
+struct CallRunner: Sendable {
     var context: ServerContext
     var callID: UInt64
     var outbound: NIOAsyncChannelOutboundWriter<Frame>
@@ -15,30 +16,29 @@ struct Calls: Sendable {
     private struct DeadlineExceeded: Error {}
 
     func run(_ frame: Frame, control: CallControl, deadline: ContinuousClock.Instant?) async -> Status {
-        let signal = control.signal
+        let stop = control.stop
         do {
             switch frame.body {
             case .readRequest(let request):
-                try await Self.race(signal: signal, deadline: deadline) {
+                try await Self.race(stop, deadline: deadline) {
                     try await self.read(request)
                 }
             case .subscribeRequest(let request):
                 switch request.target {
                 case .catchUp(let catchUp):
-                    try await Self.race(signal: signal, deadline: deadline) {
+                    try await Self.race(stop, deadline: deadline) {
                         try await self.subscribe(catchUp, credit: control.credit)
                     }
                 case .group(let name):
-                    try await Self.race(signal: signal, deadline: deadline) {
+                    try await Self.race(stop, deadline: deadline) {
                         try await self.consume(group: name, initialCredit: request.initialCredit, control: control)
                     }
                 case nil:
                     return Status(code: .invalidArgument, message: "SubscribeRequest.target: name a selector (catch_up) or a group")
                 }
             case .queryRequest(let request):
-                try await Self.race(signal: signal, deadline: deadline) {
-                    let reply = try await self.context.views.query(request, limits: self.context.limits)
-                    try await self.outbound.write(Frame(callID: self.callID, body: .queryReply(reply)))
+                try await Self.race(stop, deadline: deadline) {
+                    try await self.write(.queryReply(try await self.context.queries.query(request)))
                 }
             case .adminRequest(let request):
                 return try await self.admin(request)
@@ -46,38 +46,34 @@ struct Calls: Sendable {
                 return Status(code: .internal, message: "call \(self.callID) started by a frame that starts no call")
             }
             return Status(code: .ok)
-        } catch let error as CallError {
-            return error.status
-        } catch let error as StorageError {
-            return CallError(error).status
         } catch is DeadlineExceeded {
             return Status(code: .deadlineExceeded, message: "the call's deadline passed")
         } catch is CancellationError {
-            switch signal.reason {
+            switch stop.reason {
             case .shutdown: return Status(code: .unavailable, message: "the server is shutting down")
             case .cancelledByClient, nil: return Status(code: .cancelled, message: "cancelled by the client")
             }
-        } catch let error as WireError {
-            return Status(code: error.code, message: error.message)
         } catch {
-            if signal.reason != nil || Task.isCancelled {
+            if let named = CallError.named(error) { return named.status }
+            // An error nobody names, thrown while the call was being stopped, is the stop.
+            if stop.reason != nil || Task.isCancelled {
                 return Status(code: .cancelled, message: "cancelled")
             }
             self.logger.error("call failed", metadata: ["call": "\(self.callID)", "error": "\(error)"])
-            return Status(code: .internal, message: "internal error: \(error)")
+            return CallError(error).status
         }
     }
 
-    /// Runs `work` until it ends, the call is signalled (Cancel, shutdown) or the deadline passes.
-    static func race(
-        signal: CallSignal,
+    /// Runs `work` until it ends, the call is stopped (Cancel, shutdown) or the deadline passes.
+    private static func race(
+        _ stop: StopSignal,
         deadline: ContinuousClock.Instant?,
         _ work: @escaping @Sendable () async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await work() }
             group.addTask {
-                if await signal.wait() != nil { throw CancellationError() }
+                if await stop.wait() != nil { throw CancellationError() }
             }
             if let deadline {
                 group.addTask {
@@ -90,80 +86,8 @@ struct Calls: Sendable {
         }
     }
 
-    // MARK: Read
-
-    private func read(_ request: LogbookWire.ReadRequest) async throws {
-        let store = self.context.store
-        let limits = self.context.limits
-        let selector = try Conversions.selector(request.selector, limits: limits)
-        let direction: ReadDirection = request.direction == .backwards ? .backwards : .forwards
-        var start = try Conversions.start(request.from, selector: selector, direction: direction)
-        let filter = Conversions.filter(request.filter)
-        // A read is a snapshot: events committed after it started are not part of it.
-        let head = store.headPosition
-        var asOf = request.asOfPosition == 0 ? head : min(request.asOfPosition, head)
-        if request.asOfTimeUnixMicros != 0 {
-            guard request.asOfPosition == 0 else {
-                throw CallError.badField("ReadRequest.as_of_time_unix_micros", "give as_of_position or as_of_time, not both")
-            }
-            let micros = request.asOfTimeUnixMicros
-            asOf = min(head, try await self.context.threadPool.runIfActive { try store.position(atOrBeforeTime: micros) })
-        }
-        var remaining = request.maxCount == 0 ? UInt64.max : request.maxCount
-        var batchLimit = limits.readBatchEventsMax
-
-        while remaining > 0 {
-            try Task.checkCancellation()
-            let limit = Int(min(remaining, UInt64(batchLimit)))
-            let query = LogbookStorage.ReadRequest(
-                selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
-            )
-            let events: [LogbookStorage.RecordedEvent]
-            do {
-                events = try await self.context.threadPool.runIfActive { try store.read(query) }
-            } catch let error as StorageError where error.code == .notFound {
-                // A stream nobody has written to reads as empty, as in Message DB: a
-                // projection that reads before the first append needs no special case.
-                return
-            }
-            guard let last = events.last else { break }
-            let bytes = try await self.send(events)
-            remaining -= UInt64(events.count)
-            guard events.count == limit else { break }
-            // Large events: fetch fewer per batch, so one batch stays near readBatchBytesMax.
-            let averageBytes = max(1, bytes / events.count)
-            batchLimit = max(1, min(limits.readBatchEventsMax, limits.readBatchBytesMax / averageBytes))
-            switch direction {
-            case .forwards:
-                start = .position(last.position + 1)
-            case .backwards:
-                guard last.position > 1 else { return }
-                start = .position(last.position - 1)
-            }
-        }
-    }
-
-    /// Sends events in EventBatch frames of at most readBatchBytesMax each (at least one
-    /// event per frame); returns the bytes sent.
-    func send(_ events: [LogbookStorage.RecordedEvent]) async throws -> Int {
-        let bytesMax = self.context.limits.readBatchBytesMax
-        var batch: [LogbookWire.RecordedEvent] = []
-        var batchBytes = 0
-        var total = 0
-        for event in events {
-            let size = event.data.count + event.stream.utf8.count + event.type.utf8.count + 64
-            if !batch.isEmpty, batchBytes + size > bytesMax {
-                try await self.outbound.write(Frame(callID: self.callID, body: .eventBatch(EventBatch(events: batch))))
-                batch.removeAll(keepingCapacity: true)
-                batchBytes = 0
-            }
-            batch.append(Conversions.recordedEvent(event))
-            batchBytes += size
-            total += size
-        }
-        if !batch.isEmpty {
-            try await self.outbound.write(Frame(callID: self.callID, body: .eventBatch(EventBatch(events: batch))))
-        }
-        return total
+    /// Sends one frame of this call.
+    func write(_ body: Frame.Body) async throws {
+        try await self.outbound.write(Frame(callID: self.callID, body: body))
     }
 }

@@ -17,15 +17,21 @@ final class CreditGate: Sendable {
         self.state = Mutex(State(credit: initial))
     }
 
+    /// Adds credit (saturating) and wakes the waiting task once there is some; a grant of
+    /// 0 to a gate with none leaves the task waiting.
     func grant(_ count: UInt64) {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
             let (sum, overflow) = state.credit.addingReportingOverflow(count)
             state.credit = overflow ? .max : sum
+            guard state.credit > 0 else { return nil }
             defer { state.waiter = nil }
-            return state.credit > 0 ? state.waiter : nil
+            return state.waiter
         }
         waiter?.resume()
     }
+
+    /// Whether a task waits for credit (for tests: the waiter is in place before they act).
+    var isWaiting: Bool { self.state.withLock { $0.waiter != nil } }
 
     func spend(_ count: UInt64) {
         self.state.withLock { $0.credit -= min($0.credit, count) }

@@ -1,22 +1,9 @@
-internal import LogbookWire
 internal import Synchronization
 
-/// What reaches a running long call (a read, a subscription) from outside its task: the
-/// stop signal (Cancel, shutdown) and, for subscriptions, credit.
-struct CallControl: Sendable {
-    let signal = CallSignal()
-    let credit: CreditGate
-    /// Where Ack and Nack frames go: set by a call once it has joined a group.
-    let settlements = SettlementRoute()
-
-    init(initialCredit: UInt64) {
-        self.credit = CreditGate(initial: initialCredit)
-    }
-}
-
-/// The controls of a connection's running long calls, shared by the event-loop side that
-/// receives Cancel and Credit frames and the tasks that run the calls.
-final class CallSignals: Sendable {
+/// The controls of a connection's running long calls, by call id: shared by the event
+/// loop, which receives Cancel, Credit, Ack and Nack frames, and the tasks that run the
+/// calls.
+final class RunningCalls: Sendable {
     private let controls = Mutex<[UInt64: CallControl]>([:])
 
     func register(_ callID: UInt64, initialCredit: UInt64 = 0) {
@@ -27,37 +14,21 @@ final class CallSignals: Sendable {
         self.controls.withLock { $0[callID] }
     }
 
-    func signal(for callID: UInt64) -> CallSignal? {
-        self.control(for: callID)?.signal
-    }
-
     func remove(_ callID: UInt64) {
         self.controls.withLock { $0[callID] = nil }
     }
 
-    func signal(_ callIDs: [UInt64], _ reason: CallSignal.Reason) {
-        let signals = self.controls.withLock { controls in callIDs.compactMap { controls[$0]?.signal } }
+    /// Stops the calls named; ids of calls that have ended are passed over.
+    func stop(_ callIDs: [UInt64], _ reason: StopSignal.Reason) {
+        let signals = self.controls.withLock { controls in callIDs.compactMap { controls[$0]?.stop } }
         for signal in signals {
             signal.signal(reason)
         }
     }
 
-    func signalAll(_ reason: CallSignal.Reason) {
+    func stopAll(_ reason: StopSignal.Reason) {
         for control in self.controls.withLock({ Array($0.values) }) {
-            control.signal.signal(reason)
+            control.stop.signal(reason)
         }
-    }
-}
-
-/// Where a call's Ack and Nack frames go, once it has joined a group.
-final class SettlementRoute: Sendable {
-    private let handler = Mutex<(@Sendable (Frame.Body) -> Void)?>(nil)
-
-    func set(_ handler: (@Sendable (Frame.Body) -> Void)?) {
-        self.handler.withLock { $0 = handler }
-    }
-
-    func deliver(_ body: Frame.Body) {
-        self.handler.withLock { $0 }?(body)
     }
 }

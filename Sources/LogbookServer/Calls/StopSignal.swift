@@ -5,7 +5,7 @@ internal import Synchronization
 /// A client's `Cancel`, the server's shutdown and the connection closing all end a call the
 /// same way: the first reason given wins and wakes `wait()`, which the call races against its
 /// work.
-final class CallSignal: Sendable {
+final class StopSignal: Sendable {
     enum Reason: Sendable, Equatable {
         case cancelledByClient
         case shutdown
