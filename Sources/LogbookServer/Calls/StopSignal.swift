@@ -27,6 +27,14 @@ final class StopSignal: Sendable {
         }
     }
 
+    /// Whether a task waits for the signal (for tests: the waiter is in place before they act).
+    var isWaiting: Bool {
+        self.state.withLock { state in
+            if case .waiting = state { return true }
+            return false
+        }
+    }
+
     func signal(_ reason: Reason) {
         let continuation: CheckedContinuation<Reason?, Never>? = self.state.withLock { state in
             switch state {

@@ -25,6 +25,10 @@ final class GroupInbox<Command: Sendable>: Sendable {
         waiter?.resume()
     }
 
+    /// Whether the driver waits for a command (for tests: the waiter is in place before
+    /// they act).
+    var isWaiting: Bool { self.state.withLock { $0.waiter != nil } }
+
     func close() {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.closed = true
