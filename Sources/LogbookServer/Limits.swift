@@ -76,8 +76,8 @@ package struct Limits: Sendable, Hashable {
     /// Parked events a group reads per page when it collects the streams they hold (at
     /// most `StorageLimits.parkedEventsPerListMax`).
     package var groupParkedPageEventsMax: Int = 1024
-    /// Times a retry's backoff doubles at most: 2^5 = 32 times the first wait (6.4 s at
-    /// the default 200 ms), so a poison event is retried slowly but never stalls for long.
+    /// Times a retry's backoff doubles at most: the longest wait is 2^5 = 32 times the
+    /// group's first, so a poison event is retried ever more slowly but never stalls long.
     package var groupRetryBackoffDoublingsMax: Int = 5
     /// Settled entries a group's state machine lets pile up at the front of its order
     /// before it compacts it: compacting is a copy, so it waits until the front is both
