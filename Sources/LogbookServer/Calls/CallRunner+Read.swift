@@ -26,14 +26,7 @@ extension CallRunner {
             let query = LogbookStorage.ReadRequest(
                 selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
             )
-            let events: [LogbookStorage.RecordedEvent]
-            do {
-                events = try await self.context.threadPool.runIfActive { try store.read(query) }
-            } catch let error as StorageError where error.code == .notFound {
-                // A stream nobody has written to reads as empty, as in Message DB: a
-                // projection that reads before the first append needs no special case.
-                return
-            }
+            let events = try await store.read(query, on: self.context.threadPool)
             guard let last = events.last else { break }
             let bytes = try await self.send(events)
             remaining -= UInt64(events.count)

@@ -65,14 +65,9 @@ extension CallRunner {
         filter: ReadFilter?,
         limit: Int
     ) async throws -> [LogbookStorage.RecordedEvent] {
-        let store = self.context.store
         let query = LogbookStorage.ReadRequest(
             selector: selector, start: .position(after + 1), direction: .forwards, limit: limit, filter: filter, asOfPosition: head
         )
-        do {
-            return try await self.context.threadPool.runIfActive { try store.read(query) }
-        } catch let error as StorageError where error.code == .notFound {
-            return []  // a stream nobody has written to yet
-        }
+        return try await self.context.store.read(query, on: self.context.threadPool)
     }
 }

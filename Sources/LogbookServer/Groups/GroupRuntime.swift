@@ -303,12 +303,9 @@ final class GroupRuntime: Sendable {
                 selector: definition.selector, start: .position(self.machine.readCursor + 1), direction: .forwards,
                 limit: room, filter: definition.filter, asOfPosition: self.head
             )
-            let store = self.runtime.store
             let events: [LogbookStorage.RecordedEvent]
             do {
-                events = try await self.runtime.threadPool.runIfActive { try store.read(request) }
-            } catch let error as StorageError where error.code == .notFound {
-                events = []
+                events = try await self.runtime.store.read(request, on: self.runtime.threadPool)
             } catch {
                 self.runtime.logger.error("group cannot read the log", metadata: ["error": "\(error)"])
                 return []
