@@ -89,3 +89,8 @@ struct CallError: Error {
         self.init(code, error.message)
     }
 }
+
+extension CallError {
+    /// What a call or a connection ends with when the server stops (graceful shutdown).
+    static let shuttingDown = CallError(.unavailable, "the server is shutting down")
+}

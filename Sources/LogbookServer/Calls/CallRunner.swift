@@ -50,7 +50,7 @@ struct CallRunner: Sendable {
             return Status(code: .deadlineExceeded, message: "the call's deadline passed")
         } catch is CancellationError {
             switch stop.reason {
-            case .shutdown: return Status(code: .unavailable, message: "the server is shutting down")
+            case .shutdown: return CallError.shuttingDown.status
             case .cancelledByClient, nil: return Status(code: .cancelled, message: "cancelled by the client")
             }
         } catch {

@@ -49,7 +49,7 @@ final class GroupManager: Sendable {
             return (Array(state.groups.values), Array(state.checkpoints.values))
         }
         for group in all {
-            group.runtime.send(.stop(Status(code: .unavailable, message: "the server is shutting down")))
+            group.runtime.send(.stop(CallError.shuttingDown.status))
         }
         for group in all {
             await group.task.value

@@ -193,7 +193,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A call ended (its Status is written); on the event loop.
     func callFinished(_ callID: UInt64) {
         if self.machine.callFinished(callID) == .closeConnection, let context = self.context {
-            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+            Self.refuse(context.channel, status: CallError.shuttingDown.status)
         }
     }
 
@@ -203,7 +203,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let (cancel, closeNow) = self.machine.startDraining()
         self.calls.stop(cancel, .shutdown)
         if closeNow, let context = self.context {
-            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+            Self.refuse(context.channel, status: CallError.shuttingDown.status)
         }
     }
 
