@@ -1,4 +1,6 @@
-/// Every limit the server enforces, in one place.
+internal import LogbookStorage
+
+/// Every limit the server enforces, and every number it sizes its work by, in one place.
 ///
 /// Each has a reason for its value; a request past one fails with a clear `Status`
 /// (`RESOURCE_EXHAUSTED` or `INVALID_ARGUMENT` with a `LimitExceeded` detail) and costs the
@@ -8,9 +10,10 @@ package struct Limits: Sendable, Hashable {
     /// The largest frame either side may send. 16 MiB holds a full append of many events and
     /// is the largest buffer one connection can make the daemon hold.
     package var frameBytesMax: Int = 16 << 20
-    /// Events in one Append over all its streams. One append is one savepoint in a group
-    /// commit; 10,000 keeps a single request from monopolising the writer.
-    package var eventsPerAppendMax: Int = 10_000
+    /// Events in one Append over all its streams: the store's own bound
+    /// (`StorageLimits.eventsPerAppendMax`), checked here so a request past it fails before
+    /// it is decoded into storage values.
+    package var eventsPerAppendMax: Int = StorageLimits.eventsPerAppendMax
     /// Data plus metadata of one event. Events are facts, not blobs; 4 MiB leaves room for
     /// generous documents while keeping one event well inside a frame.
     package var eventBytesMax: Int = 4 << 20
@@ -25,6 +28,16 @@ package struct Limits: Sendable, Hashable {
     package var readBatchEventsMax: Int = 512
     /// Payload bytes in one EventBatch frame (a batch stops growing past this).
     package var readBatchBytesMax: Int = 1 << 20
+    /// What an event costs in an EventBatch beyond its data, stream name and type, as the
+    /// batching estimates it: its fixed fields and framing, rounded up.
+    package var eventOverheadBytes: Int = 64
+    /// Threads for blocking storage reads, so they never hold the event loops or the
+    /// cooperative pool: one per core of the 2-core target, and as many again for reads
+    /// that wait on the disk.
+    package var readThreads: Int = 4
+    /// Connections the kernel queues before the server accepts them: a burst of clients
+    /// starting at once, well below `connectionsMax`.
+    package var listenBacklog: Int = 256
     /// Credit a subscription starts with when its request grants none: events the server
     /// may send before the client grants more.
     package var subscriptionCreditDefault: Int = 1024
@@ -45,6 +58,31 @@ package struct Limits: Sendable, Hashable {
     /// Rows (keys and documents) in one QueryReply frame; a page that would be larger is cut
     /// short and its cursor continues after the last row sent.
     package var queryReplyBytesMax: Int = 8 << 20
+    /// What a row costs in a QueryReply beyond its key and document, as the reply budget
+    /// counts it: field tags and lengths, rounded up.
+    package var queryRowOverheadBytes: Int = 16
+    /// Parked events a ListParked request gets when it names no limit (at most
+    /// `readBatchEventsMax`): a screenful for an operator.
+    package var parkedListDefault: Int = 100
+
+    // MARK: Subscription groups
+
+    /// Events a group holds in memory at most (loaded, in flight, or settled above its
+    /// checkpoint); the log is read further only as room frees up. Bounds a group's memory
+    /// whatever its consumers do.
+    package var groupBufferEventsMax: Int = 4096
+    /// Events a group reads from the log in one pass of its driver: one read batch.
+    package var groupReadBatchEventsMax: Int = 512
+    /// Parked events a group reads per page when it collects the streams they hold (at
+    /// most `StorageLimits.parkedEventsPerListMax`).
+    package var groupParkedPageEventsMax: Int = 1024
+    /// Times a retry's backoff doubles at most: the longest wait is 2^5 = 32 times the
+    /// group's first, so a poison event is retried ever more slowly but never stalls long.
+    package var groupRetryBackoffDoublingsMax: Int = 5
+    /// Settled entries a group's state machine lets pile up at the front of its order
+    /// before it compacts it: compacting is a copy, so it waits until the front is both
+    /// this long and half the order.
+    package var groupCompactionEntriesMin: Int = 1024
 
     package init() {}
 }

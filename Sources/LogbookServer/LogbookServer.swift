@@ -41,27 +41,31 @@ package final class LogbookServer: Service {
     package func run() async throws {
         let path = self.configuration.socketPath
         try Self.prepareSocket(path)
-        let threadPool = NIOThreadPool(numberOfThreads: self.configuration.readThreads)
+        let threadPool = NIOThreadPool(numberOfThreads: self.configuration.limits.readThreads)
         threadPool.start()
         defer { threadPool.shutdownGracefully { _ in } }
 
         let limits = self.configuration.limits
-        let groups = GroupManager(store: self.store, threadPool: threadPool, logger: self.logger)
+        let groups = GroupManager(store: self.store, threadPool: threadPool, limits: limits, logger: self.logger)
         do {
             try groups.start()
         } catch {
             throw StartError(description: "cannot start the subscription groups: \(error)")
         }
-        let views: ViewService
+        let views: ViewCatalog
         do {
-            views = try ViewService(store: self.store, groups: groups, stats: self.stats, threadPool: threadPool)
+            views = try ViewCatalog(store: self.store)
         } catch {
             throw StartError(description: "cannot load the views: \(error)")
         }
+        let queries = QueryService(
+            store: self.store, catalog: views, groups: groups,
+            systemRows: SystemViewRows(store: self.store, groups: groups, stats: self.stats), threadPool: threadPool,
+            limits: limits)
         let context = ServerContext(
             store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups, views: views,
-            stats: self.stats)
-        let server: NIOAsyncChannel<Accepted, Never>
+            queries: queries, stats: self.stats)
+        let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await self.bind(path, context: context)
         } catch {
@@ -77,22 +81,15 @@ package final class LogbookServer: Service {
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await accepted in inbound {
+                    for try await connection in inbound {
                         guard self.admitConnection() else {
-                            ConnectionHandler.refuse(accepted.channel.channel, status: Status(
+                            ConnectionHandler.refuse(connection.channel.channel, status: Status(
                                 code: .resourceExhausted,
                                 message: "too many connections (limit \(limits.connectionsMax))"
                             ))
                             continue
                         }
                         group.addTask {
-                            let connection = Connection(
-                                channel: accepted.channel,
-                                handler: accepted.handler,
-                                signals: accepted.signals,
-                                context: context,
-                                logger: self.logger
-                            )
                             await connection.run()
                             self.stats.connectionClosed()
                         }
@@ -104,15 +101,15 @@ package final class LogbookServer: Service {
             server.channel.close(promise: nil)
         }
         await groups.stop()
-        views.stop()
+        queries.stop()
         SocketFile.remove(path, inode: inode)
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
     }
 
-    private func bind(_ path: String, context: ServerContext) async throws -> NIOAsyncChannel<Accepted, Never> {
+    private func bind(_ path: String, context: ServerContext) async throws -> NIOAsyncChannel<Connection, Never> {
         let limits = context.limits
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
                     let handler = ConnectionHandler(server: context, peer: peer)
@@ -122,10 +119,12 @@ package final class LogbookServer: Service {
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
                     try pipeline.addHandler(handler)
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-                    return Accepted(
+                    return Connection(
                         channel: wrapped,
                         handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-                        signals: handler.signals
+                        calls: handler.calls,
+                        context: context,
+                        logger: self.logger
                     )
                 }
             }
@@ -134,22 +133,4 @@ package final class LogbookServer: Service {
     private func admitConnection() -> Bool {
         self.stats.admitConnection(max: self.configuration.limits.connectionsMax)
     }
-}
-
-/// A connection as the accept loop hands it over.
-struct Accepted: Sendable {
-    var channel: NIOAsyncChannel<Frame, Frame>
-    var handler: NIOLoopBound<ConnectionHandler>
-    var signals: CallSignals
-}
-
-/// What every connection shares.
-struct ServerContext: Sendable {
-    var store: EventStore
-    var limits: Limits
-    var logger: Logger
-    var threadPool: NIOThreadPool
-    var groups: GroupManager
-    var views: ViewService
-    var stats: ServerStats
 }

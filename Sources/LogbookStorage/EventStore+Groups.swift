@@ -14,21 +14,18 @@ extension EventStore {
     /// Throws `.groupExists` when the name is taken, `.invalidArgument` for a bad name
     /// (empty, over `StorageLimits.groupNameBytesMax` bytes, starting with `$`) or setting.
     package func createGroup(_ definition: GroupDefinition) async throws -> UInt64 {
-        try GroupValidator.validate(definition)
-        return try await submit(.create(definition))
+        try await submit(.create(definition))
     }
 
     /// Replaces a group's settings (strategy, max in flight, ack timeout, max deliveries,
     /// retry backoff). Its selector, start and filter cannot change (`.invalidArgument`).
     package func updateGroup(_ definition: GroupDefinition) async throws {
-        try GroupValidator.validate(definition)
         _ = try await submit(.update(definition))
     }
 
     /// Removes a group with its progress and its parked events. Throws
     /// `.failedPrecondition` while the group still writes views: drop them first.
     package func deleteGroup(_ name: String) async throws {
-        try GroupValidator.validateName(name)
         _ = try await submit(.delete(name: name))
     }
 
@@ -46,11 +43,8 @@ extension EventStore {
         _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
         viewWrites: [ViewWrite] = []
     ) async throws -> UInt64 {
-        let progress = try GroupValidator.validate(
-            GroupProgress(
-                name: name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked,
-                viewWrites: viewWrites))
-        return try await submit(.saveProgress(progress))
+        try await submit(.saveProgress(GroupProgress(
+            name: name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked, viewWrites: viewWrites)))
     }
 
     /// Sets a group's checkpoint to `position` (delivery resumes after it), or back to the
@@ -60,14 +54,12 @@ extension EventStore {
     /// Returns the new checkpoint.
     @discardableResult
     package func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool = false) async throws -> UInt64 {
-        try GroupValidator.validateName(name)
-        if let position { try GroupValidator.validatePosition(position, what: "checkpoint", allowsZero: true) }
-        return try await submit(.reset(name: name, checkpoint: position, clearViews: clearViews))
+        try await submit(.reset(name: name, checkpoint: position, clearViews: clearViews))
     }
 
     /// Every group, by name.
     package func groups() throws -> [StoredGroup] {
-        try readGroups { db in
+        try onReader { db in
             var groups = [StoredGroup]()
             let rows = try Row.fetchCursor(db.cachedStatement(sql: Schema.SQL.listGroups))
             while let row = try rows.next() {
@@ -79,7 +71,7 @@ extension EventStore {
 
     /// One group, nil when there is none of that name.
     package func group(_ name: String) throws -> StoredGroup? {
-        try readGroups { db in
+        try onReader { db in
             try Self.findGroup(name, db).map { try Self.storedGroup($0, db) }
         }
     }
@@ -92,7 +84,7 @@ extension EventStore {
             throw StorageError.invalidArgument(
                 "parked events limit must be 1…\(StorageLimits.parkedEventsPerListMax), not \(limit)")
         }
-        return try readGroups { db in
+        return try onReader { db in
             guard let group = try Self.findGroup(name, db) else { throw Self.groupNotFound(name) }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: Self.parkedEventsSQL),
@@ -113,7 +105,7 @@ extension EventStore {
 
     /// How many events the group has parked. Throws `.notFound` for no such group.
     package func parkedCount(_ name: String) throws -> UInt64 {
-        try readGroups { db in
+        try onReader { db in
             guard let group = try Self.findGroup(name, db) else { throw Self.groupNotFound(name) }
             return try Self.parkedCount(groupID: group.id, db)
         }
@@ -134,27 +126,15 @@ extension EventStore {
         LIMIT ?
         """
 
+    /// Queues a checked group or view write for the writer; returns once it is committed.
     func submit(_ job: GroupJob) async throws -> UInt64 {
-        try await withCheckedThrowingContinuation { continuation in
+        let job = try job.validated()
+        return try await withCheckedThrowingContinuation { continuation in
             do {
                 try queue.enqueue(.group(PendingGroupWrite(job: job) { continuation.resume(with: $0) }))
             } catch {
                 continuation.resume(throwing: error)
             }
-        }
-    }
-
-    /// Runs `body` on a reader, turning SQLite's errors into the store's.
-    func readGroups<T>(_ body: (Database) throws -> T) throws -> T {
-        try checkOpen()
-        do {
-            return try pool.read(body)
-        } catch let error as StorageError {
-            throw error
-        } catch let error as DatabaseError {
-            throw Self.readError(error)
-        } catch {
-            throw StorageError(code: .internalError, message: "read failed: \(error)", cause: error)
         }
     }
 

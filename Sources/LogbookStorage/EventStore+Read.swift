@@ -20,8 +20,14 @@ extension EventStore {
         else {
             return []
         }
+        return try onReader { db in try query.run(db) }
+    }
+
+    /// Runs `body` on a reader connection, turning SQLite's errors into the store's.
+    func onReader<T>(_ body: (Database) throws -> T) throws -> T {
+        try checkOpen()
         do {
-            return try pool.read { db in try query.run(db) }
+            return try pool.read(body)
         } catch let error as StorageError {
             throw error
         } catch let error as DatabaseError {

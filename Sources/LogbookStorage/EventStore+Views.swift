@@ -15,19 +15,17 @@ extension EventStore {
     /// taken by a different definition, `.invalidArgument` for a bad name (empty, over
     /// `StorageLimits.viewNameBytesMax`, starting with `$`) or a bad path.
     package func defineView(_ definition: ViewDefinition) async throws {
-        try ViewValidator.validate(definition)
         _ = try await submit(.defineView(definition))
     }
 
     /// Drops a view with its documents. Throws `.notFound` for no such view.
     package func dropView(_ name: String) async throws {
-        try ViewValidator.validateName(name)
         _ = try await submit(.dropView(name: name))
     }
 
     /// Every view, by name.
     package func views() throws -> [ViewDefinition] {
-        try readGroups { db in try StoredView.all(db).map(\.definition) }
+        try onReader { db in try StoredView.all(db).map(\.definition) }
     }
 
     /// Checks writes an ack of `group` carries, before the ack is accepted: each view
@@ -38,7 +36,7 @@ extension EventStore {
     package func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int = 1) throws {
         try ViewValidator.validateShape(writes, countMax: StorageLimits.viewWritesPerAckMax * max(1, deliveries))
         guard !writes.isEmpty else { return }
-        try readGroups { db in
+        try onReader { db in
             let views = Dictionary(try StoredView.all(db).map { ($0.definition.name, $0) }) { first, _ in first }
             for write in writes {
                 try Self.check(write, view: views[write.view], group: group, db)
@@ -51,7 +49,7 @@ extension EventStore {
     package func query(_ query: ViewQuery) throws -> ViewPage {
         let plan = try ViewQueryPlan(query)
         let snapshot = published.snapshot(stream: nil)
-        return try readGroups { db in
+        return try onReader { db in
             try plan.run(try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db), db)
         }
     }
@@ -61,7 +59,7 @@ extension EventStore {
     package func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage {
         let plan = try ViewQueryPlan(query)
         let pairs = try JSONEncoder().encode(rows.map { [$0.key, $0.json] })
-        return try readGroups { db in try plan.run(SystemViews.rows(String(decoding: pairs, as: UTF8.self)), db) }
+        return try onReader { db in try plan.run(SystemViews.rows(String(decoding: pairs, as: UTF8.self)), db) }
     }
 
     /// The last position committed at or before `micros` (Unix time), 0 when none was.
@@ -70,7 +68,7 @@ extension EventStore {
     /// times go backwards, so times are non-decreasing in position.
     package func position(atOrBeforeTime micros: Int64) throws -> UInt64 {
         let head = headPosition
-        return try readGroups { db in
+        return try onReader { db in
             let statement = try db.cachedStatement(sql: "SELECT time_us FROM events WHERE position = ?")
             var (low, high) = (UInt64(0), head)  // position `low` is at or before (0: none), above `high` is after
             while low < high {
@@ -89,7 +87,7 @@ extension EventStore {
     func queryPlan(_ query: ViewQuery) throws -> [String] {
         let plan = try ViewQueryPlan(query)
         let snapshot = published.snapshot(stream: nil)
-        return try readGroups { db in
+        return try onReader { db in
             let source = try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db)
             let (sql, arguments) = try plan.sql(source, db)
             return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }

@@ -3,6 +3,9 @@
 /// `name`, `selector`, `start` and `filter` fix which events the group covers and can
 /// only change by deleting and recreating it; the rest are settings `updateGroup`
 /// replaces. Times are whole milliseconds, as the wire carries them.
+///
+/// Every setting is given: the defaults for what a client leaves out are the server's
+/// (`LogbookWire.GroupDefaults`), never the store's.
 package struct GroupDefinition: Sendable, Hashable {
     /// Unique among groups; 1…`StorageLimits.groupNameBytesMax` UTF-8 bytes, not starting with `$`.
     package var name: String
@@ -10,8 +13,7 @@ package struct GroupDefinition: Sendable, Hashable {
     package var start: GroupStart
     /// Empty means every event the selector covers.
     package var filter: ReadFilter
-    /// Kept as given (`by_stream`, `round_robin`, `single`): the server interprets it.
-    package var strategy: String
+    package var strategy: GroupStrategy
     package var maxInFlight: UInt32
     package var ackTimeoutMilliseconds: UInt32
     package var maxDeliveries: UInt32
@@ -20,13 +22,13 @@ package struct GroupDefinition: Sendable, Hashable {
     package init(
         name: String,
         selector: Selector,
-        start: GroupStart = .start,
-        filter: ReadFilter = ReadFilter(),
-        strategy: String = "by_stream",
-        maxInFlight: UInt32 = 64,
-        ackTimeoutMilliseconds: UInt32 = 30_000,
-        maxDeliveries: UInt32 = 10,
-        retryBackoffMilliseconds: UInt32 = 200
+        start: GroupStart,
+        filter: ReadFilter,
+        strategy: GroupStrategy,
+        maxInFlight: UInt32,
+        ackTimeoutMilliseconds: UInt32,
+        maxDeliveries: UInt32,
+        retryBackoffMilliseconds: UInt32
     ) {
         self.name = name
         self.selector = selector

@@ -35,6 +35,15 @@ package enum StorageLimits {
     /// Events returned by one `read`; the caller pages by calling again.
     package static let readBatchEventsMax = 10_000
 
+    /// Events a read reserves room for before it runs: a read asking for many usually
+    /// gets a short page (a stream's tail, a filtered scan), so its array grows past this
+    /// only when the events are really there.
+    static let readReservedEventsMax = 256
+
+    /// Problems `PRAGMA quick_check` reports when the store is opened: enough to say what
+    /// is damaged, without a long listing for a file that is refused anyway.
+    static let integrityProblemsReported = 10
+
     /// Event types in one read filter (each becomes a bound SQL parameter).
     package static let filterEventTypesMax = 100
 
@@ -61,9 +70,6 @@ package enum StorageLimits {
 
     /// UTF-8 bytes of a group name: a key operators type and see in listings.
     package static let groupNameBytesMax = 256
-
-    /// UTF-8 bytes of a group's strategy name.
-    package static let groupStrategyBytesMax = 64
 
     /// UTF-8 bytes of a parked event's reason; a longer one (a client's nack text) is
     /// cut rather than failing the save that parks it.

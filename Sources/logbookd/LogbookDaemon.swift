@@ -15,26 +15,34 @@ struct LogbookDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logbookd",
         abstract: "The Logbook event store daemon.",
-        discussion: "Serves Append and ReadStream on a Unix socket, backed by SQLite in the data directory.",
+        discussion: """
+            Serves Append, ReadStream, Subscribe (catch-up and persistent groups), Query (views and \
+            the system views $streams, $groups, $event_types, $stats) and Admin on a Unix socket. \
+            The log, the groups' progress and the views live in SQLite in the data directory. \
+            SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits.
+            """,
         version: ServerVersion.server
     )
 
     @Option(help: "The Unix socket to listen on.")
     var socket = "./logbook.sock"
 
-    @Option(help: "The directory holding the database.")
+    @Option(help: "The data directory, which holds the SQLite database; created when missing.")
     var data = "./logbook-data"
 
     @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
     var sync: SyncOption = .full
 
-    @Option(help: "An access-control file (not supported yet).")
+    @Option(help: """
+        An access-control file. Not built yet: logbookd refuses to start when it is given \
+        (exit 64), and whoever can open the socket may do anything.
+        """)
     var acl: String?
 
     @Option(help: "The socket file's mode, in octal.")
     var socketMode = "660"
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(help: "The least severe messages logbookd writes to stderr.")
     var logLevel: LevelOption = .info
 
     @Option(help: ArgumentHelp("Seconds a new connection has to send Hello.", visibility: .hidden))
@@ -97,28 +105,5 @@ struct LogbookDaemon: AsyncParsableCommand {
         let line = Array("logbookd: error: \(message)\n".utf8)
         _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
         Glibc.exit(1)
-    }
-}
-
-enum SyncOption: String, ExpressibleByArgument, CaseIterable {
-    case full, normal
-
-    var mode: SyncMode { self == .full ? .full : .normal }
-}
-
-enum LevelOption: String, ExpressibleByArgument, CaseIterable {
-    case trace, debug, info, notice, warning, error, critical
-
-    var level: Logger.Level { Logger.Level(rawValue: self.rawValue) ?? .info }
-}
-
-/// Keeps the store open while the server runs, and closes it (committing what is queued)
-/// after the server has stopped.
-struct StoreService: Service {
-    let store: EventStore
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await self.store.close()
     }
 }

@@ -1,7 +1,7 @@
-import LogbookWire
-import Testing
+internal import LogbookWire
+internal import Testing
 
-@testable import LogbookServer
+@testable internal import LogbookServer
 
 @Suite("Connection state machine")
 struct ConnectionStateMachineTests {

@@ -1,9 +1,9 @@
-import LogbookWire
-import NIOCore
-import NIOEmbedded
-import Testing
+internal import LogbookWire
+internal import NIOCore
+internal import NIOEmbedded
+internal import Testing
 
-@testable import LogbookServer
+@testable internal import LogbookServer
 
 @Suite("Partial frame timeout")
 struct FrameTimeoutHandlerTests {

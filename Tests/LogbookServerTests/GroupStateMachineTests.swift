@@ -1,21 +1,21 @@
-import Testing
+internal import LogbookStorage
+internal import Testing
 
-@testable import LogbookServer
+@testable internal import LogbookServer
 
 @Suite("Group state machine")
 struct GroupStateMachineTests {
     typealias Machine = GroupStateMachine<String>
     let t0 = ContinuousClock.now
 
-    private func settings(_ strategy: GroupPolicy.Strategy, maxInFlight: Int = 10, maxDeliveries: Int = 3) -> GroupPolicy {
-        var settings = GroupPolicy()
-        settings.strategy = strategy
-        settings.maxInFlight = maxInFlight
-        settings.maxDeliveries = maxDeliveries
-        settings.ackTimeout = .seconds(10)
-        settings.retryBackoff = .seconds(1)
-        settings.bufferMax = 100
-        return settings
+    private func settings(
+        _ strategy: GroupStrategy, maxInFlight: Int = 10, maxDeliveries: Int = 3,
+        retryBackoffDoublingsMax: Int = Limits().groupRetryBackoffDoublingsMax
+    ) -> GroupPolicy {
+        GroupPolicy(
+            strategy: strategy, maxInFlight: maxInFlight, ackTimeout: .seconds(10), maxDeliveries: maxDeliveries,
+            retryBackoff: .seconds(1), bufferMax: 100, retryBackoffDoublingsMax: retryBackoffDoublingsMax,
+            compactionEntriesMin: Limits().groupCompactionEntriesMin)
     }
 
     /// Events at positions 1…, each on the given stream.
@@ -182,6 +182,24 @@ struct GroupStateMachineTests {
         #expect(parks.map(\.position) == [1])
         #expect(parks.first?.reason.contains("boom again") == true)
         #expect(machine.checkpoint == 1, "a parked event counts as settled")
+    }
+
+    /// The backoff doubles with each retry (1, 2, 4 s here) and stops growing after
+    /// `retryBackoffDoublingsMax` doublings.
+    @Test func theRetryBackoffDoublesUpToItsCap() {
+        var machine = Machine(settings: self.settings(.roundRobin, maxDeliveries: 10, retryBackoffDoublingsMax: 2), checkpoint: 0)
+        _ = machine.join(1, now: t0)
+        var id = self.ids(machine.load(self.events(["a-1"]), scannedTo: 1, now: t0), to: 1)[0]
+        var now = t0
+        for expected in [1, 2, 4, 4, 4] {
+            _ = machine.nack(1, [id], action: .retry, reason: "again", now: now)
+            #expect(machine.tick(now: now + .seconds(expected) - .milliseconds(1)).isEmpty, "not before \(expected) s")
+            now += .seconds(expected)
+            let retried = self.deliveries(machine.tick(now: now))[1, default: []]
+            #expect(retried.count == 1, "after \(expected) s")
+            guard let delivery = retried.first else { return }
+            id = delivery.deliveryID
+        }
     }
 
     @Test func anAckTimeoutRedeliversAndFinallyParks() {

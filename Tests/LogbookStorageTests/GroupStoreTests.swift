@@ -6,7 +6,7 @@ internal import Testing
 /// events, and their writes sharing group commits with appends.
 @Suite struct GroupStoreTests {
     static func definition(_ name: String, _ selector: Selector = .all, start: GroupStart = .start) -> GroupDefinition {
-        GroupDefinition(name: name, selector: selector, start: start)
+        GroupDefinition.fixture(name, selector, start: start)
     }
 
     static func code(_ body: () async throws -> Void) async -> StorageError.Code? {
@@ -23,7 +23,7 @@ internal import Testing
             let orders = GroupDefinition(
                 name: "orders", selector: .category("order"), start: .start,
                 filter: ReadFilter(eventTypes: ["Placed", "Paid"], streamPrefix: "order-1"),
-                strategy: "round_robin", maxInFlight: 8, ackTimeoutMilliseconds: 1_500, maxDeliveries: 3,
+                strategy: .roundRobin, maxInFlight: 8, ackTimeoutMilliseconds: 1_500, maxDeliveries: 3,
                 retryBackoffMilliseconds: 50)
             let audit = Self.definition("audit", .eventType("Audited"), start: .end)
             #expect(try await store.createGroup(orders) == 0)
@@ -41,7 +41,7 @@ internal import Testing
             #expect(try store.group("missing") == nil)
 
             var changed = orders
-            changed.strategy = "single"
+            changed.strategy = .single
             changed.maxInFlight = 100
             changed.ackTimeoutMilliseconds = 9_000
             changed.maxDeliveries = 7
@@ -90,9 +90,9 @@ internal import Testing
             var zero = Self.definition("c")
             zero.maxInFlight = 0
             bad.append(zero)
-            var noStrategy = Self.definition("d")
-            noStrategy.strategy = ""
-            bad.append(noStrategy)
+            var noTimeout = Self.definition("d")
+            noTimeout.ackTimeoutMilliseconds = 0
+            bad.append(noTimeout)
             for definition in bad {
                 #expect(await Self.code { _ = try await store.createGroup(definition) } == .invalidArgument, "\(definition)")
             }
@@ -369,6 +369,42 @@ internal import Testing
             #expect(await Self.code { _ = try await store.createGroup(Self.definition("h")) } == .stopped)
             #expect(await Self.code { try await store.saveGroupProgress("g", checkpoint: 1, settled: [], parked: [], unparked: []) } == .stopped)
             #expect(throws: StorageError.self) { try store.groups() }
+        }
+    }
+}
+
+/// A stored strategy is one of `GroupStrategy`'s spellings; any other is damage, reported
+/// as such and never read as a default.
+@Suite struct GroupStrategyStorageTests {
+    @Test func strategiesAreStoredByTheirRawValue() async throws {
+        try await StoreFixture.with { fixture in
+            let store = try fixture.open()
+            for strategy in GroupStrategy.allCases {
+                var definition = GroupStoreTests.definition(strategy.rawValue)
+                definition.strategy = strategy
+                _ = try await store.createGroup(definition)
+            }
+            #expect(try store.groups().map(\.definition.strategy) == [.byStream, .roundRobin, .single])
+            await store.close()
+            guard FileManager.default.isExecutableFile(atPath: SchemaMigrationTests.sqlite3) else { return }
+            let stored = try SchemaMigrationTests.sqlite(fixture.databasePath, "SELECT strategy FROM groups ORDER BY name")
+            #expect(stored == "by_stream\nround_robin\nsingle")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: SchemaMigrationTests.sqlite3)))
+    func anUnknownStoredStrategyIsReportedAsCorrupt() async throws {
+        try await StoreFixture.with { fixture in
+            let store = try fixture.open()
+            _ = try await store.createGroup(GroupStoreTests.definition("g"))
+            await store.close()
+            _ = try SchemaMigrationTests.sqlite(fixture.databasePath, "UPDATE groups SET strategy = 'by-stream'")
+
+            let reopened = try fixture.open()
+            let error = #expect(throws: StorageError.self) { try reopened.group("g") }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains("by-stream") == true)
+            await reopened.close()
         }
     }
 }

@@ -1,34 +1,24 @@
 internal import LogbookStorage
 internal import LogbookWire
 
-/// Group settings between the wire, the store and the state machine.
+/// Group settings between the wire and the store: the one mapping of strategies, and the
+/// one place a client's 0 becomes the server's default (`GroupDefaults`).
 enum GroupConversions {
-    private static let strategies: [(LogbookWire.Strategy, String)] = [
-        (.byStream, "by_stream"), (.roundRobin, "round_robin"), (.single, "single"),
-    ]
-
     static func definition(_ settings: LogbookWire.GroupSettings, limits: Limits) throws(CallError) -> GroupDefinition {
         try Conversions.checkName(settings.name, field: "GroupSettings.name", limits: limits)
         let selector = try Conversions.selector(settings.selector, limits: limits)
-        let start: GroupStart
-        switch settings.from?.kind {
-        case nil, .start: start = .start
-        case .end: start = .end
-        case .position(let position): start = .position(position)
-        case .revision:
-            throw CallError.badField("GroupSettings.from", "a group starts at the start, the end or a position of the log")
-        }
-        let defaults = GroupDefinition(name: settings.name, selector: selector)
+        /// A 0 on the wire means "the server's default" (proto3 cannot tell 0 from unset).
+        func orDefault(_ value: UInt32, _ fallback: UInt32) -> UInt32 { value == 0 ? fallback : value }
         return GroupDefinition(
             name: settings.name,
             selector: selector,
-            start: start,
+            start: try Conversions.groupStart(settings.from),
             filter: Conversions.filter(settings.filter) ?? ReadFilter(),
-            strategy: self.strategies.first { $0.0 == settings.strategy }?.1 ?? defaults.strategy,
-            maxInFlight: settings.maxInFlight == 0 ? defaults.maxInFlight : settings.maxInFlight,
-            ackTimeoutMilliseconds: settings.ackTimeoutMs == 0 ? defaults.ackTimeoutMilliseconds : settings.ackTimeoutMs,
-            maxDeliveries: settings.maxDeliveries == 0 ? defaults.maxDeliveries : settings.maxDeliveries,
-            retryBackoffMilliseconds: settings.retryBackoffMs == 0 ? defaults.retryBackoffMilliseconds : settings.retryBackoffMs
+            strategy: self.strategy(settings.strategy),
+            maxInFlight: orDefault(settings.maxInFlight, GroupDefaults.maxInFlight),
+            ackTimeoutMilliseconds: orDefault(settings.ackTimeoutMs, GroupDefaults.ackTimeoutMilliseconds),
+            maxDeliveries: orDefault(settings.maxDeliveries, GroupDefaults.maxDeliveries),
+            retryBackoffMilliseconds: orDefault(settings.retryBackoffMs, GroupDefaults.retryBackoffMilliseconds)
         )
     }
 
@@ -53,12 +43,27 @@ enum GroupConversions {
             from: StartFrom(kind: from),
             filter: definition.filter.eventTypes.isEmpty && definition.filter.streamPrefix.isEmpty
                 ? nil : LogbookWire.Filter(eventTypes: definition.filter.eventTypes, streamPrefix: definition.filter.streamPrefix),
-            strategy: self.strategies.first { $0.1 == definition.strategy }?.0 ?? .byStream,
+            strategy: self.strategy(definition.strategy),
             maxInFlight: definition.maxInFlight,
             ackTimeoutMs: definition.ackTimeoutMilliseconds,
             maxDeliveries: definition.maxDeliveries,
             retryBackoffMs: definition.retryBackoffMilliseconds
         )
+    }
+
+    /// The one mapping between the wire's strategies and the store's.
+    static func strategy(_ strategy: LogbookWire.Strategy) -> GroupStrategy {
+        switch strategy {
+        case .byStream: .byStream
+        case .roundRobin: .roundRobin
+        case .single: .single
+        }
+    }
+
+    /// The inverse of the mapping above (it is one to one: every stored strategy came
+    /// through it).
+    static func strategy(_ strategy: GroupStrategy) -> LogbookWire.Strategy {
+        LogbookWire.Strategy.allCases.first { self.strategy($0) == strategy } ?? .byStream
     }
 
     static func parkedEvent(_ parked: LogbookStorage.ParkedEvent) -> LogbookWire.ParkedEvent {
@@ -68,22 +73,5 @@ enum GroupConversions {
             attempts: parked.attempts,
             parkedUnixMicros: parked.parkedMicros
         )
-    }
-}
-
-extension GroupDefinition {
-    /// The settings the state machine runs with.
-    var policy: GroupPolicy {
-        var settings = GroupPolicy()
-        switch self.strategy {
-        case "round_robin": settings.strategy = .roundRobin
-        case "single": settings.strategy = .single
-        default: settings.strategy = .byStream
-        }
-        settings.maxInFlight = Int(self.maxInFlight)
-        settings.ackTimeout = .milliseconds(Int(self.ackTimeoutMilliseconds))
-        settings.maxDeliveries = Int(self.maxDeliveries)
-        settings.retryBackoff = .milliseconds(Int(self.retryBackoffMilliseconds))
-        return settings
     }
 }

@@ -9,69 +9,45 @@ internal import Synchronization
 final class GroupInbox<Command: Sendable>: Sendable {
     private struct State {
         var commands: [Command] = []
-        var waiter: CheckedContinuation<Void, Never>?
         var closed = false
     }
 
     private let state = Mutex(State())
+    private let bell = Doorbell()
+
+    /// Whether the driver waits for a command (for tests: the waiter is in place before
+    /// they act).
+    var isWaiting: Bool { self.bell.isWaiting }
 
     func send(_ command: Command) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.closed else { return nil }
+        let sent = self.state.withLock { state -> Bool in
+            guard !state.closed else { return false }
             state.commands.append(command)
-            defer { state.waiter = nil }
-            return state.waiter
+            return true
         }
-        waiter?.resume()
+        if sent { self.bell.ring() }
     }
 
     func close() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        self.state.withLock { $0.closed = true }
+        self.bell.ring()
     }
 
     /// Everything waiting, after waiting (up to `deadline`, if any) for at least one
     /// command. Returns nil once closed and drained, or when the task is cancelled.
     func take(until deadline: ContinuousClock.Instant?) async -> [Command]? {
         if let ready = self.drain() { return ready }
+        guard !self.state.withLock({ $0.closed }) else { return nil }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                        let resumeNow = self.state.withLock { state -> Bool in
-                            if !state.commands.isEmpty || state.closed || Task.isCancelled { return true }
-                            state.waiter = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
-                } onCancel: {
-                    self.wake()
-                }
-            }
+            group.addTask { await self.bell.wait() }
             if let deadline {
-                group.addTask {
-                    try? await Task.sleep(until: deadline)
-                    self.wake()
-                }
+                group.addTask { try? await Task.sleep(until: deadline) }
             }
             await group.next()
             group.cancelAll()
         }
         if Task.isCancelled { return nil }
         return self.drain() ?? (self.state.withLock { $0.closed } ? nil : [])
-    }
-
-    private func wake() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
     }
 
     private func drain() -> [Command]? {

@@ -6,16 +6,32 @@ internal import Synchronization
 
 /// Every persistent subscription group of the daemon: starts their runtimes, serves the
 /// Admin calls about them, and lets Subscribe(group) calls join them.
+///
+/// Each group's checkpoint watch outlives its runtimes: a query waiting for a view to
+/// catch up keeps waiting on it while new settings restart the group, and is woken when
+/// the group is deleted or the server stops.
 final class GroupManager: Sendable {
+    private struct Group {
+        var runtime: GroupRuntime
+        var task: Task<Void, Never>
+    }
+
+    private struct State {
+        var groups: [String: Group] = [:]
+        var checkpoints: [String: PositionWatch] = [:]
+    }
+
     private let store: EventStore
     private let threadPool: NIOThreadPool
+    private let limits: Limits
     private let logger: Logger
-    private let runtimes = Mutex<[String: (runtime: GroupRuntime, task: Task<Void, Never>)]>([:])
+    private let state = Mutex(State())
     private let consumerIDs = Atomic<UInt64>(0)
 
-    init(store: EventStore, threadPool: NIOThreadPool, logger: Logger) {
+    init(store: EventStore, threadPool: NIOThreadPool, limits: Limits, logger: Logger) {
         self.store = store
         self.threadPool = threadPool
+        self.limits = limits
         self.logger = logger
     }
 
@@ -28,15 +44,18 @@ final class GroupManager: Sendable {
 
     /// Stops every runtime (consumers are told UNAVAILABLE) and waits for them.
     func stop() async {
-        let all = self.runtimes.withLock { runtimes in
-            defer { runtimes.removeAll() }
-            return Array(runtimes.values)
+        let (all, checkpoints) = self.state.withLock { state in
+            defer { state = State() }
+            return (Array(state.groups.values), Array(state.checkpoints.values))
         }
-        for entry in all {
-            entry.runtime.send(.stop(Status(code: .unavailable, message: "the server is shutting down")))
+        for group in all {
+            group.runtime.send(.stop(CallError.shuttingDown.status))
         }
-        for entry in all {
-            await entry.task.value
+        for group in all {
+            await group.task.value
+        }
+        for checkpoint in checkpoints {
+            checkpoint.close()
         }
     }
 
@@ -44,26 +63,56 @@ final class GroupManager: Sendable {
         self.consumerIDs.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    func runtime(_ name: String) -> GroupRuntime? {
-        self.runtimes.withLock { $0[name]?.runtime }
+    /// The group's running runtime; NOT_FOUND when there is no such group.
+    func runtime(_ name: String) throws(CallError) -> GroupRuntime {
+        guard let runtime = self.running(name) else { throw Self.notFound(name) }
+        return runtime
+    }
+
+    private func running(_ name: String) -> GroupRuntime? {
+        self.state.withLock { $0.groups[name]?.runtime }
+    }
+
+    private static func notFound(_ name: String) -> CallError {
+        CallError(.notFound, "no subscription group named \(name)")
+    }
+
+    /// The group's checkpoint as far as it is on disk with the view writes it covers,
+    /// across restarts of its runtime; nil for no such group.
+    func checkpoint(of name: String) -> PositionWatch? {
+        self.state.withLock { $0.checkpoints[name] }
     }
 
     private func startRuntime(_ stored: StoredGroup) {
-        let runtime = GroupRuntime(stored: stored, store: self.store, threadPool: self.threadPool, logger: self.logger)
-        let task = Task { await runtime.run(from: stored) }
-        self.runtimes.withLock { $0[stored.definition.name] = (runtime, task) }
+        let name = stored.definition.name
+        self.state.withLock { state in
+            let checkpoint = state.checkpoints[name] ?? PositionWatch(stored.checkpoint)
+            checkpoint.publish(stored.checkpoint)
+            let runtime = GroupRuntime(
+                stored: stored, checkpoint: checkpoint, store: self.store, threadPool: self.threadPool, limits: self.limits,
+                logger: self.logger)
+            state.checkpoints[name] = checkpoint
+            state.groups[name] = Group(runtime: runtime, task: Task { await runtime.run(from: stored) })
+        }
     }
 
-    private func stopRuntime(_ name: String, status: Status) async {
-        guard let entry = self.runtimes.withLock({ $0.removeValue(forKey: name) }) else { return }
-        entry.runtime.send(.stop(status))
-        await entry.task.value
+    /// Stops the group's runtime and waits for it; with `deleted`, its checkpoint watch
+    /// closes too (a restart keeps it).
+    private func stopRuntime(_ name: String, status: Status, deleted: Bool = false) async {
+        let (group, checkpoint) = self.state.withLock { state in
+            (state.groups.removeValue(forKey: name), deleted ? state.checkpoints.removeValue(forKey: name) : nil)
+        }
+        if let group {
+            group.runtime.send(.stop(status))
+            await group.task.value
+        }
+        checkpoint?.close()
     }
 
     // MARK: Admin
 
-    func create(_ settings: LogbookWire.GroupSettings, limits: Limits) async throws -> GroupInfo {
-        let definition = try GroupConversions.definition(settings, limits: limits)
+    func create(_ settings: LogbookWire.GroupSettings) async throws -> GroupInfo {
+        let definition = try GroupConversions.definition(settings, limits: self.limits)
         _ = try await self.store.createGroup(definition)
         guard let stored = try self.store.group(definition.name) else {
             throw CallError(.internal, "group \(definition.name) vanished after it was created")
@@ -73,22 +122,18 @@ final class GroupManager: Sendable {
     }
 
     /// New settings take effect by restarting the group: its consumers are told to reconnect.
-    func update(_ settings: LogbookWire.GroupSettings, limits: Limits) async throws -> GroupInfo {
-        let definition = try GroupConversions.definition(settings, limits: limits)
+    func update(_ settings: LogbookWire.GroupSettings) async throws -> GroupInfo {
+        let definition = try GroupConversions.definition(settings, limits: self.limits)
         try await self.store.updateGroup(definition)
         await self.stopRuntime(definition.name, status: Status(code: .unavailable, message: "the group's settings changed; reconnect"))
-        guard let stored = try self.store.group(definition.name) else {
-            throw CallError(.notFound, "no subscription group named \(definition.name)")
-        }
+        guard let stored = try self.store.group(definition.name) else { throw Self.notFound(definition.name) }
         self.startRuntime(stored)
         return try self.info(definition.name)
     }
 
     func delete(_ name: String) async throws {
-        guard self.runtime(name) != nil else {
-            throw CallError(.notFound, "no subscription group named \(name)")
-        }
-        await self.stopRuntime(name, status: Status(code: .notFound, message: "the subscription group \(name) was deleted"))
+        _ = try self.runtime(name)
+        await self.stopRuntime(name, status: Status(code: .notFound, message: "the subscription group \(name) was deleted"), deleted: true)
         try await self.store.deleteGroup(name)
     }
 
@@ -97,14 +142,12 @@ final class GroupManager: Sendable {
     }
 
     func info(_ name: String) throws -> GroupInfo {
-        guard let stored = try self.store.group(name) else {
-            throw CallError(.notFound, "no subscription group named \(name)")
-        }
+        guard let stored = try self.store.group(name) else { throw Self.notFound(name) }
         return try self.info(stored)
     }
 
     private func info(_ stored: StoredGroup) throws -> GroupInfo {
-        let snapshot = self.runtime(stored.definition.name)?.snapshot
+        let snapshot = self.running(stored.definition.name)?.snapshot
         let checkpoint = max(snapshot?.checkpoint ?? 0, stored.checkpoint)
         let head = self.store.headPosition
         return GroupInfo(
@@ -118,25 +161,18 @@ final class GroupManager: Sendable {
     }
 
     func reset(_ name: String, to position: UInt64?, clearViews: Bool) async throws {
-        guard let runtime = self.runtime(name) else {
-            throw CallError(.notFound, "no subscription group named \(name)")
-        }
+        let runtime = try self.runtime(name)
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             runtime.send(.reset(to: position, clearViews: clearViews, done: done))
         }
     }
 
     func parked(_ name: String, after: UInt64, limit: Int) throws -> [LogbookWire.ParkedEvent] {
-        guard self.runtime(name) != nil else {
-            throw CallError(.notFound, "no subscription group named \(name)")
-        }
+        _ = try self.runtime(name)
         return try self.store.parkedEvents(name, after: after, limit: limit).map(GroupConversions.parkedEvent)
     }
 
     func replayParked(_ name: String) throws {
-        guard let runtime = self.runtime(name) else {
-            throw CallError(.notFound, "no subscription group named \(name)")
-        }
-        runtime.send(.replayParked)
+        try self.runtime(name).send(.replayParked)
     }
 }

@@ -48,24 +48,32 @@ final class GroupRuntime: Sendable {
     }
 
     let definition: GroupDefinition
+    private let policy: GroupPolicy
     private let store: EventStore
     private let threadPool: NIOThreadPool
+    private let limits: Limits
     private let logger: Logger
     private let inbox = GroupInbox<Command>()
     private let snapshotState: Mutex<Snapshot>
     /// The checkpoint as far as it is on disk with the view writes it covers: what a query
-    /// of the group's views reports and waits for.
-    let checkpoint: PositionWatch
+    /// of the group's views reports and waits for. The group manager's, which outlives
+    /// this runtime when the group restarts.
+    private let checkpoint: PositionWatch
 
-    init(stored: StoredGroup, store: EventStore, threadPool: NIOThreadPool, logger: Logger) {
+    init(
+        stored: StoredGroup, checkpoint: PositionWatch, store: EventStore, threadPool: NIOThreadPool, limits: Limits,
+        logger: Logger
+    ) {
         self.definition = stored.definition
+        self.policy = GroupPolicy(stored.definition, limits: limits)
         self.store = store
         self.threadPool = threadPool
+        self.limits = limits
         var logger = logger
         logger[metadataKey: "group"] = "\(stored.definition.name)"
         self.logger = logger
         self.snapshotState = Mutex(Snapshot(checkpoint: stored.checkpoint))
-        self.checkpoint = PositionWatch(stored.checkpoint)
+        self.checkpoint = checkpoint
     }
 
     var snapshot: Snapshot { self.snapshotState.withLock { $0 } }
@@ -100,7 +108,6 @@ final class GroupRuntime: Sendable {
             // the machine reloaded from disk: the checkpoint is safe to publish.
             self.checkpoint.publish(driver.machine.checkpoint)
         }
-        self.checkpoint.close()
         self.inbox.close()
     }
 
@@ -119,7 +126,7 @@ final class GroupRuntime: Sendable {
             self.head = runtime.store.headPosition
             let held = try await runtime.parkedStreams()
             self.machine = Machine(
-                settings: runtime.definition.policy,
+                settings: runtime.policy,
                 checkpoint: stored.checkpoint,
                 settledAbove: Set(stored.settled),
                 heldStreams: held
@@ -176,7 +183,7 @@ final class GroupRuntime: Sendable {
                         let checkpoint = try await self.runtime.store.resetGroup(
                             self.runtime.definition.name, to: position, clearViews: clearViews)
                         outputs += self.restart(Machine(
-                            settings: self.runtime.definition.policy,
+                            settings: self.runtime.policy,
                             checkpoint: checkpoint,
                             heldStreams: self.machine.heldStreams,
                             firstDeliveryID: self.machine.upcomingDeliveryID
@@ -236,8 +243,7 @@ final class GroupRuntime: Sendable {
                 try self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name, deliveries: ids.count)
                 return .apply
             } catch {
-                let status = (error as? StorageError).map { CallError($0).status }
-                    ?? Status(code: .internal, message: "\(error)")
+                let status = CallError(error).status
                 let deliveries = ids.count <= 3
                     ? "delivery " + ids.map(String.init).joined(separator: ", ")
                     : "\(ids.count) deliveries (\(ids.min() ?? 0)…\(ids.max() ?? 0))"
@@ -264,7 +270,7 @@ final class GroupRuntime: Sendable {
             do {
                 guard let stored = try self.runtime.store.group(self.runtime.definition.name) else { return }
                 machine = Machine(
-                    settings: self.runtime.definition.policy,
+                    settings: self.runtime.policy,
                     checkpoint: stored.checkpoint,
                     settledAbove: Set(stored.settled),
                     heldStreams: try await self.runtime.parkedStreams(),
@@ -290,19 +296,16 @@ final class GroupRuntime: Sendable {
         }
 
         private mutating func loadFromLog(now: ContinuousClock.Instant) async -> [Machine.Output] {
-            let room = min(self.machine.room, GroupRuntime.readBatchMax)
+            let room = min(self.machine.room, self.runtime.limits.groupReadBatchEventsMax)
             guard room > 0, self.machine.readCursor < self.head else { return [] }
             let definition = self.runtime.definition
             let request = LogbookStorage.ReadRequest(
                 selector: definition.selector, start: .position(self.machine.readCursor + 1), direction: .forwards,
                 limit: room, filter: definition.filter, asOfPosition: self.head
             )
-            let store = self.runtime.store
             let events: [LogbookStorage.RecordedEvent]
             do {
-                events = try await self.runtime.threadPool.runIfActive { try store.read(request) }
-            } catch let error as StorageError where error.code == .notFound {
-                events = []
+                events = try await self.runtime.store.read(request, on: self.runtime.threadPool)
             } catch {
                 self.runtime.logger.error("group cannot read the log", metadata: ["error": "\(error)"])
                 return []
@@ -314,7 +317,7 @@ final class GroupRuntime: Sendable {
         /// Streams parked events back into the group a page at a time, never all at once.
         private mutating func replayPage(now: ContinuousClock.Instant) async -> [Machine.Output] {
             guard let after = self.replayAfter else { return [] }
-            let room = min(self.machine.room, GroupRuntime.readBatchMax)
+            let room = min(self.machine.room, self.runtime.limits.groupReadBatchEventsMax)
             guard room > 0 else { return [] }
             do {
                 let page = try self.runtime.store.parkedEvents(self.runtime.definition.name, after: after, limit: room)
@@ -404,15 +407,12 @@ final class GroupRuntime: Sendable {
         }
     }
 
-    /// Events read from the log in one pass.
-    static let readBatchMax = 512
-
     /// The streams that have events parked (held under by_stream), read page by page.
     private func parkedStreams() async throws -> Set<String> {
         var streams: Set<String> = []
         var after: UInt64 = 0
         while true {
-            let page = try self.store.parkedEvents(self.definition.name, after: after, limit: 1024)
+            let page = try self.store.parkedEvents(self.definition.name, after: after, limit: self.limits.groupParkedPageEventsMax)
             guard let last = page.last else { return streams }
             streams.formUnion(page.map { $0.event.stream })
             after = last.event.position

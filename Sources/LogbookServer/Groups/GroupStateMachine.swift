@@ -1,3 +1,5 @@
+internal import LogbookStorage
+
 /// The decisions of one persistent subscription group: who gets which event, when it is
 /// retried or parked, and how far the checkpoint may move.
 ///
@@ -281,7 +283,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         if entry.attempts >= self.settings.maxDeliveries {
             return self.park(key, reason: "\(reason); delivered \(entry.attempts) times", settled: &settled)
         }
-        let exponent = min(Int(entry.attempts) - 1, 5)
+        let exponent = min(Int(entry.attempts) - 1, self.settings.retryBackoffDoublingsMax)
         let backoff = self.settings.retryBackoff * (1 << max(0, exponent))
         self.entries[key]?.state = .pending(eligibleAt: now + backoff)
         return []
@@ -335,7 +337,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         } else {
             self.checkpoint = max(self.checkpoint, self.readCursor)
         }
-        if self.mainHead > 1024, self.mainHead * 2 > self.mainOrder.count {
+        if self.mainHead > self.settings.compactionEntriesMin, self.mainHead * 2 > self.mainOrder.count {
             self.mainOrder.removeFirst(self.mainHead)
             self.mainHead = 0
         }
@@ -380,7 +382,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     }
 
     private mutating func pickConsumer(for stream: String) -> ConsumerID? {
-        switch self.settings.strategy.kind {
+        switch self.settings.strategy {
         case .single:
             // The longest-standing consumer is active; the others stand by.
             guard let active = self.consumers.min(by: { $0.value.joined < $1.value.joined }) else { return nil }

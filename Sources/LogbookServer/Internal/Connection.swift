@@ -3,13 +3,13 @@ internal import LogbookWire
 internal import NIOCore
 internal import ServiceLifecycle
 
-/// The task side of a connection: runs the long calls (reads) that `ConnectionHandler`
-/// passes on, each in its own child task, writing through the outbound writer whose
-/// back-pressure holds a call that outruns the socket.
+/// The task side of a connection: runs the long calls (reads, subscriptions, queries,
+/// Admin) that `ConnectionHandler` passes on, each in its own child task, writing through
+/// the outbound writer whose back-pressure holds a call that outruns the socket.
 struct Connection: Sendable {
     let channel: NIOAsyncChannel<Frame, Frame>
     let handler: NIOLoopBound<ConnectionHandler>
-    let signals: CallSignals
+    let calls: RunningCalls
     let context: ServerContext
     let logger: Logger
 
@@ -20,12 +20,12 @@ struct Connection: Sendable {
                 try await withGracefulShutdownHandler {
                     try await withThrowingDiscardingTaskGroup { group in
                         for try await frame in inbound {
-                            guard let control = self.signals.control(for: frame.callID) else { continue }
+                            guard let control = self.calls.control(for: frame.callID) else { continue }
                             group.addTask {
                                 await self.runCall(frame, control: control, outbound: outbound)
                             }
                         }
-                        self.signals.signalAll(.shutdown)
+                        self.calls.stopAll(.shutdown)
                     }
                 } onGracefulShutdown: {
                     loop.execute { self.handler.value.drain() }
@@ -38,11 +38,11 @@ struct Connection: Sendable {
 
     private func runCall(_ frame: Frame, control: CallControl, outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
         let callID = frame.callID
-        let calls = Calls(context: self.context, callID: callID, outbound: outbound, logger: self.logger)
+        let runner = CallRunner(context: self.context, callID: callID, outbound: outbound, logger: self.logger)
         let deadline: ContinuousClock.Instant? = frame.timeoutMs > 0 ? .now + .milliseconds(frame.timeoutMs) : nil
-        let status = await calls.run(frame, control: control, deadline: deadline)
+        let status = await runner.run(frame, control: control, deadline: deadline)
         try? await outbound.write(Frame(callID: callID, body: .status(status)))
-        self.signals.remove(callID)
+        self.calls.remove(callID)
         let handler = self.handler
         self.channel.channel.eventLoop.execute { handler.value.callFinished(callID) }
     }

@@ -20,7 +20,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let server: ServerContext
     private let peer: PeerCredentials
     private let logger: Logger
-    let signals = CallSignals()
+    let calls = RunningCalls()
     private var context: ChannelHandlerContext?
     private var helloTimer: Scheduled<Void>?
     private var flushPending = false
@@ -62,7 +62,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         // The client went away: stop its long calls. Appends already queued still commit;
         // their replies have nowhere to go.
         self.helloTimer?.cancel()
-        self.signals.signalAll(.shutdown)
+        self.calls.stopAll(.shutdown)
         context.fireChannelInactive()
     }
 
@@ -75,8 +75,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        let status = Status(code: refused.error.code, message: refused.error.message)
-        self.act(on: self.machine.refuse(refused.callID, status), context: context)
+        self.act(on: self.machine.refuse(refused.callID, CallError(refused.error).status), context: context)
     }
 
     private func act(on action: ConnectionStateMachine.ReceiveAction, context: ChannelHandlerContext) {
@@ -88,26 +87,26 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .startCall(let callID, let frame):
             if case .appendRequest(let request) = frame.body {
                 self.startAppend(callID, request, context: context)
-            } else if case .queryRequest(let request) = frame.body, self.server.views.isLookup(request) {
+            } else if case .queryRequest(let request) = frame.body, self.server.queries.isLookup(request) {
                 self.lookUp(callID, request)
             } else {
                 var credit: UInt64 = 0
                 if case .subscribeRequest(let request) = frame.body {
                     credit = UInt64(request.initialCredit == 0 ? self.server.limits.subscriptionCreditDefault : Int(request.initialCredit))
                 }
-                self.signals.register(callID, initialCredit: credit)
+                self.calls.register(callID, initialCredit: credit)
                 context.fireChannelRead(Self.wrapInboundOut(frame))
             }
         case .forward(let callID, let frame):
             switch frame.body {
             case .cancel:
-                self.signals.signal(for: callID)?.signal(.cancelledByClient)
+                self.calls.control(for: callID)?.stop.signal(.cancelledByClient)
             case .credit(let credit):
-                self.signals.control(for: callID)?.credit.grant(UInt64(credit.count))
+                self.calls.control(for: callID)?.credit.grant(UInt64(credit.count))
             case .ack, .nack:
                 // For a group subscription; a catch-up subscription has nothing to settle.
                 if let body = frame.body {
-                    self.signals.control(for: callID)?.settlements.deliver(body)
+                    self.calls.control(for: callID)?.settlements.deliver(body)
                 }
             default:
                 break
@@ -125,7 +124,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? WireError {
             self.logger.debug("closing on a bad frame", metadata: ["error": "\(error)"])
-            Self.refuse(context.channel, status: Status(code: error.code, message: error.message))
+            Self.refuse(context.channel, status: CallError(error).status)
         } else {
             self.logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -147,7 +146,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let stats = self.server.stats
         self.server.store.append(writes) { result in
             if case .success = result { stats.appended() }
-            let frames = Self.appendFrames(callID, result)
+            let frames = Self.lastFrames(callID, result.map { .appendReply(Conversions.appendReply($0)) })
             loop.execute { handler.value.finish(callID, frames: frames) }
         }
     }
@@ -157,34 +156,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A query by key or by an indexed equality, answered here on the event loop: the
     /// read is shorter than the thread hops of a call run elsewhere (DESIGN.md §6).
     private func lookUp(_ callID: UInt64, _ request: QueryRequest) {
-        let frames: [Frame]
-        do {
-            let reply = try self.server.views.lookup(request, limits: self.server.limits)
-            frames = [
-                Frame(callID: callID, body: .queryReply(reply)),
-                Frame(callID: callID, body: .status(Status(code: .ok))),
-            ]
-        } catch let error as CallError {
-            frames = [Frame(callID: callID, body: .status(error.status))]
-        } catch let error as StorageError {
-            frames = [Frame(callID: callID, body: .status(CallError(error).status))]
-        } catch {
-            frames = [Frame(callID: callID, body: .status(Status(code: .internal, message: "internal error: \(error)")))]
-        }
-        self.finish(callID, frames: frames)
+        let result = Result { try self.server.queries.lookup(request) }
+        self.finish(callID, frames: Self.lastFrames(callID, result.map { .queryReply($0) }))
     }
 
-    private static func appendFrames(_ callID: UInt64, _ result: Result<AppendResult, any Error>) -> [Frame] {
+    /// A call's reply and OK, or the Status of its failure.
+    private static func lastFrames(_ callID: UInt64, _ result: Result<Frame.Body, any Error>) -> [Frame] {
         switch result {
-        case .success(let appended):
-            return [
-                Frame(callID: callID, body: .appendReply(Conversions.appendReply(appended))),
-                Frame(callID: callID, body: .status(Status(code: .ok))),
-            ]
-        case .failure(let error as StorageError):
-            return [Frame(callID: callID, body: .status(CallError(error).status))]
+        case .success(let reply):
+            [Frame(callID: callID, body: reply), Frame(callID: callID, body: .status(Status(code: .ok)))]
         case .failure(let error):
-            return [Frame(callID: callID, body: .status(Status(code: .internal, message: "internal error: \(error)")))]
+            [Frame(callID: callID, body: .status(CallError(error).status))]
         }
     }
 
@@ -211,7 +193,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A call ended (its Status is written); on the event loop.
     func callFinished(_ callID: UInt64) {
         if self.machine.callFinished(callID) == .closeConnection, let context = self.context {
-            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+            Self.refuse(context.channel, status: CallError.shuttingDown.status)
         }
     }
 
@@ -219,9 +201,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// closes; on the event loop.
     func drain() {
         let (cancel, closeNow) = self.machine.startDraining()
-        self.signals.signal(cancel, .shutdown)
+        self.calls.stop(cancel, .shutdown)
         if closeNow, let context = self.context {
-            Self.refuse(context.channel, status: Status(code: .unavailable, message: "the server is shutting down"))
+            Self.refuse(context.channel, status: CallError.shuttingDown.status)
         }
     }
 

@@ -114,7 +114,7 @@ struct ConnectionStateMachine {
             return .closeConnection(Status(code: .invalidArgument, message: "call \(frame.callID) is already open"))
         }
         if draining {
-            return .rejectCall(frame.callID, Status(code: .unavailable, message: "the server is shutting down"))
+            return .rejectCall(frame.callID, CallError.shuttingDown.status)
         }
         guard calls.count < openCallsMax else {
             return .rejectCall(frame.callID, Status(

@@ -129,21 +129,6 @@ enum Conversions {
         }
     }
 
-    /// Unset means the beginning in the read's direction: the start forwards, the end backwards.
-    static func start(_ from: StartFrom?, selector: LogbookStorage.Selector, direction: ReadDirection) throws(CallError) -> ReadStart {
-        switch from?.kind {
-        case nil: return direction == .forwards ? .start : .end
-        case .start: return .start
-        case .end: return .end
-        case .revision(let revision):
-            guard case .stream = selector else {
-                throw CallError.badField("StartFrom.revision", "a revision is a place in one stream; use a position for other selectors")
-            }
-            return .revision(revision)
-        case .position(let position): return .position(position)
-        }
-    }
-
     static func filter(_ filter: LogbookWire.Filter?) -> ReadFilter? {
         guard let filter, !filter.eventTypes.isEmpty || !filter.streamPrefix.isEmpty else { return nil }
         return ReadFilter(eventTypes: filter.eventTypes, streamPrefix: filter.streamPrefix)

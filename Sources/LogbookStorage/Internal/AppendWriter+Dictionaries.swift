@@ -4,7 +4,9 @@ extension AppendWriter {
     /// The stream's cached entry, creating its row (and its category's) on first write.
     func streamEntry(for write: PreparedWrite) throws -> WriterState.Stream {
         if let stream = state.streams[write.stream] { return stream }
-        let categoryID = try self.categoryID(write.category)
+        let category = write.category
+        let categoryID = try state.categories[category]
+            ?? self.insert(category, into: \.categories, statements.insertCategory, undo: .categoryCreated(category))
         try statements.insertStream.execute(arguments: [write.stream, categoryID])
         let stream = WriterState.Stream(id: db.lastInsertedRowID, categoryID: categoryID, head: nil)
         state.streams[write.stream] = stream
@@ -13,20 +15,18 @@ extension AppendWriter {
     }
 
     func eventTypeID(_ name: String) throws -> Int64 {
-        if let id = state.eventTypes[name] { return id }
-        try statements.insertEventType.execute(arguments: [name])
-        let id = db.lastInsertedRowID
-        state.eventTypes[name] = id
-        undoLog.append(.eventTypeCreated(name))
-        return id
+        try state.eventTypes[name] ?? self.insert(name, into: \.eventTypes, statements.insertEventType, undo: .eventTypeCreated(name))
     }
 
-    private func categoryID(_ name: String) throws -> Int64 {
-        if let id = state.categories[name] { return id }
-        try statements.insertCategory.execute(arguments: [name])
+    /// Adds `name` to a dictionary table and its in-memory copy; `undo` takes it out of
+    /// memory again if the append rolls back.
+    private func insert(
+        _ name: String, into dictionary: WritableKeyPath<WriterState, [String: Int64]>, _ statement: Statement, undo: Undo
+    ) throws -> Int64 {
+        try statement.execute(arguments: [name])
         let id = db.lastInsertedRowID
-        state.categories[name] = id
-        undoLog.append(.categoryCreated(name))
+        state[keyPath: dictionary][name] = id
+        undoLog.append(undo)
         return id
     }
 }

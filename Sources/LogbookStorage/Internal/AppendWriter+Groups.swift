@@ -56,10 +56,8 @@ extension AppendWriter {
                     delete the group and create it again
                     """)
             }
-            try statements.updateGroupSettings.execute(arguments: [
-                definition.strategy, Int64(definition.maxInFlight), Int64(definition.ackTimeoutMilliseconds),
-                Int64(definition.maxDeliveries), Int64(definition.retryBackoffMilliseconds), group.id,
-            ])
+            try statements.updateGroupSettings.execute(
+                arguments: GroupRowCodec.settingsArguments(definition) + [group.id])
             return group.checkpoint
 
         case .delete(let name):

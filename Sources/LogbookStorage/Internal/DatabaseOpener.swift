@@ -152,7 +152,7 @@ enum DatabaseOpener {
         guard applicationID == Schema.applicationID else {
             throw foreign(path: path, why: "its application id is \(applicationID)")
         }
-        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(10)")
+        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(\(StorageLimits.integrityProblemsReported))")
         guard problems == ["ok"] else {
             throw StorageError.corrupt("""
                 \(path) failed its integrity check (\(problems.joined(separator: "; "))); \(refusal)

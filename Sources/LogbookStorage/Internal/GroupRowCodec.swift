@@ -47,12 +47,20 @@ enum GroupRowCodec {
     ) throws -> StatementArguments {
         let selector = columns(of: definition.selector)
         let start = columns(of: definition.start)
-        return [
+        let covered: StatementArguments = [
             definition.name, selector.kind, selector.value, start.kind, start.position,
             try encodeEventTypes(definition.filter.eventTypes), definition.filter.streamPrefix,
-            definition.strategy, Int64(definition.maxInFlight), Int64(definition.ackTimeoutMilliseconds),
-            Int64(definition.maxDeliveries), Int64(definition.retryBackoffMilliseconds), createdMicros,
-            Int64(clamping: initialCheckpoint),
+        ]
+        return covered + settingsArguments(definition) + [createdMicros, Int64(clamping: initialCheckpoint)]
+    }
+
+    /// `strategy`, `max_in_flight`, `ack_timeout_ms`, `max_deliveries`, `retry_backoff_ms`:
+    /// the settings an update replaces, in the order both `insertGroup` and
+    /// `updateGroupSettings` name them.
+    static func settingsArguments(_ definition: GroupDefinition) -> StatementArguments {
+        [
+            definition.strategy.rawValue, Int64(definition.maxInFlight), Int64(definition.ackTimeoutMilliseconds),
+            Int64(definition.maxDeliveries), Int64(definition.retryBackoffMilliseconds),
         ]
     }
 
@@ -84,6 +92,10 @@ enum GroupRowCodec {
             start = .position(position)
         default: throw damaged("the unknown start kind '\(startKind)'")
         }
+        let strategyName: String = try row.decode(atIndex: 7)
+        guard let strategy = GroupStrategy(rawValue: strategyName) else {
+            throw damaged("the unknown strategy '\(strategyName)'")
+        }
         let typesJSON: String = try row.decode(atIndex: 5)
         guard let types = try? JSONDecoder().decode([String].self, from: Data(typesJSON.utf8)) else {
             throw damaged("a filter that does not decode")
@@ -103,7 +115,7 @@ enum GroupRowCodec {
             selector: selector,
             start: start,
             filter: ReadFilter(eventTypes: types, streamPrefix: try row.decode(atIndex: 6)),
-            strategy: try row.decode(atIndex: 7),
+            strategy: strategy,
             maxInFlight: try unsigned32(8, "max_in_flight"),
             ackTimeoutMilliseconds: try unsigned32(9, "ack_timeout_ms"),
             maxDeliveries: try unsigned32(10, "max_deliveries"),

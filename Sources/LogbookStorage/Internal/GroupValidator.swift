@@ -26,21 +26,13 @@ enum GroupValidator {
         else {
             throw .invalidArgument("a group's filter names an event type or a stream prefix that is too long")
         }
-        guard !definition.strategy.isEmpty, definition.strategy.utf8.count <= StorageLimits.groupStrategyBytesMax else {
-            throw .invalidArgument("a group's strategy must be 1…\(StorageLimits.groupStrategyBytesMax) bytes")
-        }
         guard definition.maxInFlight > 0, definition.maxDeliveries > 0, definition.ackTimeoutMilliseconds > 0 else {
             throw .invalidArgument("a group's max_in_flight, max_deliveries and ack_timeout must be above 0")
         }
     }
 
     static func validateName(_ name: String) throws(StorageError) {
-        guard !name.isEmpty, name.utf8.count <= StorageLimits.groupNameBytesMax else {
-            throw .invalidArgument("a group name must be 1…\(StorageLimits.groupNameBytesMax) bytes, not \(name.utf8.count)")
-        }
-        guard !name.hasPrefix("$") else {
-            throw .invalidArgument("a group name must not start with '$' (reserved): '\(name)'")
-        }
+        try NameValidator.validate(name, kind: "group", bytesMax: StorageLimits.groupNameBytesMax, reserved: "reserved")
     }
 
     /// The progress with reasons cut to their bound; refuses what cannot be stored.

@@ -141,7 +141,7 @@ struct ReadQuery {
 
     func run(_ db: Database) throws -> [RecordedEvent] {
         var events = [RecordedEvent]()
-        events.reserveCapacity(min(limit, 256))
+        events.reserveCapacity(min(limit, StorageLimits.readReservedEventsMax))
         for part in parts where events.count < limit {
             let statement = try db.cachedStatement(sql: part.sql)
             let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])

@@ -106,7 +106,8 @@ enum Schema {
     /// | `group_parked` | parked positions, why, after how many deliveries, and when |
     ///
     /// `selector_kind` is `stream`, `all`, `category`, `event_type` or `correlation_id`;
-    /// `start_kind` is `start`, `end` or `position`; `filter_event_types` is a JSON array.
+    /// `start_kind` is `start`, `end` or `position`; `filter_event_types` is a JSON array;
+    /// `strategy` is a `GroupStrategy` raw value (`by_stream`, `round_robin` or `single`).
     private static let groupTables = """
         CREATE TABLE groups (
             id INTEGER PRIMARY KEY,
@@ -210,44 +211,36 @@ enum Schema {
 
         /// The catch-up of one batch, each bound to the range (indexed_up_to, up_to]:
         /// a range of `events` by primary key, read from the writer's page cache.
-        static let indexByType = """
-            INSERT INTO events_by_type (type_id, position)
-            SELECT type_id, position FROM events WHERE position > ?1 AND position <= ?2
+        static let indexByType = index(into: "events_by_type", key: "type_id")
+        static let indexByCategory = index(into: "events_by_category", key: "category_id")
+        static let indexByCorrelation = index(into: "events_by_correlation", key: "correlation_id", skipping: "''")
+
+        /// Copies (`key`, position) of the events in the range into `table`, leaving out
+        /// those whose key is `skipped`.
+        private static func index(into table: String, key: String, skipping skipped: String? = nil) -> String {
             """
-        static let indexByCategory = """
-            INSERT INTO events_by_category (category_id, position)
-            SELECT category_id, position FROM events WHERE position > ?1 AND position <= ?2
+            INSERT INTO \(table) (\(key), position)
+            SELECT \(key), position FROM events
+            WHERE position > ?1 AND position <= ?2\(skipped.map { " AND \(key) <> \($0)" } ?? "")
             """
-        static let indexByCorrelation = """
-            INSERT INTO events_by_correlation (correlation_id, position)
-            SELECT correlation_id, position FROM events
-            WHERE position > ?1 AND position <= ?2 AND correlation_id <> ''
-            """
+        }
         static let setIndexedUpTo = "UPDATE index_state SET indexed_up_to = ? WHERE id = 1"
 
-        /// A group's definition and progress; `GroupRowDecoder` reads these columns.
+        /// A group's definition and progress; `GroupRowCodec.decode` reads these columns.
         static let groupColumns = """
             g.name, g.selector_kind, g.selector_value, g.start_kind, g.start_position,
             g.filter_event_types, g.filter_stream_prefix, g.strategy, g.max_in_flight,
             g.ack_timeout_ms, g.max_deliveries, g.retry_backoff_ms, g.created_us,
             g.id, g.initial_checkpoint, p.checkpoint
             """
-        static let findGroup = """
-            SELECT \(groupColumns)
-            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
-            WHERE g.name = ?
-            """
+        /// Each group with its progress: `g` and `p` in the columns above.
+        private static let groupsWithProgress = "groups AS g JOIN group_progress AS p ON p.group_id = g.id"
+        static let findGroup = "SELECT \(groupColumns) FROM \(groupsWithProgress) WHERE g.name = ?"
         /// What a progress save, a reset or a delete needs: id, initial checkpoint, checkpoint.
         static let findGroupProgress = """
-            SELECT g.id, g.initial_checkpoint, p.checkpoint
-            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
-            WHERE g.name = ?
+            SELECT g.id, g.initial_checkpoint, p.checkpoint FROM \(groupsWithProgress) WHERE g.name = ?
             """
-        static let listGroups = """
-            SELECT \(groupColumns)
-            FROM groups AS g JOIN group_progress AS p ON p.group_id = g.id
-            ORDER BY g.name
-            """
+        static let listGroups = "SELECT \(groupColumns) FROM \(groupsWithProgress) ORDER BY g.name"
         static let insertGroup = """
             INSERT INTO groups (name, selector_kind, selector_value, start_kind, start_position,
                 filter_event_types, filter_stream_prefix, strategy, max_in_flight, ack_timeout_ms,
@@ -275,9 +268,11 @@ enum Schema {
         static let loadSettled = "SELECT position FROM group_settled WHERE group_id = ? ORDER BY position"
         static let countParked = "SELECT COUNT(*) FROM group_parked WHERE group_id = ?"
 
-        static let findView = "SELECT id, name, group_name, indexed_paths FROM views WHERE name = ?"
-        static let listViews = "SELECT id, name, group_name, indexed_paths FROM views ORDER BY name"
-        static let viewsOfGroup = "SELECT id, name, group_name, indexed_paths FROM views WHERE group_name = ? ORDER BY name"
+        /// A view's columns as `StoredView` reads them.
+        private static let viewColumns = "id, name, group_name, indexed_paths"
+        static let findView = "SELECT \(viewColumns) FROM views WHERE name = ?"
+        static let listViews = "SELECT \(viewColumns) FROM views ORDER BY name"
+        static let viewsOfGroup = "SELECT \(viewColumns) FROM views WHERE group_name = ? ORDER BY name"
         static let insertView = """
             INSERT INTO views (name, group_name, indexed_paths, created_us) VALUES (?, ?, ?, ?)
             """

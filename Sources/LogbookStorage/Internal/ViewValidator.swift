@@ -25,12 +25,8 @@ enum ViewValidator {
     }
 
     static func validateName(_ name: String) throws(StorageError) {
-        guard !name.isEmpty, name.utf8.count <= StorageLimits.viewNameBytesMax else {
-            throw .invalidArgument("a view name must be 1…\(StorageLimits.viewNameBytesMax) bytes, not \(name.utf8.count)")
-        }
-        guard !name.hasPrefix("$") else {
-            throw .invalidArgument("a view name must not start with '$' (reserved for system views): '\(name)'")
-        }
+        try NameValidator.validate(
+            name, kind: "view", bytesMax: StorageLimits.viewNameBytesMax, reserved: "reserved for system views")
     }
 
     static func validatePath(_ path: String) throws(StorageError) {

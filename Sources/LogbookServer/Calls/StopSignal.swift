@@ -5,7 +5,7 @@ internal import Synchronization
 /// A client's `Cancel`, the server's shutdown and the connection closing all end a call the
 /// same way: the first reason given wins and wakes `wait()`, which the call races against its
 /// work.
-final class CallSignal: Sendable {
+final class StopSignal: Sendable {
     enum Reason: Sendable, Equatable {
         case cancelledByClient
         case shutdown
@@ -24,6 +24,14 @@ final class CallSignal: Sendable {
         self.state.withLock { state in
             if case .signalled(let reason) = state { return reason }
             return nil
+        }
+    }
+
+    /// Whether a task waits for the signal (for tests: the waiter is in place before they act).
+    var isWaiting: Bool {
+        self.state.withLock { state in
+            if case .waiting = state { return true }
+            return false
         }
     }
 

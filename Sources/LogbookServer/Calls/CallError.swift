@@ -3,13 +3,36 @@ internal import LogbookWire
 
 /// Why a call failed, as the Status its client receives.
 ///
-/// Handlers throw this; the connection turns it into the call's last frame. Storage errors
-/// map here once, so every call reports them alike.
+/// Handlers throw this; the connection turns it into the call's last frame. Every error a
+/// call can end with maps to a Status here, once (`init(_:)`), so every call and every
+/// path (a task, the event loop's appends and lookups, a group's refused ack) reports
+/// the same failure alike.
 struct CallError: Error {
     var status: Status
 
     init(_ code: Code, _ message: String, detail: Status.Detail? = nil) {
         self.status = Status(code: code, message: message, detail: detail)
+    }
+
+    init(_ status: Status) {
+        self.status = status
+    }
+
+    /// Any error as the Status it ends a call with: the ones a layer names (`named(_:)`)
+    /// with their code, anything else as INTERNAL, a bug.
+    init(_ error: any Error) {
+        self = Self.named(error) ?? CallError(.internal, "internal error: \(error)")
+    }
+
+    /// The errors the server, the store and the wire codec name, with their Status; nil
+    /// for any other error.
+    static func named(_ error: any Error) -> CallError? {
+        switch error {
+        case let error as CallError: error
+        case let error as StorageError: CallError(storage: error)
+        case let error as WireError: CallError(error.code, error.message)
+        default: nil
+        }
     }
 
     static func badField(_ field: String, _ reason: String) -> CallError {
@@ -24,7 +47,7 @@ struct CallError: Error {
         )
     }
 
-    init(_ error: StorageError) {
+    private init(storage error: StorageError) {
         switch error.detail {
         case .wrongExpectedRevision(let stream, let expected, let actual):
             self.init(
@@ -65,4 +88,9 @@ struct CallError: Error {
         }
         self.init(code, error.message)
     }
+}
+
+extension CallError {
+    /// What a call or a connection ends with when the server stops (graceful shutdown).
+    static let shuttingDown = CallError(.unavailable, "the server is shutting down")
 }

@@ -1,0 +1,52 @@
+internal import LogbookWire
+
+extension CallRunner {
+    /// An Admin request: one operation on the groups or the views, answered with one
+    /// AdminReply.
+    func admin(_ request: AdminRequest) async throws -> Status {
+        let groups = self.context.groups
+        let views = self.context.views
+        let reply: AdminReply.Result
+        switch request.op {
+        case .createGroup(let settings):
+            reply = .group(try await groups.create(settings))
+        case .updateGroup(let settings):
+            reply = .group(try await groups.update(settings))
+        case .deleteGroup(let name):
+            let owned = views.owned(by: name)
+            guard owned.isEmpty else {
+                throw CallError(.failedPrecondition, "the group \(name) writes the views \(owned.joined(separator: ", ")); drop them first")
+            }
+            try await groups.delete(name)
+            reply = .done(Empty())
+        case .listGroups:
+            reply = .groups(GroupList(groups: try groups.list()))
+        case .groupInfo(let name):
+            reply = .group(try groups.info(name))
+        case .resetGroup(let reset):
+            try await groups.reset(reset.name, to: reset.toPosition == 0 ? nil : reset.toPosition, clearViews: reset.clearViews)
+            reply = .group(try groups.info(reset.name))
+        case .listParked(let list):
+            let limits = self.context.limits
+            let limit = list.limit == 0 ? limits.parkedListDefault : min(Int(list.limit), limits.readBatchEventsMax)
+            reply = .parked(ParkedList(events: try groups.parked(list.group, after: list.afterPosition, limit: limit)))
+        case .replayParked(let name):
+            try groups.replayParked(name)
+            reply = .group(try groups.info(name))
+        case .defineView(let view):
+            try await views.define(view)
+            reply = .done(Empty())
+        case .dropView(let name):
+            try await views.drop(name)
+            reply = .done(Empty())
+        case .listViews:
+            reply = .views(ViewList(views: views.list()))
+        case .deleteStream:
+            return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
+        case nil:
+            throw CallError.badField("AdminRequest.op", "an Admin request names an operation")
+        }
+        try await self.write(.adminReply(AdminReply(result: reply)))
+        return Status(code: .ok)
+    }
+}

@@ -1,0 +1,15 @@
+internal import Logging
+internal import LogbookStorage
+internal import NIOPosix
+
+/// What every connection shares.
+struct ServerContext: Sendable {
+    var store: EventStore
+    var limits: Limits
+    var logger: Logger
+    var threadPool: NIOThreadPool
+    var groups: GroupManager
+    var views: ViewCatalog
+    var queries: QueryService
+    var stats: ServerStats
+}

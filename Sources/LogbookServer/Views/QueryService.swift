@@ -1,0 +1,155 @@
+internal import LogbookStorage
+internal import LogbookWire
+internal import NIOPosix
+
+/// Query (DESIGN.md §6): finds where a query's rows come from (a view, a system view of
+/// the store's or of the server's), waits for `min_position` when asked, and pages the
+/// rows into replies that fit a frame.
+final class QueryService: Sendable {
+    /// Where a query's rows come from.
+    enum Source {
+        /// A view, with the checkpoint of the group that writes it.
+        case view(LogbookStorage.ViewDefinition, checkpoint: PositionWatch)
+        /// `$streams` and `$event_types`: the store computes them from the log.
+        case store
+        /// `$groups` and `$stats`: rows the server makes.
+        case rows(@Sendable () throws -> [ViewRow])
+    }
+
+    private let store: EventStore
+    private let catalog: ViewCatalog
+    private let groups: GroupManager
+    private let systemRows: SystemViewRows
+    private let threadPool: NIOThreadPool
+    let limits: Limits
+    /// The log's published head, for `min_position` on system views.
+    let head: PositionWatch
+    private let headTask: Task<Void, Never>
+
+    init(
+        store: EventStore, catalog: ViewCatalog, groups: GroupManager, systemRows: SystemViewRows,
+        threadPool: NIOThreadPool, limits: Limits
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.groups = groups
+        self.systemRows = systemRows
+        self.threadPool = threadPool
+        self.limits = limits
+        let head = PositionWatch(store.headPosition)
+        self.head = head
+        self.headTask = Task {
+            for await position in store.headPositions() { head.publish(position) }
+        }
+    }
+
+    func stop() {
+        self.headTask.cancel()
+        self.head.close()
+    }
+
+    func query(_ request: QueryRequest) async throws -> QueryReply {
+        var query = ViewConversions.query(request)
+        var source = try self.source(of: request.view)
+        if request.minPosition > 0 {
+            source = try await self.wait(for: request, on: source)
+        }
+        let travel = try await TimeTravel.position(
+            asOfPosition: request.asOfPosition, asOfTimeMicros: request.asOfTimeUnixMicros, request: "QueryRequest",
+            store: self.store, threadPool: self.threadPool)
+        // Read before the documents: they are at least this new, so the reply never claims
+        // more than the rows show.
+        let asOf: UInt64
+        switch source {
+        case .view(_, let checkpoint):
+            guard travel == nil else { throw Self.noHistory(request.view) }
+            asOf = checkpoint.value
+        case .rows:
+            guard travel == nil else { throw Self.noHistory(request.view) }
+            asOf = self.store.headPosition
+        case .store:
+            query.asOfPosition = travel
+            asOf = travel ?? self.store.headPosition
+        }
+        return ViewConversions.reply(try await self.page(query, source: source), asOf: asOf)
+    }
+
+    /// Answers a lookup (see `isLookup`) on the calling thread, the connection's event loop:
+    /// it reads a few rows through an index, which costs less than the hops to another thread.
+    func lookup(_ request: QueryRequest) throws -> QueryReply {
+        guard case .view(_, let checkpoint) = try self.source(of: request.view) else {
+            throw CallError(.internal, "\(request.view) is not a view to look up")
+        }
+        let asOf = checkpoint.value  // before the documents, as in `query`
+        let page = try self.fitting(ViewConversions.query(request)) { try self.store.query($0) }
+        return ViewConversions.reply(page, asOf: asOf)
+    }
+
+    /// Whether a query is a lookup: no wait, no time travel, one view, and a key or an
+    /// equality on an indexed path, so it reads a few rows through an index. Anything else
+    /// runs on the thread pool, where a long scan holds up no connection.
+    func isLookup(_ request: QueryRequest) -> Bool {
+        guard request.minPosition == 0, request.asOfPosition == 0, request.asOfTimeUnixMicros == 0,
+              request.limit <= UInt32(StorageLimits.queryRowsDefault),
+              let definition = self.catalog.definition(request.view)
+        else { return false }
+        if case .key = request.keys { return true }
+        return request.predicates.contains { predicate in
+            (predicate.op == .eq || predicate.op == .in) && definition.indexedPaths.contains(predicate.path)
+        }
+    }
+
+    func source(of view: String) throws -> Source {
+        switch view {
+        case "":
+            throw CallError.badField("QueryRequest.view", "name a view, or $streams, $groups, $event_types or $stats")
+        case "$streams", "$event_types":
+            return .store
+        default:
+            if let rows = self.systemRows.rows(of: view) { return .rows(rows) }
+            guard let definition = self.catalog.definition(view) else {
+                throw CallError(.notFound, "no view named \(view)")
+            }
+            guard let checkpoint = self.groups.checkpoint(of: definition.group) else {
+                throw CallError(.unavailable, "the group \(definition.group) that writes \(view) is not running")
+            }
+            return .view(definition, checkpoint: checkpoint)
+        }
+    }
+
+    private static func noHistory(_ view: String) -> CallError {
+        CallError.badField(
+            "QueryRequest.as_of_position", "time travel works on $streams, $event_types and ReadStream; \(view) holds its current state only")
+    }
+
+    private func page(_ query: ViewQuery, source: Source) async throws -> ViewPage {
+        let store = self.store
+        switch source {
+        case .view, .store:
+            return try await self.threadPool.runIfActive { try self.fitting(query) { try store.query($0) } }
+        case .rows(let make):
+            let rows = try make()
+            return try self.fitting(query) { try store.query($0, rows: rows) }
+        }
+    }
+
+    /// The page `read` returns for `query`, cut to what fits one reply: a page past the
+    /// budget is read again with the rows that fit as its limit, so its cursor continues
+    /// right after them.
+    private func fitting(_ query: ViewQuery, _ read: (ViewQuery) throws -> ViewPage) throws -> ViewPage {
+        var query = query
+        while true {
+            let page = try read(query)
+            var bytes = 0
+            let fitting = page.rows.prefix { row in
+                bytes += row.key.utf8.count + row.json.utf8.count + self.limits.queryRowOverheadBytes
+                return bytes <= self.limits.queryReplyBytesMax
+            }.count
+            if fitting == page.rows.count { return page }
+            guard fitting > 0 else {
+                throw CallError(.resourceExhausted, "a document of \(query.view) is larger than one reply may carry")
+            }
+            query.limit = fitting
+        }
+    }
+}

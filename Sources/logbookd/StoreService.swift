@@ -1,0 +1,13 @@
+internal import LogbookStorage
+internal import ServiceLifecycle
+
+/// Keeps the store open while the server runs, and closes it (committing what is queued)
+/// after the server has stopped.
+struct StoreService: Service {
+    let store: EventStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await self.store.close()
+    }
+}
