@@ -1,11 +1,12 @@
-import ArgumentParser
+internal import ArgumentParser
+internal import Logbook
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #elseif canImport(Musl)
-import Musl
+internal import Musl
 #elseif canImport(Darwin)
-import Darwin
+internal import Darwin
 #endif
 
 /// The options every command takes: where the daemon is, and how to print.
@@ -34,5 +35,27 @@ struct GlobalOptions: ParsableArguments {
             return path
         }
         return Self.defaultSocketPath
+    }
+}
+
+extension GlobalOptions {
+    /// Connects, runs `body`, and closes; any failure is reported and becomes the exit
+    /// status DESIGN §9 asks for.
+    func withClient<Result>(_ body: (LogbookClient) async throws -> Result) async throws -> Result {
+        let socketPath = self.socketPath
+        let client: LogbookClient
+        do {
+            client = try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
+        } catch {
+            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        }
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        }
     }
 }

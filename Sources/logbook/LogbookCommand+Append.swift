@@ -1,18 +1,19 @@
-import ArgumentParser
-import Logbook
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+internal import FoundationEssentials
 #else
-import Foundation
+internal import Foundation
 #endif
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #elseif canImport(Musl)
-import Musl
+internal import Musl
 #elseif canImport(Darwin)
-import Darwin
+internal import Darwin
 #endif
 
 extension LogbookCommand {
@@ -22,8 +23,9 @@ extension LogbookCommand {
             discussion: """
                 With --type and --data, appends one event. Without --data, reads JSON Lines \
                 from standard input and appends them as one batch: each line is an event \
-                object {"type", "data", "id"?, "metadata"?, "correlation_id"?, "causation_id"?}, \
-                or, with --type, the JSON data of an event of that type.
+                object {"type", "data", "id"?, "metadata"?, "correlation_id"?, "causation_id"?, \
+                "content_type"?} (data in base64 for a content type that is not JSON, as read \
+                --json prints it), or, with --type, the JSON data of an event of that type.
                 """
         )
 
@@ -70,14 +72,7 @@ extension LogbookCommand {
             let result = try await self.global.withClient { client in
                 try await client.append(to: self.stream, expected: self.expect.value, events: events)
             }
-            var output = StandardOutput()
-            if self.global.json {
-                output.write { EventJSON.append(result, to: &$0) }
-                output.endLine()
-            } else {
-                output.line(Self.describe(result))
-            }
-            output.flush()
+            self.global.print({ EventJSON.append(result, to: &$0) }, orLine: PlainText.describe(result))
         }
 
         private var defaults: AppendInput.Defaults {
@@ -109,7 +104,7 @@ extension LogbookCommand {
                     EventData(
                         type: self.type ?? "",
                         data: bytes,
-                        contentType: "application/json",
+                        contentType: ContentType.json,
                         metadata: self.defaults.metadata,
                         correlationID: self.correlation,
                         causationID: self.causation
@@ -185,41 +180,5 @@ extension LogbookCommand {
                 input.append(contentsOf: chunk[0..<count])
             }
         }
-
-        static func describe(_ result: AppendResult) -> String {
-            let count = result.positions.count
-            guard count > 0 else {
-                return "appended nothing to \(result.stream)"
-            }
-            if count == 1 {
-                return "appended 1 event to \(result.stream) at revision \(result.firstRevision) (position \(result.positions[0]))"
-            }
-            let positions = result.positions
-            return "appended \(count) events to \(result.stream) at revisions \(result.firstRevision)–\(result.lastRevision) (positions \(positions[0])–\(positions[count - 1]))"
-        }
     }
-}
-
-/// `--expect`: any, no-stream, exists, or a revision.
-struct ExpectArgument: ExpressibleByArgument {
-    let value: ExpectedRevision
-
-    init(_ value: ExpectedRevision) {
-        self.value = value
-    }
-
-    init?(argument: String) {
-        switch argument.lowercased() {
-        case "any": self.value = .any
-        case "no-stream", "no_stream", "nostream": self.value = .noStream
-        case "exists", "stream-exists", "stream_exists": self.value = .streamExists
-        default:
-            guard let revision = UInt64(argument) else { return nil }
-            self.value = .exact(revision)
-        }
-    }
-
-    var defaultValueDescription: String { "any" }
-
-    static var allValueStrings: [String] { ["any", "no-stream", "exists", "N"] }
 }

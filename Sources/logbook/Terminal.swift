@@ -1,51 +1,18 @@
-import ArgumentParser
-import Logbook
+internal import ArgumentParser
+internal import Logbook
+
+internal import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #elseif canImport(Musl)
-import Musl
+internal import Musl
 #elseif canImport(Darwin)
-import Darwin
+internal import Darwin
 #endif
 
-/// Standard output with a buffer: the read path prints many lines, and one `write` per
-/// 64 KiB instead of one per line keeps it cheap.
-struct StandardOutput {
-    private var buffer: [UInt8] = []
-    private static let flushBytes = 64 << 10
-
-    init() {
-        self.buffer.reserveCapacity(Self.flushBytes + 4096)
-    }
-
-    /// Appends bytes; the caller ends each line with `endLine()`.
-    mutating func write(_ body: (inout [UInt8]) -> Void) {
-        body(&self.buffer)
-    }
-
-    mutating func write(_ text: String) {
-        self.buffer.append(contentsOf: text.utf8)
-    }
-
-    mutating func endLine() {
-        self.buffer.append(UInt8(ascii: "\n"))
-        if self.buffer.count >= Self.flushBytes {
-            self.flush()
-        }
-    }
-
-    mutating func line(_ text: String) {
-        self.write(text)
-        self.endLine()
-    }
-
-    mutating func flush() {
-        Terminal.writeAll(self.buffer, to: 1)
-        self.buffer.removeAll(keepingCapacity: true)
-    }
-}
-
+/// The process's ends: writing to a file descriptor, reporting an error, and the exit
+/// status DESIGN §9 asks for.
 enum Terminal {
     /// Writes every byte to a file descriptor, retrying short writes.
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
@@ -110,37 +77,36 @@ enum Terminal {
     }
 }
 
-extension GlobalOptions {
-    /// Connects, runs `body`, and closes; any failure is reported and becomes the exit
-    /// status DESIGN §9 asks for.
-    func withClient<Result>(_ body: (LogbookClient) async throws -> Result) async throws -> Result {
-        let socketPath = self.socketPath
-        let client: LogbookClient
-        do {
-            client = try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
-        } catch {
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
-        }
-        do {
-            let result = try await body(client)
-            await client.close()
-            return result
-        } catch {
-            await client.close()
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
-        }
-    }
-}
-
 extension ExitCode {
     /// A usage error (EX_USAGE), as swift-argument-parser uses for its own.
     static let usage = ExitCode(64)
-    /// The server or this tool does not implement the command yet (UNIMPLEMENTED).
-    static let unimplemented = ExitCode(12)
 }
 
 /// Fails with a usage error: prints `error: message` and exits 64.
 func usageError(_ message: String) -> ExitCode {
     Terminal.printError("error: \(message)")
     return .usage
+}
+
+extension Terminal {
+    /// Runs `body` as one task until it ends, or until SIGINT or SIGTERM cancels it: then
+    /// it ends cleanly (Cancel on the wire, output flushed, exit 0) at any point, even
+    /// while connecting.
+    static func runUntilInterrupted(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let task = Task { try await body() }
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                task.cancel()
+                // A reader that stopped reading leaves a write to stdout blocked for ever;
+                // the signal still ends the process.
+                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) { _exit(0) }
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        try await task.value
+    }
 }

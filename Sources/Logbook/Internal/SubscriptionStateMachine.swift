@@ -38,15 +38,12 @@ package struct SubscriptionStateMachine: Sendable {
             self.backoffMax = max(backoffInitial, backoffMax)
         }
 
-        /// 512 events in flight bounds the buffers on both sides to a few hundred KiB for
-        /// typical events while keeping a batch or two on the way; topping up every 128
-        /// taken means the server rarely waits. 50 ms doubling to 2 s reconnects quickly
-        /// after a restart without hammering a daemon that is down.
+        /// The numbers of ``ClientLimits``, which say why.
         package static let standard = Configuration(
-            creditWindow: 512,
-            creditChunk: 128,
-            backoffInitial: .milliseconds(50),
-            backoffMax: .seconds(2)
+            creditWindow: ClientLimits.subscriptionCreditWindow,
+            creditChunk: ClientLimits.subscriptionCreditChunk,
+            backoffInitial: ClientLimits.reconnectBackoffInitial,
+            backoffMax: ClientLimits.reconnectBackoffMax
         )
     }
 
@@ -165,7 +162,7 @@ package struct SubscriptionStateMachine: Sendable {
         filter: ReadFilter?,
         initialCredit: UInt32
     ) throws(LogbookError) -> SubscribeRequest {
-        if case .afterRevision = from.kind, !selector.isStream {
+        if case .revision = from.point, !selector.isStream {
             throw LogbookError(
                 code: .invalidArgument,
                 message: "a subscription to \(selector) starts after a position, not a revision"
@@ -173,14 +170,14 @@ package struct SubscriptionStateMachine: Sendable {
         }
         return SubscribeRequest(
             initialCredit: initialCredit,
-            target: .catchUp(CatchUp(selector: selector.wire, from: from.wire, filter: filter?.wire))
+            target: .catchUp(CatchUp(selector: selector.wire, from: from.point.wire, filter: filter?.wire))
         )
     }
 
     private mutating func advance(to position: UInt64) {
         // The first message on a call proves the connection works.
         self.failures = 0
-        if case .afterPosition(let current) = self.resume.kind, current >= position {
+        if case .position(let current) = self.resume.point, current >= position {
             return
         }
         self.resume = .after(position: position)

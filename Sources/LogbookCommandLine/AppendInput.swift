@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+package import Logbook
 
 /// Events for `logbook append`, from its options or from JSON Lines on standard input.
 package enum AppendInput {

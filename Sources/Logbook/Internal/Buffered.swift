@@ -1,0 +1,33 @@
+/// What a call delivered in a batch that the consumer has not taken yet, handed out one at
+/// a time in the consumer's task (so events become public values there, not on the event
+/// loop).
+struct Buffered<Element> {
+    private var elements: [Element] = []
+    private var index = 0
+
+    var isEmpty: Bool {
+        self.index == self.elements.count
+    }
+
+    /// Replaces what is left with `elements`.
+    mutating func refill(_ elements: [Element]) {
+        self.elements = elements
+        self.index = 0
+    }
+
+    /// Takes the next element; the batch is let go once its last element is taken.
+    mutating func next() -> Element? {
+        guard self.index < self.elements.count else { return nil }
+        let element = self.elements[self.index]
+        self.index += 1
+        if self.index == self.elements.count {
+            self.removeAll()
+        }
+        return element
+    }
+
+    mutating func removeAll() {
+        self.elements = []
+        self.index = 0
+    }
+}
