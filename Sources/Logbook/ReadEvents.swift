@@ -69,14 +69,13 @@ final class ReadIteratorStorage {
 
     func next() async throws -> RecordedEvent? {
         while true {
-            if let wire = self.events.next() {
-                do {
-                    return try RecordedEvent(wire: wire)
-                } catch {
-                    self.state = .finished
-                    self.events.removeAll()
-                    throw error
+            do {
+                if let event = try self.events.take(RecordedEvent.init(wire:)) {
+                    return event
                 }
+            } catch {
+                self.state = .finished
+                throw error
             }
             switch self.state {
             case .finished:

@@ -89,6 +89,52 @@ package enum PlainText {
         return "\(view.name) (group \(view.group), \(indexes))"
     }
 
+    /// A group's settings and progress, one `[name, value]` row each (`groups info`).
+    package static func details(_ info: GroupInfo) -> [[String]] {
+        let settings = info.settings
+        var rows: [[String]] = [
+            ["group", settings.name],
+            ["selector", settings.selector.description],
+            ["from", settings.start.description],
+        ]
+        if !settings.filter.eventTypes.isEmpty {
+            rows.append(["event types", settings.filter.eventTypes.joined(separator: ", ")])
+        }
+        if let prefix = settings.filter.streamPrefix {
+            rows.append(["stream prefix", prefix])
+        }
+        return rows + [
+            ["strategy", settings.strategy.description],
+            ["max in flight", String(settings.maxInFlight)],
+            ["ack timeout", PlainText.duration(settings.ackTimeout)],
+            ["max deliveries", String(settings.maxDeliveries)],
+            ["retry backoff", PlainText.duration(settings.retryBackoff)],
+            ["checkpoint", String(info.checkpoint)],
+            ["lag", String(info.lag)],
+            ["consumers", String(info.consumers)],
+            ["in flight", String(info.inFlight)],
+            ["parked", String(info.parked)],
+        ]
+    }
+
+    /// Groups as `groups list` shows them: a heading, then a row each.
+    package static func table(_ groups: [GroupInfo]) -> [[String]] {
+        [["NAME", "SELECTOR", "STRATEGY", "CHECKPOINT", "LAG", "CONSUMERS", "IN-FLIGHT", "PARKED"]]
+            + groups.map { info in
+                [
+                    info.name, info.settings.selector.description, info.settings.strategy.description,
+                    String(info.checkpoint), String(info.lag), String(info.consumers), String(info.inFlight),
+                    String(info.parked),
+                ]
+            }
+    }
+
+    /// Views as `views list` shows them: a heading, then a row each.
+    package static func table(_ views: [ViewDefinition]) -> [[String]] {
+        [["NAME", "GROUP", "INDEXES"]]
+            + views.map { [$0.name, $0.group, $0.indexedPaths.isEmpty ? "-" : $0.indexedPaths.joined(separator: " ")] }
+    }
+
     /// A duration of whole milliseconds: `250 ms`, `30 s`, `1.5 s`.
     package static func duration(_ duration: Duration) -> String {
         let milliseconds = duration.roundedUpMilliseconds

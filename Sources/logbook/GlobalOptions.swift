@@ -1,14 +1,6 @@
 internal import ArgumentParser
 internal import Logbook
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// The options every command takes: where the daemon is, and how to print.
 struct GlobalOptions: ParsableArguments {
     /// The socket when neither `--socket` nor `$LOGBOOK_SOCKET` says.
@@ -31,10 +23,7 @@ struct GlobalOptions: ParsableArguments {
         if let socket = self.socket {
             return socket
         }
-        if let value = getenv("LOGBOOK_SOCKET"), case let path = String(cString: value), !path.isEmpty {
-            return path
-        }
-        return Self.defaultSocketPath
+        return System.environment("LOGBOOK_SOCKET") ?? Self.defaultSocketPath
     }
 }
 
@@ -43,19 +32,27 @@ extension GlobalOptions {
     /// status DESIGN §9 asks for.
     func withClient<Result>(_ body: (LogbookClient) async throws -> Result) async throws -> Result {
         let socketPath = self.socketPath
-        let client: LogbookClient
-        do {
-            client = try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
-        } catch {
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        let client = try await Terminal.run(reportingFor: socketPath) {
+            try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
         }
-        do {
-            let result = try await body(client)
+        return try await Terminal.run(reportingFor: socketPath) {
+            try await body(client)
+        } cleanUp: {
             await client.close()
-            return result
-        } catch {
-            await client.close()
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        }
+    }
+
+    /// ``withClient(_:)`` for a command that runs until it is interrupted: SIGINT or SIGTERM
+    /// cancels `body`, which is a normal end (exit 0).
+    func withClientUntilInterrupted(_ body: @escaping @Sendable (LogbookClient) async throws -> Void) async throws {
+        try await Terminal.runUntilInterrupted {
+            try await self.withClient { client in
+                do {
+                    try await body(client)
+                } catch is CancellationError {
+                    // Interrupted: a normal end.
+                }
+            }
         }
     }
 }

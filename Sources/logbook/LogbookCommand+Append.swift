@@ -2,20 +2,6 @@ internal import ArgumentParser
 internal import Logbook
 internal import LogbookCommandLine
 
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
-
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 extension LogbookCommand {
     struct Append: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -59,7 +45,7 @@ extension LogbookCommand {
             if self.data != nil, self.type == nil {
                 throw ValidationError("--data needs --type: an event has a type")
             }
-            if let id = self.id, UUID(uuidString: id) == nil {
+            if let id = self.id, AppendInput.eventID(id) == nil {
                 throw ValidationError("--id is not a UUID: \(id)")
             }
             for entry in self.meta where !entry.contains("=") {
@@ -76,17 +62,14 @@ extension LogbookCommand {
         }
 
         private var defaults: AppendInput.Defaults {
-            var metadata: [String: String] = [:]
+            var defaults = AppendInput.Defaults(type: self.type)
             for entry in self.meta {
                 let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                metadata[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+                defaults.metadata[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
             }
-            return AppendInput.Defaults(
-                type: self.type,
-                metadata: metadata,
-                correlationID: self.correlation,
-                causationID: self.causation
-            )
+            defaults.correlationID = self.correlation
+            defaults.causationID = self.causation
+            return defaults
         }
 
         /// The events to append, from `--data` or from standard input; a usage error
@@ -117,7 +100,7 @@ extension LogbookCommand {
                 guard events.count == 1 else {
                     throw usageError("--id names one event, but standard input held \(events.count)")
                 }
-                events[0].id = UUID(uuidString: id) ?? events[0].id
+                events[0].id = AppendInput.eventID(id) ?? events[0].id
             }
             return events
         }
@@ -127,27 +110,14 @@ extension LogbookCommand {
                 return Array(argument.utf8)
             }
             let path = String(argument.dropFirst())
-            let descriptor = open(path, O_RDONLY)
-            guard descriptor >= 0 else {
-                Terminal.printError("error: cannot read --data file \(path): \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
-            defer { close(descriptor) }
-            guard let bytes = Self.readAll(descriptor) else {
-                Terminal.printError("error: cannot read --data file \(path): \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
-            return bytes
+            return try Self.readAll(path, what: "--data file \(path)")
         }
 
         private func eventsFromStandardInput() throws -> [EventData] {
-            if isatty(0) != 0 {
+            if System.standardInputIsTerminal {
                 Terminal.printError("reading events as JSON Lines from standard input (end with Ctrl-D)…")
             }
-            guard let input = Self.readAll(0) else {
-                Terminal.printError("error: cannot read standard input: \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
+            let input = try Self.readAll(nil, what: "standard input")
             let defaults = self.defaults
             var events: [EventData] = []
             var lineNumber = 0
@@ -168,16 +138,15 @@ extension LogbookCommand {
             return events
         }
 
-        /// Everything a file descriptor holds until its end, or nil on a read error.
-        private static func readAll(_ descriptor: Int32) -> [UInt8]? {
-            var input: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                if count < 0 { return nil }
-                if count == 0 { return input }
-                input.append(contentsOf: chunk[0..<count])
+        /// What the file at `path` (standard input for nil) holds; a local error (exit 1)
+        /// when it cannot be read.
+        private static func readAll(_ path: String?, what: String) throws -> [UInt8] {
+            switch System.readAll(path) {
+            case .success(let bytes):
+                return bytes
+            case .failure(let error):
+                Terminal.printError("error: cannot read \(what): \(error)")
+                throw ExitCode(1)
             }
         }
     }

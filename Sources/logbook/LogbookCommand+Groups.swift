@@ -110,19 +110,7 @@ extension LogbookCommand.Groups {
 
         func run() async throws {
             let groups = try await self.global.withClient { try await $0.groups() }
-            self.global.print(
-                groups,
-                object: GroupJSON.append,
-                heading: ["NAME", "SELECTOR", "STRATEGY", "CHECKPOINT", "LAG", "CONSUMERS", "IN-FLIGHT", "PARKED"],
-                row: { info in
-                    [
-                        info.name, info.settings.selector.description, info.settings.strategy.description,
-                        String(info.checkpoint), String(info.lag), String(info.consumers), String(info.inFlight),
-                        String(info.parked),
-                    ]
-                },
-                empty: "no groups"
-            )
+            self.global.print(groups, object: GroupJSON.append, orTable: PlainText.table(groups), empty: "no groups")
         }
     }
 
@@ -139,35 +127,7 @@ extension LogbookCommand.Groups {
         func run() async throws {
             let name = self.name
             let info = try await self.global.withClient { try await $0.groupInfo(name) }
-            self.global.print({ GroupJSON.append(info, to: &$0) }, orLines: PlainText.table(Self.rows(info)))
-        }
-
-        /// The group's settings and progress, one `[name, value]` row each.
-        static func rows(_ info: GroupInfo) -> [[String]] {
-            let settings = info.settings
-            var rows: [[String]] = [
-                ["group", settings.name],
-                ["selector", settings.selector.description],
-                ["from", settings.start.description],
-            ]
-            if !settings.filter.eventTypes.isEmpty {
-                rows.append(["event types", settings.filter.eventTypes.joined(separator: ", ")])
-            }
-            if let prefix = settings.filter.streamPrefix {
-                rows.append(["stream prefix", prefix])
-            }
-            return rows + [
-                ["strategy", settings.strategy.description],
-                ["max in flight", String(settings.maxInFlight)],
-                ["ack timeout", PlainText.duration(settings.ackTimeout)],
-                ["max deliveries", String(settings.maxDeliveries)],
-                ["retry backoff", PlainText.duration(settings.retryBackoff)],
-                ["checkpoint", String(info.checkpoint)],
-                ["lag", String(info.lag)],
-                ["consumers", String(info.consumers)],
-                ["in flight", String(info.inFlight)],
-                ["parked", String(info.parked)],
-            ]
+            self.global.print({ GroupJSON.append(info, to: &$0) }, orLines: PlainText.table(PlainText.details(info)))
         }
     }
 

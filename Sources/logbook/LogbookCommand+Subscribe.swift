@@ -76,27 +76,21 @@ extension LogbookCommand {
             }
             let selector = self.selection.selector
             let start = self.start
-            let global = self.global
-            try await Terminal.runUntilInterrupted {
-                try await global.withClient { client in
-                    var output = StandardOutput()
-                    defer { output.flush() }
-                    var messages = client.subscribe(selector, from: start).makeAsyncIterator()
-                    do {
-                        while let message = try await messages.next() {
-                            if let event = message.event {
-                                output.write { global.json ? EventJSON.append(event, to: &$0) : PlainText.append(event, to: &$0) }
-                                output.endLine()
-                                if !messages.hasBufferedEvents {
-                                    output.flush()
-                                }
-                            } else if !global.json, message.isCaughtUp || message.isFellBehind {
-                                output.flush()
-                                Terminal.printError("-- \(message) --")
-                            }
+            let json = self.global.json
+            try await self.global.withClientUntilInterrupted { client in
+                var output = StandardOutput()
+                defer { output.flush() }
+                var messages = client.subscribe(selector, from: start).makeAsyncIterator()
+                while let message = try await messages.next() {
+                    if let event = message.event {
+                        output.write { json ? EventJSON.append(event, to: &$0) : PlainText.append(event, to: &$0) }
+                        output.endLine()
+                        if !messages.hasBufferedEvents {
+                            output.flush()
                         }
-                    } catch is CancellationError {
-                        // Interrupted: a normal end.
+                    } else if !json, message.isCaughtUp || message.isFellBehind {
+                        output.flush()
+                        Terminal.printError("-- \(message) --")
                     }
                 }
             }

@@ -10,40 +10,31 @@ extension LogbookCommand.Subscribe {
     /// daemon's confirmation of each ack (its `Settled`) prints a line as it arrives, in
     /// the order the daemon confirmed them.
     func consume(group: String) async throws {
-        let global = self.global
-        let maxInFlight = self.maxInFlight
-        let confirmed = self.confirmed
-        try await Terminal.runUntilInterrupted {
-            try await global.withClient { client in
-                let output = SharedOutput()
-                defer { output.flush() }
-                var deliveries = client.consume(group: group, maxInFlight: maxInFlight).makeAsyncIterator()
-                var printed: [GroupDelivery] = []
-                do {
-                    while let delivery = try await deliveries.next() {
-                        output.line { global.json ? EventJSON.append(delivery, to: &$0) : PlainText.append(delivery, to: &$0) }
-                        printed.append(delivery)
-                        guard !deliveries.hasBufferedDeliveries else { continue }
-                        output.flush()
-                        for delivery in printed {
-                            if confirmed {
-                                let event = delivery.event
-                                delivery.ack { result in
-                                    guard case .success = result else { return }
-                                    output.line {
-                                        global.json ? EventJSON.appendSettled(event, to: &$0) : PlainText.appendSettled(event, to: &$0)
-                                    }
-                                    output.flush()
-                                }
-                            } else {
-                                await delivery.ack()
-                            }
+        let (json, maxInFlight, confirmed) = (self.global.json, self.maxInFlight, self.confirmed)
+        // What was printed and not acked when interrupted comes again.
+        try await self.global.withClientUntilInterrupted { client in
+            let output = SharedOutput()
+            defer { output.flush() }
+            var deliveries = client.consume(group: group, maxInFlight: maxInFlight).makeAsyncIterator()
+            var printed: [GroupDelivery] = []
+            while let delivery = try await deliveries.next() {
+                output.line { json ? EventJSON.append(delivery, to: &$0) : PlainText.append(delivery, to: &$0) }
+                printed.append(delivery)
+                guard !deliveries.hasBufferedDeliveries else { continue }
+                output.flush()
+                for delivery in printed {
+                    if confirmed {
+                        let event = delivery.event
+                        delivery.ack { result in
+                            guard case .success = result else { return }
+                            output.line { json ? EventJSON.appendSettled(event, to: &$0) : PlainText.appendSettled(event, to: &$0) }
+                            output.flush()
                         }
-                        printed.removeAll(keepingCapacity: true)
+                    } else {
+                        await delivery.ack()
                     }
-                } catch is CancellationError {
-                    // Interrupted: a normal end. What was printed and not acked comes again.
                 }
+                printed.removeAll(keepingCapacity: true)
             }
         }
     }

@@ -53,13 +53,7 @@ extension LogbookCommand.Views {
 
         func run() async throws {
             let views = try await self.global.withClient { try await $0.views() }
-            self.global.print(
-                views,
-                object: ViewJSON.append,
-                heading: ["NAME", "GROUP", "INDEXES"],
-                row: { [$0.name, $0.group, $0.indexedPaths.isEmpty ? "-" : $0.indexedPaths.joined(separator: " ")] },
-                empty: "no views"
-            )
+            self.global.print(views, object: ViewJSON.append, orTable: PlainText.table(views), empty: "no views")
         }
     }
 

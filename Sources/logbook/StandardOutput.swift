@@ -33,7 +33,7 @@ struct StandardOutput {
     }
 
     mutating func flush() {
-        Terminal.writeAll(self.buffer, to: 1)
+        System.writeAll(self.buffer, to: 1)
         self.buffer.removeAll(keepingCapacity: true)
     }
 }
@@ -77,13 +77,12 @@ extension GlobalOptions {
         self.print(object, orLines: [line()])
     }
 
-    /// Prints a list: with `--json` one object per item, else a table under `heading` with
-    /// a row per item, or `empty` when there is none.
+    /// Prints a list: with `--json` one object per item, else `table` (a heading, then a
+    /// row per item), or `empty` when there is no item.
     func print<Item>(
         _ items: [Item],
         object: (Item, inout [UInt8]) -> Void,
-        heading: [String],
-        row: (Item) -> [String],
+        orTable table: @autoclosure () -> [[String]],
         empty: String
     ) {
         var output = StandardOutput()
@@ -94,7 +93,7 @@ extension GlobalOptions {
                 output.endLine()
             }
         } else {
-            output.table([heading] + items.map(row), empty: empty)
+            output.table(table(), empty: empty)
         }
     }
 }

@@ -1,37 +1,12 @@
 internal import ArgumentParser
 internal import Logbook
 
-internal import Dispatch
-
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
-/// The process's ends: writing to a file descriptor, reporting an error, and the exit
-/// status DESIGN §9 asks for.
+/// How the tool ends: reporting an error on standard error with the exit status DESIGN §9
+/// asks for, or being interrupted.
 enum Terminal {
-    /// Writes every byte to a file descriptor, retrying short writes.
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
-
     /// Prints a line to standard error.
     static func printError(_ message: String) {
-        self.writeAll(Array((message + "\n").utf8), to: 2)
+        System.writeAll(Array((message + "\n").utf8), to: 2)
     }
 
     /// Reports an error the way DESIGN §9 asks and returns the exit status to end with:
@@ -89,24 +64,30 @@ func usageError(_ message: String) -> ExitCode {
 }
 
 extension Terminal {
+    /// Runs `body`, then `cleanUp` whatever happened; a failure is reported and becomes the
+    /// exit status DESIGN §9 asks for.
+    static func run<Result>(
+        reportingFor socketPath: String,
+        _ body: () async throws -> Result,
+        cleanUp: () async -> Void = {}
+    ) async throws -> Result {
+        do {
+            let result = try await body()
+            await cleanUp()
+            return result
+        } catch {
+            await cleanUp()
+            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        }
+    }
+
     /// Runs `body` as one task until it ends, or until SIGINT or SIGTERM cancels it: then
     /// it ends cleanly (Cancel on the wire, output flushed, exit 0) at any point, even
     /// while connecting.
     static func runUntilInterrupted(_ body: @escaping @Sendable () async throws -> Void) async throws {
         let task = Task { try await body() }
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                task.cancel()
-                // A reader that stopped reading leaves a write to stdout blocked for ever;
-                // the signal still ends the process.
-                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) { _exit(0) }
-            }
-            source.resume()
-            return source
+        try await System.handlingTerminationSignals({ task.cancel() }) {
+            try await task.value
         }
-        defer { signals.forEach { $0.cancel() } }
-        try await task.value
     }
 }

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import Logbook
-internal import LogbookCommandLine
+@testable internal import LogbookCommandLine
 internal import Testing
 
 @Suite("JSON Lines for logbook append")

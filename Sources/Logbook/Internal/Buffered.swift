@@ -26,6 +26,18 @@ struct Buffered<Element> {
         return element
     }
 
+    /// Takes the next element and makes the public value of it; when `make` fails (the
+    /// server sent something malformed), the rest is dropped too.
+    mutating func take<Value>(_ make: (Element) throws(LogbookError) -> Value) throws(LogbookError) -> Value? {
+        guard let element = self.next() else { return nil }
+        do {
+            return try make(element)
+        } catch {
+            self.removeAll()
+            throw error
+        }
+    }
+
     mutating func removeAll() {
         self.elements = []
         self.index = 0

@@ -36,24 +36,19 @@ struct GroupSubscriptionCalls: ResumableCalls {
 
     mutating func takeBuffered(on call: ResumableCall?) throws(LogbookError) -> GroupDelivery? {
         guard !self.deliveries.isEmpty else { return nil }
-        guard let call, self.consumer.isCallOpen(call.generation), let (wire, delivery) = self.deliveries.next() else {
+        guard let call, self.consumer.isCallOpen(call.generation) else {
             self.deliveries.removeAll()
             return nil
         }
-        let event: RecordedEvent
-        do {
-            event = try RecordedEvent(wire: wire)
-        } catch {
-            self.deliveries.removeAll()
-            throw error
+        return try self.deliveries.take { (wire, delivery) throws(LogbookError) in
+            GroupDelivery(
+                event: try RecordedEvent(wire: wire),
+                deliveryID: delivery.deliveryID,
+                attempt: Int(delivery.attempt),
+                consumer: self.consumer,
+                generation: call.generation
+            )
         }
-        return GroupDelivery(
-            event: event,
-            deliveryID: delivery.deliveryID,
-            attempt: Int(delivery.attempt),
-            consumer: self.consumer,
-            generation: call.generation
-        )
     }
 
     func closed(_ call: ResumableCall) {

@@ -85,65 +85,55 @@ package struct JSONScanner {
     package mutating func scanObject(
         _ member: (inout JSONScanner, String) throws(JSONError) -> Void
     ) throws(JSONError) {
-        try self.enter()
-        self.index += 1  // {
-        self.skipWhitespace()
-        if self.current == UInt8(ascii: "}") {
-            self.index += 1
-            self.depth -= 1
-            return
-        }
-        while true {
-            self.skipWhitespace()
-            guard self.current == UInt8(ascii: "\"") else {
-                throw JSONError("expected a string key in an object", at: self.index)
+        try self.scanContainer(closing: UInt8(ascii: "}"), name: "an object") { (scanner: inout JSONScanner) throws(JSONError) in
+            guard scanner.current == UInt8(ascii: "\"") else {
+                throw JSONError("expected a string key in an object", at: scanner.index)
             }
-            let key = try self.scanString()
-            self.skipWhitespace()
-            guard self.current == UInt8(ascii: ":") else {
-                throw JSONError("expected ':' after an object key", at: self.index)
+            let key = try scanner.scanString()
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: ":") else {
+                throw JSONError("expected ':' after an object key", at: scanner.index)
             }
-            self.index += 1
-            self.skipWhitespace()
-            try member(&self, key)
-            self.skipWhitespace()
-            switch self.current {
-            case UInt8(ascii: ",")?:
-                self.index += 1
-            case UInt8(ascii: "}")?:
-                self.index += 1
-                self.depth -= 1
-                return
-            default:
-                throw JSONError("expected ',' or '}' in an object", at: self.index)
-            }
+            scanner.index += 1
+            scanner.skipWhitespace()
+            try member(&scanner, key)
         }
     }
 
     /// Scans an array, calling `element` while the scanner stands at each element, which
     /// `element` must scan.
     package mutating func scanArray(_ element: (inout JSONScanner) throws(JSONError) -> Void) throws(JSONError) {
+        try self.scanContainer(closing: UInt8(ascii: "]"), name: "an array", element)
+    }
+
+    /// Scans an object or an array, whose opening byte the scanner stands at: `item` scans
+    /// each member or element, and commas separate them up to `closing`.
+    private mutating func scanContainer(
+        closing: UInt8,
+        name: String,
+        _ item: (inout JSONScanner) throws(JSONError) -> Void
+    ) throws(JSONError) {
         try self.enter()
-        self.index += 1  // [
+        self.index += 1  // { or [
         self.skipWhitespace()
-        if self.current == UInt8(ascii: "]") {
+        if self.current == closing {
             self.index += 1
             self.depth -= 1
             return
         }
         while true {
             self.skipWhitespace()
-            try element(&self)
+            try item(&self)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ",")?:
                 self.index += 1
-            case UInt8(ascii: "]")?:
+            case closing?:
                 self.index += 1
                 self.depth -= 1
                 return
             default:
-                throw JSONError("expected ',' or ']' in an array", at: self.index)
+                throw JSONError("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(name)", at: self.index)
             }
         }
     }

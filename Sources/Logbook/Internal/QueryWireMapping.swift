@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 package import LogbookWire
 
 // The mapping between the query and view types and the wire's; the public types shadow

@@ -43,15 +43,8 @@ struct SubscriptionCalls: ResumableCalls {
     }
 
     mutating func takeBuffered(on call: ResumableCall?) throws(LogbookError) -> SubscriptionMessage? {
-        guard let wire = self.events.next() else { return nil }
-        let event: RecordedEvent
-        do {
-            event = try RecordedEvent(wire: wire)
-        } catch {
-            self.events.removeAll()
-            throw error
-        }
-        if let grant = self.machine.handingOutEvent(at: wire.position).grant, let call {
+        guard let event = try self.events.take(RecordedEvent.init(wire:)) else { return nil }
+        if let grant = self.machine.handingOutEvent(at: event.position).grant, let call {
             call.connection.grantCredit(call.id, count: grant)
         }
         return .event(event)

@@ -71,13 +71,16 @@ package struct SubscriptionStateMachine: Sendable {
     package private(set) var isLive = false
     /// Events handed out since credit was last granted on this call.
     package private(set) var takenSinceGrant = 0
+    private var reconnection: Reconnection
+
     /// Calls in a row that ended before delivering anything.
-    package private(set) var failures = 0
-    package private(set) var isFailed = false
+    package var failures: Int { self.reconnection.failures }
+    package var isFailed: Bool { self.reconnection.isFailed }
 
     package init(from start: SubscriptionStart, configuration: Configuration = .standard) {
         self.resume = start
         self.configuration = configuration
+        self.reconnection = Reconnection(configuration: configuration)
     }
 
     /// A new call starts: the credit it opens with, and where it starts.
@@ -120,39 +123,12 @@ package struct SubscriptionStateMachine: Sendable {
 
     /// The call ended: the connection failed or closed (`error` is `.unavailable`), the
     /// server ended it (with `error`, or with none for OK), or the connection could not be
-    /// made.
+    /// made. See ``Reconnection``.
     ///
     /// - Parameter jitter: A number in 0..<1 that spreads the waits of many subscribers
     ///   reconnecting at once; the wait is between half and all of the back-off.
     package mutating func callEnded(_ error: LogbookError?, jitter: Double) -> EndAction {
-        if let error, !Self.isRetryable(error) {
-            self.isFailed = true
-            return .fail(error)
-        }
-        let delay = Self.backoff(failures: self.failures, configuration: self.configuration, jitter: jitter)
-        self.failures += 1
-        return .reconnect(after: delay)
-    }
-
-    /// The wait before the next attempt after `failures` attempts in a row failed: the
-    /// initial back-off doubled per failure up to the maximum, then between half and all of
-    /// it (`jitter` in 0..<1), so many subscribers reconnecting at once spread out. Group
-    /// consumers wait the same way.
-    package static func backoff(failures: Int, configuration: Configuration, jitter: Double) -> Duration {
-        let exponent = min(failures, 30)
-        var backoff = configuration.backoffInitial * (1 << exponent)
-        if backoff > configuration.backoffMax || backoff < .zero {
-            backoff = configuration.backoffMax
-        }
-        let fraction = 0.5 + 0.5 * min(max(jitter, 0), 1)
-        return backoff * fraction
-    }
-
-    /// Whether a call that ended with this error is worth starting again: the daemon went
-    /// away or is restarting. A refusal (a bad selector, a missing permission) would be
-    /// refused again.
-    package static func isRetryable(_ error: LogbookError) -> Bool {
-        error.code == .unavailable
+        self.reconnection.callEnded(error, jitter: jitter)
     }
 
     /// The request for the next call.
@@ -176,7 +152,7 @@ package struct SubscriptionStateMachine: Sendable {
 
     private mutating func advance(to position: UInt64) {
         // The first message on a call proves the connection works.
-        self.failures = 0
+        self.reconnection.delivered()
         if case .position(let current) = self.resume.point, current >= position {
             return
         }

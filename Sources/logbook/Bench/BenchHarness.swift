@@ -25,13 +25,10 @@ final class BenchHarness: Sendable {
     /// reported and becomes the exit status DESIGN §9 asks for.
     static func run(socketPath: String, _ workload: (BenchHarness) async throws -> BenchReport) async throws -> BenchReport {
         let harness = BenchHarness(socketPath: socketPath)
-        do {
-            let report = try await workload(harness)
+        return try await Terminal.run(reportingFor: socketPath) {
+            try await workload(harness)
+        } cleanUp: {
             await harness.cleanUp()
-            return report
-        } catch {
-            await harness.cleanUp()
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
         }
     }
 

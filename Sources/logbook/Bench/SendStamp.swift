@@ -1,15 +1,7 @@
 internal import Logbook
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// The send time a subscription benchmark stamps into each event's first 8 bytes: the
-/// monotonic clock reading just before the append, which a subscriber subtracts from the
+/// monotonic clock reading (``System/monotonicNanoseconds()``) just before the append, which a subscriber subtracts from the
 /// time it receives the event. Appenders and subscribers share the host's clock, so the
 /// latency is append → commit → delivery as a projection would see it.
 enum SendStamp {
@@ -31,20 +23,13 @@ enum SendStamp {
                 group.addTask {
                     var data = template
                     for sequence in 0..<share.count {
-                        Self.set(Self.now(), in: &data)
+                        Self.set(System.monotonicNanoseconds(), in: &data)
                         _ = try await client.append(to: stream(index, sequence), events: [EventData(type: "BenchEvent", data: data)])
                     }
                 }
             }
             try await group.waitForAll()
         }
-    }
-
-    /// CLOCK_MONOTONIC in nanoseconds: the same clock in every process on the host.
-    static func now() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Writes the send time into the first 8 bytes, big-endian.
@@ -68,7 +53,7 @@ enum SendStamp {
 extension Latencies {
     /// Records the time from the send time stamped in `data` until now.
     mutating func record(sinceStampIn data: [UInt8]) {
-        let now = SendStamp.now()
+        let now = System.monotonicNanoseconds()
         let sent = SendStamp.read(data)
         self.record(microseconds: now >= sent ? (now - sent) / 1000 : 0)
     }
