@@ -177,3 +177,41 @@ struct GroupMappingTests {
         #expect(throws: LogbookError.self) { try Logbook.ParkedEvent(wire: LogbookWire.ParkedEvent(event: self.wireEvent(id: [1, 2]))) }
     }
 }
+
+@Suite("Group settings: defaults and strategies")
+struct GroupSettingsTests {
+    @Test("the defaults are LogbookWire's GroupDefaults, which the server fills a 0 with")
+    func defaultsAreTheWires() {
+        let settings = Logbook.GroupSettings(name: "g", selector: .all)
+        #expect(settings.strategy == .byStream)
+        #expect(settings.maxInFlight == Int(GroupDefaults.maxInFlight))
+        #expect(settings.ackTimeout == .milliseconds(GroupDefaults.ackTimeoutMilliseconds))
+        #expect(settings.maxDeliveries == Int(GroupDefaults.maxDeliveries))
+        #expect(settings.retryBackoff == .milliseconds(GroupDefaults.retryBackoffMilliseconds))
+    }
+
+    @Test("a 0 from the server reads as the default it stands for")
+    func zeroIsTheDefault() throws {
+        let wire = LogbookWire.GroupSettings(name: "g", selector: Selector(kind: .all(Empty())))
+        #expect(try Logbook.GroupSettings(wire: wire) == Logbook.GroupSettings(name: "g", selector: .all))
+    }
+
+    @Test("each strategy has one spelling, which reads back, and one wire value", arguments: [
+        (Logbook.GroupSettings.Strategy.byStream, "by-stream", LogbookWire.Strategy.byStream),
+        (.roundRobin, "round-robin", .roundRobin),
+        (.single, "single", .single),
+    ])
+    func strategies(_ strategy: Logbook.GroupSettings.Strategy, _ spelling: String, _ wire: LogbookWire.Strategy) {
+        #expect(strategy.description == spelling)
+        #expect(Logbook.GroupSettings.Strategy(spelling) == strategy)
+        #expect(strategy.wire == wire)
+        #expect(Logbook.GroupSettings.Strategy(wire: wire) == strategy)
+    }
+
+    @Test("the list of strategies is complete and other words are not strategies")
+    func allStrategies() {
+        #expect(Logbook.GroupSettings.Strategy.all == [.byStream, .roundRobin, .single])
+        #expect(Logbook.GroupSettings.Strategy("by_stream") == nil)
+        #expect(Logbook.GroupSettings.Strategy("By-Stream") == nil)
+    }
+}
