@@ -33,13 +33,7 @@ extension LogbookCommand.Groups {
 
         @OptionGroup var selection: SelectorOptions
 
-        @Option(help: ArgumentHelp(
-            """
-            How consumers share deliveries: \(GroupSettings.Strategy.all.map(\.description).joined(separator: ", ")) \
-            (default \(GroupSettings.defaultStrategy)).
-            """,
-            valueName: "strategy"
-        ))
+        @Option(help: ArgumentHelp("How consumers share deliveries (default \(GroupSettings.defaultStrategy)).", valueName: "strategy"))
         var strategy: StrategyArgument?
 
         @Option(help: ArgumentHelp("Where the group begins: start, end, or the first position to deliver.", valueName: "from"))

@@ -11,6 +11,9 @@ internal import Darwin
 /// The command-line tool's system calls, in one place: file descriptors, the environment,
 /// signals and the monotonic clock.
 enum System {
+    /// Bytes one `read` asks for while reading a whole file.
+    private static let readChunkBytes = 64 << 10
+
     /// Writes every byte to a file descriptor, retrying short writes; gives up silently on
     /// an error (a closed pipe: nobody reads any more).
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
@@ -34,7 +37,7 @@ enum System {
         guard descriptor >= 0 else { return .failure(SystemError()) }
         defer { if path != nil { close(descriptor) } }
         var input: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }

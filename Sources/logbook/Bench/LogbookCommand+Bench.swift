@@ -6,11 +6,11 @@ extension LogbookCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure append, read, subscribe, query and append-to-visible throughput and latency against a running logbookd.",
             discussion: """
-                append: --clients connections append --events events in all, --batch (default 1) events \
+                append: --clients connections append --events events in all, --batch (default \(Self.appendBatchDefault)) events \
                 of --size bytes per append, each to its own stream; latency is per append.
                 read: first tops the log up to --events events (appending the missing ones \
                 in large batches), then the clients read the newest --events events of \
-                $all, --batch (default 500) events per read call; latency is per read call.
+                $all, --batch (default \(Self.readBatchDefault)) events per read call; latency is per read call.
                 subscribe: --clients subscribers follow $all from its end while \(SendStamp.appenders) connections \
                 append --events events, one per append; each subscriber receives every one of \
                 them; the rate counts deliveries to all subscribers together, and latency is \
@@ -19,13 +19,13 @@ extension LogbookCommand {
                 temporary by-stream group on $all from its end (each event goes to one consumer, \
                 which acks it); the rate counts events delivered and acked, and the group is \
                 deleted afterwards.
-                query: defines a temporary group and view (indexed on $.n), appends --docs events \
-                (default 100000), one per stream, acts as the group's worker putting each into the \
-                view, waits until the view has them all, then --clients connections run --queries \
-                queries (default 10000) of one random document, --by key (default) or by an indexed \
-                predicate ($.n = N); the rate is queries/s, latency per query.
+                query: defines a temporary group and view (indexed on $.n), appends --docs events, \
+                one per stream, acts as the group's worker putting each into the view, waits until \
+                the view has them all, then --clients connections run --queries queries of one \
+                random document, --by key or by an indexed predicate ($.n = N); the rate is \
+                queries/s, latency per query.
                 visible: one worker writes a view through its acks while one client appends \
-                --events events (default 1000) and after each queries the view with min_position \
+                --events events (default \(Self.visibleEventsDefault)) and after each queries the view with min_position \
                 = the append's position; latency is from before the append to the query's answer.
                 Prints a summary; with --json one object \
                 {"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}.
@@ -48,19 +48,19 @@ extension LogbookCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The workload: append, read, subscribe, query or visible.")
+        @Argument(help: "The workload to run.")
         var workload: Workload
 
         @Option(help: "Connections, each used by one task.")
         var clients = 4
 
-        @Option(help: "Events in all (default 10000; visible: 1000).")
+        @Option(help: "Events in all (default \(Self.eventsDefault); visible: \(Self.visibleEventsDefault)).")
         var events: Int?
 
         @Option(help: "Bytes of data per event.")
         var size = 200
 
-        @Option(help: "append: events per append (default 1); read: events per read call (default 500).")
+        @Option(help: "append: events per append (default \(Self.appendBatchDefault)); read: events per read call (default \(Self.readBatchDefault)).")
         var batch: Int?
 
         @Flag(help: "subscribe: consume a temporary persistent group instead of following $all.")
@@ -75,9 +75,18 @@ extension LogbookCommand {
         @Option(help: "query: find each document by key or by an indexed predicate.")
         var by: QueryBy = .key
 
+        /// Events in all without `--events`: enough for stable percentiles.
+        static let eventsDefault = 10_000
+        /// `bench visible` appends and queries one event at a time, so it runs fewer.
+        static let visibleEventsDefault = 1000
+        /// Events per append of `bench append`: one, the latency of a single append.
+        static let appendBatchDefault = 1
+        /// Events per read call of `bench read`: about one server batch.
+        static let readBatchDefault = 500
+
         /// Events in all: `--events`, else the workload's default.
         var eventCount: Int {
-            self.events ?? (self.workload == .visible ? 1000 : 10_000)
+            self.events ?? (self.workload == .visible ? Self.visibleEventsDefault : Self.eventsDefault)
         }
 
         func validate() throws {

@@ -2,10 +2,10 @@ internal import Logbook
 
 extension LogbookCommand.Bench {
     /// `bench append`: `--clients` connections append `--events` events in all, `--batch`
-    /// (default 1) events of `--size` bytes per append, each to its own stream; latency is
-    /// per append.
+    /// (default ``appendBatchDefault``) events of `--size` bytes per append, each to its own
+    /// stream; latency is per append.
     func runAppend(_ harness: BenchHarness) async throws -> BenchReport {
-        let batch = self.batch ?? 1
+        let batch = self.batch ?? Self.appendBatchDefault
         let payload = BenchHarness.payload(size: self.size)
         let run = BenchHarness.runID()
         let clients = try await harness.connect(self.clients)

@@ -5,10 +5,10 @@ extension LogbookCommand.Bench {
     static let readFillEventsPerAppendMax = 1000
 
     /// `bench read`: tops the log up to `--events` events, then `--clients` connections read
-    /// the newest `--events` events of `$all`, `--batch` (default 500) per read call; latency
-    /// is per read call.
+    /// the newest `--events` events of `$all`, `--batch` (default ``readBatchDefault``) per
+    /// read call; latency is per read call.
     func runRead(_ harness: BenchHarness) async throws -> BenchReport {
-        let batch = self.batch ?? 500
+        let batch = self.batch ?? Self.readBatchDefault
         let clients = try await harness.connect(self.clients)
         let last = try await self.fill(clients, harness: harness)
         let first = last - UInt64(self.eventCount) + 1
