@@ -87,10 +87,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the command-line tool reads and prints (JSON Lines input, JSON and readable
+        // output), as values without I/O; only `logbook` depends on it.
+        .target(
+            name: "LogbookCommandLine",
+            dependencies: ["Logbook"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "logbook",
             dependencies: [
                 "Logbook",
+                "LogbookCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -131,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "LogbookTests",
             dependencies: ["Logbook"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LogbookCommandLineTests",
+            dependencies: ["LogbookCommandLine", "Logbook"],
             swiftSettings: swiftSettings
         ),
         // Runs the real logbookd and logbook binaries; speaks raw frames for the unhappy paths.

@@ -1,8 +1,11 @@
+internal import LogbookWire
+
 /// A persistent subscription group as created with ``LogbookClient/createGroup(_:timeout:)``.
 ///
 /// `name`, `selector`, `start` and `filter` fix which events the group covers: they cannot
 /// change once the group exists (delete it and create it again). The rest are settings
-/// ``LogbookClient/updateGroup(_:timeout:)`` replaces. The defaults are the server's.
+/// ``LogbookClient/updateGroup(_:timeout:)`` replaces. The defaults are the server's
+/// (``defaultMaxInFlight`` and the others below).
 ///
 /// ```swift
 /// var settings = GroupSettings(name: "orders-projection", selector: .category("order"))
@@ -36,11 +39,11 @@ public struct GroupSettings: Sendable, Hashable {
         selector: ReadSelector,
         start: Start = .start,
         filter: ReadFilter = ReadFilter(),
-        strategy: Strategy = .byStream,
-        maxInFlight: Int = 64,
-        ackTimeout: Duration = .seconds(30),
-        maxDeliveries: Int = 10,
-        retryBackoff: Duration = .milliseconds(200)
+        strategy: Strategy = GroupSettings.defaultStrategy,
+        maxInFlight: Int = GroupSettings.defaultMaxInFlight,
+        ackTimeout: Duration = GroupSettings.defaultAckTimeout,
+        maxDeliveries: Int = GroupSettings.defaultMaxDeliveries,
+        retryBackoff: Duration = GroupSettings.defaultRetryBackoff
     ) {
         self.name = name
         self.selector = selector
@@ -54,36 +57,47 @@ public struct GroupSettings: Sendable, Hashable {
     }
 }
 
+
+// The server's defaults: the values it gives a setting sent as 0. They live in
+// `LogbookWire.GroupDefaults`, the one home both ends read.
+extension GroupSettings {
+    /// How deliveries are shared unless the group says otherwise (the wire's default, the
+    /// first of its strategies).
+    public static let defaultStrategy = Strategy.byStream
+    /// The deliveries one consumer holds un-acked unless the group says otherwise.
+    public static let defaultMaxInFlight = Int(GroupDefaults.maxInFlight)
+    /// How long a delivery stays un-acked before it is delivered again, unless the group
+    /// says otherwise.
+    public static let defaultAckTimeout = Duration.milliseconds(GroupDefaults.ackTimeoutMilliseconds)
+    /// How many times an event is delivered before it is parked, unless the group says
+    /// otherwise.
+    public static let defaultMaxDeliveries = Int(GroupDefaults.maxDeliveries)
+    /// How long a nacked or timed-out event waits before it is delivered again, unless the
+    /// group says otherwise.
+    public static let defaultRetryBackoff = Duration.milliseconds(GroupDefaults.retryBackoffMilliseconds)
+}
+
 extension GroupSettings {
     /// Where a group begins, fixed when it is created.
     ///
     /// Unlike ``SubscriptionStart``, a position here is inclusive: it is the first
     /// position the group delivers.
     public struct Start: Sendable, Hashable, CustomStringConvertible {
-        enum Kind: Sendable, Hashable {
-            case start
-            case end
-            case position(UInt64)
-        }
-
-        let kind: Kind
-
-        init(_ kind: Kind) {
-            self.kind = kind
-        }
+        package let point: StartPoint
 
         /// The whole history the selector covers, then what is appended.
-        public static let start = Start(.start)
+        public static let start = Start(point: .start)
         /// Only what is appended after the group is created.
-        public static let end = Start(.end)
+        public static let end = Start(point: .end)
         /// From this position of the log on, inclusive.
-        public static func position(_ position: UInt64) -> Start { Start(.position(position)) }
+        public static func position(_ position: UInt64) -> Start { Start(point: .position(position)) }
 
         public var description: String {
-            switch self.kind {
+            switch self.point {
             case .start: "start"
             case .end: "end"
             case .position(let position): "position \(position)"
+            case .revision(let revision): "revision \(revision)"
             }
         }
     }
@@ -91,11 +105,12 @@ extension GroupSettings {
     /// How a group shares deliveries between its consumers.
     ///
     /// A struct rather than an enum so that strategies can be added without breaking a
-    /// `switch`.
-    public struct Strategy: Sendable, Hashable, CustomStringConvertible {
-        enum Kind: Sendable, Hashable {
-            case byStream
-            case roundRobin
+    /// `switch`. Its description is the one spelling the command line and its output use
+    /// (`by-stream`, `round-robin`, `single`), and ``init(_:)`` reads it back.
+    public struct Strategy: Sendable, Hashable, LosslessStringConvertible {
+        enum Kind: String, Sendable, Hashable, CaseIterable {
+            case byStream = "by-stream"
+            case roundRobin = "round-robin"
             case single
         }
 
@@ -113,13 +128,18 @@ extension GroupSettings {
         /// One active consumer; the others stand by and take over when it disconnects.
         public static let single = Strategy(.single)
 
+        /// Every strategy, in the order the command line lists them.
+        public static let all: [Strategy] = Kind.allCases.map { Strategy($0) }
+
+        /// The strategy `by-stream`, `round-robin` or `single` names; nil for another word.
+        public init?(_ description: String) {
+            guard let kind = Kind(rawValue: description) else { return nil }
+            self.init(kind)
+        }
+
         /// `by-stream`, `round-robin` or `single`, as the command line spells it.
         public var description: String {
-            switch self.kind {
-            case .byStream: "by-stream"
-            case .roundRobin: "round-robin"
-            case .single: "single"
-            }
+            self.kind.rawValue
         }
     }
 }

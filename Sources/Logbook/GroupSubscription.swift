@@ -39,24 +39,30 @@ public struct GroupSubscription: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(storage: GroupSubscriptionIteratorStorage(options: self.options))
+        AsyncIterator(
+            calls: ResumingIterator(
+                socketPath: self.options.socketPath,
+                clientName: self.options.clientName,
+                calls: GroupSubscriptionCalls(options: self.options)
+            )
+        )
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        private let storage: GroupSubscriptionIteratorStorage
+        private let calls: ResumingIterator<GroupSubscriptionCalls>
 
-        init(storage: GroupSubscriptionIteratorStorage) {
-            self.storage = storage
+        init(calls: ResumingIterator<GroupSubscriptionCalls>) {
+            self.calls = calls
         }
 
         public mutating func next() async throws -> GroupDelivery? {
-            try await self.storage.next()
+            try await self.calls.next()
         }
 
         /// Whether the next delivery is already here (the rest of a batch): a printer
         /// flushes its output, and acks what it printed, when this turns false.
         package var hasBufferedDeliveries: Bool {
-            self.storage.hasBufferedDeliveries
+            self.calls.hasBuffered
         }
     }
 }

@@ -37,10 +37,7 @@ extension LogbookClient {
     /// Deletes a group with its checkpoint and its parked events; its consumers are
     /// disconnected with `.notFound`.
     public func deleteGroup(_ name: String, timeout: Duration? = nil) async throws {
-        let reply = try await self.admin(.deleteGroup(name), timeout: timeout)
-        guard case .done = reply else {
-            throw Self.unexpected(reply, call: "delete group")
-        }
+        try await self.adminDone(.deleteGroup(name), call: "delete group", timeout: timeout)
     }
 
     /// Every group of the daemon, by name.
@@ -137,6 +134,14 @@ extension LogbookClient {
             throw LogbookError(code: .internalError, message: "the server answered an Admin request with another kind of reply")
         }
         return result
+    }
+
+    /// Sends one Admin request whose reply is Done.
+    func adminDone(_ op: AdminRequest.Op, call: String, timeout: Duration?) async throws {
+        let reply = try await self.admin(op, timeout: timeout)
+        guard case .done = reply else {
+            throw Self.unexpected(reply, call: call)
+        }
     }
 
     /// Fails locally for a request protobuf-c cannot carry (a name with a NUL character),

@@ -13,20 +13,14 @@ extension LogbookClient {
     ///   `.alreadyExists` when the name is taken by another definition,
     ///   `.invalidArgument` for a bad name or path.
     public func defineView(_ definition: ViewDefinition, timeout: Duration? = nil) async throws {
-        let reply = try await self.admin(.defineView(definition.wire), timeout: timeout)
-        guard case .done = reply else {
-            throw Self.unexpected(reply, call: "define view")
-        }
+        try await self.adminDone(.defineView(definition.wire), call: "define view", timeout: timeout)
     }
 
     /// Drops a view with its documents.
     ///
     /// - Throws: ``LogbookError`` `.notFound` for no such view.
     public func dropView(_ name: String, timeout: Duration? = nil) async throws {
-        let reply = try await self.admin(.dropView(name), timeout: timeout)
-        guard case .done = reply else {
-            throw Self.unexpected(reply, call: "drop view")
-        }
+        try await self.adminDone(.dropView(name), call: "drop view", timeout: timeout)
     }
 
     /// Every view, by name.

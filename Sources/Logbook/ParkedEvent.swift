@@ -24,6 +24,6 @@ public struct ParkedEvent: Sendable, Hashable {
 
     /// When it was parked.
     public var parkedAt: Date {
-        Date(timeIntervalSince1970: Double(self.parkedAtUnixMicros) / 1_000_000)
+        Date(unixMicros: self.parkedAtUnixMicros)
     }
 }

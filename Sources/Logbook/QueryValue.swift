@@ -66,32 +66,13 @@ public struct QueryValue: Sendable, Hashable, CustomStringConvertible {
     public var description: String { self.json }
 }
 
-extension QueryValue: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) {
-        self = .string(value)
-    }
-}
-
-extension QueryValue: ExpressibleByIntegerLiteral {
-    public init(integerLiteral value: Int) {
-        self = .number(value)
-    }
-}
-
-extension QueryValue: ExpressibleByFloatLiteral {
-    public init(floatLiteral value: Double) {
-        self = .number(value)
-    }
-}
-
-extension QueryValue: ExpressibleByBooleanLiteral {
-    public init(booleanLiteral value: Bool) {
-        self = .bool(value)
-    }
-}
-
-extension QueryValue: ExpressibleByNilLiteral {
-    public init(nilLiteral: ()) {
-        self = .null
-    }
+extension QueryValue:
+    ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
 }

@@ -61,18 +61,22 @@ final class ReadIteratorStorage {
     }
 
     private var state: State
-    private var batch: [LogbookWire.RecordedEvent] = []
-    private var index = 0
+    private var events = Buffered<LogbookWire.RecordedEvent>()
 
     init(client: LogbookClient, options: ReadEvents.Options) {
         self.state = .idle(client, options)
     }
 
     func next() async throws -> RecordedEvent? {
-        if self.index < self.batch.count {
-            return try self.take()
-        }
         while true {
+            do {
+                if let event = try self.events.take(RecordedEvent.init(wire:)) {
+                    return event
+                }
+            } catch {
+                self.state = .finished
+                throw error
+            }
             switch self.state {
             case .finished:
                 return nil
@@ -97,28 +101,8 @@ final class ReadIteratorStorage {
                     self.state = .finished
                     return nil
                 }
-                if !batch.isEmpty {
-                    self.batch = batch
-                    self.index = 0
-                    return try self.take()
-                }
+                self.events.refill(batch)
             }
-        }
-    }
-
-    private func take() throws -> RecordedEvent {
-        let wire = self.batch[self.index]
-        self.index += 1
-        if self.index == self.batch.count {
-            self.batch = []
-            self.index = 0
-        }
-        do {
-            return try RecordedEvent(wire: wire)
-        } catch {
-            self.state = .finished
-            self.batch = []
-            throw error
         }
     }
 
@@ -130,7 +114,7 @@ final class ReadIteratorStorage {
             }
             maxCount = UInt64(limit)
         }
-        if case .revision? = options.from?.kind, !options.selector.isStream {
+        if case .revision? = options.from?.point, !options.selector.isStream {
             throw LogbookError(
                 code: .invalidArgument,
                 message: "a read of \(options.selector) starts at a position, not a revision"
@@ -138,15 +122,14 @@ final class ReadIteratorStorage {
         }
         var asOfTimeUnixMicros: Int64 = 0
         if options.asOf == nil, let time = options.asOfTime {
-            let micros = (time.timeIntervalSince1970 * 1_000_000).rounded(.down)
-            guard micros >= 1, micros < 9.2e18 else {
+            guard let micros = time.unixMicrosAfterEpoch else {
                 throw LogbookError(code: .invalidArgument, message: "a read's as-of time must be after 1970, not \(time)")
             }
-            asOfTimeUnixMicros = Int64(micros)
+            asOfTimeUnixMicros = micros
         }
         return ReadRequest(
             selector: options.selector.wire,
-            from: options.from?.wire,
+            from: options.from?.point.wire,
             direction: options.direction == .forwards ? .forwards : .backwards,
             maxCount: maxCount,
             filter: options.filter?.wire,

@@ -1,7 +1,7 @@
 /// What a read covers: one stream, the whole log, a category, an event type or a
 /// correlation id.
 public struct ReadSelector: Sendable, Hashable, CustomStringConvertible {
-    enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         case stream(String)
         case all
         case category(String)
@@ -9,7 +9,7 @@ public struct ReadSelector: Sendable, Hashable, CustomStringConvertible {
         case correlationID(String)
     }
 
-    let kind: Kind
+    package let kind: Kind
 
     init(_ kind: Kind) {
         self.kind = kind

@@ -25,7 +25,7 @@ public struct RecordedEvent: Sendable, Hashable {
 
     /// The commit time.
     public var time: Date {
-        Date(timeIntervalSince1970: Double(self.timeUnixMicros) / 1_000_000)
+        Date(unixMicros: self.timeUnixMicros)
     }
 
     public init(

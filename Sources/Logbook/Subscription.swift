@@ -41,24 +41,30 @@ public struct Subscription: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(storage: SubscriptionIteratorStorage(options: self.options))
+        AsyncIterator(
+            calls: ResumingIterator(
+                socketPath: self.options.socketPath,
+                clientName: self.options.clientName,
+                calls: SubscriptionCalls(options: self.options)
+            )
+        )
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        private let storage: SubscriptionIteratorStorage
+        private let calls: ResumingIterator<SubscriptionCalls>
 
-        init(storage: SubscriptionIteratorStorage) {
-            self.storage = storage
+        init(calls: ResumingIterator<SubscriptionCalls>) {
+            self.calls = calls
         }
 
         public mutating func next() async throws -> SubscriptionMessage? {
-            try await self.storage.next()
+            try await self.calls.next()
         }
 
         /// Whether the next message is already here (the rest of a batch): a printer
         /// flushes its output when this turns false, so it writes once per batch.
         package var hasBufferedEvents: Bool {
-            self.storage.hasBufferedEvents
+            self.calls.hasBuffered
         }
     }
 

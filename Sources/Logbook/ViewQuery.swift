@@ -51,7 +51,7 @@ public struct ViewQuery: Sendable, Hashable {
     }
 
     /// How long a query with a ``minPosition`` waits for its view when no wait is given.
-    public static let defaultWait: Duration = .seconds(5)
+    public static let defaultWait: Duration = ClientLimits.queryWaitDefault
 
     /// A view's name, or a system view: `$streams`, `$event_types`, `$groups`, `$stats`.
     public var view: String

@@ -47,7 +47,7 @@ public struct ViewWrite: Sendable, Hashable {
         _ document: some Encodable,
         encoder: JSONEncoder = JSONEncoder()
     ) throws -> ViewWrite {
-        ViewWrite(view: view, key: key, operation: .put(String(decoding: try encoder.encode(document), as: UTF8.self)))
+        ViewWrite(view: view, key: key, operation: .put(try Self.json(document, encoder)))
     }
 
     /// Applies a JSON merge patch (RFC 7396, as text) to the key's document, or to `{}`
@@ -64,7 +64,7 @@ public struct ViewWrite: Sendable, Hashable {
         _ patch: some Encodable,
         encoder: JSONEncoder = JSONEncoder()
     ) throws -> ViewWrite {
-        ViewWrite(view: view, key: key, operation: .merge(String(decoding: try encoder.encode(patch), as: UTF8.self)))
+        ViewWrite(view: view, key: key, operation: .merge(try Self.json(patch, encoder)))
     }
 
     /// Removes the key's document; nothing when it has none.
@@ -80,6 +80,10 @@ public struct ViewWrite: Sendable, Hashable {
         }
     }
 
+    private static func json(_ value: some Encodable, _ encoder: JSONEncoder) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     /// Fails for a write protobuf-c cannot carry (a NUL character), which would otherwise
     /// break the consumer's connection.
     func checkEncodable() throws(LogbookError) {
@@ -90,5 +94,4 @@ public struct ViewWrite: Sendable, Hashable {
             )
         }
     }
-
 }

@@ -1,5 +1,5 @@
-import Foundation
-import Logbook
+internal import Foundation
+internal import Logbook
 
 /// A projection worker run as its own process: it keeps one document per customer in the
 /// view `order_summaries` (order count and total), from the `OrderPlaced` events of the

@@ -1,12 +1,5 @@
-import ArgumentParser
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import ArgumentParser
+internal import Logbook
 
 /// The options every command takes: where the daemon is, and how to print.
 struct GlobalOptions: ParsableArguments {
@@ -30,9 +23,36 @@ struct GlobalOptions: ParsableArguments {
         if let socket = self.socket {
             return socket
         }
-        if let value = getenv("LOGBOOK_SOCKET"), case let path = String(cString: value), !path.isEmpty {
-            return path
+        return System.environment("LOGBOOK_SOCKET") ?? Self.defaultSocketPath
+    }
+}
+
+extension GlobalOptions {
+    /// Connects, runs `body`, and closes; any failure is reported and becomes the exit
+    /// status DESIGN §9 asks for.
+    func withClient<Result>(_ body: (LogbookClient) async throws -> Result) async throws -> Result {
+        let socketPath = self.socketPath
+        let client = try await Terminal.run(reportingFor: socketPath) {
+            try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
         }
-        return Self.defaultSocketPath
+        return try await Terminal.run(reportingFor: socketPath) {
+            try await body(client)
+        } cleanUp: {
+            await client.close()
+        }
+    }
+
+    /// ``withClient(_:)`` for a command that runs until it is interrupted: SIGINT or SIGTERM
+    /// cancels `body`, which is a normal end (exit 0).
+    func withClientUntilInterrupted(_ body: @escaping @Sendable (LogbookClient) async throws -> Void) async throws {
+        try await Terminal.runUntilInterrupted {
+            try await self.withClient { client in
+                do {
+                    try await body(client)
+                } catch is CancellationError {
+                    // Interrupted: a normal end.
+                }
+            }
+        }
     }
 }

@@ -1,19 +1,6 @@
-import ArgumentParser
-import Logbook
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 extension LogbookCommand {
     struct Append: AsyncParsableCommand {
@@ -22,8 +9,9 @@ extension LogbookCommand {
             discussion: """
                 With --type and --data, appends one event. Without --data, reads JSON Lines \
                 from standard input and appends them as one batch: each line is an event \
-                object {"type", "data", "id"?, "metadata"?, "correlation_id"?, "causation_id"?}, \
-                or, with --type, the JSON data of an event of that type.
+                object {"type", "data", "id"?, "metadata"?, "correlation_id"?, "causation_id"?, \
+                "content_type"?} (data in base64 for a content type that is not JSON, as read \
+                --json prints it), or, with --type, the JSON data of an event of that type.
                 """
         )
 
@@ -57,7 +45,7 @@ extension LogbookCommand {
             if self.data != nil, self.type == nil {
                 throw ValidationError("--data needs --type: an event has a type")
             }
-            if let id = self.id, UUID(uuidString: id) == nil {
+            if let id = self.id, AppendInput.eventID(id) == nil {
                 throw ValidationError("--id is not a UUID: \(id)")
             }
             for entry in self.meta where !entry.contains("=") {
@@ -70,28 +58,18 @@ extension LogbookCommand {
             let result = try await self.global.withClient { client in
                 try await client.append(to: self.stream, expected: self.expect.value, events: events)
             }
-            var output = StandardOutput()
-            if self.global.json {
-                output.write { EventJSON.append(result, to: &$0) }
-                output.endLine()
-            } else {
-                output.line(Self.describe(result))
-            }
-            output.flush()
+            self.global.print({ EventJSON.append(result, to: &$0) }, orLine: PlainText.describe(result))
         }
 
         private var defaults: AppendInput.Defaults {
-            var metadata: [String: String] = [:]
+            var defaults = AppendInput.Defaults(type: self.type)
             for entry in self.meta {
                 let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                metadata[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+                defaults.metadata[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
             }
-            return AppendInput.Defaults(
-                type: self.type,
-                metadata: metadata,
-                correlationID: self.correlation,
-                causationID: self.causation
-            )
+            defaults.correlationID = self.correlation
+            defaults.causationID = self.causation
+            return defaults
         }
 
         /// The events to append, from `--data` or from standard input; a usage error
@@ -109,7 +87,7 @@ extension LogbookCommand {
                     EventData(
                         type: self.type ?? "",
                         data: bytes,
-                        contentType: "application/json",
+                        contentType: ContentType.json,
                         metadata: self.defaults.metadata,
                         correlationID: self.correlation,
                         causationID: self.causation
@@ -122,7 +100,7 @@ extension LogbookCommand {
                 guard events.count == 1 else {
                     throw usageError("--id names one event, but standard input held \(events.count)")
                 }
-                events[0].id = UUID(uuidString: id) ?? events[0].id
+                events[0].id = AppendInput.eventID(id) ?? events[0].id
             }
             return events
         }
@@ -132,27 +110,14 @@ extension LogbookCommand {
                 return Array(argument.utf8)
             }
             let path = String(argument.dropFirst())
-            let descriptor = open(path, O_RDONLY)
-            guard descriptor >= 0 else {
-                Terminal.printError("error: cannot read --data file \(path): \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
-            defer { close(descriptor) }
-            guard let bytes = Self.readAll(descriptor) else {
-                Terminal.printError("error: cannot read --data file \(path): \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
-            return bytes
+            return try Self.readAll(path, what: "--data file \(path)")
         }
 
         private func eventsFromStandardInput() throws -> [EventData] {
-            if isatty(0) != 0 {
+            if System.standardInputIsTerminal {
                 Terminal.printError("reading events as JSON Lines from standard input (end with Ctrl-D)…")
             }
-            guard let input = Self.readAll(0) else {
-                Terminal.printError("error: cannot read standard input: \(String(cString: strerror(errno)))")
-                throw ExitCode(1)
-            }
+            let input = try Self.readAll(nil, what: "standard input")
             let defaults = self.defaults
             var events: [EventData] = []
             var lineNumber = 0
@@ -173,53 +138,16 @@ extension LogbookCommand {
             return events
         }
 
-        /// Everything a file descriptor holds until its end, or nil on a read error.
-        private static func readAll(_ descriptor: Int32) -> [UInt8]? {
-            var input: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                if count < 0 { return nil }
-                if count == 0 { return input }
-                input.append(contentsOf: chunk[0..<count])
+        /// What the file at `path` (standard input for nil) holds; a local error (exit 1)
+        /// when it cannot be read.
+        private static func readAll(_ path: String?, what: String) throws -> [UInt8] {
+            switch System.readAll(path) {
+            case .success(let bytes):
+                return bytes
+            case .failure(let error):
+                Terminal.printError("error: cannot read \(what): \(error)")
+                throw ExitCode(1)
             }
         }
-
-        static func describe(_ result: AppendResult) -> String {
-            let count = result.positions.count
-            guard count > 0 else {
-                return "appended nothing to \(result.stream)"
-            }
-            if count == 1 {
-                return "appended 1 event to \(result.stream) at revision \(result.firstRevision) (position \(result.positions[0]))"
-            }
-            let positions = result.positions
-            return "appended \(count) events to \(result.stream) at revisions \(result.firstRevision)–\(result.lastRevision) (positions \(positions[0])–\(positions[count - 1]))"
-        }
     }
-}
-
-/// `--expect`: any, no-stream, exists, or a revision.
-struct ExpectArgument: ExpressibleByArgument {
-    let value: ExpectedRevision
-
-    init(_ value: ExpectedRevision) {
-        self.value = value
-    }
-
-    init?(argument: String) {
-        switch argument.lowercased() {
-        case "any": self.value = .any
-        case "no-stream", "no_stream", "nostream": self.value = .noStream
-        case "exists", "stream-exists", "stream_exists": self.value = .streamExists
-        default:
-            guard let revision = UInt64(argument) else { return nil }
-            self.value = .exact(revision)
-        }
-    }
-
-    var defaultValueDescription: String { "any" }
-
-    static var allValueStrings: [String] { ["any", "no-stream", "exists", "N"] }
 }

@@ -1,5 +1,6 @@
-import ArgumentParser
-import Logbook
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 extension LogbookCommand {
     struct Query: AsyncParsableCommand {
@@ -14,9 +15,10 @@ extension LogbookCommand {
                 prefix or in; VALUE is a JSON literal (42, "a b", true, null) or a bare word \
                 taken as a string; in takes a JSON array: --where '$.status in ["open","paid"]'. \
                 A malformed --where exits with 3 (INVALID_ARGUMENT).
-                --min-position P waits (up to --wait, default 5000 ms) until the view has \
-                processed every event up to position P, e.g. the position an append printed, \
-                so the answer reflects that append; else exits with 4 (DEADLINE_EXCEEDED).
+                --min-position P waits (up to --wait, default \(Self.defaultWaitMilliseconds) ms) until \
+                the view has processed every event up to position P, e.g. the position an \
+                append printed, so the answer reflects that append; else exits with 4 \
+                (DEADLINE_EXCEEDED).
                 """
         )
 
@@ -40,20 +42,27 @@ extension LogbookCommand {
         @Flag(help: "Order descending (with --order-by).")
         var desc = false
 
-        @Option(help: "Print only the first page, of this many rows (1…10000).")
+        @Option(help: "Print only the first page, of this many rows (1…\(ViewQuery.limitMax)).")
         var limit: Int?
 
         @Option(name: .customLong("min-position"), help: ArgumentHelp("Wait until the view has processed this position.", valueName: "position"))
         var minPosition: UInt64?
 
-        @Option(help: ArgumentHelp("Milliseconds --min-position may wait (default 5000).", valueName: "ms"))
+        @Option(help: ArgumentHelp("Milliseconds --min-position may wait (default \(Self.defaultWaitMilliseconds)).", valueName: "ms"))
         var wait: UInt32?
 
         func validate() throws {
             if self.key != nil, self.prefix != nil { throw ValidationError("give only one of --key and --prefix") }
             if self.desc, self.orderBy == nil { throw ValidationError("--desc goes with --order-by") }
             if self.wait != nil, self.minPosition == nil { throw ValidationError("--wait goes with --min-position") }
-            if let limit = self.limit, !(1...10_000).contains(limit) { throw ValidationError("--limit must be 1…10000") }
+            if let limit = self.limit, !(1...ViewQuery.limitMax).contains(limit) {
+                throw ValidationError("--limit must be 1…\(ViewQuery.limitMax)")
+            }
+        }
+
+        /// The wait of a query with a minimum position and no `--wait`: the library's.
+        static var defaultWaitMilliseconds: UInt64 {
+            ViewQuery.defaultWait.roundedUpMilliseconds
         }
 
         func run() async throws {
@@ -82,7 +91,7 @@ extension LogbookCommand {
                     for row in page.rows {
                         output.write { out in
                             if json {
-                                DocumentJSON.appendRow(key: row.key, json: row.json, to: &out)
+                                ViewJSON.append(row, to: &out)
                             } else {
                                 out.append(contentsOf: row.key.utf8)
                                 out.append(UInt8(ascii: "\t"))

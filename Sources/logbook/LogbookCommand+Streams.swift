@@ -1,10 +1,6 @@
-import ArgumentParser
-import Logbook
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 extension LogbookCommand {
     struct Streams: AsyncParsableCommand {
@@ -22,15 +18,12 @@ extension LogbookCommand {
         @Option(help: "Only the streams whose name starts with this.")
         var prefix: String?
 
-        @Option(name: .customLong("as-of"), help: ArgumentHelp("The log as it was when this was its last position.", valueName: "position"))
-        var asOf: UInt64?
-
-        @Option(name: .customLong("as-of-time"), help: ArgumentHelp("The log as it was at this RFC 3339 time.", valueName: "time"))
-        var asOfTime: TimeArgument?
+        @OptionGroup var asOf: AsOfOptions
 
         func validate() throws {
-            if self.asOf != nil, self.asOfTime != nil { throw ValidationError("give only one of --as-of and --as-of-time") }
-            if let asOf = self.asOf, asOf == 0 { throw ValidationError("--as-of must be a position, 1 or more") }
+            if let position = self.asOf.position, position == 0 {
+                throw ValidationError("--as-of must be a position, 1 or more")
+            }
         }
 
         /// The members of a `$streams` document, in the table's order, with their headings.
@@ -40,10 +33,13 @@ extension LogbookCommand {
             ("last_time", "LAST TIME"),
         ]
 
+        /// Rows per page while following the cursors.
+        static let pageRows = 1000
+
         func run() async throws {
-            var query = ViewQuery("$streams", keys: self.prefix.map { .prefix($0) } ?? .all, limit: 1000)
-            if let asOf = self.asOf { query.asOf = .position(asOf) }
-            if let time = self.asOfTime { query.asOf = .time(time.date) }
+            var query = ViewQuery("$streams", keys: self.prefix.map { .prefix($0) } ?? .all, limit: Self.pageRows)
+            if let position = self.asOf.position { query.asOf = .position(position) }
+            if let time = self.asOf.time { query.asOf = .time(time.date) }
             let json = self.global.json
             var output = StandardOutput()
             defer { output.flush() }
@@ -62,13 +58,8 @@ extension LogbookCommand {
                     })
                 }
             }
-            guard !json else { return }
-            if rows.count == 1 {
-                output.line("no streams")
-                return
-            }
-            for line in GroupOutput.table(rows) {
-                output.line(line)
+            if !json {
+                output.table(rows, empty: "no streams")
             }
         }
     }
@@ -101,20 +92,4 @@ extension LogbookCommand {
             }
         }
     }
-}
-
-/// An RFC 3339 time argument, e.g. `2024-05-01T12:00:00Z` or `2024-05-01T14:00:00.5+02:00`.
-struct TimeArgument: ExpressibleByArgument {
-    let unixMicros: Int64
-
-    init?(argument: String) {
-        guard let micros = RFC3339.parse(argument) else { return nil }
-        self.unixMicros = micros
-    }
-
-    var date: Date {
-        Date(timeIntervalSince1970: Double(self.unixMicros) / 1_000_000)
-    }
-
-    static var defaultValueDescription: String { "an RFC 3339 time" }
 }

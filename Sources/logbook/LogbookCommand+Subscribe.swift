@@ -1,14 +1,6 @@
-import ArgumentParser
-import Dispatch
-import Logbook
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 extension LogbookCommand {
     struct Subscribe: AsyncParsableCommand {
@@ -36,17 +28,7 @@ extension LogbookCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The stream to follow.")
-        var stream: String?
-
-        @Flag(help: "Follow the whole log ($all).")
-        var all = false
-
-        @Option(help: "Follow the streams of a category (the stream-name part before the first '-').")
-        var category: String?
-
-        @Option(help: "Follow the events of one type.")
-        var type: String?
+        @OptionGroup var selection: SelectorOptions
 
         @Option(help: ArgumentHelp("Where to start: start, end, or a position (exclusive).", valueName: "from"))
         var from: FromArgument = .start
@@ -61,8 +43,7 @@ extension LogbookCommand {
         var confirmed = false
 
         func validate() throws {
-            let selectors = [self.stream != nil, self.all, self.category != nil, self.type != nil]
-            let count = selectors.filter { $0 }.count
+            let count = self.selection.count
             if self.group != nil {
                 guard count == 0 else { throw ValidationError("--group takes no STREAM, --all, --category or --type") }
                 if let maxInFlight = self.maxInFlight, maxInFlight <= 0 {
@@ -80,13 +61,6 @@ extension LogbookCommand {
             }
         }
 
-        var selector: ReadSelector {
-            if let stream = self.stream { return .stream(stream) }
-            if let category = self.category { return .category(category) }
-            if let type = self.type { return .eventType(type) }
-            return .all
-        }
-
         var start: SubscriptionStart {
             switch self.from {
             case .start: .start
@@ -100,56 +74,25 @@ extension LogbookCommand {
                 try await self.consume(group: group)
                 return
             }
-            let selector = self.selector
+            let selector = self.selection.selector
             let start = self.start
-            let global = self.global
-            // The whole run is one task, so SIGINT or SIGTERM ends it cleanly (Cancel on the
-            // wire, output flushed, exit 0) at any point, even while connecting.
-            let follow = Task {
-                try await global.withClient { client in
-                    var output = StandardOutput()
-                    defer { output.flush() }
-                    var messages = client.subscribe(selector, from: start).makeAsyncIterator()
-                    do {
-                        while let message = try await messages.next() {
-                            if let event = message.event {
-                                if global.json {
-                                    output.write { EventJSON.append(event, to: &$0) }
-                                } else {
-                                    output.write { Read.appendHuman(event, to: &$0) }
-                                }
-                                output.endLine()
-                                if !messages.hasBufferedEvents {
-                                    output.flush()
-                                }
-                            } else if !global.json, message.isCaughtUp || message.isFellBehind {
-                                output.flush()
-                                Terminal.printError("-- \(message) --")
-                            }
+            let json = self.global.json
+            try await self.global.withClientUntilInterrupted { client in
+                var output = StandardOutput()
+                defer { output.flush() }
+                var messages = client.subscribe(selector, from: start).makeAsyncIterator()
+                while let message = try await messages.next() {
+                    if let event = message.event {
+                        output.write { json ? EventJSON.append(event, to: &$0) : PlainText.append(event, to: &$0) }
+                        output.endLine()
+                        if !messages.hasBufferedEvents {
+                            output.flush()
                         }
-                    } catch is CancellationError {
-                        // Interrupted: a normal end.
+                    } else if !json, message.isCaughtUp || message.isFellBehind {
+                        output.flush()
+                        Terminal.printError("-- \(message) --")
                     }
                 }
-            }
-            let signals = Self.onInterrupt {
-                follow.cancel()
-                // A reader that stopped reading leaves a write to stdout blocked for ever; the
-                // signal still ends the process.
-                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) { _exit(0) }
-            }
-            defer { signals.forEach { $0.cancel() } }
-            try await follow.value
-        }
-
-        /// Calls `handler` on SIGINT or SIGTERM instead of dying of it.
-        static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-            [SIGINT, SIGTERM].map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler(handler: handler)
-                source.resume()
-                return source
             }
         }
     }

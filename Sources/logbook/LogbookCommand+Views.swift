@@ -1,5 +1,6 @@
-import ArgumentParser
-import Logbook
+internal import ArgumentParser
+internal import Logbook
+internal import LogbookCommandLine
 
 extension LogbookCommand {
     /// `logbook views …`: the Admin calls about views (read models).
@@ -39,14 +40,7 @@ extension LogbookCommand.Views {
         func run() async throws {
             let definition = ViewDefinition(name: self.name, group: self.group, indexedPaths: self.indexes)
             try await self.global.withClient { try await $0.defineView(definition) }
-            var output = StandardOutput()
-            defer { output.flush() }
-            if self.global.json {
-                output.write { ViewOutput.append(definition, to: &$0) }
-                output.endLine()
-            } else {
-                output.line("defined view \(ViewOutput.summary(definition))")
-            }
+            self.global.print({ ViewJSON.append(definition, to: &$0) }, orLine: "defined view \(PlainText.summary(definition))")
         }
     }
 
@@ -59,24 +53,7 @@ extension LogbookCommand.Views {
 
         func run() async throws {
             let views = try await self.global.withClient { try await $0.views() }
-            var output = StandardOutput()
-            defer { output.flush() }
-            if self.global.json {
-                for view in views {
-                    output.write { ViewOutput.append(view, to: &$0) }
-                    output.endLine()
-                }
-                return
-            }
-            guard !views.isEmpty else {
-                output.line("no views")
-                return
-            }
-            let rows = [["NAME", "GROUP", "INDEXES"]]
-                + views.map { [$0.name, $0.group, $0.indexedPaths.isEmpty ? "-" : $0.indexedPaths.joined(separator: " ")] }
-            for line in GroupOutput.table(rows) {
-                output.line(line)
-            }
+            self.global.print(views, object: ViewJSON.append, orTable: PlainText.table(views), empty: "no views")
         }
     }
 
@@ -93,30 +70,7 @@ extension LogbookCommand.Views {
         func run() async throws {
             let name = self.name
             try await self.global.withClient { try await $0.dropView(name) }
-            GroupOutput.printRemoved(name, field: "dropped", json: self.global.json, human: "dropped view \(name)")
+            self.global.print({ ViewJSON.appendRemoved(name, done: "dropped", to: &$0) }, orLine: "dropped view \(name)")
         }
-    }
-}
-
-/// How the `views` commands print.
-enum ViewOutput {
-    /// `NAME (group G, indexes $.a, $.b)`.
-    static func summary(_ view: ViewDefinition) -> String {
-        let indexes = view.indexedPaths.isEmpty ? "no indexes" : "indexes " + view.indexedPaths.joined(separator: ", ")
-        return "\(view.name) (group \(view.group), \(indexes))"
-    }
-
-    /// `{"name","group","indexed_paths":[…]}`.
-    static func append(_ view: ViewDefinition, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"name":"#.utf8)
-        JSON.appendString(view.name, to: &out)
-        out.append(contentsOf: #","group":"#.utf8)
-        JSON.appendString(view.group, to: &out)
-        out.append(contentsOf: #","indexed_paths":["#.utf8)
-        for (index, path) in view.indexedPaths.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSON.appendString(path, to: &out)
-        }
-        out.append(contentsOf: "]}".utf8)
     }
 }

@@ -1,4 +1,4 @@
-import ArgumentParser
+internal import ArgumentParser
 
 /// `logbook`: the command-line tool for logbookd (DESIGN §9).
 ///
@@ -10,7 +10,7 @@ import ArgumentParser
 struct LogbookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logbook",
-        abstract: "Append, read and benchmark events in a logbookd event store.",
+        abstract: "Append, read, follow, query and benchmark events in a logbookd event store.",
         discussion: """
             Exit status: 0 on success; the server's status code when it refused the call \
             (9 FAILED_PRECONDITION for a wrong expected revision, 5 NOT_FOUND, …); 1 when \

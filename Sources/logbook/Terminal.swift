@@ -1,70 +1,12 @@
-import ArgumentParser
-import Logbook
+internal import ArgumentParser
+internal import Logbook
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Standard output with a buffer: the read path prints many lines, and one `write` per
-/// 64 KiB instead of one per line keeps it cheap.
-struct StandardOutput {
-    private var buffer: [UInt8] = []
-    private static let flushBytes = 64 << 10
-
-    init() {
-        self.buffer.reserveCapacity(Self.flushBytes + 4096)
-    }
-
-    /// Appends bytes; the caller ends each line with `endLine()`.
-    mutating func write(_ body: (inout [UInt8]) -> Void) {
-        body(&self.buffer)
-    }
-
-    mutating func write(_ text: String) {
-        self.buffer.append(contentsOf: text.utf8)
-    }
-
-    mutating func endLine() {
-        self.buffer.append(UInt8(ascii: "\n"))
-        if self.buffer.count >= Self.flushBytes {
-            self.flush()
-        }
-    }
-
-    mutating func line(_ text: String) {
-        self.write(text)
-        self.endLine()
-    }
-
-    mutating func flush() {
-        Terminal.writeAll(self.buffer, to: 1)
-        self.buffer.removeAll(keepingCapacity: true)
-    }
-}
-
+/// How the tool ends: reporting an error on standard error with the exit status DESIGN §9
+/// asks for, or being interrupted.
 enum Terminal {
-    /// Writes every byte to a file descriptor, retrying short writes.
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
-
     /// Prints a line to standard error.
     static func printError(_ message: String) {
-        self.writeAll(Array((message + "\n").utf8), to: 2)
+        System.writeAll(Array((message + "\n").utf8), to: 2)
     }
 
     /// Reports an error the way DESIGN §9 asks and returns the exit status to end with:
@@ -110,37 +52,42 @@ enum Terminal {
     }
 }
 
-extension GlobalOptions {
-    /// Connects, runs `body`, and closes; any failure is reported and becomes the exit
-    /// status DESIGN §9 asks for.
-    func withClient<Result>(_ body: (LogbookClient) async throws -> Result) async throws -> Result {
-        let socketPath = self.socketPath
-        let client: LogbookClient
-        do {
-            client = try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-cli")
-        } catch {
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
-        }
-        do {
-            let result = try await body(client)
-            await client.close()
-            return result
-        } catch {
-            await client.close()
-            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
-        }
-    }
-}
-
 extension ExitCode {
     /// A usage error (EX_USAGE), as swift-argument-parser uses for its own.
     static let usage = ExitCode(64)
-    /// The server or this tool does not implement the command yet (UNIMPLEMENTED).
-    static let unimplemented = ExitCode(12)
 }
 
 /// Fails with a usage error: prints `error: message` and exits 64.
 func usageError(_ message: String) -> ExitCode {
     Terminal.printError("error: \(message)")
     return .usage
+}
+
+extension Terminal {
+    /// Runs `body`, then `cleanUp` whatever happened; a failure is reported and becomes the
+    /// exit status DESIGN §9 asks for.
+    static func run<Result>(
+        reportingFor socketPath: String,
+        _ body: () async throws -> Result,
+        cleanUp: () async -> Void = {}
+    ) async throws -> Result {
+        do {
+            let result = try await body()
+            await cleanUp()
+            return result
+        } catch {
+            await cleanUp()
+            throw Terminal.exitCode(reporting: error, socketPath: socketPath)
+        }
+    }
+
+    /// Runs `body` as one task until it ends, or until SIGINT or SIGTERM cancels it: then
+    /// it ends cleanly (Cancel on the wire, output flushed, exit 0) at any point, even
+    /// while connecting.
+    static func runUntilInterrupted(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let task = Task { try await body() }
+        try await System.handlingTerminationSignals({ task.cancel() }) {
+            try await task.value
+        }
+    }
 }

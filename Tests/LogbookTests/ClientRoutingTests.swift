@@ -1,6 +1,6 @@
-import Foundation
-import Logbook
-import Testing
+internal import Foundation
+internal import Logbook
+internal import Testing
 
 @Suite("Client against an in-process fake server")
 struct ClientRoutingTests {

@@ -1,8 +1,8 @@
-import Foundation
-import LogbookWire
-import NIOCore
-import NIOPosix
-import Synchronization
+internal import Foundation
+internal import LogbookWire
+internal import NIOCore
+internal import NIOPosix
+internal import Synchronization
 
 /// A tiny in-process logbookd stand-in on a temporary Unix socket, speaking Hello, Append
 /// and Read with the real frame codec, to test the client's call routing without the

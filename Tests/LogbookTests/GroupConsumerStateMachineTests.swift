@@ -1,7 +1,7 @@
-import LogbookWire
-import Testing
+internal import LogbookWire
+internal import Testing
 
-@testable import Logbook
+@testable internal import Logbook
 
 @Suite("Group consumer state machine")
 struct GroupConsumerStateMachineTests {

@@ -1,8 +1,8 @@
-import Foundation
-import LogbookWire
-import Testing
+internal import Foundation
+internal import LogbookWire
+internal import Testing
 
-@testable import Logbook
+@testable internal import Logbook
 
 @Suite("Group settings, info and parked events on the wire")
 struct GroupMappingTests {
@@ -176,34 +176,42 @@ struct GroupMappingTests {
         #expect(throws: LogbookError.self) { try Logbook.ParkedEvent(wire: LogbookWire.ParkedEvent(reason: "x")) }
         #expect(throws: LogbookError.self) { try Logbook.ParkedEvent(wire: LogbookWire.ParkedEvent(event: self.wireEvent(id: [1, 2]))) }
     }
+}
 
-    @Test("a group prints as one flat JSON object")
-    func infoJSON() throws {
-        let info = Logbook.GroupInfo(
-            settings: Logbook.GroupSettings(
-                name: "g", selector: .category("order"), start: .position(9),
-                filter: ReadFilter(eventTypes: ["A"]), strategy: .roundRobin, ackTimeout: .milliseconds(1500)
-            ),
-            checkpoint: 8, lag: 4, consumers: 1, inFlight: 2, parked: 3
-        )
-        #expect(
-            GroupJSON.line(info)
-                == #"{"name":"g","selector":{"category":"order"},"from":9,"filter":{"event_types":["A"],"stream_prefix":null},"strategy":"round-robin","max_in_flight":64,"ack_timeout_ms":1500,"max_deliveries":10,"retry_backoff_ms":200,"checkpoint":8,"lag":4,"consumers":1,"in_flight":2,"parked":3}"#
-        )
-        let all = Logbook.GroupInfo(settings: Logbook.GroupSettings(name: "h", selector: .all, start: .end), checkpoint: 0, lag: 0, consumers: 0, inFlight: 0, parked: 0)
-        #expect(GroupJSON.line(all).hasPrefix(#"{"name":"h","selector":{"all":{}},"from":"end","filter":null,"strategy":"by-stream","#))
+@Suite("Group settings: defaults and strategies")
+struct GroupSettingsTests {
+    @Test("the defaults are LogbookWire's GroupDefaults, which the server fills a 0 with")
+    func defaultsAreTheWires() {
+        let settings = Logbook.GroupSettings(name: "g", selector: .all)
+        #expect(settings.strategy == .byStream)
+        #expect(settings.maxInFlight == Int(GroupDefaults.maxInFlight))
+        #expect(settings.ackTimeout == .milliseconds(GroupDefaults.ackTimeoutMilliseconds))
+        #expect(settings.maxDeliveries == Int(GroupDefaults.maxDeliveries))
+        #expect(settings.retryBackoff == .milliseconds(GroupDefaults.retryBackoffMilliseconds))
     }
 
-    @Test("a parked event prints as the event's JSON plus reason, attempts and parked_at")
-    func parkedJSON() throws {
-        let parked = try Logbook.ParkedEvent(wire: LogbookWire.ParkedEvent(
-            event: self.wireEvent(), reason: "said \"no\"", attempts: 1, parkedUnixMicros: 0
-        ))
-        let line = GroupJSON.line(parked)
-        #expect(line.hasPrefix(String(EventJSON.line(parked.event).dropLast())))
-        #expect(line.hasSuffix(#","reason":"said \"no\"","attempts":1,"parked_at":"1970-01-01T00:00:00.000000Z"}"#))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        #expect(object["position"] as? Int == 5)
-        #expect(object["data"] as? [String: Int] == ["r": 2])
+    @Test("a 0 from the server reads as the default it stands for")
+    func zeroIsTheDefault() throws {
+        let wire = LogbookWire.GroupSettings(name: "g", selector: Selector(kind: .all(Empty())))
+        #expect(try Logbook.GroupSettings(wire: wire) == Logbook.GroupSettings(name: "g", selector: .all))
+    }
+
+    @Test("each strategy has one spelling, which reads back, and one wire value", arguments: [
+        (Logbook.GroupSettings.Strategy.byStream, "by-stream", LogbookWire.Strategy.byStream),
+        (.roundRobin, "round-robin", .roundRobin),
+        (.single, "single", .single),
+    ])
+    func strategies(_ strategy: Logbook.GroupSettings.Strategy, _ spelling: String, _ wire: LogbookWire.Strategy) {
+        #expect(strategy.description == spelling)
+        #expect(Logbook.GroupSettings.Strategy(spelling) == strategy)
+        #expect(strategy.wire == wire)
+        #expect(Logbook.GroupSettings.Strategy(wire: wire) == strategy)
+    }
+
+    @Test("the list of strategies is complete and other words are not strategies")
+    func allStrategies() {
+        #expect(Logbook.GroupSettings.Strategy.all == [.byStream, .roundRobin, .single])
+        #expect(Logbook.GroupSettings.Strategy("by_stream") == nil)
+        #expect(Logbook.GroupSettings.Strategy("By-Stream") == nil)
     }
 }

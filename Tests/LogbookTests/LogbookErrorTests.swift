@@ -1,8 +1,8 @@
-import Foundation
-import LogbookWire
-import Testing
+internal import Foundation
+internal import LogbookWire
+internal import Testing
 
-@testable import Logbook
+@testable internal import Logbook
 
 @Suite("LogbookError")
 struct LogbookErrorTests {

@@ -1,8 +1,8 @@
-import Foundation
-import LogbookWire
-import Testing
+internal import Foundation
+internal import LogbookWire
+internal import Testing
 
-@testable import Logbook
+@testable internal import Logbook
 
 @Suite("Query values, predicates and requests")
 struct QueryTests {
@@ -176,47 +176,11 @@ struct QueryTests {
         let three = GroupConsumer.frames([Pending(deliveryID: 1, writes: []), Pending(deliveryID: 2, writes: [small]), Pending(deliveryID: 3, writes: [small, small])])
         #expect(three == [Ack(deliveryIDs: [1, 2, 3], viewWrites: [small, small, small])])
 
-        let big = LogbookWire.ViewWrite(view: "v", key: "k", op: .put(String(repeating: "x", count: GroupConsumer.ackFrameWriteBytesMax / 2)))
+        let big = LogbookWire.ViewWrite(view: "v", key: "k", op: .put(String(repeating: "x", count: ClientLimits.ackFrameWriteBytesMax / 2)))
         let frames = GroupConsumer.frames((1...5).map { Pending(deliveryID: UInt64($0), writes: [big]) })
         #expect(frames.map(\.deliveryIDs) == [[1], [2], [3], [4], [5]])
         #expect(frames.allSatisfy { $0.viewWrites == [big] })
-        let huge = LogbookWire.ViewWrite(view: "v", key: "k", op: .put(String(repeating: "x", count: GroupConsumer.ackFrameWriteBytesMax * 2)))
+        let huge = LogbookWire.ViewWrite(view: "v", key: "k", op: .put(String(repeating: "x", count: ClientLimits.ackFrameWriteBytesMax * 2)))
         #expect(GroupConsumer.frames([Pending(deliveryID: 1, writes: [huge]), Pending(deliveryID: 2, writes: [])]).map(\.deliveryIDs) == [[1], [2]])
-    }
-
-    @Test("RFC 3339 times parse to Unix microseconds", arguments: [
-        ("1970-01-01T00:00:00Z", 0 as Int64),
-        ("2024-05-01T12:34:56.789012Z", 1_714_566_896_789_012),
-        ("2024-05-01T12:34:56.7Z", 1_714_566_896_700_000),
-        ("2024-05-01T12:34:56.789012345Z", 1_714_566_896_789_012),
-        ("2024-05-01t12:34:56z", 1_714_566_896_000_000),
-        ("2024-05-01 14:34:56+02:00", 1_714_566_896_000_000),
-        ("2024-05-01T07:04:56-05:30", 1_714_566_896_000_000),
-        ("2000-02-29T00:00:00Z", 951_782_400_000_000),
-    ])
-    func rfc3339(text: String, micros: Int64) {
-        #expect(RFC3339.parse(text) == micros)
-    }
-
-    @Test("malformed times are refused, and printed times parse back")
-    func rfc3339Malformed() {
-        for bad in ["", "2024-05-01", "2024-05-01T12:34Z", "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-05-01T12:34:56",
-                    "2024-05-01T12:34:56.Z", "2024-05-01T12:34:56+0200", "2024-05-01T25:00:00Z", "yesterday"] {
-            #expect(RFC3339.parse(bad) == nil, "\(bad)")
-        }
-        for micros: Int64 in [0, 1, 1_714_566_896_789_012, 4_102_444_800_000_000] {
-            #expect(RFC3339.parse(RFC3339.string(unixMicros: micros)) == micros)
-        }
-    }
-
-    @Test("a document's members keep their order, strings read without quotes")
-    func documents() {
-        let members = DocumentJSON.members(#"{"name":"order-1","n":3,"t":"a\"b","o":{"x":[1]}}"#)
-        #expect(members?.map(\.key) == ["name", "n", "t", "o"])
-        #expect(members?.map { DocumentJSON.plain($0.value) } == ["order-1", "3", #"a"b"#, #"{"x":[1]}"#])
-        #expect(DocumentJSON.members("[1]") == nil)
-        var out: [UInt8] = []
-        DocumentJSON.appendRow(key: "k\t1", json: "{ \"a\" : 1 }", to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == #"{"key":"k\t1","doc":{"a":1}}"#)
     }
 }

@@ -1,7 +1,7 @@
-import Foundation
-import Testing
+internal import Foundation
+internal import Testing
 
-@testable import Logbook
+@testable internal import Logbook
 
 @Suite("UUIDv7")
 struct UUIDv7Tests {

@@ -52,9 +52,6 @@ final class CallRouter: ChannelDuplexHandler {
         case closed(LogbookError)
     }
 
-    /// How long the server has to answer Hello.
-    static let handshakeTimeout = TimeAmount.seconds(10)
-
     private let clientName: String
     private var state: ConnectionState
     private var context: ChannelHandlerContext?
@@ -198,13 +195,13 @@ final class CallRouter: ChannelDuplexHandler {
 
     private func sendHello(context: ChannelHandlerContext) {
         guard case .handshaking(let promise) = self.state, self.handshakeTimeoutTask == nil else { return }
-        let hello = Frame(callID: 0, body: .hello(Hello(protocolVersion: 1, clientName: self.clientName)))
+        let hello = Frame(callID: 0, body: .hello(Hello(protocolVersion: WireProtocol.version, clientName: self.clientName)))
         context.writeAndFlush(Self.wrapOutboundOut(hello), promise: nil)
-        self.handshakeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: Self.handshakeTimeout) { [self] in
+        self.handshakeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(ClientLimits.handshakeTimeout)) { [self] in
             guard case .handshaking = self.state else { return }
             let error = LogbookError(
                 code: .unavailable,
-                message: "logbookd did not answer the handshake within \(Self.handshakeTimeout.nanoseconds / 1_000_000_000) s"
+                message: "logbookd did not answer the handshake within \(ClientLimits.handshakeTimeout.components.seconds) s"
             )
             promise.fail(error)
             self.failAll(error)

@@ -13,11 +13,6 @@ internal import Darwin
 
 /// One connection to logbookd: the channel, its call router, and what the handshake said.
 final class ClientConnection: Sendable {
-    /// The largest frame the client accepts from the server. The server's frames are
-    /// bounded by its own `frame_bytes_max` (16 MiB by default); this guards against a
-    /// peer that is not logbookd.
-    static let inboundFrameBytesMax = 64 << 20
-
     let channel: any Channel
     let router: NIOLoopBound<CallRouter>
     let serverInfo: ServerInfo
@@ -33,7 +28,7 @@ final class ClientConnection: Sendable {
         self.socketPath = socketPath
         self.clientName = clientName
         let announced = self.serverInfo.limits.frameBytesMax
-        self.frameBytesMax = announced > 0 ? announced : Int(UInt32.max)
+        self.frameBytesMax = announced > 0 ? announced : ClientLimits.outboundFrameBytesMax
     }
 
     deinit {
@@ -47,12 +42,12 @@ final class ClientConnection: Sendable {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
-                .connectTimeout(.seconds(10))
+                .connectTimeout(TimeAmount(ClientLimits.connectTimeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers(
-                            ByteToMessageHandler(FrameDecoder(frameBytesMax: Self.inboundFrameBytesMax)),
-                            MessageToByteHandler(FrameEncoder(frameBytesMax: Int(UInt32.max))),
+                            ByteToMessageHandler(FrameDecoder(frameBytesMax: ClientLimits.inboundFrameBytesMax)),
+                            MessageToByteHandler(FrameEncoder(frameBytesMax: ClientLimits.outboundFrameBytesMax)),
                             CallRouter(clientName: clientName, handshake: handshake)
                         )
                     }
@@ -101,7 +96,7 @@ final class ClientConnection: Sendable {
     /// still returns what the server answered (an append that committed first succeeds).
     func unary(_ body: Frame.Body, timeout: Duration?) async throws -> Frame.Body {
         let id = self.takeCallID()
-        let frame = Frame(callID: id, timeoutMs: Self.milliseconds(timeout), body: body)
+        let frame = Frame(callID: id, timeoutMs: timeout?.roundedUpMilliseconds ?? 0, body: body)
         try RequestCheck.check(frame, frameBytesMax: self.frameBytesMax)
         try Task.checkCancellation()
 
@@ -126,8 +121,8 @@ final class ClientConnection: Sendable {
 
     /// Starts a call that answers with event batches, and returns the consumer's end.
     func stream(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> EventStream.Producer.AsyncIterator {
-        let frame = Frame(callID: self.takeCallID(), timeoutMs: Self.milliseconds(timeout), body: body)
-        return try self.start(frame, buffered: EventStream.batchesBufferedLow...EventStream.batchesBufferedHigh) { .stream($0) }
+        let frame = Frame(callID: self.takeCallID(), timeoutMs: timeout?.roundedUpMilliseconds ?? 0, body: body)
+        return try self.start(frame, buffered: ClientLimits.readBatchesBufferedLow...ClientLimits.readBatchesBufferedHigh) { .stream($0) }
     }
 
     /// Starts a catch-up subscription, and returns its call id and the consumer's end.
@@ -135,7 +130,7 @@ final class ClientConnection: Sendable {
         let frame = Frame(callID: self.takeCallID(), body: .subscribeRequest(request))
         let frames: SubscriptionStream.Producer.AsyncIterator = try self.start(
             frame,
-            buffered: SubscriptionStream.framesBufferedLow...SubscriptionStream.framesBufferedHigh
+            buffered: ClientLimits.subscriptionFramesBufferedLow...ClientLimits.subscriptionFramesBufferedHigh
         ) { .subscription($0) }
         return (frame.callID, frames)
     }
@@ -146,7 +141,7 @@ final class ClientConnection: Sendable {
         let frame = Frame(callID: self.takeCallID(), body: .subscribeRequest(request))
         let batches: GroupStream.Producer.AsyncIterator = try self.start(
             frame,
-            buffered: GroupStream.batchesBufferedLow...GroupStream.batchesBufferedHigh
+            buffered: ClientLimits.groupBatchesBufferedLow...ClientLimits.groupBatchesBufferedHigh
         ) { .group($0, hooks) }
         return (frame.callID, batches)
     }
@@ -189,15 +184,6 @@ final class ClientConnection: Sendable {
             router.value.streamTerminated(callID)
             router.value.close()
         }
-    }
-
-    private static func milliseconds(_ timeout: Duration?) -> UInt64 {
-        guard let timeout, timeout > .zero else { return 0 }
-        let (seconds, attoseconds) = timeout.components
-        let millis = seconds.multipliedReportingOverflow(by: 1000)
-        guard !millis.overflow else { return UInt64.max }
-        // Round up, so a deadline shorter than a millisecond is not "no deadline".
-        return UInt64(millis.partialValue) + UInt64((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -11,12 +11,6 @@ enum EventStream {
         Delegate
     >
 
-    /// Batches a read may hold before the router stops reading from the socket. A batch
-    /// holds at most the server's `read_batch_events_max` events.
-    static let batchesBufferedHigh = 4
-    /// Batches left when reading resumes.
-    static let batchesBufferedLow = 2
-
     /// Tells the router, on its event loop, what the consumer did.
     struct Delegate: NIOAsyncSequenceProducerDelegate {
         let router: NIOLoopBound<CallRouter>

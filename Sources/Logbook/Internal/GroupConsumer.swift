@@ -39,11 +39,6 @@ final class GroupConsumer: Sendable {
         var writes: [LogbookWire.ViewWrite]
     }
 
-    /// Bytes of view writes one Ack frame carries before the next ack goes in a frame of
-    /// its own: a burst of acks with large documents must not add up past the server's
-    /// frame limit (16 MiB by default).
-    static let ackFrameWriteBytesMax = 1 << 20
-
     private let state: Mutex<State>
 
     init(configuration: SubscriptionStateMachine.Configuration) {
@@ -185,7 +180,7 @@ final class GroupConsumer: Sendable {
         var bytes = 0
         for ack in acks {
             let ackBytes = ack.writes.reduce(0) { $0 + $1.view.utf8.count + $1.key.utf8.count + Self.opBytes($1.op) + 24 }
-            if !current.deliveryIDs.isEmpty, bytes + ackBytes > Self.ackFrameWriteBytesMax {
+            if !current.deliveryIDs.isEmpty, bytes + ackBytes > ClientLimits.ackFrameWriteBytesMax {
                 frames.append(current)
                 current = Ack()
                 bytes = 0

@@ -58,14 +58,16 @@ package struct GroupConsumerStateMachine<Waiter> {
     /// The current call's number; deliveries carry it. 0 before the first call.
     package private(set) var generation: UInt64 = 0
     package private(set) var isCallOpen = false
+    private var reconnection: Reconnection
     /// Calls in a row that ended before delivering or settling anything.
-    package private(set) var failures = 0
-    package private(set) var isFailed = false
+    package var failures: Int { self.reconnection.failures }
+    package var isFailed: Bool { self.reconnection.isFailed }
     /// The current call's deliveries not yet settled or confirmed, by delivery id.
     private var entries: [UInt64: Entry] = [:]
 
     package init(configuration: SubscriptionStateMachine.Configuration = .standard) {
         self.configuration = configuration
+        self.reconnection = Reconnection(configuration: configuration)
     }
 
     /// Deliveries of the current call that are handed out and not yet confirmed.
@@ -85,7 +87,7 @@ package struct GroupConsumerStateMachine<Waiter> {
     /// the daemon reused (after a group reset its numbering starts again), to fail.
     package mutating func received(_ deliveryIDs: [UInt64]) -> [Waiter] {
         guard self.isCallOpen else { return [] }
-        self.failures = 0
+        self.reconnection.delivered()
         var superseded: [Waiter] = []
         for id in deliveryIDs {
             if let old = self.entries.updateValue(Entry(), forKey: id) {
@@ -123,7 +125,7 @@ package struct GroupConsumerStateMachine<Waiter> {
     /// resume.
     package mutating func settled(_ deliveryIDs: [UInt64], generation: UInt64) -> [Waiter] {
         guard generation == self.generation, self.isCallOpen else { return [] }
-        self.failures = 0
+        self.reconnection.delivered()
         var waiters: [Waiter] = []
         for id in deliveryIDs {
             guard let entry = self.entries[id], entry.settling else { continue }
@@ -150,13 +152,7 @@ package struct GroupConsumerStateMachine<Waiter> {
     /// another call; NOT_FOUND (the group is gone) or any other refusal ends the sequence.
     package mutating func callEnded(_ error: LogbookError?, jitter: Double) -> EndAction {
         self.isCallOpen = false
-        if let error, !SubscriptionStateMachine.isRetryable(error) {
-            self.isFailed = true
-            return .fail(error)
-        }
-        let delay = SubscriptionStateMachine.backoff(failures: self.failures, configuration: self.configuration, jitter: jitter)
-        self.failures += 1
-        return .reconnect(after: delay)
+        return self.reconnection.callEnded(error, jitter: jitter)
     }
 
     /// Why a settlement was not sent or not confirmed: the daemon may deliver it again.

@@ -17,10 +17,6 @@ enum GroupStream {
         EventStream.Delegate
     >
 
-    /// Watermarks for the producer; see above: they never pause reading.
-    static let batchesBufferedHigh = 64
-    static let batchesBufferedLow = 16
-
     /// Called by the router on its event loop.
     struct Hooks: Sendable {
         /// The daemon confirmed these settlements.

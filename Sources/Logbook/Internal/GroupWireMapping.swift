@@ -5,7 +5,8 @@ internal import LogbookWire
 // wire's are spelled `LogbookWire.…` here.
 //
 // The wire uses 0 for "the server's default" in every number of GroupSettings, so a 0 the
-// user gave would silently become a default: it is refused here instead.
+// user gave would silently become a default: it is refused here instead. A 0 from the
+// server reads as that default.
 
 extension GroupSettings {
     /// The wire's settings; fails with `INVALID_ARGUMENT` for a value the wire cannot carry.
@@ -13,7 +14,7 @@ extension GroupSettings {
         LogbookWire.GroupSettings(
             name: self.name,
             selector: self.selector.wire,
-            from: self.start.wire,
+            from: self.start.point.wire,
             filter: self.filter.eventTypes.isEmpty && (self.filter.streamPrefix ?? "").isEmpty ? nil : self.filter.wire,
             strategy: self.strategy.wire,
             maxInFlight: try Self.count(self.maxInFlight, field: "maxInFlight"),
@@ -29,24 +30,20 @@ extension GroupSettings {
         guard let selector = wire.selector.flatMap(ReadSelector.init(wire:)) else {
             throw LogbookError(code: .internalError, message: "the server sent group \(wire.name) without a selector")
         }
-        let start: Start
-        switch wire.from?.kind {
-        case nil, .start?: start = .start
-        case .end?: start = .end
-        case .position(let position)?: start = .position(position)
-        case .revision?:
+        let start = StartPoint(wire: wire.from)
+        if case .revision = start {
             throw LogbookError(code: .internalError, message: "the server sent group \(wire.name) starting at a revision")
         }
         self.init(
             name: wire.name,
             selector: selector,
-            start: start,
+            start: Start(point: start),
             filter: wire.filter.map(ReadFilter.init(wire:)) ?? ReadFilter(),
             strategy: Strategy(wire: wire.strategy),
-            maxInFlight: Int(wire.maxInFlight),
-            ackTimeout: .milliseconds(Int64(wire.ackTimeoutMs)),
-            maxDeliveries: Int(wire.maxDeliveries),
-            retryBackoff: .milliseconds(Int64(wire.retryBackoffMs))
+            maxInFlight: wire.maxInFlight == 0 ? Self.defaultMaxInFlight : Int(wire.maxInFlight),
+            ackTimeout: wire.ackTimeoutMs == 0 ? Self.defaultAckTimeout : .milliseconds(wire.ackTimeoutMs),
+            maxDeliveries: wire.maxDeliveries == 0 ? Self.defaultMaxDeliveries : Int(wire.maxDeliveries),
+            retryBackoff: wire.retryBackoffMs == 0 ? Self.defaultRetryBackoff : .milliseconds(wire.retryBackoffMs)
         )
     }
 
@@ -59,14 +56,10 @@ extension GroupSettings {
 
     /// Whole milliseconds, rounded up so that a positive duration never becomes 0.
     private static func milliseconds(_ duration: Duration, field: String) throws(LogbookError) -> UInt32 {
-        let (seconds, attoseconds) = duration.components
-        let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
         guard duration > .zero else {
             throw Self.invalid(field, "must be at least 1 ms, not \(duration)")
         }
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        let fraction = (attoseconds + attosecondsPerMillisecond - 1) / attosecondsPerMillisecond
-        guard !overflow, let milliseconds = UInt32(exactly: whole + fraction) else {
+        guard let milliseconds = UInt32(exactly: duration.roundedUpMilliseconds) else {
             throw Self.invalid(field, "must be at most \(UInt32.max) ms, not \(duration)")
         }
         return milliseconds
@@ -78,16 +71,6 @@ extension GroupSettings {
             message: "group settings not sent: \(field) \(reason)",
             details: .badField(field: "GroupSettings.\(field)", reason: reason)
         )
-    }
-}
-
-extension GroupSettings.Start {
-    var wire: StartFrom {
-        switch self.kind {
-        case .start: StartFrom(kind: .start(Empty()))
-        case .end: StartFrom(kind: .end(Empty()))
-        case .position(let position): StartFrom(kind: .position(position))
-        }
     }
 }
 

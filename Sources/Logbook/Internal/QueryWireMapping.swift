@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 package import LogbookWire
 
 // The mapping between the query and view types and the wire's; the public types shadow
@@ -10,7 +5,7 @@ package import LogbookWire
 
 extension ViewQuery {
     /// The most rows a page may ask for (the server's limit).
-    static let limitMax = 10_000
+    package static var limitMax: Int { ClientLimits.queryPageRowsMax }
 
     /// The request for the page after `cursor`; fails locally for what the server would
     /// refuse anyway, so that the message says which argument is wrong.
@@ -37,29 +32,20 @@ extension ViewQuery {
         request.cursor = cursor?.bytes ?? []
         if let minPosition = self.minPosition, minPosition > 0 {
             request.minPosition = minPosition
-            request.waitMs = Self.milliseconds(self.wait ?? Self.defaultWait)
+            request.waitMs = UInt32(clamping: (self.wait ?? Self.defaultWait).roundedUpMilliseconds)
         }
         switch self.asOf?.kind {
         case .position(let position)?:
             request.asOfPosition = position
         case .time(let time)?:
-            let micros = (time.timeIntervalSince1970 * 1_000_000).rounded(.down)
-            guard micros >= 1, micros < 9.2e18 else {
+            guard let micros = time.unixMicrosAfterEpoch else {
                 throw LogbookError(code: .invalidArgument, message: "request not sent: \(time) is not a time after 1970")
             }
-            request.asOfTimeUnixMicros = Int64(micros)
+            request.asOfTimeUnixMicros = micros
         case nil:
             break
         }
         return request
-    }
-
-    /// A wait in whole milliseconds, rounded up, within the wire's 32 bits.
-    static func milliseconds(_ duration: Duration) -> UInt32 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0, attoseconds >= 0 else { return 0 }
-        let millis = Double(seconds) * 1000 + (Double(attoseconds) / 1e15).rounded(.up)
-        return millis >= Double(UInt32.max) ? UInt32.max : UInt32(millis)
     }
 }
 

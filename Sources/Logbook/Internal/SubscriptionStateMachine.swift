@@ -38,15 +38,12 @@ package struct SubscriptionStateMachine: Sendable {
             self.backoffMax = max(backoffInitial, backoffMax)
         }
 
-        /// 512 events in flight bounds the buffers on both sides to a few hundred KiB for
-        /// typical events while keeping a batch or two on the way; topping up every 128
-        /// taken means the server rarely waits. 50 ms doubling to 2 s reconnects quickly
-        /// after a restart without hammering a daemon that is down.
+        /// The numbers of ``ClientLimits``, which say why.
         package static let standard = Configuration(
-            creditWindow: 512,
-            creditChunk: 128,
-            backoffInitial: .milliseconds(50),
-            backoffMax: .seconds(2)
+            creditWindow: ClientLimits.subscriptionCreditWindow,
+            creditChunk: ClientLimits.subscriptionCreditChunk,
+            backoffInitial: ClientLimits.reconnectBackoffInitial,
+            backoffMax: ClientLimits.reconnectBackoffMax
         )
     }
 
@@ -74,13 +71,16 @@ package struct SubscriptionStateMachine: Sendable {
     package private(set) var isLive = false
     /// Events handed out since credit was last granted on this call.
     package private(set) var takenSinceGrant = 0
+    private var reconnection: Reconnection
+
     /// Calls in a row that ended before delivering anything.
-    package private(set) var failures = 0
-    package private(set) var isFailed = false
+    package var failures: Int { self.reconnection.failures }
+    package var isFailed: Bool { self.reconnection.isFailed }
 
     package init(from start: SubscriptionStart, configuration: Configuration = .standard) {
         self.resume = start
         self.configuration = configuration
+        self.reconnection = Reconnection(configuration: configuration)
     }
 
     /// A new call starts: the credit it opens with, and where it starts.
@@ -123,39 +123,12 @@ package struct SubscriptionStateMachine: Sendable {
 
     /// The call ended: the connection failed or closed (`error` is `.unavailable`), the
     /// server ended it (with `error`, or with none for OK), or the connection could not be
-    /// made.
+    /// made. See ``Reconnection``.
     ///
     /// - Parameter jitter: A number in 0..<1 that spreads the waits of many subscribers
     ///   reconnecting at once; the wait is between half and all of the back-off.
     package mutating func callEnded(_ error: LogbookError?, jitter: Double) -> EndAction {
-        if let error, !Self.isRetryable(error) {
-            self.isFailed = true
-            return .fail(error)
-        }
-        let delay = Self.backoff(failures: self.failures, configuration: self.configuration, jitter: jitter)
-        self.failures += 1
-        return .reconnect(after: delay)
-    }
-
-    /// The wait before the next attempt after `failures` attempts in a row failed: the
-    /// initial back-off doubled per failure up to the maximum, then between half and all of
-    /// it (`jitter` in 0..<1), so many subscribers reconnecting at once spread out. Group
-    /// consumers wait the same way.
-    package static func backoff(failures: Int, configuration: Configuration, jitter: Double) -> Duration {
-        let exponent = min(failures, 30)
-        var backoff = configuration.backoffInitial * (1 << exponent)
-        if backoff > configuration.backoffMax || backoff < .zero {
-            backoff = configuration.backoffMax
-        }
-        let fraction = 0.5 + 0.5 * min(max(jitter, 0), 1)
-        return backoff * fraction
-    }
-
-    /// Whether a call that ended with this error is worth starting again: the daemon went
-    /// away or is restarting. A refusal (a bad selector, a missing permission) would be
-    /// refused again.
-    package static func isRetryable(_ error: LogbookError) -> Bool {
-        error.code == .unavailable
+        self.reconnection.callEnded(error, jitter: jitter)
     }
 
     /// The request for the next call.
@@ -165,7 +138,7 @@ package struct SubscriptionStateMachine: Sendable {
         filter: ReadFilter?,
         initialCredit: UInt32
     ) throws(LogbookError) -> SubscribeRequest {
-        if case .afterRevision = from.kind, !selector.isStream {
+        if case .revision = from.point, !selector.isStream {
             throw LogbookError(
                 code: .invalidArgument,
                 message: "a subscription to \(selector) starts after a position, not a revision"
@@ -173,14 +146,14 @@ package struct SubscriptionStateMachine: Sendable {
         }
         return SubscribeRequest(
             initialCredit: initialCredit,
-            target: .catchUp(CatchUp(selector: selector.wire, from: from.wire, filter: filter?.wire))
+            target: .catchUp(CatchUp(selector: selector.wire, from: from.point.wire, filter: filter?.wire))
         )
     }
 
     private mutating func advance(to position: UInt64) {
         // The first message on a call proves the connection works.
-        self.failures = 0
-        if case .afterPosition(let current) = self.resume.kind, current >= position {
+        self.reconnection.delivered()
+        if case .position(let current) = self.resume.point, current >= position {
             return
         }
         self.resume = .after(position: position)

@@ -23,9 +23,4 @@ enum SubscriptionStream {
         NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
         EventStream.Delegate
     >
-
-    /// Frames buffered before the router stops reading from the socket.
-    static let framesBufferedHigh = 64
-    /// Frames left when reading resumes.
-    static let framesBufferedLow = 16
 }

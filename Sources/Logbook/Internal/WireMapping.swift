@@ -56,7 +56,7 @@ extension AppendResult {
             lastRevision: wire.lastRevision,
             positions: wire.positions,
             commitTime: commitTimeUnixMicros == 0
-                ? nil : Date(timeIntervalSince1970: Double(commitTimeUnixMicros) / 1_000_000)
+                ? nil : Date(unixMicros: commitTimeUnixMicros)
         )
     }
 }
@@ -73,13 +73,24 @@ extension ReadSelector {
     }
 }
 
-extension ReadPosition {
+extension StartPoint {
+    /// The one mapping of a start to the wire, for reads, subscriptions and groups alike.
     var wire: StartFrom {
-        switch self.kind {
+        switch self {
         case .start: StartFrom(kind: .start(Empty()))
         case .end: StartFrom(kind: .end(Empty()))
-        case .revision(let revision): StartFrom(kind: .revision(revision))
         case .position(let position): StartFrom(kind: .position(position))
+        case .revision(let revision): StartFrom(kind: .revision(revision))
+        }
+    }
+
+    /// The start the wire's stands for; none stands for the start.
+    init(wire: StartFrom?) {
+        switch wire?.kind {
+        case nil, .start?: self = .start
+        case .end?: self = .end
+        case .position(let position)?: self = .position(position)
+        case .revision(let revision)?: self = .revision(revision)
         }
     }
 }
@@ -172,16 +183,5 @@ extension LogbookError {
             }
         let message = status.message.isEmpty ? "the server refused the call" : status.message
         self.init(code: Code(wire: status.code), message: message, details: details, cause: nil, isFromServer: true)
-    }
-}
-
-extension SubscriptionStart {
-    var wire: StartFrom {
-        switch self.kind {
-        case .start: StartFrom(kind: .start(Empty()))
-        case .end: StartFrom(kind: .end(Empty()))
-        case .afterPosition(let position): StartFrom(kind: .position(position))
-        case .afterRevision(let revision): StartFrom(kind: .revision(revision))
-        }
     }
 }

@@ -16,112 +16,17 @@ package struct JSONError: Error, Hashable, CustomStringConvertible {
     package var description: String { "\(self.message) at byte \(self.offset + 1)" }
 }
 
-/// The small amount of JSON the command-line tool needs: validating a payload, finding
-/// the members of an object without disturbing their bytes, and writing compact output.
+/// Walks JSON text, validating as it goes and reporting where values are.
 ///
-/// Not a general JSON library: it never builds a tree of values. A payload keeps its exact
-/// bytes (its number spellings and key order) from the command line to the log and back,
-/// which a decode/re-encode through a dictionary would not.
-package enum JSON {
+/// Not a general JSON library: it never builds a tree of values. It reports the byte range
+/// of each value instead, so a reader keeps a value's exact bytes (its number spellings and
+/// key order), which a decode/re-encode through a dictionary would not. The library reads
+/// query literals with it; the command-line tool reads its JSON Lines input and documents.
+package struct JSONScanner {
     /// How deep arrays and objects may nest; deeper input is refused rather than
     /// recursing without bound.
     package static let depthMax = 512
 
-    /// Checks that `bytes` hold exactly one JSON value (whitespace around it allowed),
-    /// in valid UTF-8.
-    package static func validate(_ bytes: [UInt8]) throws(JSONError) {
-        var scanner = JSONScanner(bytes)
-        scanner.skipWhitespace()
-        _ = try scanner.scanValue()
-        scanner.skipWhitespace()
-        guard scanner.isAtEnd else {
-            throw JSONError("unexpected text after the JSON value", at: scanner.index)
-        }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw JSONError("the text is not valid UTF-8", at: 0)
-        }
-    }
-
-    /// Whether `bytes` hold exactly one valid JSON value.
-    package static func isValid(_ bytes: [UInt8]) -> Bool {
-        do {
-            try self.validate(bytes)
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    /// Appends a valid JSON value without its insignificant whitespace (so that it fits on
-    /// one line); strings and numbers are copied byte for byte.
-    package static func appendCompact(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        var inString = false
-        var escaped = false
-        for byte in bytes {
-            if inString {
-                out.append(byte)
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else {
-                switch byte {
-                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                    continue
-                case UInt8(ascii: "\""):
-                    inString = true
-                    out.append(byte)
-                default:
-                    out.append(byte)
-                }
-            }
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Appends `string` as a JSON string literal, escaping what JSON requires.
-    package static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case UInt8(ascii: "\n"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(Self.hexDigits[Int(byte >> 4)])
-                out.append(Self.hexDigits[Int(byte & 0x0F)])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// Appends an unsigned integer in decimal.
-    package static func appendInteger(_ value: some BinaryInteger, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
-    }
-}
-
-/// Walks JSON text, validating as it goes and reporting where values are.
-package struct JSONScanner {
     package let bytes: [UInt8]
     package private(set) var index: Int
     private var depth = 0
@@ -180,73 +85,63 @@ package struct JSONScanner {
     package mutating func scanObject(
         _ member: (inout JSONScanner, String) throws(JSONError) -> Void
     ) throws(JSONError) {
-        try self.enter()
-        self.index += 1  // {
-        self.skipWhitespace()
-        if self.current == UInt8(ascii: "}") {
-            self.index += 1
-            self.depth -= 1
-            return
-        }
-        while true {
-            self.skipWhitespace()
-            guard self.current == UInt8(ascii: "\"") else {
-                throw JSONError("expected a string key in an object", at: self.index)
+        try self.scanContainer(closing: UInt8(ascii: "}"), name: "an object") { (scanner: inout JSONScanner) throws(JSONError) in
+            guard scanner.current == UInt8(ascii: "\"") else {
+                throw JSONError("expected a string key in an object", at: scanner.index)
             }
-            let key = try self.scanString()
-            self.skipWhitespace()
-            guard self.current == UInt8(ascii: ":") else {
-                throw JSONError("expected ':' after an object key", at: self.index)
+            let key = try scanner.scanString()
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: ":") else {
+                throw JSONError("expected ':' after an object key", at: scanner.index)
             }
-            self.index += 1
-            self.skipWhitespace()
-            try member(&self, key)
-            self.skipWhitespace()
-            switch self.current {
-            case UInt8(ascii: ",")?:
-                self.index += 1
-            case UInt8(ascii: "}")?:
-                self.index += 1
-                self.depth -= 1
-                return
-            default:
-                throw JSONError("expected ',' or '}' in an object", at: self.index)
-            }
+            scanner.index += 1
+            scanner.skipWhitespace()
+            try member(&scanner, key)
         }
     }
 
     /// Scans an array, calling `element` while the scanner stands at each element, which
     /// `element` must scan.
     package mutating func scanArray(_ element: (inout JSONScanner) throws(JSONError) -> Void) throws(JSONError) {
+        try self.scanContainer(closing: UInt8(ascii: "]"), name: "an array", element)
+    }
+
+    /// Scans an object or an array, whose opening byte the scanner stands at: `item` scans
+    /// each member or element, and commas separate them up to `closing`.
+    private mutating func scanContainer(
+        closing: UInt8,
+        name: String,
+        _ item: (inout JSONScanner) throws(JSONError) -> Void
+    ) throws(JSONError) {
         try self.enter()
-        self.index += 1  // [
+        self.index += 1  // { or [
         self.skipWhitespace()
-        if self.current == UInt8(ascii: "]") {
+        if self.current == closing {
             self.index += 1
             self.depth -= 1
             return
         }
         while true {
             self.skipWhitespace()
-            try element(&self)
+            try item(&self)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ",")?:
                 self.index += 1
-            case UInt8(ascii: "]")?:
+            case closing?:
                 self.index += 1
                 self.depth -= 1
                 return
             default:
-                throw JSONError("expected ',' or ']' in an array", at: self.index)
+                throw JSONError("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(name)", at: self.index)
             }
         }
     }
 
     private mutating func enter() throws(JSONError) {
         self.depth += 1
-        guard self.depth <= JSON.depthMax else {
-            throw JSONError("arrays and objects nest deeper than \(JSON.depthMax) levels", at: self.index)
+        guard self.depth <= Self.depthMax else {
+            throw JSONError("arrays and objects nest deeper than \(Self.depthMax) levels", at: self.index)
         }
     }
 

@@ -1,6 +1,6 @@
-import Testing
-
-@testable import Logbook
+internal import Logbook
+internal import LogbookCommandLine
+internal import Testing
 
 @Suite("JSON")
 struct JSONTests {
@@ -30,9 +30,9 @@ struct JSONTests {
     @Test("refuses invalid UTF-8 and nesting past the limit")
     func limits() {
         #expect(!JSON.isValid([0x22, 0xFF, 0x22]))
-        let deep = String(repeating: "[", count: JSON.depthMax + 1) + String(repeating: "]", count: JSON.depthMax + 1)
+        let deep = String(repeating: "[", count: JSONScanner.depthMax + 1) + String(repeating: "]", count: JSONScanner.depthMax + 1)
         #expect(!JSON.isValid(Array(deep.utf8)))
-        let fine = String(repeating: "[", count: JSON.depthMax) + String(repeating: "]", count: JSON.depthMax)
+        let fine = String(repeating: "[", count: JSONScanner.depthMax) + String(repeating: "]", count: JSONScanner.depthMax)
         #expect(JSON.isValid(Array(fine.utf8)))
     }
 

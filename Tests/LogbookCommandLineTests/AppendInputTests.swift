@@ -1,7 +1,7 @@
-import Foundation
-import Testing
-
-@testable import Logbook
+internal import Foundation
+internal import Logbook
+@testable internal import LogbookCommandLine
+internal import Testing
 
 @Suite("JSON Lines for logbook append")
 struct AppendInputTests {
@@ -54,7 +54,7 @@ struct AppendInputTests {
             data: Array(#"{"to":"Oslo"}"#.utf8), contentType: "application/json",
             metadata: ["k": "v"], correlationID: "c", causationID: nil, timeUnixMicros: 1
         )
-        let event = try self.event(EventJSON.line(recorded))
+        let event = try self.event(JSON.line { EventJSON.append(recorded, to: &$0) })
         #expect(event.type == "Shipped")
         #expect(event.data == recorded.data)
         #expect(event.id == recorded.id)

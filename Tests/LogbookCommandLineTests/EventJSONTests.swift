@@ -1,7 +1,7 @@
-import Foundation
-import Testing
-
-@testable import Logbook
+internal import Foundation
+internal import Logbook
+internal import LogbookCommandLine
+internal import Testing
 
 @Suite("Event output as JSON")
 struct EventJSONTests {
@@ -65,5 +65,17 @@ struct EventJSONTests {
     )
     func rfc3339(_ micros: Int64, _ expected: String) {
         #expect(RFC3339.string(unixMicros: micros) == expected)
+    }
+}
+
+extension EventJSON {
+    /// One event as a JSON line (without the newline).
+    fileprivate static func line(_ event: RecordedEvent) -> String {
+        JSON.line { Self.append(event, to: &$0) }
+    }
+
+    /// One append result as a JSON line (without the newline).
+    fileprivate static func line(_ result: AppendResult) -> String {
+        JSON.line { Self.append(result, to: &$0) }
     }
 }

@@ -1,3 +1,5 @@
+internal import Logbook
+
 /// Reading a view's documents for the command line's readable output: the members of an
 /// object in their order, each value as its JSON text.
 package enum DocumentJSON {
@@ -25,14 +27,5 @@ package enum DocumentJSON {
         guard value.hasPrefix("\"") else { return value }
         var scanner = JSONScanner(Array(value.utf8))
         return (try? scanner.scanString()) ?? value
-    }
-
-    /// `{"key":KEY,"doc":DOC}`, the line `logbook query --json` prints for a row.
-    package static func appendRow(key: String, json: String, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"key":"#.utf8)
-        JSON.appendString(key, to: &out)
-        out.append(contentsOf: #","doc":"#.utf8)
-        JSON.appendCompact(json.utf8, to: &out)
-        out.append(UInt8(ascii: "}"))
     }
 }

@@ -1,29 +1,18 @@
 #if canImport(FoundationEssentials)
-internal import FoundationEssentials
+package import FoundationEssentials
 #else
-internal import Foundation
+package import Foundation
 #endif
+package import Logbook
 
 /// Events for `logbook append`, from its options or from JSON Lines on standard input.
 package enum AppendInput {
     /// What the command line says about every event (each line may override it).
     package struct Defaults: Sendable {
         package var type: String?
-        package var metadata: [String: String]
+        package var metadata: [String: String] = [:]
         package var correlationID: String?
         package var causationID: String?
-
-        package init(
-            type: String? = nil,
-            metadata: [String: String] = [:],
-            correlationID: String? = nil,
-            causationID: String? = nil
-        ) {
-            self.type = type
-            self.metadata = metadata
-            self.correlationID = correlationID
-            self.causationID = causationID
-        }
     }
 
     /// A line of input that is not an event.
@@ -143,7 +132,7 @@ package enum AppendInput {
             case "id":
                 let start = scanner.index
                 guard let text = try Self.optionalString(key, &scanner) else { return }
-                guard let id = UUID(uuidString: text) else {
+                guard let id = AppendInput.eventID(text) else {
                     throw JSONError.field("\"id\" is not a UUID: \(text)", at: start)
                 }
                 self.id = id
@@ -191,6 +180,11 @@ package enum AppendInput {
         }
     }
 
+    /// The event id `text` spells (a UUID, in either case), as `"id"` and `--id` take it.
+    package static func eventID(_ text: String) -> UUID? {
+        UUID(uuidString: text)
+    }
+
     private static func trimmed(_ bytes: [UInt8]) -> [UInt8] {
         let isSpace = { (byte: UInt8) in
             byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
@@ -207,5 +201,13 @@ extension JSONError {
     /// A value of the wrong kind in valid JSON.
     fileprivate static func field(_ message: String, at offset: Int) -> JSONError {
         JSONError(message, at: offset, isSyntax: false)
+    }
+}
+
+extension AppendInput.Defaults {
+    /// Events of type `type` (nil: each line names its own), with nothing else in common.
+    /// An extension, so that the memberwise initializer stays for this module's tests.
+    package init(type: String?) {
+        self.type = type
     }
 }

@@ -3,9 +3,8 @@
 package enum RFC3339 {
     /// Appends the timestamp for `unixMicros` microseconds since the Unix epoch.
     package static func append(unixMicros: Int64, to out: inout [UInt8]) {
-        let micros = Int64(unixMicros)
-        var seconds = micros / 1_000_000
-        var fraction = micros % 1_000_000
+        var seconds = unixMicros / 1_000_000
+        var fraction = unixMicros % 1_000_000
         if fraction < 0 {
             fraction += 1_000_000
             seconds -= 1
@@ -31,6 +30,13 @@ package enum RFC3339 {
         out.append(UInt8(ascii: "."))
         Self.appendDigits(fraction, count: 6, to: &out)
         out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends the timestamp in double quotes, as a JSON string.
+    package static func appendQuoted(unixMicros: Int64, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        self.append(unixMicros: unixMicros, to: &out)
+        out.append(UInt8(ascii: "\""))
     }
 
     /// The timestamp for `unixMicros` as a string.
@@ -119,15 +125,15 @@ package enum RFC3339 {
         return (year, month, day)
     }
 
+    /// Appends `value` in decimal, zero-padded to `count` digits, in place (the read path
+    /// writes seven of these per event).
     private static func appendDigits(_ value: Int64, count: Int, to out: inout [UInt8]) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: count)
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
         var rest = max(0, value)
-        var position = count - 1
-        while position >= 0 {
-            digits[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        for index in (start..<out.count).reversed() {
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
-            position -= 1
         }
-        out.append(contentsOf: digits)
     }
 }

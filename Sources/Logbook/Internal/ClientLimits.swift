@@ -1,0 +1,74 @@
+/// Every number the client library runs by, in one place, each with the reason for its
+/// value (the server's are in `LogbookServer/Limits.swift`).
+///
+/// What the server enforces, it announces in `HelloReply`, and the client checks a request
+/// against that before sending it (``RequestCheck``); these are the client's own bounds:
+/// how long it waits, how much it buffers, how it reconnects.
+package enum ClientLimits {
+    // MARK: Connecting
+
+    /// How long connecting to the socket may take. A local daemon accepts at once; a
+    /// daemon that does not is stuck, and the caller hears so instead of hanging.
+    package static let connectTimeout: Duration = .seconds(10)
+    /// How long the server has to answer Hello, for the same reason.
+    package static let handshakeTimeout: Duration = .seconds(10)
+
+    // MARK: Frames
+
+    /// The largest frame the client accepts from the server. The server's frames are bounded
+    /// by its own `frame_bytes_max` (16 MiB by default); this guards against a peer that is
+    /// not logbookd, and so is generous.
+    package static let inboundFrameBytesMax = 64 << 20
+    /// The largest frame the client sends when the server announced no limit: what the
+    /// frame header's 32-bit length can say.
+    package static let outboundFrameBytesMax = Int(UInt32.max)
+    /// Bytes of view writes one Ack frame carries before the next ack goes in a frame of its
+    /// own: a burst of acks with large documents must not add up past the server's frame
+    /// limit (16 MiB by default), and 1 MiB still carries hundreds of typical writes.
+    package static let ackFrameWriteBytesMax = 1 << 20
+
+    // MARK: Buffers between the event loop and a consumer task
+
+    /// Batches a read may hold before the router stops reading from the socket. A batch
+    /// holds at most the server's `read_batch_events_max` events, so this bounds a slow
+    /// reader's memory to a few batches while one is always ready.
+    package static let readBatchesBufferedHigh = 4
+    /// Batches left when reading resumes.
+    package static let readBatchesBufferedLow = 2
+    /// Frames a catch-up subscription buffers before the router stops reading its
+    /// connection. Credit bounds its events; this only keeps markers from piling up.
+    package static let subscriptionFramesBufferedHigh = 64
+    /// Frames left when reading resumes.
+    package static let subscriptionFramesBufferedLow = 16
+    /// Watermarks of a group consumer's buffer. `max_in_flight` bounds what the daemon
+    /// sends, so these never pause reading (see ``GroupStream``).
+    package static let groupBatchesBufferedHigh = 64
+    /// See ``groupBatchesBufferedHigh``.
+    package static let groupBatchesBufferedLow = 16
+
+    // MARK: Subscriptions
+
+    /// Events a catch-up subscription lets the server have in flight or the client
+    /// buffered: 512 bounds both sides to a few hundred KiB for typical events while
+    /// keeping a batch or two on the way.
+    package static let subscriptionCreditWindow = 512
+    /// Events the consumer takes before the client grants that many again: every 128
+    /// means the server rarely waits for credit.
+    package static let subscriptionCreditChunk = 128
+    /// The wait before the first reconnection of a subscription or a group consumer: a
+    /// restarted daemon is back within tens of milliseconds.
+    package static let reconnectBackoffInitial: Duration = .milliseconds(50)
+    /// The longest wait between reconnection attempts (the wait doubles up to it): a daemon
+    /// that is down is not hammered, and one that comes back is found within seconds.
+    package static let reconnectBackoffMax: Duration = .seconds(2)
+
+    // MARK: Queries
+
+    /// The most rows a query page may ask for: the server's limit, checked here so that
+    /// the error names the argument.
+    package static let queryPageRowsMax = 10_000
+    /// How long a query with a minimum position waits for its view when no wait is given:
+    /// the server's default. A worker is usually milliseconds behind; seconds cover a
+    /// restarting one.
+    package static let queryWaitDefault: Duration = .seconds(5)
+}

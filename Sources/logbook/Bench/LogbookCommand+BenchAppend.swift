@@ -1,0 +1,35 @@
+internal import Logbook
+
+extension LogbookCommand.Bench {
+    /// `bench append`: `--clients` connections append `--events` events in all, `--batch`
+    /// (default ``appendBatchDefault``) events of `--size` bytes per append, each to its own
+    /// stream; latency is per append.
+    func runAppend(_ harness: BenchHarness) async throws -> BenchReport {
+        let batch = self.batch ?? Self.appendBatchDefault
+        let payload = BenchHarness.payload(size: self.size)
+        let run = BenchHarness.runID()
+        let clients = try await harness.connect(self.clients)
+        let measured = try await harness.eachClient(clients, sharing: self.eventCount) { index, client, share, latencies in
+            let stream = "bench-\(run)-\(index)"
+            var remaining = share.count
+            while remaining > 0 {
+                let count = min(batch, remaining)
+                let events = (0..<count).map { _ in EventData(type: "BenchEvent", data: payload) }
+                let sent = ContinuousClock.now
+                _ = try await client.append(to: stream, events: events)
+                latencies.record(since: sent)
+                remaining -= count
+            }
+            return share.count
+        }
+        return BenchReport(
+            workload: "append",
+            clients: self.clients,
+            events: self.eventCount,
+            elapsed: measured.elapsed,
+            latencies: measured.latencies,
+            detail: "\(self.size)-byte events, \(batch) per append",
+            latencyOf: "append"
+        )
+    }
+}
