@@ -1,5 +1,5 @@
-import Foundation
-import Testing
+internal import Foundation
+internal import Testing
 
 /// The `logbook` command line against a real daemon, as DESIGN §9 specifies it.
 @Suite("CLI", .serialized)

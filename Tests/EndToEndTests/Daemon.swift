@@ -1,9 +1,9 @@
-import Foundation
-import Synchronization
-import Testing
+internal import Foundation
+internal import Synchronization
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// A real `logbookd` process on a temporary socket and data directory.

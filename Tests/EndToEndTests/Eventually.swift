@@ -1,7 +1,7 @@
-import Foundation
+internal import Foundation
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Waits until `condition` holds, checking every 10 ms for up to `seconds`; false when it

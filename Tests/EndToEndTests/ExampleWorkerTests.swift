@@ -1,8 +1,8 @@
-import Foundation
-import Testing
+internal import Foundation
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// The README's example, as a user runs it: the `order-summaries` worker process, orders

@@ -1,10 +1,10 @@
-import Foundation
-import Logbook
-import LogbookWire
-import Testing
+internal import Foundation
+internal import Logbook
+internal import LogbookWire
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// `logbook groups …` and the client library's group calls against the real daemon

@@ -1,11 +1,11 @@
-import Foundation
-import Logbook
-import LogbookWire
-import Synchronization
-import Testing
+internal import Foundation
+internal import Logbook
+internal import LogbookWire
+internal import Synchronization
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Group consumers built on the client library against the real daemon: `logbook subscribe

@@ -1,9 +1,9 @@
-import Foundation
-import LogbookWire
-import NIOCore
+internal import Foundation
+internal import LogbookWire
+internal import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// A blocking Unix-socket client that speaks raw frames, for the paths a well-behaved client

@@ -1,9 +1,9 @@
-import Foundation
-import LogbookWire
-import Testing
+internal import Foundation
+internal import LogbookWire
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Clients that misbehave are answered or dropped; everyone else keeps being served.

@@ -1,10 +1,10 @@
-import Foundation
-import Logbook
-import Synchronization
-import Testing
+internal import Foundation
+internal import Logbook
+internal import Synchronization
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Catch-up subscriptions through the Swift client library and the CLI, against the real

@@ -1,6 +1,6 @@
-import Foundation
-import Logbook
-import Testing
+internal import Foundation
+internal import Logbook
+internal import Testing
 
 /// The Swift client library against the real daemon, as the README's tour uses it.
 @Suite("Swift client", .serialized)

@@ -1,9 +1,9 @@
-import Foundation
-import Logbook
-import Testing
+internal import Foundation
+internal import Logbook
+internal import Testing
 
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// `logbook views`, `query`, `streams`, `stats`, `read --as-of-time` and

@@ -1,7 +1,7 @@
-import Foundation
-import Logbook
-import Synchronization
-import Testing
+internal import Foundation
+internal import Logbook
+internal import Synchronization
+internal import Testing
 
 /// The client library's read side against the real daemon: query paging, read-your-writes
 /// with a ProjectionWorker, view writes the daemon refuses, aggregate.

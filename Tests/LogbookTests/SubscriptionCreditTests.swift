@@ -1,7 +1,7 @@
-import Foundation
-import Logbook
-import LogbookWire
-import Testing
+internal import Foundation
+internal import Logbook
+internal import LogbookWire
+internal import Testing
 
 @Suite("Subscription credit and Cancel on the wire, against the fake server")
 struct SubscriptionCreditTests {
