@@ -12,30 +12,4 @@ package struct RecordedEvent: Sendable, Equatable {
     package var causationID: String
     /// Commit time, microseconds since the Unix epoch; never decreases with position.
     package var timeMicros: Int64
-
-    package init(
-        stream: String,
-        revision: UInt64,
-        position: UInt64,
-        id: EventID,
-        type: String,
-        data: [UInt8],
-        contentType: String,
-        metadata: [MetadataEntry],
-        correlationID: String,
-        causationID: String,
-        timeMicros: Int64
-    ) {
-        self.stream = stream
-        self.revision = revision
-        self.position = position
-        self.id = id
-        self.type = type
-        self.data = data
-        self.contentType = contentType
-        self.metadata = metadata
-        self.correlationID = correlationID
-        self.causationID = causationID
-        self.timeMicros = timeMicros
-    }
 }

@@ -5,11 +5,4 @@ package struct StreamWriteResult: Sendable, Equatable {
     package var lastRevision: UInt64
     /// The `$all` position of each event, in the order the events were given.
     package var positions: [UInt64]
-
-    package init(stream: String, firstRevision: UInt64, lastRevision: UInt64, positions: [UInt64]) {
-        self.stream = stream
-        self.firstRevision = firstRevision
-        self.lastRevision = lastRevision
-        self.positions = positions
-    }
 }

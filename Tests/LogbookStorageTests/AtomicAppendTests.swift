@@ -1,4 +1,4 @@
-internal import LogbookStorage
+@testable internal import LogbookStorage
 internal import Testing
 
 /// An append naming several streams commits all of them or none, and malformed

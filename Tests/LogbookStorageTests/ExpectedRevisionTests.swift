@@ -1,4 +1,4 @@
-internal import LogbookStorage
+@testable internal import LogbookStorage
 internal import Testing
 
 /// Optimistic concurrency: each expectation against a missing stream and a stream

@@ -32,21 +32,20 @@ extension AppendWriter {
     }
 
     private func runGroupJob(_ job: GroupJob, time: Int64) throws -> UInt64 {
-        let statements = try groupStatements ?? GroupStatements(db)
-        groupStatements = statements
         switch job {
         case .create(let definition):
-            if try findProgress(definition.name, statements) != nil {
+            if try findProgress(definition.name) != nil {
                 throw StorageError(code: .groupExists, message: "a group named '\(definition.name)' already exists")
             }
             let checkpoint = initialCheckpoint(definition.start)
-            try statements.insertGroup.execute(
-                arguments: try GroupRowCodec.insertArguments(definition, createdMicros: time, initialCheckpoint: checkpoint))
-            try statements.insertGroupProgress.execute(arguments: [db.lastInsertedRowID, Int64(clamping: checkpoint)])
+            try execute(
+                Schema.SQL.insertGroup,
+                GroupRowCodec.insertArguments(definition, createdMicros: time, initialCheckpoint: checkpoint))
+            try execute(Schema.SQL.insertGroupProgress, [db.lastInsertedRowID, Int64(clamping: checkpoint)])
             return checkpoint
 
         case .update(let definition):
-            let group = try existingGroup(definition.name, statements)
+            let group = try existingGroup(definition.name)
             let stored = group.definition
             guard stored.selector == definition.selector, stored.start == definition.start,
                   stored.filter == definition.filter
@@ -56,34 +55,33 @@ extension AppendWriter {
                     delete the group and create it again
                     """)
             }
-            try statements.updateGroupSettings.execute(
-                arguments: GroupRowCodec.settingsArguments(definition) + [group.id])
+            try execute(Schema.SQL.updateGroupSettings, GroupRowCodec.settingsArguments(definition) + [group.id])
             return group.checkpoint
 
         case .delete(let name):
-            let id = try existingProgress(name, statements).id
+            let id = try existingProgress(name).id
             try checkOwnsNoViews(name)
-            for statement in [
-                statements.deleteAllSettled, statements.deleteAllParked, statements.deleteGroupProgress,
-                statements.deleteGroup,
+            for sql in [
+                Schema.SQL.deleteAllSettled, Schema.SQL.deleteAllParked, Schema.SQL.deleteGroupProgress,
+                Schema.SQL.deleteGroup,
             ] {
-                try statement.execute(arguments: [id])
+                try execute(sql, [id])
             }
             return 0
 
         case .saveProgress(let progress):
-            return try saveProgress(progress, time: time, statements)
+            return try saveProgress(progress, time: time)
 
         case .reset(let name, let to, let clearsViews):
-            let group = try existingProgress(name, statements)
+            let group = try existingProgress(name)
             let checkpoint = to ?? group.initialCheckpoint
-            try statements.setGroupCheckpoint.execute(arguments: [Int64(clamping: checkpoint), group.id])
-            try statements.deleteAllSettled.execute(arguments: [group.id])
+            try execute(Schema.SQL.setGroupCheckpoint, [Int64(clamping: checkpoint), group.id])
+            try execute(Schema.SQL.deleteAllSettled, [group.id])
             if clearsViews { try clearViews(of: name) }
             return checkpoint
 
         case .defineView(let definition):
-            try defineView(definition, time: time, statements)
+            try defineView(definition, time: time)
             return 0
 
         case .dropView(let name):
@@ -97,17 +95,17 @@ extension AppendWriter {
     /// parks and unparks, in that order: within one save a park followed by its replay's
     /// settlement leaves nothing parked. All of it is one savepoint, so a view never
     /// holds a write whose ack was not recorded.
-    private func saveProgress(_ progress: GroupProgress, time: Int64, _ statements: GroupStatements) throws -> UInt64 {
-        let group = try existingProgress(progress.name, statements)
+    private func saveProgress(_ progress: GroupProgress, time: Int64) throws -> UInt64 {
+        let group = try existingProgress(progress.name)
         try applyViewWrites(progress.viewWrites, group: progress.name)
         let checkpoint = max(group.checkpoint, progress.checkpoint)
         let id = group.id
         if checkpoint != group.checkpoint {
-            try statements.setGroupCheckpoint.execute(arguments: [Int64(clamping: checkpoint), id])
-            try statements.deleteSettledUpTo.execute(arguments: [id, Int64(clamping: checkpoint)])
+            try execute(Schema.SQL.setGroupCheckpoint, [Int64(clamping: checkpoint), id])
+            try execute(Schema.SQL.deleteSettledUpTo, [id, Int64(clamping: checkpoint)])
         }
         for position in progress.settled where position > checkpoint {
-            try statements.insertSettled.execute(arguments: [id, Int64(clamping: position)])
+            try execute(Schema.SQL.insertSettled, [id, Int64(clamping: position)])
         }
         for parked in progress.parked {
             // Listing parked events joins them with the log: one that is not there
@@ -116,12 +114,12 @@ extension AppendWriter {
                 throw StorageError.invalidArgument(
                     "cannot park position \(parked.position): the log ends at \(state.headPosition)")
             }
-            try statements.upsertParked.execute(arguments: [
+            try execute(Schema.SQL.upsertParked, [
                 id, Int64(clamping: parked.position), parked.reason, Int64(parked.attempts), time,
             ])
         }
         for position in progress.unparked {
-            try statements.deleteParked.execute(arguments: [id, Int64(clamping: position)])
+            try execute(Schema.SQL.deleteParked, [id, Int64(clamping: position)])
         }
         return checkpoint
     }
@@ -136,17 +134,19 @@ extension AppendWriter {
         }
     }
 
-    private func findGroup(_ name: String, _ statements: GroupStatements) throws -> GroupRow? {
-        guard let row = try Row.fetchOne(statements.findGroup, arguments: [name]) else { return nil }
+    private func findGroup(_ name: String) throws -> GroupRow? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: Schema.SQL.findGroup), arguments: [name]) else {
+            return nil
+        }
         return try GroupRowCodec.decode(row)
     }
 
     /// A group's id and checkpoints, without decoding its definition: what the
     /// frequent writes (progress saves) need.
-    private func findProgress(
-        _ name: String, _ statements: GroupStatements
-    ) throws -> (id: Int64, initialCheckpoint: UInt64, checkpoint: UInt64)? {
-        guard let row = try Row.fetchOne(statements.findGroupProgress, arguments: [name]) else { return nil }
+    private func findProgress(_ name: String) throws -> (id: Int64, initialCheckpoint: UInt64, checkpoint: UInt64)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: Schema.SQL.findGroupProgress), arguments: [name]) else {
+            return nil
+        }
         let initial: Int64 = try row.decode(atIndex: 1)
         let checkpoint: Int64 = try row.decode(atIndex: 2)
         guard let initial = UInt64(exactly: initial), let checkpoint = UInt64(exactly: checkpoint) else {
@@ -155,19 +155,24 @@ extension AppendWriter {
         return (try row.decode(atIndex: 0), initial, checkpoint)
     }
 
-    private func existingProgress(
-        _ name: String, _ statements: GroupStatements
-    ) throws -> (id: Int64, initialCheckpoint: UInt64, checkpoint: UInt64) {
-        guard let group = try findProgress(name, statements) else {
+    private func existingProgress(_ name: String) throws -> (id: Int64, initialCheckpoint: UInt64, checkpoint: UInt64) {
+        guard let group = try findProgress(name) else {
             throw StorageError(code: .notFound, message: "group '\(name)' does not exist")
         }
         return group
     }
 
-    private func existingGroup(_ name: String, _ statements: GroupStatements) throws -> GroupRow {
-        guard let group = try findGroup(name, statements) else {
+    private func existingGroup(_ name: String) throws -> GroupRow {
+        guard let group = try findGroup(name) else {
             throw StorageError(code: .notFound, message: "group '\(name)' does not exist")
         }
         return group
+    }
+
+    /// Runs one of the group writes' statements. GRDB's cache prepares each on its first
+    /// use and keeps it, since progress saves arrive with most acks; it drops one whose
+    /// step failed, which would otherwise report that error again (see `statements`).
+    private func execute(_ sql: String, _ arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

@@ -30,7 +30,6 @@ extension AppendWriter {
 
     /// Prepares the statements afresh, dropping any that holds a failed step's error.
     func renewStatements() throws(BatchFailure) {
-        groupStatements = nil
         do {
             statements = try WriterStatements(db)
         } catch let error as DatabaseError {

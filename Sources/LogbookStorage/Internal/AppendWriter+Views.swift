@@ -3,7 +3,7 @@ internal import GRDB
 /// View changes on the writer, each inside the savepoint of the group job that carries
 /// it: a failure anywhere in the job rolls the view changes back with the rest.
 extension AppendWriter {
-    func defineView(_ definition: ViewDefinition, time: Int64, _ statements: GroupStatements) throws {
+    func defineView(_ definition: ViewDefinition, time: Int64) throws {
         if let stored = try StoredView.find(definition.name, db) {
             guard stored.definition == definition else {
                 throw StorageError(code: .viewExists, message: """
@@ -13,7 +13,8 @@ extension AppendWriter {
             }
             return
         }
-        guard try Row.fetchOne(statements.findGroupProgress, arguments: [definition.group]) != nil else {
+        guard try Row.fetchOne(db.cachedStatement(sql: Schema.SQL.findGroupProgress), arguments: [definition.group]) != nil
+        else {
             throw StorageError(code: .notFound, message: "group '\(definition.group)' does not exist")
         }
         try db.execute(sql: Schema.SQL.insertView, arguments: [

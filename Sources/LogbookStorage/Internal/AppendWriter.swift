@@ -62,8 +62,6 @@ final class AppendWriter {
     /// The head at which the last catch-up failed (disk full, lock): not retried
     /// before a commit moves the head, so a full disk does not spin the writer.
     var indexingFailedAtHead: UInt64?
-    /// Prepared on the first group write; dropped after one fails, like `statements`.
-    var groupStatements: GroupStatements?
 
     init(
         db: Database,

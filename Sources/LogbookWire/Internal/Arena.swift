@@ -1,11 +1,5 @@
 internal import CProtobufC
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// A bump allocator holding every C struct, string and array of one message.
 ///
 /// Encoding a frame builds a tree of protoc-c structs; allocating each node separately
@@ -24,7 +18,7 @@ final class Arena {
 
     deinit {
         for block in self.blocks {
-            free(block)
+            block.deallocate()
         }
     }
 
@@ -40,10 +34,8 @@ final class Arena {
         }
         let size = max(self.nextBlockSize, byteCount + alignment)
         self.nextBlockSize = size * 2
-        guard let block = malloc(size) else {
-            // Out of memory is not recoverable here, as with any Swift allocation.
-            fatalError("Arena: malloc(\(size)) failed")
-        }
+        // Aligned as malloc aligns, so a block's first slice needs no padding.
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         self.blocks.append(block)
         let padding = (alignment - Int(bitPattern: block) % alignment) % alignment
         self.cursor = block + padding + byteCount
@@ -65,7 +57,7 @@ final class Arena {
         let pointer = self.allocate(byteCount: count + 1, alignment: 1).bindMemory(to: UInt8.self, capacity: count + 1)
         let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard let base = bytes.baseAddress else { return true }
-            if memchr(base, 0, count) != nil { return false }
+            if UnsafeRawBufferPointer(bytes).holdsNUL { return false }
             pointer.initialize(from: base, count: count)
             return true
         }

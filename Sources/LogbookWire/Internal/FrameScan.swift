@@ -1,11 +1,5 @@
 internal import CProtobufC
 
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// A walk over a frame's wire bytes, before protobuf-c unpacks them, for what protobuf-c
 /// does not check.
 ///
@@ -58,9 +52,7 @@ struct FrameScan {
                 }
                 switch field.pointee.type {
                 case PROTOBUF_C_TYPE_STRING:
-                    if let base = value.baseAddress, memchr(base, 0, value.count) != nil {
-                        return .nulInString
-                    }
+                    if value.holdsNUL { return .nulInString }
                 case PROTOBUF_C_TYPE_MESSAGE:
                     self.messages += 1
                     guard self.messages <= Self.messagesMax else { return .tooManyMessages }
