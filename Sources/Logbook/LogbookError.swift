@@ -28,18 +28,13 @@ public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// True when the server answered the call with this status, false when the client
     /// produced the error itself (bad input, connection failure).
-    package var isFromServer: Bool
+    package var isFromServer = false
 
     public init(code: Code, message: String, details: Details? = nil, cause: (any Error)? = nil) {
-        self.init(code: code, message: message, details: details, cause: cause, isFromServer: false)
-    }
-
-    package init(code: Code, message: String, details: Details?, cause: (any Error)?, isFromServer: Bool) {
         self.code = code
         self.message = message
         self.details = details
         self.cause = cause
-        self.isFromServer = isFromServer
     }
 
     public var description: String {
