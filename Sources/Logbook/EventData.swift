@@ -22,10 +22,12 @@ public struct EventData: Sendable, Hashable {
     /// The id of the message (event or command) that caused this event.
     public var causationID: String?
 
+    /// An event whose payload is `data`'s bytes: an array, `Data`, or any other sequence
+    /// of bytes.
     public init(
         id: UUID = EventData.makeID(),
         type: String,
-        data: [UInt8],
+        data: some Sequence<UInt8>,
         contentType: String = "application/octet-stream",
         metadata: [String: String] = [:],
         correlationID: String? = nil,
@@ -33,32 +35,11 @@ public struct EventData: Sendable, Hashable {
     ) {
         self.id = id
         self.type = type
-        self.data = data
+        self.data = Array(data)
         self.contentType = contentType
         self.metadata = metadata
         self.correlationID = correlationID
         self.causationID = causationID
-    }
-
-    /// An event whose payload is `data`'s bytes.
-    public init(
-        id: UUID = EventData.makeID(),
-        type: String,
-        data: Data,
-        contentType: String = "application/octet-stream",
-        metadata: [String: String] = [:],
-        correlationID: String? = nil,
-        causationID: String? = nil
-    ) {
-        self.init(
-            id: id,
-            type: type,
-            data: [UInt8](data),
-            contentType: contentType,
-            metadata: metadata,
-            correlationID: correlationID,
-            causationID: causationID
-        )
     }
 
     /// An event whose payload is a JSON document, with content type `application/json`.
@@ -75,7 +56,7 @@ public struct EventData: Sendable, Hashable {
         self.init(
             id: id,
             type: type,
-            data: Array(json.utf8),
+            data: json.utf8,
             contentType: "application/json",
             metadata: metadata,
             correlationID: correlationID,

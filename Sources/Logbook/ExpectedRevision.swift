@@ -12,20 +12,17 @@ public struct ExpectedRevision: Sendable, Hashable, CustomStringConvertible {
 
     let kind: Kind
 
-    init(_ kind: Kind) {
-        self.kind = kind
-    }
 
     /// No check: append whatever the stream holds.
-    public static let any = ExpectedRevision(.any)
+    public static let any = ExpectedRevision(kind: .any)
     /// The stream must not exist yet.
-    public static let noStream = ExpectedRevision(.noStream)
+    public static let noStream = ExpectedRevision(kind: .noStream)
     /// The stream must exist (hold at least one event).
-    public static let streamExists = ExpectedRevision(.streamExists)
+    public static let streamExists = ExpectedRevision(kind: .streamExists)
 
     /// The stream's last revision must be `revision`.
     public static func exact(_ revision: UInt64) -> ExpectedRevision {
-        ExpectedRevision(.exact(revision))
+        ExpectedRevision(kind: .exact(revision))
     }
 
     /// The revision an `exact` expectation names, nil for the others.

@@ -14,18 +14,15 @@ extension GroupDelivery {
 
         let kind: Kind
 
-        init(_ kind: Kind) {
-            self.kind = kind
-        }
 
         /// Deliver it again (attempt + 1) after the group's retry back-off; past the group's
         /// `maxDeliveries` it is parked.
-        public static let retry = NackAction(.retry)
+        public static let retry = NackAction(kind: .retry)
         /// Park it now: it leaves delivery until the parked events are replayed. Under
         /// `byStream` the later events of its stream are held behind it.
-        public static let park = NackAction(.park)
+        public static let park = NackAction(kind: .park)
         /// Drop it: it counts as settled and is never delivered again.
-        public static let skip = NackAction(.skip)
+        public static let skip = NackAction(kind: .skip)
 
         public var description: String {
             switch self.kind {

@@ -93,12 +93,7 @@ extension GroupSettings {
         public static func position(_ position: UInt64) -> Start { Start(point: .position(position)) }
 
         public var description: String {
-            switch self.point {
-            case .start: "start"
-            case .end: "end"
-            case .position(let position): "position \(position)"
-            case .revision(let revision): "revision \(revision)"
-            }
+            self.point.description
         }
     }
 

@@ -29,10 +29,6 @@ public struct GroupSubscription: AsyncSequence, Sendable {
 
     let options: Options
 
-    init(options: Options) {
-        self.options = options
-    }
-
     /// The group's name.
     public var group: String {
         self.options.group

@@ -50,11 +50,10 @@ extension LogbookClient {
         asOf: ViewQuery.AsOf? = nil,
         timeout: Duration? = nil
     ) async throws -> QueryPage {
-        var query = ViewQuery(
+        let query = ViewQuery(
             view, keys: keys, where: predicates, orderBy: orderBy, descending: descending, limit: limit,
-            minPosition: minPosition, wait: wait, asOf: asOf
+            consistentWith: append, minPosition: minPosition, wait: wait, asOf: asOf
         )
-        if let append { query.consistent(with: append) }
         return try await self.query(query, cursor: cursor, timeout: timeout)
     }
 

@@ -28,18 +28,13 @@ public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// True when the server answered the call with this status, false when the client
     /// produced the error itself (bad input, connection failure).
-    package var isFromServer: Bool
+    package var isFromServer = false
 
     public init(code: Code, message: String, details: Details? = nil, cause: (any Error)? = nil) {
-        self.init(code: code, message: message, details: details, cause: cause, isFromServer: false)
-    }
-
-    package init(code: Code, message: String, details: Details?, cause: (any Error)?, isFromServer: Bool) {
         self.code = code
         self.message = message
         self.details = details
         self.cause = cause
-        self.isFromServer = isFromServer
     }
 
     public var description: String {
@@ -121,7 +116,9 @@ extension LogbookError {
     /// Typed details of a refusal.
     ///
     /// A struct with one optional property per kind of detail (at most one is set), so that
-    /// kinds can be added without breaking a `switch`.
+    /// kinds can be added without breaking a `switch`. The detail values come from the
+    /// server; code that builds an error itself (a test double, say) uses the static
+    /// functions below.
     public struct Details: Sendable, Hashable {
         /// Set when an append's expected revision did not match the stream.
         public var wrongExpectedRevision: WrongExpectedRevision?
@@ -165,12 +162,6 @@ extension LogbookError {
         public var expected: ExpectedRevision
         /// The stream's last revision, or nil when the stream does not exist.
         public var actual: UInt64?
-
-        public init(stream: String, expected: ExpectedRevision, actual: UInt64?) {
-            self.stream = stream
-            self.expected = expected
-            self.actual = actual
-        }
     }
 
     /// Where an event id that an append reused is already stored.
@@ -179,12 +170,6 @@ extension LogbookError {
         public var eventID: UUID?
         public var stream: String
         public var revision: UInt64
-
-        public init(eventID: UUID?, stream: String, revision: UInt64) {
-            self.eventID = eventID
-            self.stream = stream
-            self.revision = revision
-        }
     }
 
     /// Which limit a request went past, by how much.
@@ -192,22 +177,11 @@ extension LogbookError {
         public var limit: String
         public var value: UInt64
         public var max: UInt64
-
-        public init(limit: String, value: UInt64, max: UInt64) {
-            self.limit = limit
-            self.value = value
-            self.max = max
-        }
     }
 
     /// A request field the server refused, and why.
     public struct BadField: Sendable, Hashable {
         public var field: String
         public var reason: String
-
-        public init(field: String, reason: String) {
-            self.field = field
-            self.reason = reason
-        }
     }
 }

@@ -24,10 +24,6 @@ public struct QueryRow: Sendable, Hashable {
 /// Where the next page of a query starts; opaque, and valid only for the same query.
 public struct QueryCursor: Sendable, Hashable {
     let bytes: [UInt8]
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
 }
 
 /// One page of a query's answer.

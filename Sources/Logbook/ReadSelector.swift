@@ -11,20 +11,17 @@ public struct ReadSelector: Sendable, Hashable, CustomStringConvertible {
 
     package let kind: Kind
 
-    init(_ kind: Kind) {
-        self.kind = kind
-    }
 
     /// The events of one stream, by revision.
-    public static func stream(_ name: String) -> ReadSelector { ReadSelector(.stream(name)) }
+    public static func stream(_ name: String) -> ReadSelector { ReadSelector(kind: .stream(name)) }
     /// Every event in the log (`$all`), by position.
-    public static let all = ReadSelector(.all)
+    public static let all = ReadSelector(kind: .all)
     /// The events of every stream whose name starts with `category` followed by `-`.
-    public static func category(_ category: String) -> ReadSelector { ReadSelector(.category(category)) }
+    public static func category(_ category: String) -> ReadSelector { ReadSelector(kind: .category(category)) }
     /// The events of one type, by position.
-    public static func eventType(_ type: String) -> ReadSelector { ReadSelector(.eventType(type)) }
+    public static func eventType(_ type: String) -> ReadSelector { ReadSelector(kind: .eventType(type)) }
     /// The events carrying one correlation id, by position.
-    public static func correlationID(_ id: String) -> ReadSelector { ReadSelector(.correlationID(id)) }
+    public static func correlationID(_ id: String) -> ReadSelector { ReadSelector(kind: .correlationID(id)) }
 
     /// Whether this selector is one stream (whose events are addressed by revision).
     public var isStream: Bool {

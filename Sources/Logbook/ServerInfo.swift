@@ -12,22 +12,6 @@ public struct ServerInfo: Sendable, Hashable {
     public var peerGID: UInt32
     /// This process's id as the server read it from the socket.
     public var peerPID: UInt32
-
-    public init(
-        serverVersion: String,
-        protocolVersion: UInt32,
-        limits: ServerLimits,
-        peerUID: UInt32,
-        peerGID: UInt32,
-        peerPID: UInt32
-    ) {
-        self.serverVersion = serverVersion
-        self.protocolVersion = protocolVersion
-        self.limits = limits
-        self.peerUID = peerUID
-        self.peerGID = peerGID
-        self.peerPID = peerPID
-    }
 }
 
 /// The server's limits; a request past any of them is refused.
@@ -44,20 +28,4 @@ public struct ServerLimits: Sendable, Hashable {
     public var readBatchEventsMax: Int
     /// The longest stream name, in UTF-8 bytes.
     public var streamNameBytesMax: Int
-
-    public init(
-        frameBytesMax: Int,
-        eventsPerAppendMax: Int,
-        eventBytesMax: Int,
-        openCallsPerConnectionMax: Int,
-        readBatchEventsMax: Int,
-        streamNameBytesMax: Int
-    ) {
-        self.frameBytesMax = frameBytesMax
-        self.eventsPerAppendMax = eventsPerAppendMax
-        self.eventBytesMax = eventBytesMax
-        self.openCallsPerConnectionMax = openCallsPerConnectionMax
-        self.readBatchEventsMax = readBatchEventsMax
-        self.streamNameBytesMax = streamNameBytesMax
-    }
 }

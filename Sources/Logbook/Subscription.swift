@@ -31,10 +31,6 @@ public struct Subscription: AsyncSequence, Sendable {
 
     let options: Options
 
-    init(options: Options) {
-        self.options = options
-    }
-
     /// The events alone, without the CaughtUp, FellBehind and Checkpoint markers.
     public var events: Events {
         Events(subscription: self)

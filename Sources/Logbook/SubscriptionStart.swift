@@ -14,10 +14,8 @@ public struct SubscriptionStart: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self.point {
-        case .start: "start"
-        case .end: "end"
-        case .position(let position): "after position \(position)"
-        case .revision(let revision): "after revision \(revision)"
+        case .start, .end: self.point.description
+        case .position, .revision: "after \(self.point)"
         }
     }
 }

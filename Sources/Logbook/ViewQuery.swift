@@ -71,6 +71,9 @@ public struct ViewQuery: Sendable, Hashable {
     /// `$streams` only: see the log as it was.
     public var asOf: AsOf?
 
+    /// A query of `view`. Given `consistentWith`, it reads its own write: it waits until the
+    /// view reflects every event of that append (up to ``wait``, by default ``defaultWait``),
+    /// as ``consistent(with:)`` makes it.
     public init(
         _ view: String,
         keys: Keys = .all,
@@ -78,6 +81,7 @@ public struct ViewQuery: Sendable, Hashable {
         orderBy: String? = nil,
         descending: Bool = false,
         limit: Int? = nil,
+        consistentWith append: AppendResult? = nil,
         minPosition: UInt64? = nil,
         wait: Duration? = nil,
         asOf: AsOf? = nil
@@ -91,24 +95,7 @@ public struct ViewQuery: Sendable, Hashable {
         self.minPosition = minPosition
         self.wait = wait
         self.asOf = asOf
-    }
-
-    /// A query that reads its own write: it waits until the view reflects every event of
-    /// `append` (up to ``wait``, by default ``defaultWait``).
-    public init(
-        _ view: String,
-        keys: Keys = .all,
-        where predicates: [QueryPredicate] = [],
-        orderBy: String? = nil,
-        descending: Bool = false,
-        limit: Int? = nil,
-        consistentWith append: AppendResult,
-        wait: Duration? = nil
-    ) {
-        self.init(
-            view, keys: keys, where: predicates, orderBy: orderBy, descending: descending, limit: limit,
-            minPosition: append.positions.max(), wait: wait
-        )
+        if let append { self.consistent(with: append) }
     }
 
     /// Makes the query wait until the view reflects every event of `append`.

@@ -55,7 +55,7 @@ struct ClientRoutingTests {
         } throws: { error in
             guard let error = error as? LogbookError else { return false }
             return error.code == .failedPrecondition
-                && error.details?.wrongExpectedRevision == LogbookError.WrongExpectedRevision(stream: "conflict-1", expected: .exact(5), actual: 7)
+                && error.details == .wrongExpectedRevision(stream: "conflict-1", expected: .exact(5), actual: 7)
         }
         let result = try await client.append(to: "fine", events: [EventData(type: "A", json: "{}")])
         #expect(result.firstRevision == 0)

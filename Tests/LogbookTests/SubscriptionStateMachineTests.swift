@@ -126,7 +126,8 @@ struct SubscriptionStateMachineTests {
     ])
     func refusalsAreFinal(code: LogbookError.Code) {
         var machine = SubscriptionStateMachine(from: .start, configuration: self.configuration)
-        let error = LogbookError(code: code, message: "no", details: nil, cause: nil, isFromServer: true)
+        var error = LogbookError(code: code, message: "no")
+        error.isFromServer = true
         #expect(machine.callEnded(error, jitter: 0) == .fail(error))
         #expect(machine.isFailed)
     }

@@ -27,9 +27,7 @@ extension GroupSettings {
     /// The public settings for the server's; fails when the server left out the selector or
     /// sent a start a group cannot have.
     init(wire: LogbookWire.GroupSettings) throws(LogbookError) {
-        guard let selector = wire.selector.flatMap(ReadSelector.init(wire:)) else {
-            throw LogbookError(code: .internalError, message: "the server sent group \(wire.name) without a selector")
-        }
+        let selector = try required(wire.selector.flatMap(ReadSelector.init(wire:)), "group \(wire.name) without a selector")
         let start = StartPoint(wire: wire.from)
         if case .revision = start {
             throw LogbookError(code: .internalError, message: "the server sent group \(wire.name) starting at a revision")
@@ -114,11 +112,8 @@ extension ReadFilter {
 
 extension GroupInfo {
     init(wire: LogbookWire.GroupInfo) throws(LogbookError) {
-        guard let settings = wire.settings else {
-            throw LogbookError(code: .internalError, message: "the server sent a group's info without its settings")
-        }
         self.init(
-            settings: try GroupSettings(wire: settings),
+            settings: try GroupSettings(wire: required(wire.settings, "a group's info without its settings")),
             checkpoint: wire.checkpoint,
             lag: wire.lag,
             consumers: Int(wire.consumers),
@@ -130,14 +125,20 @@ extension GroupInfo {
 
 extension ParkedEvent {
     init(wire: LogbookWire.ParkedEvent) throws(LogbookError) {
-        guard let event = wire.event else {
-            throw LogbookError(code: .internalError, message: "the server sent a parked event without the event")
-        }
         self.init(
-            event: try RecordedEvent(wire: event),
+            event: try RecordedEvent(wire: required(wire.event, "a parked event without the event")),
             reason: wire.reason,
             attempts: Int(wire.attempts),
             parkedAtUnixMicros: wire.parkedUnixMicros
         )
     }
+}
+
+/// `value`, or the failure of a reply that left it out: `reply` says what the server sent,
+/// e.g. "a parked event without the event".
+private func required<Value>(_ value: Value?, _ reply: @autoclosure () -> String) throws(LogbookError) -> Value {
+    guard let value else {
+        throw LogbookError(code: .internalError, message: "the server sent \(reply())")
+    }
+    return value
 }

@@ -182,6 +182,7 @@ extension LogbookError {
                 nil
             }
         let message = status.message.isEmpty ? "the server refused the call" : status.message
-        self.init(code: Code(wire: status.code), message: message, details: details, cause: nil, isFromServer: true)
+        self.init(code: Code(wire: status.code), message: message, details: details)
+        self.isFromServer = true
     }
 }

@@ -3,44 +3,45 @@
 struct BenchReport {
     var workload: String
     var clients: Int
-    var events: Int
-    var elapsed: Duration
-    var latencies: Latencies
+    /// The events (or queries) counted, how long they took, and their latencies.
+    var measured: BenchHarness.Measured
     /// What was measured, in words, for the summary.
     var detail: String
     /// What one latency is the time of, for the summary.
     var latencyOf: String
-    /// What `events` counts, for the summary: events, or queries.
+    /// What `measured.count` counts, for the summary: events, or queries.
     var unit = "events"
 
     var seconds: Double {
-        let (seconds, attoseconds) = self.elapsed.components
+        let (seconds, attoseconds) = self.measured.elapsed.components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     var eventsPerSecond: Double {
-        self.seconds > 0 ? Double(self.events) / self.seconds : 0
+        self.seconds > 0 ? Double(self.measured.count) / self.seconds : 0
     }
 
     /// `{"workload","clients","events","events_per_second","p50_us","p99_us","p999_us"}`.
     var json: String {
         let rate = (self.eventsPerSecond * 10).rounded() / 10
+        let latencies = self.measured.latencies
         return """
-            {"workload":"\(self.workload)","clients":\(self.clients),"events":\(self.events),\
-            "events_per_second":\(rate),"p50_us":\(self.latencies.at(percentile: 50)),\
-            "p99_us":\(self.latencies.at(percentile: 99)),"p999_us":\(self.latencies.at(percentile: 99.9))}
+            {"workload":"\(self.workload)","clients":\(self.clients),"events":\(self.measured.count),\
+            "events_per_second":\(rate),"p50_us":\(latencies.at(percentile: 50)),\
+            "p99_us":\(latencies.at(percentile: 99)),"p999_us":\(latencies.at(percentile: 99.9))}
             """
     }
 
     var summary: String {
-        """
-        bench \(self.workload): \(self.events) \(self.unit), \(self.clients) clients, \(self.detail)
-          \(Self.fixed(self.seconds, 3)) s, \(Int(self.eventsPerSecond.rounded())) \(self.unit)/s
-          latency per \(self.latencyOf): p50 \(Self.time(self.latencies.at(percentile: 50))) \
-        p99 \(Self.time(self.latencies.at(percentile: 99))) \
-        p99.9 \(Self.time(self.latencies.at(percentile: 99.9))) \
-        max \(Self.time(self.latencies.max)) (\(self.latencies.count) calls)
-        """
+        let latencies = self.measured.latencies
+        return """
+            bench \(self.workload): \(self.measured.count) \(self.unit), \(self.clients) clients, \(self.detail)
+              \(Self.fixed(self.seconds, 3)) s, \(Int(self.eventsPerSecond.rounded())) \(self.unit)/s
+              latency per \(self.latencyOf): p50 \(Self.time(latencies.at(percentile: 50))) \
+            p99 \(Self.time(latencies.at(percentile: 99))) \
+            p99.9 \(Self.time(latencies.at(percentile: 99.9))) \
+            max \(Self.time(latencies.max)) (\(latencies.count) calls)
+            """
     }
 
     private static func time(_ microseconds: UInt64) -> String {

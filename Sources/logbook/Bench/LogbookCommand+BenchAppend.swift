@@ -25,9 +25,7 @@ extension LogbookCommand.Bench {
         return BenchReport(
             workload: "append",
             clients: self.clients,
-            events: self.eventCount,
-            elapsed: measured.elapsed,
-            latencies: measured.latencies,
+            measured: measured,
             detail: "\(self.size)-byte events, \(batch) per append",
             latencyOf: "append"
         )

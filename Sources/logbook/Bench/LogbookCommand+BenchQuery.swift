@@ -52,9 +52,7 @@ extension LogbookCommand.Bench {
         return BenchReport(
             workload: "query-\(by.rawValue)",
             clients: clients.count,
-            events: self.queries,
-            elapsed: measured.elapsed,
-            latencies: measured.latencies,
+            measured: measured,
             detail: "one document of \(docs) per query, by " + (by == .key ? "key" : "indexed predicate $.n = N"),
             latencyOf: "query",
             unit: "queries"

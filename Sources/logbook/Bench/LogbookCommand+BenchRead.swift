@@ -31,9 +31,7 @@ extension LogbookCommand.Bench {
         return BenchReport(
             workload: "read",
             clients: self.clients,
-            events: measured.count,
-            elapsed: measured.elapsed,
-            latencies: measured.latencies,
+            measured: measured,
             detail: "positions \(first)–\(last) of $all, \(batch) per read call",
             latencyOf: "read call"
         )

@@ -66,9 +66,7 @@ extension LogbookCommand.Bench {
         return BenchReport(
             workload: "subscribe",
             clients: subscribers,
-            events: measured.count,
-            elapsed: measured.elapsed,
-            latencies: measured.latencies,
+            measured: measured,
             detail: "\(perSubscriber) events of \(template.count) bytes from \(appenders.count) appenders, 1 per append, delivered to each subscriber",
             latencyOf: "append→delivery"
         )

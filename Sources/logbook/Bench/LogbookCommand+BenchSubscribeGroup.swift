@@ -78,6 +78,7 @@ extension LogbookCommand.Bench {
             while consumersDone < consumers, let part = try await group.next() {
                 switch part {
                 case .allDelivered:
+                    sum.count = total
                     sum.elapsed = ContinuousClock.now - started
                     group.cancelAll()
                 case .consumer(let latencies):
@@ -93,9 +94,7 @@ extension LogbookCommand.Bench {
         return BenchReport(
             workload: "subscribe-group",
             clients: consumers,
-            events: total,
-            elapsed: measured.elapsed,
-            latencies: measured.latencies,
+            measured: measured,
             detail: """
                 \(template.count)-byte events from \(appenders.count) appenders over \
                 \(appenders.count * Self.groupStreamsPerAppender) streams, 1 per append, \

@@ -12,26 +12,24 @@ extension LogbookCommand.Bench {
         let (admin, appender) = (clients[0], clients[1])
         let settings = GroupSettings(name: "bench-v-\(run)", selector: .category(category), start: .end)
         let worker = try await ViewWorker.start(settings, view: "bench_v_\(run)", client: admin, harness: harness)
-        var latencies = Latencies()
+        var measured = BenchHarness.Measured(count: self.eventCount)
         let started = ContinuousClock.now
         for index in 0..<self.eventCount {
             let stream = "\(category)-\(index % 10)"
             let sent = ContinuousClock.now
             let result = try await appender.append(to: stream, events: [EventData(type: "BenchVisible", json: #"{"i":\#(index)}"#)])
             let page = try await appender.query(ViewQuery(worker.view, keys: .key(stream), consistentWith: result, wait: .seconds(30)))
-            latencies.record(since: sent)
+            measured.latencies.record(since: sent)
             guard page.rows.first?.json == #"{"i":\#(index)}"# else {
                 throw LogbookError(code: .internalError, message: "the view did not show append \(index) at its position: \(page.rows)")
             }
         }
-        let elapsed = ContinuousClock.now - started
+        measured.elapsed = ContinuousClock.now - started
         await worker.stop()
         return BenchReport(
             workload: "visible",
             clients: 1,
-            events: self.eventCount,
-            elapsed: elapsed,
-            latencies: latencies,
+            measured: measured,
             detail: "append then query with min_position, one worker writing the view through its acks",
             latencyOf: "append→visible"
         )
