@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+internal import LogbookWire
 
 /// What a query asks of a view or a system view (DESIGN §6): which keys, which
 /// predicates, in which order, how many rows a page holds, and how fresh the answer must be.
@@ -51,7 +52,7 @@ public struct ViewQuery: Sendable, Hashable {
     }
 
     /// How long a query with a ``minPosition`` waits for its view when no wait is given.
-    public static let defaultWait: Duration = ClientLimits.queryWaitDefault
+    public static let defaultWait: Duration = QueryDefaults.wait
 
     /// A view's name, or a system view: `$streams`, `$event_types`, `$groups`, `$stats`.
     public var view: String

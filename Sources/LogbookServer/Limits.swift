@@ -1,4 +1,5 @@
 internal import LogbookStorage
+internal import LogbookWire
 
 /// Every limit the server enforces, and every number it sizes its work by, in one place.
 ///
@@ -50,9 +51,9 @@ package struct Limits: Sendable, Hashable {
     package var helloTimeout: Duration = .seconds(10)
     /// How long one partly received frame may take to arrive in full.
     package var partialFrameTimeout: Duration = .seconds(30)
-    /// How long a query with `min_position` and no `wait_ms` waits for its view to catch up.
-    /// A worker is usually milliseconds behind; seconds cover a restarting one.
-    package var queryWaitDefault: Duration = .seconds(5)
+    /// How long a query with `min_position` and no `wait_ms` waits for its view to catch up
+    /// (the wire's `QueryDefaults`, which the clients show).
+    package var queryWaitDefault: Duration = QueryDefaults.wait
     /// The longest `wait_ms` a query may ask for; a longer wait is a stuck projection.
     package var queryWaitMax: Duration = .seconds(300)
     /// Rows (keys and documents) in one QueryReply frame; a page that would be larger is cut

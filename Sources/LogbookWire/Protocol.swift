@@ -21,3 +21,15 @@ package enum GroupDefaults {
     /// The wait before the first redelivery; it doubles with each attempt.
     package static let retryBackoffMilliseconds: UInt32 = 200
 }
+
+/// What a `QueryRequest` field left at 0 stands for, and the page size both sides hold a
+/// request to.
+package enum QueryDefaults {
+    /// How long a query with `min_position` and no `wait_ms` waits for its view to catch
+    /// up. A worker is usually milliseconds behind; seconds cover a restarting one.
+    package static let wait: Duration = .seconds(5)
+    /// The most rows one page may ask for. The client checks it before sending, so that the
+    /// error names the argument; the server refuses more (its store holds the same bound
+    /// as `StorageLimits.queryRowsMax`, which cannot see this module; a server test ties them).
+    package static let rowsMax = 10_000
+}

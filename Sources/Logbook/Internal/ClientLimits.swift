@@ -61,14 +61,4 @@ package enum ClientLimits {
     /// The longest wait between reconnection attempts (the wait doubles up to it): a daemon
     /// that is down is not hammered, and one that comes back is found within seconds.
     package static let reconnectBackoffMax: Duration = .seconds(2)
-
-    // MARK: Queries
-
-    /// The most rows a query page may ask for: the server's limit, checked here so that
-    /// the error names the argument.
-    package static let queryPageRowsMax = 10_000
-    /// How long a query with a minimum position waits for its view when no wait is given:
-    /// the server's default. A worker is usually milliseconds behind; seconds cover a
-    /// restarting one.
-    package static let queryWaitDefault: Duration = .seconds(5)
 }

@@ -5,7 +5,7 @@ package import LogbookWire
 
 extension ViewQuery {
     /// The most rows a page may ask for (the server's limit).
-    package static var limitMax: Int { ClientLimits.queryPageRowsMax }
+    package static var limitMax: Int { QueryDefaults.rowsMax }
 
     /// The request for the page after `cursor`; fails locally for what the server would
     /// refuse anyway, so that the message says which argument is wrong.
