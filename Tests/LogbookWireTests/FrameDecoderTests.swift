@@ -1,7 +1,7 @@
-import LogbookWire
-import NIOCore
-import NIOEmbedded
-import Testing
+internal import LogbookWire
+internal import NIOCore
+internal import NIOEmbedded
+internal import Testing
 
 /// Bytes from a peer that must not become a frame, and the edges of what may.
 @Suite struct FrameDecoderTests {

@@ -1,7 +1,7 @@
-import LogbookWire
-import NIOCore
-import NIOEmbedded
-import Testing
+internal import LogbookWire
+internal import NIOCore
+internal import NIOEmbedded
+internal import Testing
 
 /// What the sending side refuses to put on the wire.
 @Suite struct FrameEncoderTests {

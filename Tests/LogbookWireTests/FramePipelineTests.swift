@@ -1,8 +1,8 @@
-import LogbookWire
-import NIOCore
-import NIOEmbedded
-import NIOTestUtils
-import Testing
+internal import LogbookWire
+internal import NIOCore
+internal import NIOEmbedded
+internal import NIOTestUtils
+internal import Testing
 
 /// `FrameDecoder` and `FrameEncoder` as they run in a channel pipeline.
 @Suite struct FramePipelineTests {

@@ -1,6 +1,6 @@
-import LogbookWire
-import NIOCore
-import Testing
+internal import LogbookWire
+internal import NIOCore
+internal import Testing
 
 /// Every message survives encode then decode unchanged, and the samples that show it reach
 /// every declaration in Generated/Messages.swift.

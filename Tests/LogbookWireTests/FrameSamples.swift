@@ -1,5 +1,5 @@
-import LogbookWire
-import Testing
+internal import LogbookWire
+internal import Testing
 
 /// A frame with a name that says what it covers, so a failing case reads well in the report.
 struct NamedFrame: Sendable, CustomTestStringConvertible {

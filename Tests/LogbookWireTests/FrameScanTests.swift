@@ -1,5 +1,5 @@
-import LogbookWire
-import Testing
+internal import LogbookWire
+internal import Testing
 
 @Suite("Frame scan")
 struct FrameScanTests {
