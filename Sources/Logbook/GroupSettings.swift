@@ -127,8 +127,10 @@ extension GroupSettings {
         public static let all: [Strategy] = Kind.allCases.map { Strategy($0) }
 
         /// The strategy `by-stream`, `round-robin` or `single` names; nil for another word.
+        /// The server's spelling (`by_stream`, as `$groups` shows it) is read too.
         public init?(_ description: String) {
-            guard let kind = Kind(rawValue: description) else { return nil }
+            let spelled = String(description.map { $0 == "_" ? "-" : $0 })
+            guard let kind = Kind(rawValue: spelled) else { return nil }
             self.init(kind)
         }
 

@@ -208,10 +208,12 @@ struct GroupSettingsTests {
         #expect(Logbook.GroupSettings.Strategy(wire: wire) == strategy)
     }
 
-    @Test("the list of strategies is complete and other words are not strategies")
+    @Test("the list of strategies is complete, the server's spelling reads too, other words are not strategies")
     func allStrategies() {
         #expect(Logbook.GroupSettings.Strategy.all == [.byStream, .roundRobin, .single])
-        #expect(Logbook.GroupSettings.Strategy("by_stream") == nil)
+        #expect(Logbook.GroupSettings.Strategy("by_stream") == .byStream)
+        #expect(Logbook.GroupSettings.Strategy("round_robin") == .roundRobin)
         #expect(Logbook.GroupSettings.Strategy("By-Stream") == nil)
+        #expect(Logbook.GroupSettings.Strategy("by") == nil)
     }
 }
