@@ -9,7 +9,7 @@ package struct PingReport: Sendable, Hashable {
     package var serverVersion: String
     /// The protocol version the daemon speaks.
     package var protocolVersion: UInt32
-    /// From the start of the connect to the handshake's reply: one round trip to a daemon
+    /// From the start of a connect to the handshake's reply: one round trip to a daemon
     /// that serves, plus what opening the socket costs.
     package var roundTrip: Duration
 

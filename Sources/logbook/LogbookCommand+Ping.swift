@@ -11,7 +11,8 @@ extension LogbookCommand {
                 Connects and completes the handshake, then prints what the daemon said: \
                 "logbookd VERSION at SOCKET: protocol N, round trip T ms"; with --json one \
                 object {"socket","server_version","protocol_version","round_trip_us"}. The \
-                round trip runs from the start of the connect to the handshake's reply.
+                round trip runs from the start of a connect to the handshake's reply (on a \
+                second connection: the first also starts the client).
                 Exits 0 when the daemon serves, and 14 (UNAVAILABLE) when it cannot be \
                 reached: no socket file, a stale one nobody listens on, or no answer to the \
                 handshake. With --wait, keeps trying for up to that many seconds first: for \
@@ -54,7 +55,12 @@ extension LogbookCommand {
         }
 
         /// Connects, reads what the handshake said, and closes.
+        ///
+        /// The first connection of a process also starts the client's event loop (a few
+        /// milliseconds that have nothing to do with the daemon), so it is only a warm-up:
+        /// the second one is timed.
         private static func ping(_ socketPath: String) async throws -> PingReport {
+            try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-ping").close()
             let started = ContinuousClock.now
             let client = try await LogbookClient.connect(socketPath: socketPath, clientName: "logbook-ping")
             let roundTrip = ContinuousClock.now - started
