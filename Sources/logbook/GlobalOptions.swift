@@ -11,7 +11,8 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp(
             "logbookd's Unix socket (default: $LOGBOOK_SOCKET, else \(GlobalOptions.defaultSocketPath)).",
             valueName: "path"
-        )
+        ),
+        completion: .file()
     )
     var socket: String?
 

@@ -8,14 +8,23 @@ internal import ArgumentParser
 /// accepted before or after the subcommand's name.
 @main
 struct LogbookCommand: AsyncParsableCommand {
+    /// What `logbook --version` prints: this tool's version (`logbook ping` shows the
+    /// daemon's).
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "logbook",
         abstract: "Append, read, follow, query and benchmark events in a logbookd event store.",
         discussion: """
             Exit status: 0 on success; the server's status code when it refused the call \
-            (9 FAILED_PRECONDITION for a wrong expected revision, 5 NOT_FOUND, …); 1 when \
-            logbookd cannot be reached or another local error happened; 64 for a usage error.
+            (9 FAILED_PRECONDITION for a wrong expected revision, 5 NOT_FOUND, …); 14 \
+            (UNAVAILABLE) when logbookd cannot be reached or the connection to it broke; 1 \
+            for another local error; 64 for a usage error. `logbook ping` checks that the \
+            daemon serves.
+            Shell completion: logbook --generate-completion-script bash|zsh|fish prints a \
+            script to install (the README says where).
             """,
+        version: Self.version,
         subcommands: [
             Append.self,
             Read.self,
@@ -25,6 +34,7 @@ struct LogbookCommand: AsyncParsableCommand {
             Query.self,
             Streams.self,
             Stats.self,
+            Ping.self,
             Bench.self,
         ]
     )

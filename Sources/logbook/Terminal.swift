@@ -10,20 +10,24 @@ enum Terminal {
     }
 
     /// Reports an error the way DESIGN §9 asks and returns the exit status to end with:
-    /// the status code when the server refused, 1 for everything else (the daemon could
-    /// not be reached, a local error).
+    /// the status code when the server refused, 14 (UNAVAILABLE) when the daemon could not
+    /// be reached or the connection to it broke, 1 for any other local error.
     static func exitCode(reporting error: any Error, socketPath: String) -> ExitCode {
         switch error {
         case let error as LogbookError where error.isFromServer:
             self.printError("error: \(error.code): \(self.refusalMessage(error))")
             return ExitCode(Int32(error.code.rawValue))
         case let error as LogbookError:
-            if error.code == .unavailable, !error.message.contains(socketPath) {
-                self.printError("error: logbookd at \(socketPath): \(error.message)")
-            } else {
+            guard error.code == .unavailable else {
                 self.printError("error: \(error.message)")
+                return ExitCode(1)
             }
-            return ExitCode(1)
+            if error.message.contains(socketPath) {
+                self.printError("error: \(error.message)")
+            } else {
+                self.printError("error: logbookd at \(socketPath): \(error.message)")
+            }
+            return .unavailable
         case let error as ExitCode:
             return error
         case is CancellationError:
@@ -55,6 +59,11 @@ enum Terminal {
 extension ExitCode {
     /// A usage error (EX_USAGE), as swift-argument-parser uses for its own.
     static let usage = ExitCode(64)
+
+    /// The daemon could not be reached, or the connection to it broke: UNAVAILABLE's
+    /// number, as a refusal's exit status is its code. A script tells it from a local
+    /// error (1) and may try again once the daemon is back.
+    static let unavailable = ExitCode(Int32(LogbookError.Code.unavailable.rawValue))
 }
 
 /// Fails with a usage error: prints `error: message` and exits 64.

@@ -116,7 +116,7 @@ final class CLITests {
         let noSelector = try self.cli.run(["read"])
         #expect(noSelector.status == 64)
         let unreachable = try self.cli.run(["read", "--all", "--socket", "/tmp/no-such-logbook.sock"])
-        #expect(unreachable.status == 1)
+        #expect(unreachable.status == 14, "UNAVAILABLE")
         #expect(unreachable.stderr.contains("/tmp/no-such-logbook.sock"))
         let viaOption = try self.cli.run(["--socket", self.daemon.socketPath, "read", "--all"], environment: ["LOGBOOK_SOCKET": "/tmp/wrong.sock"])
         #expect(viaOption.status == 0, "--socket wins over $LOGBOOK_SOCKET: \(viaOption.stderr)")

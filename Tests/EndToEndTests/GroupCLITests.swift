@@ -123,7 +123,7 @@ final class GroupCLITests {
         _ = try self.run(["groups", "info"], expect: 64)
         _ = try self.run(["groups", "reset", "g", "--to", "-3"], expect: 64)
 
-        let unreachable = try self.run(["groups", "list", "--socket", self.daemon.directory.appendingPathComponent("none.sock").path], expect: 1)
+        let unreachable = try self.run(["groups", "list", "--socket", self.daemon.directory.appendingPathComponent("none.sock").path], expect: 14)
         #expect(unreachable.stderr.contains("none.sock"))
         #expect(try self.run(["groups", "list", "--json"]).json().compactMap { $0["name"] as? String } == ["g"])
     }

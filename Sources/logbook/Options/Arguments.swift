@@ -23,6 +23,11 @@ enum FromArgument: ExpressibleByArgument {
             self = .number(number)
         }
     }
+
+    /// The words a shell completes; a number is typed.
+    static var defaultCompletionKind: CompletionKind {
+        .list(["start", "end"])
+    }
 }
 
 /// `--expect`: any, no-stream, exists, or a revision.
@@ -47,6 +52,11 @@ struct ExpectArgument: ExpressibleByArgument {
     var defaultValueDescription: String { "any" }
 
     static var allValueStrings: [String] { ["any", "no-stream", "exists", "N"] }
+
+    /// The words a shell completes: the values help lists, less the revision, which is typed.
+    static var defaultCompletionKind: CompletionKind {
+        .list(Self.allValueStrings.filter { $0 != "N" })
+    }
 }
 
 /// An RFC 3339 time argument, e.g. `2024-05-01T12:00:00Z` or `2024-05-01T14:00:00.5+02:00`.
@@ -70,5 +80,11 @@ struct StrategyArgument: ExpressibleByArgument {
 
     static var allValueStrings: [String] {
         GroupSettings.Strategy.all.map(\.description)
+    }
+
+    /// A shell completes the spellings help lists (only `CaseIterable` types get this by
+    /// default; without it, a shell offers file names).
+    static var defaultCompletionKind: CompletionKind {
+        .list(Self.allValueStrings)
     }
 }
