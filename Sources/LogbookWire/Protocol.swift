@@ -3,6 +3,9 @@
 package enum WireProtocol {
     /// The version `Hello` and `HelloReply` carry. A server refuses a Hello with another.
     package static let version: UInt32 = 1
+    /// The release this build is: the daemon reports it in `HelloReply`, the CLI in
+    /// `--version`. One number for the whole project, which ships as one.
+    package static let release = "0.1.0"
 }
 
 /// The settings a subscription group runs with when its `GroupSettings` leaves a field at 0.

@@ -24,10 +24,10 @@ struct LogbookDaemon: AsyncParsableCommand {
         version: ServerVersion.server
     )
 
-    @Option(help: "The Unix socket to listen on.")
+    @Option(help: "The Unix socket to listen on.", completion: .file())
     var socket = "./logbook.sock"
 
-    @Option(help: "The data directory, which holds the SQLite database; created when missing.")
+    @Option(help: "The data directory, which holds the SQLite database; created when missing.", completion: .directory)
     var data = "./logbook-data"
 
     @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
@@ -36,7 +36,7 @@ struct LogbookDaemon: AsyncParsableCommand {
     @Option(help: """
         An access-control file. Not built yet: logbookd refuses to start when it is given \
         (exit 64), and whoever can open the socket may do anything.
-        """)
+        """, completion: .file())
     var acl: String?
 
     @Option(help: "The socket file's mode, in octal.")
