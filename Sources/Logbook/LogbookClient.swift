@@ -145,7 +145,12 @@ public final class LogbookClient: Sendable, Service {
 
     /// `$LOGBOOK_SOCKET` when set and not empty, else `./logbook.sock` (the daemon's default).
     static var defaultSocketPath: String {
-        if let path = ProcessInfo.processInfo.environment["LOGBOOK_SOCKET"], !path.isEmpty {
+        Self.defaultSocketPath(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The socket path a client given none uses, in `environment`.
+    package static func defaultSocketPath(environment: [String: String]) -> String {
+        if let path = environment["LOGBOOK_SOCKET"], !path.isEmpty {
             return path
         }
         return "./logbook.sock"
