@@ -129,7 +129,7 @@ final class ResumingIterator<Calls: ResumableCalls> {
                     metadata: [
                         "logbook.socket": "\(self.socketPath)",
                         "logbook.attempts": "\(outage.failures + 1)",
-                        "logbook.downtime": "\(ContinuousClock.now - outage.since)",
+                        "logbook.downtime": "\((ContinuousClock.now - outage.since).readable)",
                     ]
                 )
             }
@@ -170,7 +170,7 @@ final class ResumingIterator<Calls: ResumableCalls> {
                 self.outage = (self.outage?.since ?? ContinuousClock.now, (self.outage?.failures ?? 0) + 1)
                 self.logger.debug(
                     "cannot reach logbookd; trying again",
-                    metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(reason)", "logbook.wait": "\(delay)"]
+                    metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(reason)", "logbook.wait": "\(delay.readable)"]
                 )
             }
             self.phase = .waiting(delay)

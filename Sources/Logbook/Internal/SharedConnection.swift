@@ -247,7 +247,7 @@ final class SharedConnection: Sendable {
     }
 
     private func unreachable(after budget: Duration, lastError: LogbookError?) -> LogbookError {
-        var message = "logbookd at \(self.socketPath) could not be reached within \(Self.describe(budget))"
+        var message = "logbookd at \(self.socketPath) could not be reached within \(budget.readable)"
         if let lastError {
             message += ": \(lastError.message)"
         }
@@ -294,7 +294,7 @@ final class SharedConnection: Sendable {
                     metadata: [
                         "logbook.socket": "\(self.socketPath)",
                         "logbook.attempts": "\(outage.failures + 1)",
-                        "logbook.downtime": "\(Self.describe(ContinuousClock.now - outage.since))",
+                        "logbook.downtime": "\((ContinuousClock.now - outage.since).readable)",
                     ]
                 )
             } else {
@@ -314,7 +314,7 @@ final class SharedConnection: Sendable {
         case .retry(let wait):
             self.logger.debug(
                 "cannot reach logbookd; trying again",
-                metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(error.message)", "logbook.wait": "\(Self.describe(wait))"]
+                metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(error.message)", "logbook.wait": "\(wait.readable)"]
             )
             MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(wait)) {
                 self.backoffElapsed()
@@ -408,14 +408,5 @@ final class SharedConnection: Sendable {
         for waiter in closeWaiters {
             waiter.resume()
         }
-    }
-
-    /// A duration for a log line or a message: "250 ms", "30 s".
-    private static func describe(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        if milliseconds < 10_000 {
-            return "\(milliseconds) ms"
-        }
-        return "\(milliseconds / 1000) s"
     }
 }
