@@ -246,6 +246,32 @@ struct ClientReconnectTests {
         await server.stop()
     }
 
+    @Test("a call waiting for the connection ends when its task is cancelled, or when the client closes")
+    func waitingCallsEnd() async throws {
+        let log = LogRecorder()
+        let server = try await FakeServer.start()
+        let client = try await LogbookClient.connect(socketPath: server.socketPath, logger: log.logger())
+        await server.stop()
+        #expect(await log.waitFor("lost the connection"))
+
+        let cancelled = Task { try await Self.append(client, "x") }
+        #expect(await log.waitFor("cannot reach logbookd; trying again"))
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await cancelled.value }
+
+        let closed = Task { try await Self.append(client, "y") }
+        #expect(await log.waitFor("cannot reach logbookd; trying again", count: 2))
+        await client.close()
+        do {
+            _ = try await closed.value
+            Issue.record("a call waiting when the client closes should fail")
+        } catch let error as LogbookError {
+            #expect(error.code == .unavailable)
+            #expect(error.message == "the client was closed")
+            #expect(error.isSafeToRetry, "it was never sent")
+        }
+    }
+
     @Test("a client made with init and never run connects on its first call")
     func initConnectsOnDemand() async throws {
         let server = try await FakeServer.start()
