@@ -1,3 +1,5 @@
+internal import Logging
+
 /// A consumer in a persistent subscription group, as an `AsyncSequence` of
 /// ``GroupDelivery``s; see ``LogbookClient/consume(group:maxInFlight:)``.
 ///
@@ -22,6 +24,7 @@ public struct GroupSubscription: AsyncSequence, Sendable {
     struct Options: Sendable {
         var socketPath: String
         var clientName: String
+        var logger: Logger
         var group: String
         var maxInFlight: Int?
         var configuration: SubscriptionStateMachine.Configuration
@@ -39,6 +42,8 @@ public struct GroupSubscription: AsyncSequence, Sendable {
             calls: ResumingIterator(
                 socketPath: self.options.socketPath,
                 clientName: self.options.clientName,
+                logger: self.options.logger,
+                what: "consumer of group \(self.options.group)",
                 calls: GroupSubscriptionCalls(options: self.options)
             )
         )

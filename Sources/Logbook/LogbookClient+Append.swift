@@ -7,10 +7,15 @@ extension LogbookClient {
     ///   - stream: The stream's name.
     ///   - expected: What the stream must look like first; `.any` does not check.
     ///   - events: The events, in order. An empty list only checks `expected`.
-    ///   - timeout: How long the server may take; nil for no deadline.
-    /// - Returns: The revisions and positions the events got.
+    ///   - timeout: How long the append may take in all, waiting for a lost connection and
+    ///     sending again included; nil for no deadline on the server (a lost connection is
+    ///     then waited for up to ``Configuration/reconnectWait``).
+    /// - Returns: The revisions and positions the events got. After a lost connection the
+    ///   append is sent again with the same event ids, so if the first attempt committed,
+    ///   these are its revisions and positions and nothing was written twice.
     /// - Throws: ``LogbookError``; a wrong expected revision is `.failedPrecondition` with
     ///   a ``LogbookError/WrongExpectedRevision`` detail holding the actual revision.
+    ///   `.unavailable` when the daemon could not be reached in time.
     public func append(
         to stream: String,
         expected: ExpectedRevision = .any,
@@ -28,12 +33,13 @@ extension LogbookClient {
     }
 
     /// Appends to several streams at once, atomically: all of them commit or none does,
-    /// and every stream's expected revision is checked.
+    /// and every stream's expected revision is checked. A lost connection is ridden out as
+    /// for ``append(to:expected:events:timeout:)``.
     ///
     /// - Returns: One result per stream, in the order given.
     public func append(_ appends: [StreamAppend], timeout: Duration? = nil) async throws -> [AppendResult] {
         let request = AppendRequest(streams: appends.map(\.wire))
-        let reply = try await self.connection.unary(.appendRequest(request), timeout: timeout)
+        let reply = try await self.shared.unary(.appendRequest(request), timeout: timeout, kind: .append)
         guard case .appendReply(let appendReply) = reply else {
             throw LogbookError(code: .internalError, message: "the server answered an append with another kind of reply")
         }

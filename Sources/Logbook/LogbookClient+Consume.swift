@@ -32,8 +32,9 @@ extension LogbookClient {
     package func consume(group: String, maxInFlight: Int?, configuration: SubscriptionStateMachine.Configuration) -> GroupSubscription {
         GroupSubscription(
             options: GroupSubscription.Options(
-                socketPath: self.connection.socketPath,
-                clientName: self.connection.clientName,
+                socketPath: self.shared.socketPath,
+                clientName: self.shared.clientName,
+                logger: self.shared.logger,
                 group: group,
                 maxInFlight: maxInFlight.map { max(1, $0) },
                 configuration: configuration

@@ -129,7 +129,7 @@ extension LogbookClient {
     func admin(_ op: AdminRequest.Op, timeout: Duration?) async throws -> AdminReply.Result {
         let body = Frame.Body.adminRequest(AdminRequest(op: op))
         try Self.checkEncodable(body)
-        let reply = try await self.connection.unary(body, timeout: timeout)
+        let reply = try await self.shared.unary(body, timeout: timeout, kind: SharedConnection.CallKind(op))
         guard case .adminReply(let adminReply) = reply, let result = adminReply.result else {
             throw LogbookError(code: .internalError, message: "the server answered an Admin request with another kind of reply")
         }

@@ -28,7 +28,7 @@ extension LogbookClient {
     public func query(_ query: ViewQuery, cursor: QueryCursor? = nil, timeout: Duration? = nil) async throws -> QueryPage {
         let body = Frame.Body.queryRequest(try query.wire(cursor: cursor))
         try Self.checkEncodable(body)
-        let reply = try await self.connection.unary(body, timeout: timeout)
+        let reply = try await self.shared.unary(body, timeout: timeout, kind: .query)
         guard case .queryReply(let queryReply) = reply else {
             throw LogbookError(code: .internalError, message: "the server answered a query with another kind of reply")
         }

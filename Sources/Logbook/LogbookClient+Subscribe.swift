@@ -37,8 +37,9 @@ extension LogbookClient {
     ) -> Subscription {
         Subscription(
             options: Subscription.Options(
-                socketPath: self.connection.socketPath,
-                clientName: self.connection.clientName,
+                socketPath: self.shared.socketPath,
+                clientName: self.shared.clientName,
+                logger: self.shared.logger,
                 selector: selector,
                 from: from,
                 filter: filter,

@@ -12,7 +12,7 @@ public import Foundation
 /// actual revision of a stream after a wrong expected revision.
 ///
 /// A call that could not reach the daemon, or whose connection broke, fails with
-/// `.unavailable`.
+/// `.unavailable`; ``isSafeToRetry`` then says whether sending it again is safe.
 public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of error this is; the same numbers as the wire's `Status.code`.
     public var code: Code
@@ -26,9 +26,24 @@ public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The lower-level error that caused this one, if any.
     public var cause: (any Error)?
 
+    /// Whether the call can be sent again without risk of doing twice what it did.
+    ///
+    /// Set on `.unavailable` errors: the daemon could not be reached (nothing was sent), or
+    /// the connection was lost while the call was in flight. True for reads, queries,
+    /// subscriptions, admin reads (list, info) and appends (an append carries its event
+    /// ids, so a retry of one that committed returns the original positions); false for
+    /// admin changes (create, update, delete or reset a group, define or drop a view,
+    /// replay parked events), whose effect may or may not have happened. False for every
+    /// other error: sending the same request again would be refused again.
+    public var isSafeToRetry = false
+
     /// True when the server answered the call with this status, false when the client
     /// produced the error itself (bad input, connection failure).
     package var isFromServer = false
+
+    /// True when the call never left the client: its connection was lost before it was
+    /// sent. The client sends such a call again on the next connection, whatever it is.
+    package var wasNotSent = false
 
     public init(code: Code, message: String, details: Details? = nil, cause: (any Error)? = nil) {
         self.code = code
@@ -46,7 +61,7 @@ public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public static func == (lhs: LogbookError, rhs: LogbookError) -> Bool {
         lhs.code == rhs.code && lhs.message == rhs.message && lhs.details == rhs.details
-            && lhs.isFromServer == rhs.isFromServer
+            && lhs.isFromServer == rhs.isFromServer && lhs.isSafeToRetry == rhs.isSafeToRetry
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -54,6 +69,7 @@ public struct LogbookError: Error, Sendable, Hashable, CustomStringConvertible {
         hasher.combine(self.message)
         hasher.combine(self.details)
         hasher.combine(self.isFromServer)
+        hasher.combine(self.isSafeToRetry)
     }
 }
 

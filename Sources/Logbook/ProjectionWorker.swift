@@ -1,3 +1,5 @@
+public import ServiceLifecycle
+
 /// Runs a handler for every event of a persistent subscription group: the loop a
 /// projection worker process needs, with its acks and retries.
 ///
@@ -20,6 +22,15 @@
 /// try await running.value
 /// ```
 ///
+/// The worker is a swift-service-lifecycle `Service` too: in a `ServiceGroup` a graceful
+/// shutdown stops it as cancelling does. List the client before it, so that the client
+/// closes after the worker stopped:
+///
+/// ```swift
+/// let group = ServiceGroup(services: [client, worker], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+///
 /// A projection whose read model lives in Logbook returns ``ViewWrite``s instead: they go
 /// in the event's ack and the daemon applies them in the transaction that records it, so
 /// the view reflects every event exactly once, and the handler need not be idempotent.
@@ -30,7 +41,7 @@
 ///     return [try .merge("order_summaries", key: order.customer, ["last_order": order.id])]
 /// }
 /// ```
-public struct ProjectionWorker: Sendable {
+public struct ProjectionWorker: Sendable, Service {
     /// The group the worker consumes.
     public let group: String
     private let subscription: GroupSubscription
@@ -79,9 +90,10 @@ public struct ProjectionWorker: Sendable {
         self.handler = handler
     }
 
-    /// Handles deliveries until the task is cancelled, then returns.
+    /// Handles deliveries until the task is cancelled or a `ServiceGroup` shuts down
+    /// gracefully, then returns.
     ///
-    /// Cancelling stops cleanly: a handler that finished is acked, one that was
+    /// Stopping is clean: a handler that finished is acked, one that was
     /// interrupted (it threw after the cancellation) is neither acked nor nacked, and
     /// what the worker held un-acked is delivered again, to it or another consumer.
     ///
@@ -90,6 +102,16 @@ public struct ProjectionWorker: Sendable {
     ///   for a view that does not exist, `.failedPrecondition` for a view of another
     ///   group, `.invalidArgument` for a document that is not JSON).
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.consume()
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    private func consume() async throws {
         do {
             for try await delivery in self.subscription {
                 do {

@@ -52,16 +52,20 @@ public struct ReadEvents: AsyncSequence, Sendable {
 /// The iterator's state: the call, once started, and the batch being handed out.
 ///
 /// Events are turned into public values one at a time in the consumer's task, not on
-/// the event loop.
+/// the event loop. A read started while the client's connection is down waits for the
+/// next one (up to its timeout, else the client's reconnect wait); a read whose connection
+/// is lost mid-way fails with `.unavailable` and ``LogbookError/isSafeToRetry``.
 final class ReadIteratorStorage {
     private enum State {
         case idle(LogbookClient, ReadEvents.Options)
-        case streaming(LogbookClient, EventStream.Producer.AsyncIterator)
+        case streaming(LogbookClient, ReadEvents.Options, SharedConnection.Lease, EventStream.Producer.AsyncIterator)
         case finished
     }
 
     private var state: State
     private var events = Buffered<LogbookWire.RecordedEvent>()
+    /// Until when the read may wait for a connection; set when it first needs one.
+    private var deadline: ContinuousClock.Instant?
 
     init(client: LogbookClient, options: ReadEvents.Options) {
         self.state = .idle(client, options)
@@ -83,16 +87,30 @@ final class ReadIteratorStorage {
             case .idle(let client, let options):
                 do {
                     let request = try Self.request(options)
-                    let iterator = try client.connection.stream(.readRequest(request), timeout: options.timeout)
-                    self.state = .streaming(client, iterator)
+                    let deadline = self.deadline ?? ContinuousClock.now + (options.timeout ?? client.configuration.reconnectWait)
+                    self.deadline = deadline
+                    let (lease, iterator) = try await client.shared.stream(.readRequest(request), timeout: options.timeout, deadline: deadline)
+                    self.state = .streaming(client, options, lease, iterator)
                 } catch {
                     self.state = .finished
                     throw error
                 }
-            case .streaming(_, let iterator):
+            case .streaming(let client, let options, let lease, let iterator):
                 let batch: [LogbookWire.RecordedEvent]?
                 do {
                     batch = try await iterator.next()
+                } catch var error as LogbookError where error.code == .unavailable {
+                    if !error.isFromServer {
+                        client.shared.lost(generation: lease.generation, reason: error)
+                    }
+                    if error.wasNotSent {
+                        // The connection was lost before the request left: send it on the next.
+                        self.state = .idle(client, options)
+                        continue
+                    }
+                    self.state = .finished
+                    error.isSafeToRetry = true
+                    throw error
                 } catch {
                     self.state = .finished
                     throw error

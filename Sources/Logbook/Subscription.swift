@@ -1,3 +1,5 @@
+internal import Logging
+
 /// A catch-up subscription, as an `AsyncSequence` of ``SubscriptionMessage``s: the history
 /// after its start, a CaughtUp, then every event appended, for as long as it is iterated.
 ///
@@ -23,6 +25,7 @@ public struct Subscription: AsyncSequence, Sendable {
     struct Options: Sendable {
         var socketPath: String
         var clientName: String
+        var logger: Logger
         var selector: ReadSelector
         var from: SubscriptionStart
         var filter: ReadFilter?
@@ -41,6 +44,8 @@ public struct Subscription: AsyncSequence, Sendable {
             calls: ResumingIterator(
                 socketPath: self.options.socketPath,
                 clientName: self.options.clientName,
+                logger: self.options.logger,
+                what: "subscription to \(self.options.selector)",
                 calls: SubscriptionCalls(options: self.options)
             )
         )

@@ -1,5 +1,8 @@
 internal import Foundation
 internal import Logbook
+internal import Logging
+internal import ServiceLifecycle
+internal import UnixSignals
 
 /// A projection worker run as its own process: it keeps one document per customer in the
 /// view `order_summaries` (order count and total), from the `OrderPlaced` events of the
@@ -15,6 +18,10 @@ internal import Logbook
 /// even when the event is delivered again. The worker handles one event at a time, and
 /// reads the summary as of every event before it (`minPosition`), so it always adds to
 /// the summary its previous write made.
+///
+/// The worker rides out daemon restarts: its group consumer rejoins, and the client it
+/// queries through reconnects (both log it on stderr). It runs the client and the worker
+/// in a `ServiceGroup`, so SIGTERM or SIGINT stops it cleanly.
 @main
 struct OrderSummaries {
     static let group = "order-summaries"
@@ -32,17 +39,19 @@ struct OrderSummaries {
     }
 
     static func main() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "order-summaries")
         let arguments = CommandLine.arguments
+        // Without --socket the client reads $LOGBOOK_SOCKET, else ./logbook.sock.
         let socket = arguments.firstIndex(of: "--socket").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
-            ?? ProcessInfo.processInfo.environment["LOGBOOK_SOCKET"] ?? "./logbook.sock"
-        let client = try await LogbookClient.connect(socketPath: socket, clientName: "order-summaries")
+        let client = try await LogbookClient.connect(socketPath: socket, clientName: "order-summaries", logger: logger)
 
         // Define the group and its view if they are missing (both calls are safe to repeat).
         do {
             try await client.createGroup(GroupSettings(name: group, selector: .category("order")))
         } catch let error as LogbookError where error.code == .alreadyExists {}
         try await client.defineView(ViewDefinition(name: view, group: group, indexedPaths: ["$.customer"]))
-        FileHandle.standardError.write(Data("order-summaries: projecting category order into view \(view)\n".utf8))
+        logger.info("projecting category order into view \(view)")
 
         let worker = ProjectionWorker.writingViews(client: client, group: group, maxInFlight: 1) { event in
             guard event.type == "OrderPlaced" else { return [] }
@@ -53,6 +62,7 @@ struct OrderSummaries {
             summary.total += order.total
             return [try .put(view, key: order.customer, summary)]
         }
-        try await worker.run()
+        let services = ServiceGroup(services: [client, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await services.run()
     }
 }

@@ -24,6 +24,20 @@ struct ConversionTests {
         #expect(duration.roundedUpMilliseconds == expected)
     }
 
+    @Test(
+        "a duration in a log line or a message reads in milliseconds, then in seconds from 10 s",
+        arguments: [
+            (Duration.microseconds(1), "1 ms"),
+            (.milliseconds(250), "250 ms"),
+            (.milliseconds(9_999), "9999 ms"),
+            (.seconds(10), "10 s"),
+            (.seconds(30), "30 s"),
+        ]
+    )
+    func readable(_ duration: Duration, _ expected: String) {
+        #expect(duration.readable == expected)
+    }
+
     @Test("a query's wait and a call's deadline round up the same way")
     func waitsAndDeadlines() throws {
         let query = try ViewQuery("v", minPosition: 3, wait: .microseconds(1)).wire(cursor: nil)

@@ -17,6 +17,11 @@ internal import Synchronization
 /// - An append to a stream named `conflict-…` is refused with a wrong expected revision.
 /// - A catch-up subscription gets CaughtUp at its start position, then made-up events
 ///   after it, exactly as many as the client granted credit for, until cancelled.
+/// - An append to a stream named `hold-…`, a query of a view named `hold…` and an Admin
+///   request naming a group `hold…` are never answered: they are in flight when the test
+///   stops the server. ``heldCalls`` counts them.
+/// - ``stop()`` closes every connection as well as the socket, as a daemon that dies does;
+///   a new server can then start on the same socket path.
 final class FakeServer: Sendable {
     let socketPath: String
     private let channel: any Channel
@@ -32,6 +37,20 @@ final class FakeServer: Sendable {
         var subscribeRequests: [SubscribeRequest] = []
         var creditGrants: [UInt32] = []
         var subscriptionEventsSent = 0
+        var heldCalls = 0
+        /// The event ids of the appends held, in arrival order.
+        var heldAppendIDs: [[UInt8]] = []
+    }
+
+    /// The event ids of the appends held, in arrival order.
+    var heldAppendIDs: [[UInt8]] { self.state.withLock { $0.heldAppendIDs } }
+
+    /// Requests received that the server holds without answering.
+    var heldCalls: Int { self.state.withLock { $0.heldCalls } }
+
+    /// The events appended to `stream` so far.
+    func events(of stream: String) -> [LogbookWire.RecordedEvent] {
+        self.state.withLock { $0.streams[stream] ?? [] }
     }
 
     /// The SubscribeRequests received, in order.
@@ -55,14 +74,19 @@ final class FakeServer: Sendable {
     /// The call ids a client sent Cancel on.
     var cancelledCalls: [UInt64] { self.state.withLock { $0.cancelledCalls } }
 
-    static func start(frameBytesMax: UInt64 = 16 << 20, openCallsMax: UInt32 = 8) async throws -> FakeServer {
-        let limits = Limits(frameBytesMax: frameBytesMax, openCallsPerConnectionMax: openCallsMax)
-        let socketPath = FileManager.default.temporaryDirectory
+    /// A fresh temporary socket path.
+    static func makeSocketPath() -> String {
+        FileManager.default.temporaryDirectory
             .appendingPathComponent("logbook-fake-\(UInt32.random(in: 0...UInt32.max)).sock").path
+    }
+
+    static func start(socketPath: String = FakeServer.makeSocketPath(), frameBytesMax: UInt64 = 16 << 20, openCallsMax: UInt32 = 8) async throws -> FakeServer {
+        let limits = Limits(frameBytesMax: frameBytesMax, openCallsPerConnectionMax: openCallsMax)
         let box = StateBox()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                box.children.withLock { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(frameBytesMax: 64 << 20)),
                         MessageToByteHandler(FrameEncoder(frameBytesMax: 64 << 20)),
@@ -72,25 +96,33 @@ final class FakeServer: Sendable {
             }
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
             .get()
-        let server = FakeServer(socketPath: socketPath, channel: channel)
+        let server = FakeServer(socketPath: socketPath, channel: channel, box: box)
         box.server.withLock { $0 = server }
         return server
     }
 
-    private init(socketPath: String, channel: any Channel) {
+    private let box: StateBox
+
+    private init(socketPath: String, channel: any Channel, box: StateBox) {
         self.socketPath = socketPath
         self.channel = channel
+        self.box = box
         self.state = Mutex(State())
     }
 
+    /// Stops listening and closes every connection, as a daemon that dies does.
     func stop() async {
         try? await self.channel.close()
+        for child in self.box.children.withLock({ $0 }) {
+            try? await child.close()
+        }
         try? FileManager.default.removeItem(atPath: self.socketPath)
     }
 
     /// Lets the handlers, created before the server object, find it.
     final class StateBox: Sendable {
         let server = Mutex<FakeServer?>(nil)
+        let children = Mutex<[any Channel]>([])
     }
 }
 
@@ -116,6 +148,15 @@ private final class FakeServerHandler: ChannelInboundHandler {
         let frame = Self.unwrapInboundIn(data)
         self.server?.state.withLock { $0.framesReceived += 1 }
         let callID = frame.callID
+        if Self.isHeld(frame.body) {
+            self.server?.state.withLock { state in
+                state.heldCalls += 1
+                if case .appendRequest(let request)? = frame.body {
+                    state.heldAppendIDs += request.streams.flatMap { $0.events.map(\.id) }
+                }
+            }
+            return
+        }
         switch frame.body {
         case .hello?:
             self.send(context, Frame(body: .helloReply(HelloReply(serverVersion: "fake", protocolVersion: 1, limits: self.limits, peerUid: 1))))
@@ -145,6 +186,23 @@ private final class FakeServerHandler: ChannelInboundHandler {
             }
         default:
             self.send(context, Frame(callID: callID, body: .status(Status(code: .unimplemented))))
+        }
+    }
+
+    private static func isHeld(_ body: Frame.Body?) -> Bool {
+        switch body {
+        case .appendRequest(let request)?:
+            return request.streams.first?.stream.hasPrefix("hold-") == true
+        case .queryRequest(let request)?:
+            return request.view.hasPrefix("hold")
+        case .adminRequest(let request)?:
+            switch request.op {
+            case .createGroup(let settings)?: return settings.name.hasPrefix("hold")
+            case .groupInfo(let name)?: return name.hasPrefix("hold")
+            default: return false
+            }
+        default:
+            return false
         }
     }
 

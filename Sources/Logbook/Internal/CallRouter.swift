@@ -131,9 +131,9 @@ final class CallRouter: ChannelDuplexHandler {
     func start(_ id: UInt64, frame: Frame, sink: Sink) {
         switch self.state {
         case .closed(let error):
-            Self.fail(sink, with: error)
+            Self.fail(sink, with: Self.notSent(error))
         case .handshaking:
-            Self.fail(sink, with: LogbookError(code: .unavailable, message: "the connection to logbookd is not ready"))
+            Self.fail(sink, with: Self.notSent(LogbookError(code: .unavailable, message: "the connection to logbookd is not ready")))
         case .ready:
             if self.calls.count >= self.openCallsMax {
                 self.pending.append(PendingCall(id: id, frame: frame, sink: sink))
@@ -183,6 +183,12 @@ final class CallRouter: ChannelDuplexHandler {
         self.setPaused(id, false)
     }
 
+    /// Why the connection ended, once it has.
+    var closeReason: LogbookError? {
+        if case .closed(let error) = self.state { return error }
+        return nil
+    }
+
     /// Closes the connection; open calls fail with `UNAVAILABLE`.
     func close() {
         self.failAll(LogbookError(code: .unavailable, message: "the client was closed"))
@@ -229,7 +235,7 @@ final class CallRouter: ChannelDuplexHandler {
 
     private func send(_ id: UInt64, frame: Frame, sink: Sink) {
         guard let context = self.context else {
-            Self.fail(sink, with: LogbookError(code: .unavailable, message: "the connection to logbookd closed"))
+            Self.fail(sink, with: Self.notSent(LogbookError(code: .unavailable, message: "the connection to logbookd closed")))
             return
         }
         let shape: CallStateMachine.Shape
@@ -361,8 +367,15 @@ final class CallRouter: ChannelDuplexHandler {
             }
         }
         while let call = self.pending.popFirst() {
-            Self.fail(call.sink, with: error)
+            Self.fail(call.sink, with: Self.notSent(error))
         }
+    }
+
+    /// `error` for a call that never left the client.
+    private static func notSent(_ error: LogbookError) -> LogbookError {
+        var error = error
+        error.wasNotSent = true
+        return error
     }
 
     private static func fail(_ sink: Sink, with error: any Error) {

@@ -83,6 +83,15 @@ final class ClientConnection: Sendable {
         }
     }
 
+    /// Calls `body` with the reason once the connection has closed, at once if it has.
+    func whenClosed(_ body: @escaping @Sendable (LogbookError) -> Void) {
+        let router = self.router
+        // The close future completes on the channel's event loop, the router's.
+        self.channel.closeFuture.whenComplete { _ in
+            body(router.value.closeReason ?? LogbookError(code: .unavailable, message: "the connection to logbookd closed"))
+        }
+    }
+
     /// Closes the connection and waits until it is closed.
     func close() async {
         let router = self.router

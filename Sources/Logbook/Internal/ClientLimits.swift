@@ -12,6 +12,10 @@ package enum ClientLimits {
     package static let connectTimeout: Duration = .seconds(10)
     /// How long the server has to answer Hello, for the same reason.
     package static let handshakeTimeout: Duration = .seconds(10)
+    /// How long a call with no timeout waits for the daemon while the shared connection is
+    /// down (``LogbookClient/Configuration/reconnectWait``): a restart takes well under a
+    /// second, a reboot a few, and a caller should not hang much longer than that.
+    package static let reconnectWaitDefault: Duration = .seconds(30)
 
     // MARK: Frames
 
@@ -55,8 +59,9 @@ package enum ClientLimits {
     /// Events the consumer takes before the client grants that many again: every 128
     /// means the server rarely waits for credit.
     package static let subscriptionCreditChunk = 128
-    /// The wait before the first reconnection of a subscription or a group consumer: a
-    /// restarted daemon is back within tens of milliseconds.
+    /// The wait before the second attempt to reconnect the shared connection, a
+    /// subscription or a group consumer (the first goes at once for the shared connection):
+    /// a restarted daemon is back within tens of milliseconds.
     package static let reconnectBackoffInitial: Duration = .milliseconds(50)
     /// The longest wait between reconnection attempts (the wait doubles up to it): a daemon
     /// that is down is not hammered, and one that comes back is found within seconds.

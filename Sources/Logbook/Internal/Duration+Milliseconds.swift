@@ -15,3 +15,12 @@ extension Duration {
         return overflow || carry ? .max : total
     }
 }
+
+extension Duration {
+    /// The duration for a log line or a message: whole milliseconds under 10 seconds
+    /// ("250 ms"), whole seconds from there ("30 s").
+    package var readable: String {
+        let milliseconds = self.roundedUpMilliseconds
+        return milliseconds < 10_000 ? "\(milliseconds) ms" : "\(milliseconds / 1000) s"
+    }
+}

@@ -32,12 +32,25 @@ package struct Reconnection: Sendable {
             self.isFailed = true
             return .fail(error)
         }
-        let exponent = min(self.failures, 30)
-        var backoff = self.configuration.backoffInitial * (1 << exponent)
-        if backoff > self.configuration.backoffMax || backoff < .zero {
-            backoff = self.configuration.backoffMax
-        }
+        let wait = Self.backoff(
+            afterFailures: self.failures,
+            initial: self.configuration.backoffInitial,
+            max: self.configuration.backoffMax,
+            jitter: jitter
+        )
         self.failures += 1
-        return .reconnect(after: backoff * (0.5 + 0.5 * min(max(jitter, 0), 1)))
+        return .reconnect(after: wait)
+    }
+
+    /// The wait before the next attempt when `failures` attempts in a row failed before
+    /// this one: `initial` doubled per failure up to `max`, then between half and all of
+    /// it (`jitter` in 0..<1). The client's shared connection waits the same way.
+    package static func backoff(afterFailures failures: Int, initial: Duration, max maximum: Duration, jitter: Double) -> Duration {
+        let exponent = min(max(failures, 0), 30)
+        var backoff = initial * (1 << exponent)
+        if backoff > maximum || backoff < .zero {
+            backoff = maximum
+        }
+        return backoff * (0.5 + 0.5 * min(max(jitter, 0), 1))
     }
 }

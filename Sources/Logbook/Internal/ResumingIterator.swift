@@ -1,7 +1,10 @@
+internal import Logging
+
 /// The I/O of one iteration of a sequence that outlives its calls and connections, a
 /// ``Subscription`` or a ``GroupSubscription``: it connects, starts a call, hands out what
 /// the call delivers, and when the call ends waits and connects again, or fails, as its
-/// ``ResumableCalls`` decide.
+/// ``ResumableCalls`` decide. The loss of a call that had started and its resumption are
+/// logged at info, each failed attempt at debug.
 ///
 /// Everything runs in the consumer's task when it asks for the next element, so a consumer
 /// that does not ask costs nothing but what the server was allowed to send it. Events are
@@ -27,10 +30,17 @@ final class ResumingIterator<Calls: ResumableCalls> {
     private let clientName: String
     private var calls: Calls
     private var phase = Phase.connecting
+    private let logger: Logger
+    /// Since when the sequence has had no call, and how many attempts failed since; nil
+    /// while a call runs, and before the first.
+    private var outage: (since: ContinuousClock.Instant, failures: Int)?
 
-    init(socketPath: String, clientName: String, calls: Calls) {
+    init(socketPath: String, clientName: String, logger: Logger, what: String, calls: Calls) {
         self.socketPath = socketPath
         self.clientName = clientName
+        var logger = logger
+        logger[metadataKey: "logbook.sequence"] = "\(what)"
+        self.logger = logger
         self.calls = calls
     }
 
@@ -112,6 +122,17 @@ final class ResumingIterator<Calls: ResumableCalls> {
             try self.checkCancellation()
             let (call, frames) = try self.calls.start(on: connection)
             self.phase = .streaming(call, frames)
+            if let outage = self.outage {
+                self.outage = nil
+                self.logger.info(
+                    "resumed on a new connection to logbookd",
+                    metadata: [
+                        "logbook.socket": "\(self.socketPath)",
+                        "logbook.attempts": "\(outage.failures + 1)",
+                        "logbook.downtime": "\((ContinuousClock.now - outage.since).readable)",
+                    ]
+                )
+            }
         } catch {
             await connection.close()
             self.phase = .finished
@@ -138,6 +159,20 @@ final class ResumingIterator<Calls: ResumableCalls> {
     private func ended(_ error: LogbookError?) throws(LogbookError) {
         switch self.calls.ended(error) {
         case .reconnect(let delay):
+            let reason = error?.message ?? "logbookd ended the call"
+            if case .streaming = self.phase {
+                self.outage = (ContinuousClock.now, 0)
+                self.logger.info(
+                    "lost its connection to logbookd; resuming",
+                    metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(reason)"]
+                )
+            } else {
+                self.outage = (self.outage?.since ?? ContinuousClock.now, (self.outage?.failures ?? 0) + 1)
+                self.logger.debug(
+                    "cannot reach logbookd; trying again",
+                    metadata: ["logbook.socket": "\(self.socketPath)", "logbook.reason": "\(reason)", "logbook.wait": "\(delay.readable)"]
+                )
+            }
             self.phase = .waiting(delay)
         case .fail(let error):
             self.phase = .finished
