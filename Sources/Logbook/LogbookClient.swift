@@ -124,6 +124,9 @@ public final class LogbookClient: Sendable, Service {
         self.shared.serverInfo ?? ServerInfo(wire: HelloReply())
     }
 
+    /// This library's release: Logbook's daemon, client and CLI ship as one, with one number.
+    public static let version: String = WireProtocol.release
+
     /// The socket this client connects to.
     public var socketPath: String {
         self.shared.socketPath

@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import Logbook
 
 /// `logbook`: the command-line tool for logbookd (DESIGN §9).
 ///
@@ -10,7 +11,7 @@ internal import ArgumentParser
 struct LogbookCommand: AsyncParsableCommand {
     /// What `logbook --version` prints: this tool's version (`logbook ping` shows the
     /// daemon's).
-    static let version = "0.1.0"
+    static let version = LogbookClient.version
 
     static let configuration = CommandConfiguration(
         commandName: "logbook",
