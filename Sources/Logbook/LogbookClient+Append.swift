@@ -44,6 +44,13 @@ extension LogbookClient {
     /// whose metadata already holds one of those keys keeps its own. With no tracer
     /// bootstrapped, the events are sent as they are.
     public func append(_ appends: [StreamAppend], timeout: Duration? = nil) async throws -> [AppendResult] {
+        guard AppendTracing.isTracing else {
+            return try await self.send(appends, timeout: timeout)
+        }
+        return try await self.tracedAppend(appends, timeout: timeout)
+    }
+
+    private func tracedAppend(_ appends: [StreamAppend], timeout: Duration?) async throws -> [AppendResult] {
         try await AppendTracing.traced(appends, socketPath: self.shared.socketPath) { appends in
             try await self.send(appends, timeout: timeout)
         }
