@@ -31,6 +31,11 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 ///
+/// Each handler runs in a span of the bootstrapped tracer (swift-distributed-tracing), of
+/// kind consumer, whose parent is the trace context the event's appender left in its
+/// metadata (`traceparent`): one trace runs from the append to the projection. An error the
+/// handler throws is recorded on that span.
+///
 /// A projection whose read model lives in Logbook returns ``ViewWrite``s instead: they go
 /// in the event's ack and the daemon applies them in the transaction that records it, so
 /// the view reflects every event exactly once, and the handler need not be idempotent.
