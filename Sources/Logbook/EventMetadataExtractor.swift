@@ -11,9 +11,9 @@ public import Tracing
 /// does the same by hand:
 ///
 /// ```swift
-/// var context = ServiceContext.topLevel
+/// var context = InstrumentationContext.topLevel   // ServiceContext, by its older name
 /// InstrumentationSystem.instrument.extract(event.metadata, into: &context, using: EventMetadataExtractor())
-/// try await withSpan("process \(event.type)", context: context, ofKind: .consumer) { span in
+/// try await withSpan("process", context: context, ofKind: .consumer) { span in
 ///     try await handle(event)
 /// }
 /// ```
