@@ -14,10 +14,9 @@ internal import Tracing
 /// skips all of this after one look at the instrument (``isTracing``).
 enum AppendTracing {
     /// False when no instrument is bootstrapped (nor bound with `withTracer`), or a no-op
-    /// one: the append
-    /// then sends its events as they are, without a span. Measured in a release build: the
-    /// look costs ~60 ns and no allocation, where a no-op span with its injection costs
-    /// ~800 ns (no allocation either).
+    /// one: the append then sends its events as they are, without a span. Measured in a
+    /// release build: the look costs ~60 ns and no allocation, where a no-op span with its
+    /// injection costs ~800 ns (no allocation either).
     static var isTracing: Bool {
         let instrument = InstrumentationSystem.instrument
         return !(instrument is NoOpInstrument || instrument is NoOpTracer)
