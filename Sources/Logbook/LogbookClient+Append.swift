@@ -37,7 +37,26 @@ extension LogbookClient {
     /// for ``append(to:expected:events:timeout:)``.
     ///
     /// - Returns: One result per stream, in the order given.
+    ///
+    /// The append runs in a producer span of the bootstrapped tracer (swift-distributed-tracing;
+    /// a child of the task's current span), and puts that span's context in each event's
+    /// metadata: `traceparent` and `tracestate` with OpenTelemetry's W3C propagator. An event
+    /// whose metadata already holds one of those keys keeps its own. With no tracer
+    /// bootstrapped, the events are sent as they are.
     public func append(_ appends: [StreamAppend], timeout: Duration? = nil) async throws -> [AppendResult] {
+        guard AppendTracing.isTracing else {
+            return try await self.send(appends, timeout: timeout)
+        }
+        return try await self.tracedAppend(appends, timeout: timeout)
+    }
+
+    private func tracedAppend(_ appends: [StreamAppend], timeout: Duration?) async throws -> [AppendResult] {
+        try await AppendTracing.traced(appends, socketPath: self.shared.socketPath) { appends in
+            try await self.send(appends, timeout: timeout)
+        }
+    }
+
+    private func send(_ appends: [StreamAppend], timeout: Duration?) async throws -> [AppendResult] {
         let request = AppendRequest(streams: appends.map(\.wire))
         let reply = try await self.shared.unary(.appendRequest(request), timeout: timeout, kind: .append)
         guard case .appendReply(let appendReply) = reply else {

@@ -31,6 +31,11 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 ///
+/// Each handler runs in a span of the bootstrapped tracer (swift-distributed-tracing), of
+/// kind consumer, whose parent is the trace context the event's appender left in its
+/// metadata (`traceparent`): one trace runs from the append to the projection. An error the
+/// handler throws is recorded on that span.
+///
 /// A projection whose read model lives in Logbook returns ``ViewWrite``s instead: they go
 /// in the event's ack and the daemon applies them in the transaction that records it, so
 /// the view reflects every event exactly once, and the handler need not be idempotent.
@@ -114,20 +119,36 @@ public struct ProjectionWorker: Sendable, Service {
     private func consume() async throws {
         do {
             for try await delivery in self.subscription {
-                do {
-                    let writes = try await self.handler(delivery.event)
-                    if writes.isEmpty {
-                        await delivery.ack()
-                    } else {
-                        try await delivery.ack(writes: writes)
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    await delivery.nack(.retry, reason: String(describing: error))
+                let outcome = await ProcessTracing.traced(
+                    delivery.event,
+                    group: self.group,
+                    attempt: delivery.attempt,
+                    socketPath: self.subscription.options.socketPath
+                ) {
+                    await self.handle(delivery)
                 }
+                if case .interrupted = outcome { return }
             }
         } catch is CancellationError {
             return
+        }
+    }
+
+    /// Runs the handler on one delivery and settles it: an ack when it returned, a nack
+    /// (`.retry`, with the error as the reason) when it threw.
+    private func handle(_ delivery: GroupDelivery) async -> ProcessTracing.Outcome {
+        do {
+            let writes = try await self.handler(delivery.event)
+            if writes.isEmpty {
+                await delivery.ack()
+            } else {
+                try await delivery.ack(writes: writes)
+            }
+            return .handled
+        } catch {
+            if Task.isCancelled { return .interrupted }
+            await delivery.nack(.retry, reason: String(describing: error))
+            return .failed(error)
         }
     }
 }
