@@ -18,8 +18,8 @@ import argparse
 import json
 from collections import defaultdict
 
-import logbook
-from logbook import GroupSettings, Selector
+import logbook_client
+from logbook_client import GroupSettings, Selector
 
 
 def main() -> None:
@@ -31,14 +31,14 @@ def main() -> None:
 
     totals: dict[str, float] = defaultdict(float)
     handled = 0
-    with logbook.Client(args.socket) as client:
+    with logbook_client.Client(args.socket) as client:
         try:
             client.create_group(GroupSettings(name=args.group, selector=Selector.category("order")))
-        except logbook.AlreadyExists:
+        except logbook_client.AlreadyExists:
             pass  # another worker, or an earlier run, created it
         with client.subscribe_group(args.group) as deliveries:
             for delivery in deliveries:
-                if not isinstance(delivery, logbook.Delivery):
+                if not isinstance(delivery, logbook_client.Delivery):
                     continue
                 event = delivery.event
                 try:

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Regenerates logbook/_pb/ (the protobuf modules of the Python client) from Protos/.
-#   scripts/generate.sh           rewrites logbook/_pb/
-#   scripts/generate.sh --check   changes nothing; fails if logbook/_pb/ is not what
+# Regenerates logbook_client/_pb/ (the protobuf modules of the Python client) from Protos/.
+#   scripts/generate.sh           rewrites logbook_client/_pb/
+#   scripts/generate.sh --check   changes nothing; fails if logbook_client/_pb/ is not what
 #                                 Protos/ generates (CI runs this, like the Swift/C check)
 # Needs: protoc (Debian's protobuf-compiler, 3.21.x; the code it writes runs on every
 # protobuf version pyproject.toml allows).
 #
 # protoc writes `from logbook.v1 import events_pb2`, as the .proto files live in the
-# package logbook.v1. Our own top-level package is also called `logbook`, so those imports
-# (and the module names given to the descriptor builder) are rewritten to
-# `logbook._pb.logbook.v1.…`: the generated modules then load as ordinary submodules,
-# with no change to sys.path.
+# package logbook.v1. Those imports (and the module names given to the descriptor builder)
+# are rewritten to `logbook_client._pb.logbook.v1.…`: the generated modules then load as
+# ordinary submodules of our package, with no change to sys.path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 protos_root="$(cd "$here/../../Protos" && pwd)"
@@ -32,18 +31,18 @@ for dir in "$out" "$out/logbook" "$out/logbook/v1"; do
   echo "$header" > "$dir/__init__.py"
 done
 for file in "$work"/logbook/v1/*_pb2.py; do
-  sed -e 's/^from logbook\.v1 import /from logbook._pb.logbook.v1 import /' \
-    -e "s/'logbook\.v1\./'logbook._pb.logbook.v1./" \
+  sed -e 's/^from logbook\.v1 import /from logbook_client._pb.logbook.v1 import /' \
+    -e "s/'logbook\.v1\./'logbook_client._pb.logbook.v1./" \
     "$file" > "$out/logbook/v1/$(basename "$file")"
 done
 
-target="$here/logbook/_pb"
+target="$here/logbook_client/_pb"
 if $check; then
   if ! diff -r -x __pycache__ "$out" "$target"; then
-    echo "Clients/python/logbook/_pb differs from Protos/: run Clients/python/scripts/generate.sh and commit the result" >&2
+    echo "Clients/python/logbook_client/_pb differs from Protos/: run Clients/python/scripts/generate.sh and commit the result" >&2
     exit 1
   fi
-  echo "Clients/python/logbook/_pb is up to date"
+  echo "Clients/python/logbook_client/_pb is up to date"
 else
   rm -rf "$target"
   cp -r "$out" "$target"

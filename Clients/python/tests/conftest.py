@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import logbook
+import logbook_client
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -124,7 +124,7 @@ def fresh_daemon(binaries: dict[str, Path]):
 
 @pytest.fixture
 def client(daemon: Daemon):
-    with logbook.Client(daemon.socket_path, client_name="pytest") as c:
+    with logbook_client.Client(daemon.socket_path, client_name="pytest") as c:
         yield c
 
 

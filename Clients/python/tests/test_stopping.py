@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-import logbook
-import logbook.aio
-from logbook import ALL
-from logbook._pb.logbook.v1 import frame_pb2
+import logbook_client
+import logbook_client.aio
+from logbook_client import ALL
+from logbook_client._pb.logbook.v1 import frame_pb2
 
 from rawwire import RawConnection, scripted_server
 
@@ -32,7 +32,7 @@ def _expect_cancel(received: list[tuple[str, int]], before_cancel=lambda raw, ca
         cancel = raw.receive()
         received.append((cancel.WhichOneof("body"), cancel.call_id))
         status = frame_pb2.Frame(call_id=request.call_id)
-        status.status.code = logbook.Code.CANCELLED
+        status.status.code = logbook_client.Code.CANCELLED
         raw.send(status)
 
     return answer
@@ -61,7 +61,7 @@ def test_ctrl_c_while_a_read_waits_cancels_it(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, _expect_cancel(received, interrupt))
-    with logbook.Client(path) as client:
+    with logbook_client.Client(path) as client:
         events = client.read(ALL)
         with pytest.raises(KeyboardInterrupt):
             next(events)
@@ -92,11 +92,11 @@ def test_ctrl_c_while_a_request_is_sent_ends_the_connection(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    with logbook.Client(path) as client:
+    with logbook_client.Client(path) as client:
         with pytest.raises(KeyboardInterrupt):
-            client.append("s", [logbook.EventData("Big", b"x" * 900_000)])
-        with pytest.raises(logbook.Unavailable, match="interrupted"):
-            client.append("s", [logbook.EventData("Small")])
+            client.append("s", [logbook_client.EventData("Big", b"x" * 900_000)])
+        with pytest.raises(logbook_client.Unavailable, match="interrupted"):
+            client.append("s", [logbook_client.EventData("Small")])
     thread.join(10)
 
 
@@ -107,7 +107,7 @@ def test_a_cancelled_task_cancels_its_read(tmp_path):
     thread = scripted_server(path, _expect_cancel(received, lambda raw, call_id: request_came.set()))
 
     async def main() -> None:
-        async with logbook.aio.Client(path) as client:
+        async with logbook_client.aio.Client(path) as client:
             events = client.read(ALL)
             task = asyncio.create_task(events.__anext__())
             await asyncio.get_running_loop().run_in_executor(None, request_came.wait, 10)
@@ -126,9 +126,9 @@ def test_a_protocol_error_cancels_the_read(tmp_path):
     received: list[tuple[str, int]] = []
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, _expect_cancel(received, _unexpected_frame))
-    with logbook.Client(path) as client:
+    with logbook_client.Client(path) as client:
         events = client.read(ALL)
-        with pytest.raises(logbook.Unavailable, match="protocol error"):
+        with pytest.raises(logbook_client.Unavailable, match="protocol error"):
             next(events)
         thread.join(10)
         assert list(events) == []
@@ -141,9 +141,9 @@ def test_a_protocol_error_cancels_the_read_async(tmp_path):
     thread = scripted_server(path, _expect_cancel(received, _unexpected_frame))
 
     async def main() -> None:
-        async with logbook.aio.Client(path) as client:
+        async with logbook_client.aio.Client(path) as client:
             events = client.read(ALL)
-            with pytest.raises(logbook.Unavailable, match="protocol error"):
+            with pytest.raises(logbook_client.Unavailable, match="protocol error"):
                 await events.__anext__()
             await asyncio.get_running_loop().run_in_executor(None, thread.join, 10)
             assert await events.collect() == []
@@ -162,18 +162,18 @@ def test_a_failed_connection_ends_the_iteration_without_a_cancel(tmp_path, async
     if asynchronous:
 
         async def main() -> None:
-            async with logbook.aio.Client(path) as client:
+            async with logbook_client.aio.Client(path) as client:
                 events = client.read(ALL)
-                with pytest.raises(logbook.Unavailable):
+                with pytest.raises(logbook_client.Unavailable):
                     await events.__anext__()
                 assert await events.collect() == []
                 assert client._connection.calls == []
 
         asyncio.run(main())
     else:
-        with logbook.Client(path) as client:
+        with logbook_client.Client(path) as client:
             events = client.read(ALL)
-            with pytest.raises(logbook.Unavailable):
+            with pytest.raises(logbook_client.Unavailable):
                 next(events)
             assert list(events) == []
             assert client._connection.calls == []

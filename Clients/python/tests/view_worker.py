@@ -26,12 +26,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import logbook  # noqa: E402
-from logbook import Delivery, Settled, ViewWrite  # noqa: E402
+import logbook_client  # noqa: E402
+from logbook_client import Delivery, Settled, ViewWrite  # noqa: E402
 
 
 def run_once(args: argparse.Namespace, state: dict) -> None:
-    with logbook.Client(args.socket) as client:
+    with logbook_client.Client(args.socket) as client:
         count = None
         with client.subscribe_group(args.group, initial_credit=args.credit) as deliveries:
             for item in deliveries:
@@ -71,7 +71,7 @@ def main() -> None:
     while True:
         try:
             run_once(args, state)
-        except logbook.Unavailable:
+        except logbook_client.Unavailable:
             time.sleep(0.05)  # the daemon is restarting: connect again
 
 

@@ -7,7 +7,7 @@ Each direction of a connection is a sequence of frames:
 | 0–3   | L, unsigned 32-bit big-endian: the length of what follows |
 | 4…    | L bytes: one `logbook.v1.Frame`                        |
 
-Both clients (`logbook.Client` and `logbook.aio.Client`) use these functions and only add
+Both clients (`logbook_client.Client` and `logbook_client.aio.Client`) use these functions and only add
 the socket I/O and the demultiplexing of calls by `call_id`.
 """
 
@@ -308,7 +308,7 @@ def expected_from_wire(wire: Any) -> Expected:
 
 def _event_to_wire(event: EventData, target: Any, field: str) -> None:
     if not isinstance(event, EventData):
-        raise TypeError(f"{field} must be a logbook.EventData, not {type(event).__name__}")
+        raise TypeError(f"{field} must be a logbook_client.EventData, not {type(event).__name__}")
     if not isinstance(event.id, uuid.UUID):
         raise TypeError(f"{field}.id must be a uuid.UUID, not {type(event.id).__name__}")
     if not isinstance(event.data, (bytes, bytearray, memoryview)):
@@ -399,7 +399,7 @@ def make_selector(
     ]
     if len(chosen) != 1:
         raise TypeError(
-            "say what to read, once: a stream name, logbook.ALL, or one of category=, event_type=, correlation_id="
+            "say what to read, once: a stream name, logbook_client.ALL, or one of category=, event_type=, correlation_id="
         )
     if not isinstance(chosen[0], Selector):
         raise TypeError(f"not a selector: {chosen[0]!r}")

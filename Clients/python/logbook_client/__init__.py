@@ -1,7 +1,7 @@
 """Logbook client for Python: talks to logbookd over its Unix socket (DESIGN §3).
 
-`logbook.Client` is synchronous (thread-safe, many calls on one connection);
-`logbook.aio.Client` is the asyncio twin. Errors are `logbook.LogbookError` subclasses,
+`logbook_client.Client` is synchronous (thread-safe, many calls on one connection);
+`logbook_client.aio.Client` is the asyncio twin. Errors are `logbook_client.LogbookError` subclasses,
 one per status code.
 """
 

@@ -1,8 +1,8 @@
 """The calls of the Logbook clients without I/O: each call's parameters, what it sends, and
 how what comes back is read.
 
-Each public function here is one method of both clients, `logbook.Client` and
-`logbook.aio.Client` (and of their `Subscription`): its signature, defaults and docstring
+Each public function here is one method of both clients, `logbook_client.Client` and
+`logbook_client.aio.Client` (and of their `Subscription`): its signature, defaults and docstring
 are the method's. It returns what the call is, for a client to carry out:
 
 | returns              | the call                                   | the client method returns |
@@ -274,9 +274,9 @@ def read(
     as_of_time_unix_micros: int | None = None,
     **selection: Unpack[P.Selection],
 ) -> ReadStream:
-    """Reads events: a stream (its name), logbook.ALL, or category=/event_type=/correlation_id=.
+    """Reads events: a stream (its name), logbook_client.ALL, or category=/event_type=/correlation_id=.
 
-    Returns an iterator (`async for` with `logbook.aio`) that starts the read on first use
+    Returns an iterator (`async for` with `logbook_client.aio`) that starts the read on first use
     and streams: events arrive in batches while you iterate. Stopping early (break,
     close(), or dropping the iterator) cancels the call on the server. A stream that does
     not exist reads as empty. `from_` is where to start (START, END, Revision(n),

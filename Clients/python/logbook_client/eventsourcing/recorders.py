@@ -59,8 +59,8 @@ from eventsourcing.persistence import (
     WaitInterruptedError,
 )
 
-import logbook
-from logbook import (
+import logbook_client
+from logbook_client import (
     NO_STREAM,
     START,
     AlreadyExists,
@@ -87,9 +87,9 @@ def _translated() -> Iterator[None]:
         yield
     except (WrongExpectedRevision, AlreadyExists) as error:
         raise IntegrityError(str(error)) from error
-    except (logbook.Unavailable, logbook.DeadlineExceeded, logbook.ResourceExhausted) as error:
+    except (logbook_client.Unavailable, logbook_client.DeadlineExceeded, logbook_client.ResourceExhausted) as error:
         raise OperationalError(str(error)) from error
-    except (logbook.InvalidArgument, logbook.Unimplemented) as error:
+    except (logbook_client.InvalidArgument, logbook_client.Unimplemented) as error:
         raise ProgrammingError(str(error)) from error
     except LogbookError as error:
         raise DatabaseError(str(error)) from error
@@ -175,7 +175,7 @@ class _LogbookRecorder:
 
     # --- the atomic append -----------------------------------------------------------
 
-    def _commit(self, parts: list[_Part]) -> list[logbook.AppendResult]:
+    def _commit(self, parts: list[_Part]) -> list[logbook_client.AppendResult]:
         """Appends every part in one atomic Append with exact expected revisions."""
         fresh: dict[str, tuple[int, int] | None] = {}
         for attempt in range(2):
@@ -211,7 +211,7 @@ class _LogbookRecorder:
                         fresh[part.stream] = self._read_head(part.stream, key)
         raise AssertionError("unreachable")
 
-    def _append(self, appends: list[StreamAppend], parts: list[_Part]) -> list[logbook.AppendResult]:
+    def _append(self, appends: list[StreamAppend], parts: list[_Part]) -> list[logbook_client.AppendResult]:
         try:
             results = self.client.append_many(appends)
         except WrongExpectedRevision:

@@ -1,11 +1,11 @@
-"""The asyncio client: `logbook.aio.Client`, with the calls of `logbook.Client`.
+"""The asyncio client: `logbook_client.aio.Client`, with the calls of `logbook_client.Client`.
 
 A shell of asyncio streams around the core: what each call sends and how its answer is
 read is in `_calls`, the connection's state in `_connection`; this file only moves bytes
 and waits. One connection carries any number of concurrent calls (tasks): a reader task
 hands what it reads to the connection and wakes the tasks whose calls have news.
 
->>> async with logbook.aio.Client("/run/logbook.sock") as client:
+>>> async with logbook_client.aio.Client("/run/logbook.sock") as client:
 ...     await client.append("order-42", [EventData.json("OrderPlaced", {"total": 10})])
 ...     async for event in client.read("order-42"):
 ...         print(event.revision, event.type)
@@ -163,7 +163,7 @@ class ReadIterator(_Iterator[RecordedEvent]):
 
 
 class Subscription(_Iterator[P.SubscriptionItem]):
-    """An open Subscribe call; see `logbook.client.Subscription` (credit is granted
+    """An open Subscribe call; see `logbook_client.client.Subscription` (credit is granted
     automatically as you take events)."""
 
     _stream: calls.SubscriptionStream

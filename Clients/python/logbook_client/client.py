@@ -1,4 +1,4 @@
-"""The synchronous client: `logbook.Client`, a shell of sockets and threads around the core.
+"""The synchronous client: `logbook_client.Client`, a shell of sockets and threads around the core.
 
 What each call sends and how its answer is read is in `_calls`; the connection's state
 (call table, call slots, failure) in `_connection`. This file only moves bytes and waits.
@@ -156,7 +156,7 @@ class Subscription(_Iterator[P.SubscriptionItem]):
 class Client:
     """A connection to logbookd.
 
-    >>> with logbook.Client("/run/logbook.sock") as client:
+    >>> with logbook_client.Client("/run/logbook.sock") as client:
     ...     client.append("order-42", [EventData.json("OrderPlaced", {"total": 10})], expected=NO_STREAM)
     ...     for event in client.read("order-42"):
     ...         print(event.revision, event.type, event.json())
