@@ -638,6 +638,9 @@ def ack_frame(call_id: int, delivery_ids: Sequence[int], view_writes: Sequence[V
     return frame
 
 
+#: The nack action that asks for the delivery again (the daemon confirms no Settled for it).
+NACK_RETRY = subscribe_pb2.NACK_ACTION_RETRY
+
 _NACK_ACTIONS = {
     "retry": subscribe_pb2.NACK_ACTION_RETRY,
     "park": subscribe_pb2.NACK_ACTION_PARK,

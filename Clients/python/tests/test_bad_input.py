@@ -247,13 +247,14 @@ def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    client = logbook_client.Client(path)
+    client = logbook_client.Client(path, reconnect_wait=0.2)
     with pytest.raises(logbook_client.ResourceExhausted) as raised:
         client.append("s", [ev()])
-    assert raised.value.from_server
+    assert raised.value.from_server and not raised.value.safe_to_retry
     assert raised.value.details == logbook_client.LimitExceededDetail("open_calls_per_connection_max", 257, 256)
-    with pytest.raises(logbook_client.ResourceExhausted):
-        client.append("s", [ev()])
+    with pytest.raises(logbook_client.Unavailable, match="could not be reached") as raised:
+        client.append("s", [ev()])  # the scripted server takes no second connection
+    assert raised.value.safe_to_retry
     thread.join(5)
     client.close()
 
@@ -277,7 +278,7 @@ def test_a_server_frame_past_the_limit_is_unavailable(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    client = logbook_client.Client(path)
+    client = logbook_client.Client(path, retry_appends=False)  # else the append waits for a new connection
     with pytest.raises(logbook_client.Unavailable) as raised:
         client.append("s", [ev()])
     assert isinstance(raised.value.details, logbook_client.LimitExceededDetail)

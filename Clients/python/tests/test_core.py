@@ -148,36 +148,37 @@ def test_cancel_tells_the_server_only_about_calls_it_runs():
     assert sent(connection) == []
 
 
-def test_a_failure_ends_every_call_after_the_frames_that_came():
-    connection = connected(open_calls_max=1)
-    running, waiting = connection.start(read_request()), connection.start(read_request())
-    connection.receive_data(encoded(batch(running.call_id, 0)))
+def test_a_failure_of_the_first_socket_ends_every_call_after_the_frames_that_came():
+    connection = Connection("me")
+    connection.data_to_send()
+    waiting = connection.start(read_request())  # before the HelloReply: held back
     ended = connection.connection_lost(ConnectionResetError(104, "reset"))
-    assert ended == [running, waiting]
-    assert connection.next_frame(running).WhichOneof("body") == "event_batch"
+    assert ended == [waiting]
     errors = []
-    for call in (running, waiting, running):
+    for _ in range(2):
         with pytest.raises(logbook_client.Unavailable) as raised:
-            connection.next_frame(call)
+            connection.next_frame(waiting)
         errors.append(raised.value)
-    assert len({id(e) for e in errors}) == 3  # each call raises a copy of its own
+    assert errors[0] is not errors[1]  # each raise is a copy of its own
     with pytest.raises(logbook_client.Unavailable):
         connection.start(read_request())
     assert connection.fail(logbook_client.InternalError(message="later")) == []  # the first failure stays
     assert sent(connection) == []
 
 
-def test_a_status_on_call_zero_ends_the_connection():
+def test_a_status_on_call_zero_ends_the_calls_it_caught_with_its_error():
     connection = connected()
     call = connection.start(read_request())
+    append = connection.start(calls.append("s", [logbook_client.EventData("T")]).request, resend=True)
     frame = status(0, logbook_client.Code.RESOURCE_EXHAUSTED, "too many open calls")
-    assert connection.receive_data(encoded(frame)) == [call]
+    assert connection.receive_data(encoded(frame)) == [call, append]  # not sent again: not a plain loss
     with pytest.raises(logbook_client.ResourceExhausted) as raised:
         connection.next_frame(call)
     assert raised.value.message == "the server closed the connection: too many open calls"
+    assert not raised.value.safe_to_retry
 
 
-def test_a_frame_past_the_limit_ends_the_connection_from_its_header():
+def test_a_frame_past_the_limit_loses_the_socket_from_its_header():
     connection = connected()
     call = connection.start(read_request())
     connection.receive_data((1 << 30).to_bytes(4, "big"))  # the payload never needs to come
@@ -186,12 +187,13 @@ def test_a_frame_past_the_limit_ends_the_connection_from_its_header():
     assert isinstance(raised.value.details, logbook_client.LimitExceededDetail)
 
 
-def test_the_server_closing_ends_the_connection():
+def test_the_server_closing_loses_the_socket():
     connection = connected()
     call = connection.start(read_request())
     connection.receive_data(b"")
-    with pytest.raises(logbook_client.Unavailable, match="closed"):
+    with pytest.raises(logbook_client.Unavailable, match="closed") as raised:
         connection.next_frame(call)
+    assert raised.value.safe_to_retry
 
 
 # --- unary calls -------------------------------------------------------------------------
@@ -287,8 +289,10 @@ def test_a_group_subscription_yields_deliveries():
     frame.event_batch.deliveries.add(delivery_id=11, attempt=2)
     stream.receive(frame)
     delivery = stream.next_item()
-    assert isinstance(delivery, logbook_client.Delivery) and (delivery.delivery_id, delivery.attempt) == (11, 2)
+    # The client's own delivery id, unique across the subscription's calls; the server's goes out.
+    assert isinstance(delivery, logbook_client.Delivery) and (delivery.delivery_id, delivery.attempt) == (1, 2)
     assert stream.credit_due() == 1 and stream.position == 1
+    assert list(stream.outgoing(calls.ack([1])).ack.delivery_ids) == [11]
 
 
 def test_a_closed_stream_drops_what_it_holds():
