@@ -173,6 +173,12 @@ class Subscription(_Iterator[P.SubscriptionItem]):
         """Whether a CaughtUp came (and no FellBehind after it)."""
         return self._stream.caught_up
 
+    @property
+    def call_count(self) -> int:
+        """Calls the subscription has made: 1, and one more each time it resumed (a
+        projection that keeps state in memory reloads it when this changes)."""
+        return self._stream.calls
+
     credit = _sent_on_call(calls.credit)
     ack = _sent_on_call(calls.ack)
     nack = _sent_on_call(calls.nack)
