@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,6 +92,17 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill(self, sig: int = signal.SIGTERM) -> None:
+        """Sends `sig` and waits for the daemon to exit (SIGTERM: a graceful stop)."""
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(30)
+
+    def restart(self, sig: int = signal.SIGTERM) -> None:
+        """Stops the daemon with `sig` and starts it again on the same socket and data."""
+        self.kill(sig)
+        self.start()
 
     @property
     def log(self) -> str:

@@ -221,15 +221,18 @@ def test_bad_input_is_refused_before_sending(daemon, name):
     run(main())
 
 
-def test_daemon_going_away_fails_open_calls(fresh_daemon, name):
+def test_a_daemon_that_stays_away_fails_calls_after_their_wait(fresh_daemon, name):
     async def main():
-        client = await logbook_client.aio.connect(fresh_daemon.socket_path)
+        client = await logbook_client.aio.connect(fresh_daemon.socket_path, reconnect_wait=0.3)
         await client.append(f"{name}-1", [ev()])
         fresh_daemon.process.kill()
         fresh_daemon.process.wait()
-        with pytest.raises(logbook_client.Unavailable):
-            for _ in range(3):
+        for _ in range(2):
+            with pytest.raises(logbook_client.Unavailable, match="could not be reached") as raised:
                 await client.append(f"{name}-1", [ev()])
+            assert raised.value.safe_to_retry
+        with pytest.raises(logbook_client.Unavailable, match="could not be reached"):
+            await client.read(f"{name}-1", timeout=0.1).collect()
         await client.close()
 
     run(main())

@@ -406,16 +406,18 @@ def test_view_admin_queries_and_unbuilt_stream_deletion(client, name):
     assert list(client.read(f"x{uuid.uuid4().hex}")) == []
 
 
-def test_daemon_going_away_fails_calls_with_unavailable(fresh_daemon, name):
-    client = logbook_client.Client(fresh_daemon.socket_path)
+def test_a_daemon_that_stays_away_fails_calls_after_their_wait(fresh_daemon, name):
+    client = logbook_client.Client(fresh_daemon.socket_path, reconnect_wait=0.3)
     client.append(f"{name}-1", [ev()])
     fresh_daemon.process.kill()
     fresh_daemon.process.wait()
-    with pytest.raises(logbook_client.Unavailable):
-        for _ in range(3):
-            client.append(f"{name}-1", [ev()])
-    with pytest.raises(logbook_client.Unavailable):
-        list(client.read(f"{name}-1"))
+    for _ in range(2):
+        with pytest.raises(logbook_client.Unavailable, match="could not be reached") as raised:
+            client.append(f"{name}-1", [ev()])  # waits reconnect_wait
+        assert raised.value.safe_to_retry
+    with pytest.raises(logbook_client.Unavailable, match="could not be reached"):
+        list(client.read(f"{name}-1", timeout=0.1))  # waits its own timeout
+    assert not client.closed
     client.close()
     client.close()  # twice is fine
 
