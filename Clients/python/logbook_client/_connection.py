@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import _protocol as P
-from .errors import Code, LogbookError, Unavailable
+from .errors import Cancelled, Code, LogbookError, Unavailable
 from .types import ServerInfo
 
 __all__ = ["Backoff", "Call", "CallState", "Connection", "Status", "default_socket_path"]
@@ -254,6 +254,8 @@ class Connection:
             return call.frames.popleft()
         if call.error is not None:
             raise call.error.copy()
+        if call.abandoned:  # cancelled (perhaps by another thread): nothing more comes
+            raise Cancelled(message="the call was cancelled by the client")
         return None
 
     def data_to_send(self) -> bytes:

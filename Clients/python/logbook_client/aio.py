@@ -110,6 +110,7 @@ class _Iterator(Generic[ItemT]):
         self._client = client
         self._stream = stream
         self._call: Call | None = None
+        self._closed_early = False
 
     def __aiter__(self) -> Self:
         return self
@@ -127,6 +128,8 @@ class _Iterator(Generic[ItemT]):
                 try:
                     frame = await self._client._next(call)
                 except LogbookError as error:
+                    if self._closed_early:
+                        raise StopAsyncIteration from None  # closed by another thread or task
                     if stream.ended(error, reached_server=call.sent):
                         continue
                     raise
@@ -147,8 +150,10 @@ class _Iterator(Generic[ItemT]):
         return self._call
 
     def close(self) -> None:
-        """Stops early: the server is told to cancel the call."""
+        """Stops early: the server is told to cancel the call. From another thread (or task),
+        this ends an iteration waiting for the next item."""
         if not self._stream.done:
+            self._closed_early = True
             self._stream.close()
             if self._call is not None:
                 self._client._cancel(self._call)

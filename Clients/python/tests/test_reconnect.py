@@ -18,7 +18,7 @@ import pytest
 
 import logbook_client
 import logbook_client.aio
-from logbook_client import ALL, START, CaughtUp, Delivery, EventData, GroupSettings, RecordedEvent, Selector
+from logbook_client import ALL, NO_STREAM, START, CaughtUp, Delivery, EventData, GroupSettings, RecordedEvent, Selector
 from logbook_client._connection import CallState
 
 from conftest import Daemon
@@ -246,12 +246,12 @@ def test_an_append_whose_reply_was_lost_answers_with_its_original_positions(
 
             async def main():
                 async with logbook_client.aio.Client(proxy.path) as client:
-                    return await client.append(f"{name}-1", events), client.calls_resent
+                    return await client.append(f"{name}-1", events, expected=NO_STREAM), client.calls_resent
 
             result, resent = asyncio.run(main())
         else:
             with logbook_client.Client(proxy.path) as client:
-                result, resent = client.append(f"{name}-1", events), client.calls_resent
+                result, resent = client.append(f"{name}-1", events, expected=NO_STREAM), client.calls_resent
     finally:
         proxy.close()
     assert proxy.dropped.is_set() and proxy.connections == 2 and resent == 1
