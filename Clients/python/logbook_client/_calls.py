@@ -27,6 +27,7 @@ from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar, Unpack
 
 from . import _protocol as P
 from ._connection import Backoff
+from ._tracing import trace_metadata
 from .errors import Code, LogbookError
 from .types import (
     ANY,
@@ -374,9 +375,11 @@ def append(
     `expected`: ANY, NO_STREAM, STREAM_EXISTS or the stream's last revision. A mismatch
     raises WrongExpectedRevision (with the actual revision) and writes nothing.
     Retrying with the same events (same ids) is safe: it answers with the original
-    revisions and positions.
+    revisions and positions; the client does so by itself when the connection is lost
+    while the append is in flight. With OpenTelemetry installed, each event carries the
+    active span's `traceparent` (and `tracestate`) in its metadata.
     """
-    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)])
+    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)], trace_metadata())
     return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result, resend=True)
 
 
@@ -385,7 +388,7 @@ def append_many(
 ) -> Unary[list[AppendResult]]:
     """Appends to several streams atomically: every expected revision is checked, and
     all commit or none. Each item is a StreamAppend or (stream, events[, expected])."""
-    frame = P.append_frame(0, P.normalize_appends(appends))
+    frame = P.append_frame(0, P.normalize_appends(appends), trace_metadata())
     return Unary(P.with_timeout(frame, timeout), "append_reply", P.parse_append_reply, resend=True)
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import struct
 import uuid
-from typing import Any, Iterable, Sequence, TypedDict, Union
+from typing import Any, Iterable, Mapping, Sequence, TypedDict, Union
 
 from google.protobuf.message import DecodeError, EncodeError
 
+from ._tracing import with_trace
 from ._pb.logbook.v1 import (
     admin_pb2,
     events_pb2,
@@ -306,7 +307,7 @@ def expected_from_wire(wire: Any) -> Expected:
 # --- append ------------------------------------------------------------------------------
 
 
-def _event_to_wire(event: EventData, target: Any, field: str) -> None:
+def _event_to_wire(event: EventData, target: Any, field: str, trace_context: Mapping[str, str]) -> None:
     if not isinstance(event, EventData):
         raise TypeError(f"{field} must be a logbook_client.EventData, not {type(event).__name__}")
     if not isinstance(event.id, uuid.UUID):
@@ -321,9 +322,10 @@ def _event_to_wire(event: EventData, target: Any, field: str) -> None:
     target.type = event.type
     target.data = bytes(event.data)
     target.content_type = event.content_type
+    metadata = with_trace(event.metadata, trace_context)
     # Sorted by key, so that equal events encode equally (as the Swift client does).
-    for key in sorted(event.metadata):
-        value = event.metadata[key]
+    for key in sorted(metadata):
+        value = metadata[key]
         check_text(f"{field}.metadata key", key)
         check_text(f"{field}.metadata[{key!r}]", value)
         target.metadata.add(key=key, value=value)
@@ -347,7 +349,11 @@ def normalize_appends(appends: Iterable[StreamAppend | tuple]) -> list[StreamApp
     return result
 
 
-def append_frame(call_id: int, appends: Sequence[StreamAppend]) -> Frame:
+def append_frame(
+    call_id: int, appends: Sequence[StreamAppend], trace_context: Mapping[str, str] | None = None
+) -> Frame:
+    """An Append; `trace_context` (`traceparent`, `tracestate`) goes in each event's
+    metadata that has none of its own."""
     frame = Frame(call_id=call_id)
     request = frame.append_request
     if not appends:
@@ -360,7 +366,7 @@ def append_frame(call_id: int, appends: Sequence[StreamAppend]) -> Frame:
         wire = request.streams.add(stream=append.stream)
         expected_to_wire(append.expected, wire.expected, f"{field}.expected")
         for event_index, event in enumerate(append.events):
-            _event_to_wire(event, wire.events.add(), f"{field}.events[{event_index}]")
+            _event_to_wire(event, wire.events.add(), f"{field}.events[{event_index}]", trace_context or {})
     return frame
 
 

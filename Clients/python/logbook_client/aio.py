@@ -36,7 +36,7 @@ from ._connection import RECEIVE_BYTES, RECONNECT_WAIT, Call, CallState, Connect
 from .errors import InternalError, LogbookError, Unavailable
 from .types import RecordedEvent, Row, ServerInfo
 
-__all__ = ["Client", "connect", "ReadIterator", "Subscription"]
+__all__ = ["Client", "connect", "ProjectionWorker", "ReadIterator", "Subscription"]
 
 Params = ParamSpec("Params")
 T = TypeVar("T")
@@ -423,7 +423,7 @@ class Client:
         if call.state is CallState.ENDED or self._connection is None:
             return
         self._connection.cancel(call)
-        self._news.pop(call, None)
+        self._woken([call])  # a task waiting for it (another iterator's close) hears so
         self._flush()
 
     def _cancel_from_anywhere(self, call: Call) -> None:
@@ -524,3 +524,7 @@ class Client:
             news = self._news.pop(call, None)
             if news is not None:
                 news.set()
+
+
+# The asyncio projection worker, defined beside the synchronous one.
+from .worker import AsyncProjectionWorker as ProjectionWorker  # noqa: E402
