@@ -114,7 +114,7 @@ class Unary(Generic[T]):
             self._reply = frame
         elif body == "status":
             self.done = True
-            if frame.status.code != Code.OK:
+            if frame.status.code != int(Code.OK):
                 raise P.status_error(frame.status)
             if self._reply is None:
                 raise P.unexpected(frame, self._reply_body)
@@ -163,7 +163,7 @@ class Stream(Generic[ItemT]):
 
     def receive(self, frame: P.Frame) -> None:
         if frame.WhichOneof("body") == "status":
-            error = P.status_error(frame.status) if frame.status.code != Code.OK else None
+            error = P.status_error(frame.status) if frame.status.code != int(Code.OK) else None
             if not self.ended(error, reached_server=True) and error is not None:
                 raise error
         else:
@@ -508,7 +508,7 @@ def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Un
     message), `read` takes its AdminReply. A change in flight when the connection is lost
     may or may not have happened: it is not safe to retry."""
     (name,) = op
-    frame = P.with_timeout(P.Frame(admin_request=op), timeout)
+    frame = P.with_timeout(P.Frame(admin_request=P.AdminRequest(**op)), timeout)
     return Unary(frame, "admin_reply", read, safe_to_retry=name in _ADMIN_READS)
 
 

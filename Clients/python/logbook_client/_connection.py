@@ -87,7 +87,7 @@ class Backoff:
     def delay(self, failures: int, jitter: float) -> float:
         """The wait after `failures` attempts in a row failed (0: the socket was just lost);
         `jitter` is in [0, 1)."""
-        step = min(self.initial * 2 ** min(failures, 30), self.maximum)
+        step: float = min(self.initial * 2.0 ** min(failures, 30), self.maximum)
         return step * (0.5 + 0.5 * min(max(jitter, 0.0), 1.0))
 
 

@@ -19,7 +19,7 @@ import json
 import types
 import typing
 import uuid
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 __all__ = ["decode", "encode", "is_dataclass_instance"]
 
@@ -92,7 +92,7 @@ def _read(tp: Any, value: Any, where: str) -> Any:
             return tp(value)
         except ValueError:
             raise ValueError(f"{where}: {value!r} is not a {tp.__name__}") from None
-    readers = {
+    readers: dict[Any, Callable[[Any], Any]] = {
         uuid.UUID: uuid.UUID,
         dt.datetime: dt.datetime.fromisoformat,
         dt.date: dt.date.fromisoformat,

@@ -61,7 +61,7 @@ def processing_span(event: RecordedEvent, group: str) -> Iterator[Span | None]:
         return
     parent = _propagator.extract(dict(event.metadata))
     tracer = trace.get_tracer("logbook_client")
-    attributes = {
+    attributes: dict[str, str | int] = {
         "messaging.system": "logbook",
         "messaging.operation.type": "process",
         "messaging.destination.name": event.stream,

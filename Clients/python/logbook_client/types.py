@@ -77,7 +77,7 @@ class ExpectedKind:
     def __repr__(self) -> str:
         return self.name
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:  # pickles as the module's constant of that name
         return self.name
 
 
@@ -136,7 +136,7 @@ class _Bound:
     def __repr__(self) -> str:
         return self.name
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:  # pickles as the module's constant of that name
         return self.name
 
 
@@ -285,7 +285,7 @@ class RecordedEvent:
         """The payload parsed as JSON."""
         return _json.loads(self.data)
 
-    def decode(self, cls: type[T]) -> T:
+    def decode(self, cls: builtins.type[T]) -> T:
         """The payload as an instance of the dataclass `cls` (see `EventData.of`): a
         `ValueError` names the field that does not fit, or says the payload is not JSON."""
         try:

@@ -97,7 +97,12 @@ class Daemon:
         """Sends `sig` and waits for the daemon to exit (SIGTERM: a graceful stop)."""
         assert self.process is not None
         self.process.send_signal(sig)
-        self.process.wait(30)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"logbookd did not stop within 30 s of signal {sig}; its log:\n{self.log[-4000:]}") from None
 
     def restart(self, sig: int = signal.SIGTERM) -> None:
         """Stops the daemon with `sig` and starts it again on the same socket and data."""

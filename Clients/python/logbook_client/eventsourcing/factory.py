@@ -60,7 +60,7 @@ class LogbookFactory(InfrastructureFactory[LogbookTrackingRecorder]):
         except logbook_client.LogbookError as error:
             raise OperationalError(f"cannot connect to logbookd at {socket_path}: {error}") from error
 
-    def _kwargs(self) -> dict:
+    def _kwargs(self) -> dict[str, str]:
         return {"namespace": self.namespace, "originator_id_type": self.originator_id_type}
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
