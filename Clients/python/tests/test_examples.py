@@ -73,11 +73,11 @@ def _append_in_background(socket_path: str, appends: list[tuple[str, EventData]]
     return thread, results
 
 
-def _wait_for(condition, what: str, seconds: float = 60) -> None:
+def _wait_for(condition, what: str, seconds: float = 60, details=lambda: "") -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}: {details()}")
         time.sleep(0.005)
 
 
@@ -162,7 +162,8 @@ def test_bank_accounts_application_stays_exact_across_a_sigterm_and_a_sigkill(bi
         for thread in threads:
             thread.start()
         for sig, after in ((signal.SIGTERM, 40), (signal.SIGKILL, 80)):
-            _wait_for(lambda: len(done) >= after, f"{after} deposits")
+            _wait_for(lambda: len(done) >= after, f"{after} deposits",
+                      details=lambda: f"last: {done[-1:]}, notified {len(notified)}; daemon log: {daemon.log[-3000:]}")
             daemon.restart(sig)
         for thread in threads:
             thread.join(120)
