@@ -2,8 +2,8 @@
 
 `logbook_client.Client` is synchronous (thread-safe, many calls on one connection);
 `logbook_client.aio.Client` is the asyncio twin. Both reconnect by themselves after a daemon
-restart. `ProjectionWorker` runs a handler for each event of a group. Errors are `logbook_client.LogbookError` subclasses,
-one per status code.
+restart. `ProjectionWorker` runs a handler for each event of a group. Errors are
+`logbook_client.LogbookError` subclasses, one per status code.
 """
 
 from . import aio, errors
