@@ -107,6 +107,8 @@ class Unary(Generic[T]):
         self._reply_body = reply_body
         self._read = read
         self._reply: P.Frame | None = None
+        self._backoff = Backoff()
+        self._retries = 0
 
     def receive(self, frame: P.Frame) -> None:
         body = frame.WhichOneof("body")
@@ -115,11 +117,32 @@ class Unary(Generic[T]):
         elif body == "status":
             self.done = True
             if frame.status.code != int(Code.OK):
-                raise P.status_error(frame.status)
+                error = P.status_error(frame.status)
+                if error.code == Code.UNAVAILABLE:
+                    # The daemon did not serve the call (it is shutting down, or its writer
+                    # stopped): as safe to make again as the call is.
+                    error.safe_to_retry = self.safe_to_retry
+                raise error
             if self._reply is None:
                 raise P.unexpected(frame, self._reply_body)
         else:
             raise P.unexpected(frame, f"{self._reply_body} or status")
+
+    def retry_after(self, error: LogbookError, *, resend: bool, waited: float, wait_max: float | None) -> float | None:
+        """After the daemon answered `error`: the wait before sending the same request
+        again, or None to raise it. Only an append (`resend`) refused with UNAVAILABLE by a
+        daemon that is shutting down is sent again (its event ids make that safe), after a
+        jittered back-off, while `waited` stays within `wait_max` (its timeout, else the
+        client's reconnect wait). A loss of the connection is the connection's to handle."""
+        if not (resend and error.from_server and error.code == Code.UNAVAILABLE):
+            return None
+        delay = self._backoff.delay(self._retries, _random.random())
+        if wait_max is not None and waited + delay > wait_max:
+            return None
+        self._retries += 1
+        self.done = False
+        self._reply = None
+        return delay
 
     @property
     def result(self) -> T:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import (
     Any,
     AsyncIterator,
@@ -361,13 +362,29 @@ class Client:
     # --- carrying calls out --------------------------------------------------------------
 
     async def _unary(self, unary: calls.Unary[T]) -> T:
-        call = await self._start(unary.request, safe_to_retry=unary.safe_to_retry, resend=unary.resend)
-        try:
-            while not unary.done:
-                unary.receive(await self._next(call))
-        finally:
-            self._cancel(call)  # only a protocol error or a task cancelled leaves it open
-        return unary.result
+        started = time.monotonic()
+        while True:
+            call = await self._start(unary.request, safe_to_retry=unary.safe_to_retry, resend=unary.resend)
+            try:
+                while not unary.done:
+                    unary.receive(await self._next(call))
+                return unary.result
+            except LogbookError as error:
+                delay = unary.retry_after(
+                    error, resend=call.resend, waited=time.monotonic() - started, wait_max=self._wait_max(call)
+                )
+                if delay is None:
+                    raise
+            finally:
+                self._cancel(call)  # only a protocol error or a task cancelled leaves it open
+            await asyncio.sleep(delay)
+
+    def _wait_max(self, call: Call) -> float | None:
+        """How long a call may wait for the daemon to serve it: its timeout, else the
+        client's reconnect wait."""
+        if call.request.timeout_ms:
+            return call.request.timeout_ms / 1000
+        return self._reconnect_wait
 
     async def _start(self, request: P.Frame, *, safe_to_retry: bool = True, resend: bool = False) -> Call:
         """Opens a call and sends its request (once a socket and a call slot are free: see

@@ -138,6 +138,7 @@ def test_bank_accounts_application_stays_exact_across_a_sigterm_and_a_sigkill(bi
     monkeypatch.setitem(sys.modules, "bank_accounts", module)  # events name their classes by topic
     spec.loader.exec_module(module)
     app = module.BankAccounts()
+    subscription = None
     try:
         accounts = [app.open(f"owner-{n}") for n in range(4)]
         done: list = []
@@ -175,5 +176,7 @@ def test_bank_accounts_application_stays_exact_across_a_sigterm_and_a_sigkill(bi
         assert [fresh.repository.get(a).version for a in accounts] == [31] * 4
         fresh.close()
     finally:
+        if subscription is not None:
+            subscription.stop()  # ends the following thread, whatever happened
         app.close()
         daemon.cleanup()

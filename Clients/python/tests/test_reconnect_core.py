@@ -9,6 +9,7 @@ import logging
 import pytest
 
 import logbook_client
+import logbook_client.aio
 from logbook_client import _calls as calls
 from logbook_client import _protocol as P
 from logbook_client._connection import Backoff, CallState, Connection, Status
@@ -366,3 +367,59 @@ def test_errors_keep_safe_to_retry_through_copies_and_pickling():
     assert error.copy().safe_to_retry and pickle.loads(pickle.dumps(error)).safe_to_retry
     assert not logbook_client.Unavailable(message="x").safe_to_retry
     assert P.status_error(status(1, logbook_client.Code.UNAVAILABLE).status).safe_to_retry is False
+
+
+# --- a daemon that refuses calls while it shuts down -------------------------------------------
+
+
+def test_an_append_refused_as_unavailable_is_sent_again_and_other_calls_say_they_are_safe():
+    append = calls.append("s", [logbook_client.EventData("T")])
+    with pytest.raises(logbook_client.Unavailable) as raised:
+        append.receive(status(1, logbook_client.Code.UNAVAILABLE, "the server is shutting down"))
+    assert raised.value.safe_to_retry
+    delay = append.retry_after(raised.value, resend=True, waited=0.0, wait_max=30.0)
+    assert delay is not None and 0.025 <= delay <= 0.05 and not append.done
+    assert append.retry_after(raised.value, resend=True, waited=29.99, wait_max=30.0) is None  # out of time
+    assert append.retry_after(raised.value, resend=False, waited=0.0, wait_max=30.0) is None  # retry_appends off
+    change = calls.create_group(logbook_client.GroupSettings("g"))
+    with pytest.raises(logbook_client.Unavailable) as raised:
+        change.receive(status(1, logbook_client.Code.UNAVAILABLE, "the server is shutting down"))
+    assert not raised.value.safe_to_retry
+    assert change.retry_after(raised.value, resend=False, waited=0.0, wait_max=30.0) is None
+    refused = logbook_client.NotFound(message="no", from_server=True)
+    assert calls.append("s", [logbook_client.EventData("T")]).retry_after(refused, resend=True, waited=0, wait_max=None) is None
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_an_append_refused_by_a_daemon_shutting_down_is_answered_by_the_next_try(tmp_path, asynchronous):
+    from rawwire import RawConnection, scripted_server
+
+    requests = []
+
+    def answer(raw: RawConnection) -> None:
+        for code in (logbook_client.Code.UNAVAILABLE, logbook_client.Code.OK):
+            request = raw.receive()
+            requests.append(request)
+            if code == logbook_client.Code.OK:
+                reply = frame_pb2.Frame(call_id=request.call_id)
+                reply.append_reply.streams.add(stream="s", positions=[7])
+                raw.send(reply)
+            raw.send(status(request.call_id, code, "the server is shutting down" if code else ""))
+
+    path = str(tmp_path / "fake.sock")
+    thread = scripted_server(path, answer)
+    event = logbook_client.EventData("T")
+    if asynchronous:
+        import asyncio
+
+        async def main():
+            async with logbook_client.aio.Client(path) as client:
+                return await client.append("s", [event])
+
+        result = asyncio.run(main())
+    else:
+        with logbook_client.Client(path) as client:
+            result = client.append("s", [event])
+    thread.join(10)
+    assert result.positions == (7,)
+    assert [r.append_request.streams[0].events[0].id for r in requests] == [event.id.bytes] * 2
