@@ -187,6 +187,8 @@ class Stream(Generic[ItemT]):
     def receive(self, frame: P.Frame) -> None:
         if frame.WhichOneof("body") == "status":
             error = P.status_error(frame.status) if frame.status.code != int(Code.OK) else None
+            if error is not None and error.code == Code.UNAVAILABLE:
+                error.safe_to_retry = self.safe_to_retry  # the daemon did not serve it (see Unary)
             if not self.ended(error, reached_server=True) and error is not None:
                 raise error
         else:

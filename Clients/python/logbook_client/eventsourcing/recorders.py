@@ -35,6 +35,7 @@ the application's name, else ``eventsourcing``; a ``-`` in it becomes ``_``):
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -60,6 +61,7 @@ from eventsourcing.persistence import (
 )
 
 import logbook_client
+from logbook_client._connection import Backoff
 from logbook_client import (
     NO_STREAM,
     START,
@@ -78,9 +80,10 @@ TRACKING_KEY = "es_tracking"
 TRACKING_TYPE = "eventsourcing.Tracking"
 
 _HEAD_CACHE_MAX = 100_000
-#: How often a read is made when the connection is lost under it: once more, on the new
-#: connection (the client waits for the daemon to come back, up to its reconnect wait).
-_READ_ATTEMPTS = 2
+#: How often a read is made when the connection is lost under it, or the daemon refuses it
+#: as it shuts down: a few times, a back-off apart (the client waits for the daemon to come
+#: back, up to its reconnect wait, each time).
+_READ_ATTEMPTS = 4
 
 R = TypeVar("R")
 
@@ -89,12 +92,14 @@ def _retried(read: Callable[[], R]) -> R:
     """`read()`, made again if the connection was lost under it. A read is safe to make
     again (the error says so), so an application keeps serving across a daemon restart;
     appends need nothing of this: the client sends them again itself, with the same ids."""
+    backoff = Backoff()
     for attempt in range(1, _READ_ATTEMPTS + 1):
         try:
             return read()
         except logbook_client.Unavailable as error:
             if not error.safe_to_retry or attempt == _READ_ATTEMPTS:
                 raise
+            time.sleep(backoff.delay(attempt - 1, random.random()))
     raise AssertionError("unreachable")
 
 
