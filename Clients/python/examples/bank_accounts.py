@@ -1,6 +1,6 @@
 """An `eventsourcing` application whose events live in Logbook.
 
-    PERSISTENCE_MODULE=logbook.eventsourcing LOGBOOK_SOCKET=./logbook.sock python examples/bank_accounts.py
+    PERSISTENCE_MODULE=logbook_client.eventsourcing LOGBOOK_SOCKET=./logbook.sock python examples/bank_accounts.py
 
 Each account is an aggregate: its events go to the stream `BankAccounts.events-<id>`, so
 `logbook read --category BankAccounts.events` shows them beside everything else.
@@ -55,7 +55,7 @@ class BankAccounts(Application):
 
 
 def main() -> None:
-    os.environ.setdefault("PERSISTENCE_MODULE", "logbook.eventsourcing")
+    os.environ.setdefault("PERSISTENCE_MODULE", "logbook_client.eventsourcing")
     app = BankAccounts()
     alice = app.open("alice")
     app.deposit(alice, Decimal("100.00"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import logbook
+import logbook_client
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -92,6 +93,22 @@ class Daemon:
                 self.process.kill()
                 self.process.wait()
 
+    def kill(self, sig: int = signal.SIGTERM) -> None:
+        """Sends `sig` and waits for the daemon to exit (SIGTERM: a graceful stop)."""
+        assert self.process is not None
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"logbookd did not stop within 30 s of signal {sig}; its log:\n{self.log[-4000:]}") from None
+
+    def restart(self, sig: int = signal.SIGTERM) -> None:
+        """Stops the daemon with `sig` and starts it again on the same socket and data."""
+        self.kill(sig)
+        self.start()
+
     @property
     def log(self) -> str:
         try:
@@ -124,7 +141,7 @@ def fresh_daemon(binaries: dict[str, Path]):
 
 @pytest.fixture
 def client(daemon: Daemon):
-    with logbook.Client(daemon.socket_path, client_name="pytest") as c:
+    with logbook_client.Client(daemon.socket_path, client_name="pytest") as c:
         yield c
 
 

@@ -7,7 +7,7 @@ import struct
 import threading
 from typing import Callable
 
-from logbook._pb.logbook.v1 import frame_pb2
+from logbook_client._pb.logbook.v1 import frame_pb2
 
 
 class RawConnection:

@@ -10,10 +10,10 @@ import uuid
 
 import pytest
 
-import logbook
-import logbook.aio
-from logbook import ALL, EventData, StreamAppend
-from logbook._pb.logbook.v1 import frame_pb2
+import logbook_client
+import logbook_client.aio
+from logbook_client import ALL, EventData, StreamAppend
+from logbook_client._pb.logbook.v1 import frame_pb2
 
 from rawwire import RawConnection, scripted_server
 
@@ -39,11 +39,11 @@ def ev(**kw) -> EventData:
     ids=["stream", "type", "content_type", "metadata-key", "metadata-value", "correlation", "causation"],
 )
 def test_nul_in_any_append_string_is_refused_before_sending(client, name, make):
-    with pytest.raises(logbook.InvalidArgument) as raised:
+    with pytest.raises(logbook_client.InvalidArgument) as raised:
         client.append_many([make(name)])
     error = raised.value
     assert not error.from_server
-    assert isinstance(error.details, logbook.BadFieldDetail)
+    assert isinstance(error.details, logbook_client.BadFieldDetail)
     assert "NUL" in error.message
     assert list(client.read(category=name)) == []
     assert client.append(f"{name}-ok", [ev()]).last_revision == 0
@@ -53,7 +53,7 @@ def test_nul_in_read_strings_is_refused_before_sending(client):
     for kwargs in ({"selector": "a\0"}, {"category": "\0"}, {"event_type": "x\0"},
                    {"correlation_id": "\0"}, {"selector": ALL, "event_types": ["a\0"]},
                    {"selector": ALL, "stream_prefix": "p\0"}):  # fmt: skip
-        with pytest.raises(logbook.InvalidArgument):
+        with pytest.raises(logbook_client.InvalidArgument):
             client.read(**kwargs)
 
 
@@ -64,7 +64,7 @@ def test_binary_data_may_hold_nul(client, name):
 
 
 def test_lone_surrogate_is_refused_before_sending(client, name):
-    with pytest.raises(logbook.InvalidArgument):
+    with pytest.raises(logbook_client.InvalidArgument):
         client.append(f"{name}-\udc80", [ev()])
 
 
@@ -89,29 +89,29 @@ def test_server_refuses_nul_sent_by_a_peer_without_the_check(daemon, name, field
     raw.send(frame)
     status = raw.receive()
     assert status is not None and status.WhichOneof("body") == "status", status
-    assert status.status.code == logbook.Code.INVALID_ARGUMENT, status
+    assert status.status.code == logbook_client.Code.INVALID_ARGUMENT, status
     assert status.call_id in (0, 1)
     if status.call_id == 0:
         assert raw.receive() is None  # the connection is closed
     raw.close()
-    with logbook.Client(daemon.socket_path) as client:
+    with logbook_client.Client(daemon.socket_path) as client:
         assert list(client.read(f"{name}-1")) == []
 
 
 def test_nul_past_the_client_check_surfaces_as_invalid_argument(daemon, name, monkeypatch):
     """Were the local check missing, the daemon's refusal would still reach the caller as
     InvalidArgument, on that call alone: the connection and its other calls go on."""
-    from logbook import _protocol
+    from logbook_client import _protocol
 
     monkeypatch.setattr(_protocol, "check_text", lambda field, value: value)
-    with logbook.Client(daemon.socket_path) as client:
-        with pytest.raises(logbook.InvalidArgument) as raised:
+    with logbook_client.Client(daemon.socket_path) as client:
+        with pytest.raises(logbook_client.InvalidArgument) as raised:
             client.append(f"{name}-1", [EventData("T\0tail")])
         assert raised.value.from_server
         assert "NUL" in str(raised.value)
         client.append(f"{name}-2", [ev()])  # the same connection still serves
     monkeypatch.undo()
-    with logbook.Client(daemon.socket_path) as client:
+    with logbook_client.Client(daemon.socket_path) as client:
         assert [event.stream for event in client.read(category=name)] == [f"{name}-2"]
 
 
@@ -119,45 +119,45 @@ def test_nul_past_the_client_check_surfaces_as_invalid_argument(daemon, name, mo
 
 
 def test_empty_type_is_invalid_argument(client, name):
-    with pytest.raises(logbook.InvalidArgument) as raised:
+    with pytest.raises(logbook_client.InvalidArgument) as raised:
         client.append(f"{name}-1", [EventData("")])
     assert raised.value.from_server
-    assert isinstance(raised.value.details, logbook.BadFieldDetail)
+    assert isinstance(raised.value.details, logbook_client.BadFieldDetail)
     assert list(client.read(f"{name}-1")) == []
 
 
 def test_empty_stream_name_and_no_events_are_invalid_argument(client, name):
-    with pytest.raises(logbook.InvalidArgument):
+    with pytest.raises(logbook_client.InvalidArgument):
         client.append("", [ev()])
-    with pytest.raises(logbook.InvalidArgument):
+    with pytest.raises(logbook_client.InvalidArgument):
         client.append(f"{name}-1", [])
 
 
 def test_event_larger_than_the_limit(client, name):
     limit = client.server_info.limits.event_bytes_max
-    with pytest.raises(logbook.LogbookError) as raised:
+    with pytest.raises(logbook_client.LogbookError) as raised:
         client.append(f"{name}-1", [EventData("Big", b"x" * (limit + 1))])
     error = raised.value
-    assert error.code in (logbook.Code.INVALID_ARGUMENT, logbook.Code.RESOURCE_EXHAUSTED)
-    assert isinstance(error.details, logbook.LimitExceededDetail)
+    assert error.code in (logbook_client.Code.INVALID_ARGUMENT, logbook_client.Code.RESOURCE_EXHAUSTED)
+    assert isinstance(error.details, logbook_client.LimitExceededDetail)
     assert error.details.limit == "event_bytes_max" and error.details.max == limit
     assert client.append(f"{name}-1", [ev()]).last_revision == 0
 
 
 def test_too_many_events_in_one_append(client, name):
     limit = client.server_info.limits.events_per_append_max
-    with pytest.raises(logbook.LogbookError) as raised:
+    with pytest.raises(logbook_client.LogbookError) as raised:
         client.append(f"{name}-1", [EventData("N") for _ in range(limit + 1)])
-    assert raised.value.code in (logbook.Code.INVALID_ARGUMENT, logbook.Code.RESOURCE_EXHAUSTED)
-    assert isinstance(raised.value.details, logbook.LimitExceededDetail)
+    assert raised.value.code in (logbook_client.Code.INVALID_ARGUMENT, logbook_client.Code.RESOURCE_EXHAUSTED)
+    assert isinstance(raised.value.details, logbook_client.LimitExceededDetail)
     assert list(client.read(f"{name}-1")) == []
 
 
 def test_stream_name_longer_than_the_limit(client, name):
     limit = client.server_info.limits.stream_name_bytes_max
-    with pytest.raises(logbook.LogbookError) as raised:
+    with pytest.raises(logbook_client.LogbookError) as raised:
         client.append(name + "-" + "é" * limit, [ev()])
-    assert raised.value.code in (logbook.Code.INVALID_ARGUMENT, logbook.Code.RESOURCE_EXHAUSTED)
+    assert raised.value.code in (logbook_client.Code.INVALID_ARGUMENT, logbook_client.Code.RESOURCE_EXHAUSTED)
 
 
 def test_frame_larger_than_the_hello_limit_is_refused_locally(client, name):
@@ -166,7 +166,7 @@ def test_frame_larger_than_the_hello_limit_is_refused_locally(client, name):
     limit = client.server_info.limits.frame_bytes_max
     per_event = client.server_info.limits.event_bytes_max // 2
     events = [EventData("Big", b"x" * per_event) for _ in range(limit // per_event + 1)]
-    with pytest.raises(logbook.ResourceExhausted) as raised:
+    with pytest.raises(logbook_client.ResourceExhausted) as raised:
         client.append(f"{name}-1", events)
     error = raised.value
     assert not error.from_server
@@ -181,7 +181,7 @@ def test_oversized_frame_on_the_wire_ends_only_that_connection(daemon, client, n
     raw.send_bytes(struct.pack(">I", limit + 1) + b"\x08")
     status = raw.receive()
     assert status is not None and status.call_id == 0
-    assert status.status.code in (logbook.Code.RESOURCE_EXHAUSTED, logbook.Code.INVALID_ARGUMENT)
+    assert status.status.code in (logbook_client.Code.RESOURCE_EXHAUSTED, logbook_client.Code.INVALID_ARGUMENT)
     assert raw.receive() is None  # closed
     raw.close()
     assert client.append(f"{name}-1", [ev()]).last_revision == 0
@@ -192,7 +192,7 @@ def test_garbage_frame_ends_only_that_connection(daemon, client, name):
     raw.send_bytes(struct.pack(">I", 4) + b"\xff\xff\xff\xff")
     status = raw.receive()
     assert status is not None and status.call_id == 0
-    assert status.status.code == logbook.Code.INVALID_ARGUMENT
+    assert status.status.code == logbook_client.Code.INVALID_ARGUMENT
     assert raw.receive() is None
     assert client.append(f"{name}-1", [ev()]).last_revision == 0
 
@@ -206,13 +206,13 @@ def test_cancel_for_a_finished_or_unknown_call_is_harmless(daemon, name):
     frame.read_request.selector.stream = f"{name}-none"
     raw.send(frame)
     batches, status = raw.until_status(1)
-    assert status.status.code == logbook.Code.OK
+    assert status.status.code == logbook_client.Code.OK
     cancel.call_id = 1  # the read has finished: a late Cancel
     raw.send(cancel)
     frame.call_id = 2
     raw.send(frame)
     _, status = raw.until_status(2)
-    assert status.status.code == logbook.Code.OK
+    assert status.status.code == logbook_client.Code.OK
     raw.close()
 
 
@@ -223,7 +223,7 @@ def test_wrong_python_types_are_type_errors(client, name):
         client.append(f"{name}-1", ev())  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         client.append(f"{name}-1", [ev()], expected="any")  # type: ignore[arg-type]
-    with pytest.raises(logbook.InvalidArgument):
+    with pytest.raises(logbook_client.InvalidArgument):
         client.append(f"{name}-1", [ev()], expected=-1)
     with pytest.raises(TypeError):
         client.read(f"{name}-1", from_="start")  # type: ignore[arg-type]
@@ -238,7 +238,7 @@ def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
         request = raw.receive()
         assert request.WhichOneof("body") == "append_request"
         status = frame_pb2.Frame(call_id=0)
-        status.status.code = logbook.Code.RESOURCE_EXHAUSTED
+        status.status.code = logbook_client.Code.RESOURCE_EXHAUSTED
         status.status.message = "too many open calls"
         status.status.limit_exceeded.limit = "open_calls_per_connection_max"
         status.status.limit_exceeded.value = 257
@@ -247,13 +247,14 @@ def test_status_on_call_zero_fails_open_and_later_calls(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    client = logbook.Client(path)
-    with pytest.raises(logbook.ResourceExhausted) as raised:
+    client = logbook_client.Client(path, reconnect_wait=0.2)
+    with pytest.raises(logbook_client.ResourceExhausted) as raised:
         client.append("s", [ev()])
-    assert raised.value.from_server
-    assert raised.value.details == logbook.LimitExceededDetail("open_calls_per_connection_max", 257, 256)
-    with pytest.raises(logbook.ResourceExhausted):
-        client.append("s", [ev()])
+    assert raised.value.from_server and not raised.value.safe_to_retry
+    assert raised.value.details == logbook_client.LimitExceededDetail("open_calls_per_connection_max", 257, 256)
+    with pytest.raises(logbook_client.Unavailable, match="could not be reached") as raised:
+        client.append("s", [ev()])  # the scripted server takes no second connection
+    assert raised.value.safe_to_retry
     thread.join(5)
     client.close()
 
@@ -264,8 +265,8 @@ def test_a_connection_that_drops_mid_call_is_unavailable(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    client = logbook.Client(path)
-    with pytest.raises(logbook.Unavailable):
+    client = logbook_client.Client(path)
+    with pytest.raises(logbook_client.Unavailable):
         list(client.read(ALL))
     thread.join(5)
 
@@ -277,10 +278,10 @@ def test_a_server_frame_past_the_limit_is_unavailable(tmp_path):
 
     path = str(tmp_path / "fake.sock")
     thread = scripted_server(path, answer)
-    client = logbook.Client(path)
-    with pytest.raises(logbook.Unavailable) as raised:
+    client = logbook_client.Client(path, retry_appends=False)  # else the append waits for a new connection
+    with pytest.raises(logbook_client.Unavailable) as raised:
         client.append("s", [ev()])
-    assert isinstance(raised.value.details, logbook.LimitExceededDetail)
+    assert isinstance(raised.value.details, logbook_client.LimitExceededDetail)
     thread.join(5)
 
 
@@ -296,26 +297,26 @@ def test_first_reply_that_is_not_hello_reply(tmp_path):
         raw.sock = conn
         raw.receive()
         status = frame_pb2.Frame(call_id=0)
-        status.status.code = logbook.Code.FAILED_PRECONDITION
+        status.status.code = logbook_client.Code.FAILED_PRECONDITION
         status.status.message = "unsupported protocol version"
         raw.send(status)
         conn.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    with pytest.raises(logbook.FailedPrecondition) as raised:
-        logbook.Client(path)
+    with pytest.raises(logbook_client.FailedPrecondition) as raised:
+        logbook_client.Client(path)
     assert "protocol version" in raised.value.message
     thread.join(5)
     listener.close()
 
 
 def test_refused_requests_do_not_use_up_call_slots(daemon, name):
-    with logbook.Client(daemon.socket_path) as client:
+    with logbook_client.Client(daemon.socket_path) as client:
         limit = client.server_info.limits.open_calls_per_connection_max
         client._connection.outgoing_frame_bytes_max = 200  # a small frame limit, so that refusals are cheap
         for _ in range(limit + 10):
-            with pytest.raises(logbook.ResourceExhausted):
+            with pytest.raises(logbook_client.ResourceExhausted):
                 client.append(f"{name}-1", [EventData("Big", b"x" * 300)])
         assert client._connection.calls == []
         assert client.append(f"{name}-1", [ev()]).last_revision == 0
@@ -325,11 +326,11 @@ def test_refused_requests_do_not_use_up_call_slots_async(daemon, name):
     import asyncio
 
     async def main():
-        async with logbook.aio.Client(daemon.socket_path) as client:
+        async with logbook_client.aio.Client(daemon.socket_path) as client:
             limit = client.server_info.limits.open_calls_per_connection_max
             client._connection.outgoing_frame_bytes_max = 200
             for _ in range(limit + 10):
-                with pytest.raises(logbook.ResourceExhausted):
+                with pytest.raises(logbook_client.ResourceExhausted):
                     await client.append(f"{name}-1", [EventData("Big", b"x" * 300)])
             assert (await client.append(f"{name}-1", [ev()])).last_revision == 0
 

@@ -7,12 +7,12 @@ import inspect
 
 import pytest
 
-import logbook
-import logbook.aio
-from logbook import _calls as calls
-from logbook import _protocol as P
-from logbook._connection import CallState, Connection
-from logbook._pb.logbook.v1 import frame_pb2
+import logbook_client
+import logbook_client.aio
+from logbook_client import _calls as calls
+from logbook_client import _protocol as P
+from logbook_client._connection import CallState, Connection
+from logbook_client._pb.logbook.v1 import frame_pb2
 
 
 def encoded(frame: frame_pb2.Frame) -> bytes:
@@ -81,8 +81,8 @@ def test_hello_goes_first_and_its_reply_sets_the_limits():
 
 def test_a_refused_hello_fails_the_handshake():
     connection = Connection("me")
-    connection.receive_data(encoded(status(0, logbook.Code.FAILED_PRECONDITION, "unsupported protocol version")))
-    with pytest.raises(logbook.FailedPrecondition) as raised:
+    connection.receive_data(encoded(status(0, logbook_client.Code.FAILED_PRECONDITION, "unsupported protocol version")))
+    with pytest.raises(logbook_client.FailedPrecondition) as raised:
         connection.connected()
     assert raised.value.message == "unsupported protocol version"
 
@@ -122,9 +122,9 @@ def test_calls_past_the_servers_limit_wait_their_turn_in_order():
 def test_a_request_refused_before_sending_takes_no_slot():
     connection = connected(open_calls_max=1)
     connection.outgoing_frame_bytes_max = 50
-    big = calls.append("s", [logbook.EventData("T", b"x" * 100)]).request
+    big = calls.append("s", [logbook_client.EventData("T", b"x" * 100)]).request
     for _ in range(3):
-        with pytest.raises(logbook.ResourceExhausted):
+        with pytest.raises(logbook_client.ResourceExhausted):
             connection.start(big)
     assert connection.calls == [] and sent(connection) == []
     call = connection.start(read_request())
@@ -148,50 +148,52 @@ def test_cancel_tells_the_server_only_about_calls_it_runs():
     assert sent(connection) == []
 
 
-def test_a_failure_ends_every_call_after_the_frames_that_came():
-    connection = connected(open_calls_max=1)
-    running, waiting = connection.start(read_request()), connection.start(read_request())
-    connection.receive_data(encoded(batch(running.call_id, 0)))
+def test_a_failure_of_the_first_socket_ends_every_call_after_the_frames_that_came():
+    connection = Connection("me")
+    connection.data_to_send()
+    waiting = connection.start(read_request())  # before the HelloReply: held back
     ended = connection.connection_lost(ConnectionResetError(104, "reset"))
-    assert ended == [running, waiting]
-    assert connection.next_frame(running).WhichOneof("body") == "event_batch"
+    assert ended == [waiting]
     errors = []
-    for call in (running, waiting, running):
-        with pytest.raises(logbook.Unavailable) as raised:
-            connection.next_frame(call)
+    for _ in range(2):
+        with pytest.raises(logbook_client.Unavailable) as raised:
+            connection.next_frame(waiting)
         errors.append(raised.value)
-    assert len({id(e) for e in errors}) == 3  # each call raises a copy of its own
-    with pytest.raises(logbook.Unavailable):
+    assert errors[0] is not errors[1]  # each raise is a copy of its own
+    with pytest.raises(logbook_client.Unavailable):
         connection.start(read_request())
-    assert connection.fail(logbook.InternalError(message="later")) == []  # the first failure stays
+    assert connection.fail(logbook_client.InternalError(message="later")) == []  # the first failure stays
     assert sent(connection) == []
 
 
-def test_a_status_on_call_zero_ends_the_connection():
+def test_a_status_on_call_zero_ends_the_calls_it_caught_with_its_error():
     connection = connected()
     call = connection.start(read_request())
-    frame = status(0, logbook.Code.RESOURCE_EXHAUSTED, "too many open calls")
-    assert connection.receive_data(encoded(frame)) == [call]
-    with pytest.raises(logbook.ResourceExhausted) as raised:
+    append = connection.start(calls.append("s", [logbook_client.EventData("T")]).request, resend=True)
+    frame = status(0, logbook_client.Code.RESOURCE_EXHAUSTED, "too many open calls")
+    assert connection.receive_data(encoded(frame)) == [call, append]  # not sent again: not a plain loss
+    with pytest.raises(logbook_client.ResourceExhausted) as raised:
         connection.next_frame(call)
     assert raised.value.message == "the server closed the connection: too many open calls"
+    assert not raised.value.safe_to_retry
 
 
-def test_a_frame_past_the_limit_ends_the_connection_from_its_header():
+def test_a_frame_past_the_limit_loses_the_socket_from_its_header():
     connection = connected()
     call = connection.start(read_request())
     connection.receive_data((1 << 30).to_bytes(4, "big"))  # the payload never needs to come
-    with pytest.raises(logbook.Unavailable) as raised:
+    with pytest.raises(logbook_client.Unavailable) as raised:
         connection.next_frame(call)
-    assert isinstance(raised.value.details, logbook.LimitExceededDetail)
+    assert isinstance(raised.value.details, logbook_client.LimitExceededDetail)
 
 
-def test_the_server_closing_ends_the_connection():
+def test_the_server_closing_loses_the_socket():
     connection = connected()
     call = connection.start(read_request())
     connection.receive_data(b"")
-    with pytest.raises(logbook.Unavailable, match="closed"):
+    with pytest.raises(logbook_client.Unavailable, match="closed") as raised:
         connection.next_frame(call)
+    assert raised.value.safe_to_retry
 
 
 # --- unary calls -------------------------------------------------------------------------
@@ -208,16 +210,16 @@ def test_a_unary_call_answers_after_its_status():
 
 
 def test_a_unary_call_raises_the_error_of_its_status():
-    unary = calls.append("s", [logbook.EventData("T")])
-    with pytest.raises(logbook.NotFound):
-        unary.receive(status(1, logbook.Code.NOT_FOUND, "no"))
+    unary = calls.append("s", [logbook_client.EventData("T")])
+    with pytest.raises(logbook_client.NotFound):
+        unary.receive(status(1, logbook_client.Code.NOT_FOUND, "no"))
     assert unary.done
 
 
 @pytest.mark.parametrize("frames", [["event_batch"], ["query_reply", "query_reply"], ["status"]])
 def test_a_unary_call_refuses_what_it_does_not_expect(frames):
     unary = calls.query("v")
-    with pytest.raises(logbook.Unavailable, match="protocol error"):
+    with pytest.raises(logbook_client.Unavailable, match="protocol error"):
         for body in frames:
             frame = status(1) if body == "status" else frame_pb2.Frame(call_id=1)
             if body != "status":
@@ -240,10 +242,10 @@ def test_a_read_yields_its_batches_in_order_then_ends():
 
 def test_a_read_that_fails_raises_once_and_is_done():
     stream = calls.read("s")
-    with pytest.raises(logbook.DeadlineExceeded):
-        stream.receive(status(1, logbook.Code.DEADLINE_EXCEEDED))
+    with pytest.raises(logbook_client.DeadlineExceeded):
+        stream.receive(status(1, logbook_client.Code.DEADLINE_EXCEEDED))
     assert stream.done and stream.next_item() is None
-    with pytest.raises(logbook.Unavailable, match="protocol error"):
+    with pytest.raises(logbook_client.Unavailable, match="protocol error"):
         calls.read("s").receive(frame_pb2.Frame(call_id=1, caught_up={"position": 3}))
 
 
@@ -262,7 +264,7 @@ def test_a_subscription_grants_credit_as_events_are_taken():
 
 
 def test_a_subscription_follows_its_markers():
-    stream = calls.subscribe(logbook.ALL)
+    stream = calls.subscribe(logbook_client.ALL)
     seen = []
     for frame in [
         frame_pb2.Frame(call_id=1, caught_up={"position": 4}),
@@ -287,12 +289,14 @@ def test_a_group_subscription_yields_deliveries():
     frame.event_batch.deliveries.add(delivery_id=11, attempt=2)
     stream.receive(frame)
     delivery = stream.next_item()
-    assert isinstance(delivery, logbook.Delivery) and (delivery.delivery_id, delivery.attempt) == (11, 2)
+    # The client's own delivery id, unique across the subscription's calls; the server's goes out.
+    assert isinstance(delivery, logbook_client.Delivery) and (delivery.delivery_id, delivery.attempt) == (1, 2)
     assert stream.credit_due() == 1 and stream.position == 1
+    assert list(stream.outgoing(calls.ack([1])).ack.delivery_ids) == [11]
 
 
 def test_a_closed_stream_drops_what_it_holds():
-    stream = calls.subscribe(logbook.ALL, initial_credit=4)
+    stream = calls.subscribe(logbook_client.ALL, initial_credit=4)
     stream.receive(batch(1, 0, 1, 2))
     stream.next_item()
     stream.close()
@@ -303,12 +307,12 @@ def test_query_pages_follow_the_cursor_and_only_the_first_waits():
     pages = calls.query_rows("v", min_position=5, wait=1.0, limit=2)
     first = pages.next_page()
     assert first.request.query_request.min_position == 5 and first.request.query_request.cursor == b""
-    rows = (logbook.Row("a", "1"), logbook.Row("b", "2"))
-    assert pages.rows(logbook.QueryResult(rows, 5, b"next")) == rows
+    rows = (logbook_client.Row("a", "1"), logbook_client.Row("b", "2"))
+    assert pages.rows(logbook_client.QueryResult(rows, 5, b"next")) == rows
     second = pages.next_page()
     assert second.request.query_request.cursor == b"next"
     assert second.request.query_request.min_position == 0 and second.request.query_request.limit == 2
-    pages.rows(logbook.QueryResult((), 5, None))
+    pages.rows(logbook_client.QueryResult((), 5, None))
     assert pages.next_page() is None
     with pytest.raises(TypeError):
         calls.query_rows("v", cursor=b"x")
@@ -330,7 +334,7 @@ def test_selection_keywords_are_checked():
     assert getattr(catch_up, "from").position == 3  # an int is a position outside a stream
 
 
-@pytest.mark.parametrize("client", [logbook.Client, logbook.aio.Client])
+@pytest.mark.parametrize("client", [logbook_client.Client, logbook_client.aio.Client])
 def test_both_clients_show_the_parameters_and_docs_of_each_call(client):
     for name in ["append", "read", "subscribe", "query", "query_rows", "reset_group", "delete_stream"]:
         method = getattr(client, name)

@@ -7,11 +7,11 @@ import base64
 import json
 import uuid
 
-import logbook
-from logbook import EventData
+import logbook_client
+from logbook_client import EventData
 
 
-def cli_view(event: logbook.RecordedEvent) -> dict:
+def cli_view(event: logbook_client.RecordedEvent) -> dict:
     """The object `logbook read --json` prints for an event, computed from Python's view."""
     data = base64.b64encode(event.data).decode()
     if event.is_json:
@@ -63,7 +63,7 @@ def test_python_appends_cli_reads(client, cli, name):
         EventData("Vendor", b'{"a":1}', content_type="application/vnd.test+json"),
         EventData("BadJSON", b"{not json", content_type="application/json"),
     ]
-    result = client.append(stream, events, expected=logbook.NO_STREAM)
+    result = client.append(stream, events, expected=logbook_client.NO_STREAM)
     python = list(client.read(stream))
     printed = cli_read(cli, stream)
     assert printed == [cli_view(e) for e in python]
@@ -130,8 +130,8 @@ def test_cli_sees_python_conflicts_the_same_way(client, cli, name):
     stream = f"{name}-1"
     client.append(stream, [EventData.json("A", {})])
     refused = cli("append", stream, "--type", "B", "--data", "{}", "--expect", "no-stream", check=False)
-    assert refused.returncode == logbook.Code.FAILED_PRECONDITION
+    assert refused.returncode == logbook_client.Code.FAILED_PRECONDITION
     try:
-        client.append(stream, [EventData.json("B", {})], expected=logbook.NO_STREAM)
-    except logbook.WrongExpectedRevision as error:
+        client.append(stream, [EventData.json("B", {})], expected=logbook_client.NO_STREAM)
+    except logbook_client.WrongExpectedRevision as error:
         assert error.code == refused.returncode

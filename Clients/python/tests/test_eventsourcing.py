@@ -1,4 +1,4 @@
-"""The `eventsourcing` library's own test cases, run on Logbook (logbook.eventsourcing).
+"""The `eventsourcing` library's own test cases, run on Logbook (logbook_client.eventsourcing).
 
 The library's cases are unittest classes, so each test starts a logbookd of its own in setUp
 (the conftest's Daemon helper): the cases expect notification ids to start at 1 in a fresh
@@ -27,8 +27,8 @@ from eventsourcing.tests import persistence as es_persistence  # noqa: E402
 from eventsourcing.tests import projection as es_projection  # noqa: E402
 from eventsourcing.utils import Environment  # noqa: E402
 
-import logbook  # noqa: E402
-from logbook.eventsourcing import (  # noqa: E402
+import logbook_client  # noqa: E402
+from logbook_client.eventsourcing import (  # noqa: E402
     LogbookAggregateRecorder,
     LogbookApplicationRecorder,
     LogbookFactory,
@@ -73,7 +73,7 @@ class WithDaemon(unittest.TestCase):
         self.daemon = Daemon(_daemon_binary())
         self.daemon.start()
         self.socket_path = self.daemon.socket_path
-        self.client = logbook.Client(self.socket_path, client_name="eventsourcing-tests")
+        self.client = logbook_client.Client(self.socket_path, client_name="eventsourcing-tests")
 
     def stop_daemon(self) -> None:
         self.client.close()
@@ -87,7 +87,7 @@ class WithEnviron(WithDaemon):
     def setUp(self) -> None:
         super().setUp()
         self._saved = {k: os.environ.get(k) for k in ("PERSISTENCE_MODULE", "LOGBOOK_SOCKET")}
-        os.environ["PERSISTENCE_MODULE"] = "logbook.eventsourcing"
+        os.environ["PERSISTENCE_MODULE"] = "logbook_client.eventsourcing"
         os.environ["LOGBOOK_SOCKET"] = self.socket_path
 
     def tearDown(self) -> None:
@@ -142,7 +142,7 @@ class TestLogbookInfrastructureFactory(WithDaemon, es_persistence.Infrastructure
     def setUp(self) -> None:
         self.start_daemon()  # then the library's setUp builds the factory from self.env
         self.env = Environment("TestCase")
-        self.env[LogbookFactory.PERSISTENCE_MODULE] = "logbook.eventsourcing"
+        self.env[LogbookFactory.PERSISTENCE_MODULE] = "logbook_client.eventsourcing"
         self.env[LogbookFactory.LOGBOOK_SOCKET] = self.socket_path
         es_persistence.InfrastructureFactoryTestCase.setUp(self)
 
@@ -172,7 +172,7 @@ class TestLogbookInfrastructureFactory(WithDaemon, es_persistence.Infrastructure
 
 
 class TestLogbookExampleApplication(WithEnviron, es_application.ExampleApplicationTestCase):
-    expected_factory_topic = "logbook.eventsourcing.factory:LogbookFactory"
+    expected_factory_topic = "logbook_client.eventsourcing.factory:LogbookFactory"
 
 
 class TestLogbookApplication(WithEnviron, es_application.ApplicationTestCase):
@@ -187,7 +187,7 @@ class TestLogbookEventSourcedProjection(WithDaemon, es_projection.EventSourcedPr
 
     def setUp(self) -> None:
         super().setUp()
-        self.env = {"PERSISTENCE_MODULE": "logbook.eventsourcing", "LOGBOOK_SOCKET": self.socket_path}
+        self.env = {"PERSISTENCE_MODULE": "logbook_client.eventsourcing", "LOGBOOK_SOCKET": self.socket_path}
 
 
 class TestLogbookMapping(WithDaemon):

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-import logbook
-import logbook.aio
-from logbook import ALL, END, EventData, Position
+import logbook_client
+import logbook_client.aio
+from logbook_client import ALL, END, EventData, Position
 
 
 def ev(type: str = "Happened", n: int = 0) -> EventData:
@@ -20,17 +20,17 @@ def ev(type: str = "Happened", n: int = 0) -> EventData:
 def take_until_caught_up(subscription) -> list:
     items = []
     for item in subscription:
-        if isinstance(item, logbook.CaughtUp):
+        if isinstance(item, logbook_client.CaughtUp):
             return items
-        if isinstance(item, logbook.RecordedEvent):
+        if isinstance(item, logbook_client.RecordedEvent):
             items.append(item)
     raise AssertionError("the subscription ended before CaughtUp")
 
 
-def take_events(subscription, count: int) -> list[logbook.RecordedEvent]:
+def take_events(subscription, count: int) -> list[logbook_client.RecordedEvent]:
     events = []
     for item in subscription:
-        if isinstance(item, logbook.RecordedEvent):
+        if isinstance(item, logbook_client.RecordedEvent):
             events.append(item)
             if len(events) == count:
                 return events
@@ -40,7 +40,7 @@ def take_events(subscription, count: int) -> list[logbook.RecordedEvent]:
 def test_history_then_caught_up_then_live(daemon, client, name):
     stream = f"{name}-1"
     client.append(stream, [ev(n=i) for i in range(3)])
-    with logbook.Client(daemon.socket_path) as other:
+    with logbook_client.Client(daemon.socket_path) as other:
         with client.subscribe(stream) as subscription:
             history = take_until_caught_up(subscription)
             assert [e.json()["n"] for e in history] == [0, 1, 2]
@@ -91,9 +91,9 @@ def test_one_client_subscribes_in_a_thread_and_appends_in_another(client, name):
     def subscriber() -> None:
         with client.subscribe(stream) as s:
             for item in s:
-                if isinstance(item, logbook.CaughtUp):
+                if isinstance(item, logbook_client.CaughtUp):
                     ready.set()
-                elif isinstance(item, logbook.RecordedEvent):
+                elif isinstance(item, logbook_client.RecordedEvent):
                     seen.append(item.json()["n"])
                     if len(seen) == 50:
                         return
@@ -109,7 +109,7 @@ def test_one_client_subscribes_in_a_thread_and_appends_in_another(client, name):
 
 def test_async_subscription_sees_every_live_event_once(daemon, name):
     async def main():
-        async with logbook.aio.Client(daemon.socket_path) as client:
+        async with logbook_client.aio.Client(daemon.socket_path) as client:
             stream = f"{name}-1"
             await client.append(stream, [ev(n=i) for i in range(10)])
             seen: list[int] = []
@@ -118,9 +118,9 @@ def test_async_subscription_sees_every_live_event_once(daemon, name):
             async def consume():
                 async with client.subscribe(category=name, initial_credit=8) as s:
                     async for item in s:
-                        if isinstance(item, logbook.CaughtUp):
+                        if isinstance(item, logbook_client.CaughtUp):
                             caught_up.set()
-                        elif isinstance(item, logbook.RecordedEvent):
+                        elif isinstance(item, logbook_client.RecordedEvent):
                             seen.append(item.json()["n"])
                             if len(seen) == 210:
                                 return
@@ -142,13 +142,13 @@ def test_async_subscription_sees_every_live_event_once(daemon, name):
 def test_persistent_groups(client, name):
     """A full round: create, deliver, ack, settle, nack and redeliver, park, info, delete."""
     group = f"{name}-group"
-    settings = logbook.GroupSettings(group, logbook.Selector.category(name), ack_timeout_ms=5000)
+    settings = logbook_client.GroupSettings(group, logbook_client.Selector.category(name), ack_timeout_ms=5000)
     created = client.create_group(settings)
     assert created.settings.name == group and created.settings.selector == settings.selector
-    with pytest.raises(logbook.AlreadyExists):
+    with pytest.raises(logbook_client.AlreadyExists):
         client.create_group(settings)
     assert group in [g.settings.name for g in client.list_groups()]
-    with pytest.raises(logbook.NotFound):
+    with pytest.raises(logbook_client.NotFound):
         next(iter(client.subscribe_group(f"{group}-none")))
 
     client.append(f"{name}-1", [ev(n=i) for i in range(3)])
@@ -157,7 +157,7 @@ def test_persistent_groups(client, name):
         settled: set[int] = set()
         retried = None
         for item in s:
-            if isinstance(item, logbook.Delivery):
+            if isinstance(item, logbook_client.Delivery):
                 if item.event.revision == 1 and item.attempt == 1:
                     s.nack([item.delivery_id], "retry", "try again")
                     continue
@@ -165,7 +165,7 @@ def test_persistent_groups(client, name):
                     retried = item
                 deliveries.append(item)
                 s.ack([item.delivery_id])
-            elif isinstance(item, logbook.Settled):
+            elif isinstance(item, logbook_client.Settled):
                 settled.update(item.delivery_ids)
                 if len(deliveries) == 3 and all(d.delivery_id in settled for d in deliveries):
                     break
@@ -174,22 +174,22 @@ def test_persistent_groups(client, name):
     info = client.group_info(group)
     assert info.checkpoint == deliveries[-1].event.position
     client.delete_group(group)
-    with pytest.raises(logbook.NotFound):
+    with pytest.raises(logbook_client.NotFound):
         client.group_info(group)
 
 
 def test_async_groups(daemon, name):
     async def main():
-        async with logbook.aio.Client(daemon.socket_path) as c:
+        async with logbook_client.aio.Client(daemon.socket_path) as c:
             group = f"{name}-g"
-            await c.create_group(logbook.GroupSettings(group, logbook.Selector.category(name)))
+            await c.create_group(logbook_client.GroupSettings(group, logbook_client.Selector.category(name)))
             await c.append(f"{name}-1", [ev(n=1)])
             async with c.subscribe_group(group) as s:
                 async for item in s:
-                    if isinstance(item, logbook.Delivery):
+                    if isinstance(item, logbook_client.Delivery):
                         assert item.event.json() == {"n": 1}
                         await s.ack([item.delivery_id])
-                    elif isinstance(item, logbook.Settled):
+                    elif isinstance(item, logbook_client.Settled):
                         break
             assert (await c.group_info(group)).checkpoint > 0
             await c.delete_group(group)

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-import logbook
-from logbook import (
+import logbook_client
+from logbook_client import (
     ALL,
     ANY,
     END,
@@ -44,15 +44,15 @@ def test_hello_reply_carries_version_limits_and_peer(client, daemon):
 
 
 def test_unreachable_daemon_is_unavailable(tmp_path):
-    with pytest.raises(logbook.Unavailable) as raised:
-        logbook.Client(str(tmp_path / "nothing.sock"))
-    assert raised.value.code == logbook.Code.UNAVAILABLE
+    with pytest.raises(logbook_client.Unavailable) as raised:
+        logbook_client.Client(str(tmp_path / "nothing.sock"))
+    assert raised.value.code == logbook_client.Code.UNAVAILABLE
     assert not raised.value.from_server
 
 
 def test_socket_path_from_environment(daemon, monkeypatch):
     monkeypatch.setenv("LOGBOOK_SOCKET", daemon.socket_path)
-    with logbook.Client() as client:
+    with logbook_client.Client() as client:
         assert client.socket_path == daemon.socket_path
         assert client.server_info.protocol_version == 1
 
@@ -116,12 +116,12 @@ def test_read_across_many_batches(client, name):
 
 def test_expected_revisions(client, name):
     stream = f"{name}-1"
-    with pytest.raises(logbook.WrongExpectedRevision) as raised:
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
         client.append(stream, [ev()], expected=STREAM_EXISTS)
     assert raised.value.stream == stream
     assert raised.value.expected is STREAM_EXISTS
     assert raised.value.actual is None  # no such stream
-    with pytest.raises(logbook.WrongExpectedRevision) as raised:
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
         client.append(stream, [ev()], expected=0)
     assert raised.value.actual is None and raised.value.expected == 0
 
@@ -130,15 +130,15 @@ def test_expected_revisions(client, name):
     assert client.append(stream, [ev(n=2)], expected=STREAM_EXISTS).last_revision == 2
     assert client.append(stream, [ev(n=3)], expected=ANY).last_revision == 3
 
-    with pytest.raises(logbook.WrongExpectedRevision) as raised:
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
         client.append(stream, [ev(n=99)], expected=NO_STREAM)
     error = raised.value
-    assert isinstance(error, logbook.FailedPrecondition)
-    assert error.code == logbook.Code.FAILED_PRECONDITION == 9
+    assert isinstance(error, logbook_client.FailedPrecondition)
+    assert error.code == logbook_client.Code.FAILED_PRECONDITION == 9
     assert error.from_server
     assert (error.stream, error.expected, error.actual) == (stream, NO_STREAM, 3)
 
-    with pytest.raises(logbook.WrongExpectedRevision) as raised:
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
         client.append(stream, [ev(n=99)], expected=1)
     assert (raised.value.expected, raised.value.actual) == (1, 3)
     assert [e.json()["n"] for e in client.read(stream)] == [0, 1, 2, 3]
@@ -148,8 +148,8 @@ def test_concurrent_writers_one_wins_per_revision(daemon, name):
     """Many threads (each with its own connection, and some sharing one) race to append at
     the same expected revision: exactly one wins each round, the others learn the actual."""
     stream = f"{name}-race"
-    shared = logbook.Client(daemon.socket_path)
-    own = [logbook.Client(daemon.socket_path) for _ in range(4)]
+    shared = logbook_client.Client(daemon.socket_path)
+    own = [logbook_client.Client(daemon.socket_path) for _ in range(4)]
     clients = own + [shared] * 4
     rounds = 10
     winners = []
@@ -159,13 +159,13 @@ def test_concurrent_writers_one_wins_per_revision(daemon, name):
     for round_number in range(rounds):
         barrier = threading.Barrier(len(clients))
 
-        def writer(index: int, c: logbook.Client, expected=round_number - 1) -> None:
+        def writer(index: int, c: logbook_client.Client, expected=round_number - 1) -> None:
             barrier.wait()
             try:
                 result = c.append(stream, [ev(n=index)], expected=NO_STREAM if expected < 0 else expected)
                 with lock:
                     winners.append(result.last_revision)
-            except logbook.WrongExpectedRevision as error:
+            except logbook_client.WrongExpectedRevision as error:
                 with lock:
                     conflicts.append((expected, error.actual))
 
@@ -201,12 +201,12 @@ def test_retried_append_is_idempotent(client, name):
 def test_event_id_used_elsewhere_is_already_exists(client, name):
     event = ev()
     placed = client.append(f"{name}-1", [event])
-    with pytest.raises(logbook.AlreadyExists) as raised:
+    with pytest.raises(logbook_client.AlreadyExists) as raised:
         client.append(f"{name}-2", [event])
     error = raised.value
-    assert error.code == logbook.Code.ALREADY_EXISTS
+    assert error.code == logbook_client.Code.ALREADY_EXISTS
     detail = error.details
-    assert isinstance(detail, logbook.EventIdConflictDetail)
+    assert isinstance(detail, logbook_client.EventIdConflictDetail)
     assert detail.event_id == event.id
     assert detail.stream == f"{name}-1" and detail.revision == placed.first_revision
     assert list(client.read(f"{name}-2")) == []
@@ -231,7 +231,7 @@ def test_append_many_commits_all_streams_atomically(client, name):
 
 def test_append_many_writes_nothing_when_one_expectation_fails(client, name):
     client.append(f"{name}-b", [ev()])
-    with pytest.raises(logbook.WrongExpectedRevision) as raised:
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
         client.append_many(
             [
                 StreamAppend(f"{name}-a", [ev()], NO_STREAM),
@@ -249,7 +249,7 @@ def test_append_many_writes_nothing_when_one_expectation_fails(client, name):
 @pytest.fixture
 def story(fresh_daemon):
     """A small log in a daemon of its own: positions are known."""
-    with logbook.Client(fresh_daemon.socket_path) as c:
+    with logbook_client.Client(fresh_daemon.socket_path) as c:
         c.append("order-1", [ev("Placed", 1, correlation_id="k1"), ev("Paid", 2, correlation_id="k1")])
         c.append("order-2", [ev("Placed", 3, correlation_id="k2")])
         c.append("invoice-1", [ev("Issued", 4, correlation_id="k1")])
@@ -268,7 +268,7 @@ def test_read_selectors(story):
     assert numbers(story.read(category="order")) == [1, 2, 3, 5]
     assert numbers(story.read(event_type="Placed")) == [1, 3]
     assert numbers(story.read(correlation_id="k1")) == [1, 2, 4]
-    assert numbers(story.read(logbook.Selector.category("invoice"))) == [4]
+    assert numbers(story.read(logbook_client.Selector.category("invoice"))) == [4]
 
 
 def test_read_starts_directions_limits(story):
@@ -377,54 +377,56 @@ def test_view_admin_queries_and_unbuilt_stream_deletion(client, name):
     """Views are defined, listed, queried and dropped; stream deletion is not built in the
     daemon yet: the client surfaces the server's UNIMPLEMENTED as a typed exception."""
     group, view = f"{name}-g", f"{name}-v"
-    client.create_group(logbook.GroupSettings(name=group, selector=logbook.Selector.category(f"{name}x")))
+    client.create_group(logbook_client.GroupSettings(name=group, selector=logbook_client.Selector.category(f"{name}x")))
     client.define_view(view, group, ["$.total"])
     client.define_view(view, group, ["$.total"])  # the same definition again is fine
-    with pytest.raises(logbook.AlreadyExists):
+    with pytest.raises(logbook_client.AlreadyExists):
         client.define_view(view, group, ["$.other"])
-    assert logbook.ViewDefinition(view, group, ("$.total",)) in client.list_views()
+    assert logbook_client.ViewDefinition(view, group, ("$.total",)) in client.list_views()
     result = client.query(
-        view, key_prefix="o-", where=[logbook.Predicate("$.total", "in", 1, 2.5, "x")],
+        view, key_prefix="o-", where=[logbook_client.Predicate("$.total", "in", 1, 2.5, "x")],
         order_by="$.total", descending=True, limit=5,
     )  # fmt: skip
     assert result.rows == () and result.next_cursor is None
-    with pytest.raises(logbook.FailedPrecondition):
+    with pytest.raises(logbook_client.FailedPrecondition):
         client.delete_group(group)  # it still writes the view
     client.drop_view(view)
-    with pytest.raises(logbook.NotFound):
+    with pytest.raises(logbook_client.NotFound):
         client.query(view)
-    with pytest.raises(logbook.NotFound):
+    with pytest.raises(logbook_client.NotFound):
         client.drop_view(view)
     client.delete_group(group)
     client.append(f"{name}-s1", [ev(), ev()])
     (row,) = client.query("$streams", key=f"{name}-s1").rows
     assert row.value()["event_count"] == 2 and row.value()["last_revision"] == 1
-    with pytest.raises(logbook.Unimplemented) as raised:
+    with pytest.raises(logbook_client.Unimplemented) as raised:
         client.delete_stream("s", expected=2)
     assert raised.value.code == 12 and raised.value.from_server
     # The connection is fine after all of them.
     assert list(client.read(f"x{uuid.uuid4().hex}")) == []
 
 
-def test_daemon_going_away_fails_calls_with_unavailable(fresh_daemon, name):
-    client = logbook.Client(fresh_daemon.socket_path)
+def test_a_daemon_that_stays_away_fails_calls_after_their_wait(fresh_daemon, name):
+    client = logbook_client.Client(fresh_daemon.socket_path, reconnect_wait=0.3)
     client.append(f"{name}-1", [ev()])
     fresh_daemon.process.kill()
     fresh_daemon.process.wait()
-    with pytest.raises(logbook.Unavailable):
-        for _ in range(3):
-            client.append(f"{name}-1", [ev()])
-    with pytest.raises(logbook.Unavailable):
-        list(client.read(f"{name}-1"))
+    for _ in range(2):
+        with pytest.raises(logbook_client.Unavailable, match="could not be reached") as raised:
+            client.append(f"{name}-1", [ev()])  # waits reconnect_wait
+        assert raised.value.safe_to_retry
+    with pytest.raises(logbook_client.Unavailable, match="could not be reached"):
+        list(client.read(f"{name}-1", timeout=0.1))  # waits its own timeout
+    assert not client.closed
     client.close()
     client.close()  # twice is fine
 
 
 def test_closed_client_refuses_calls(daemon, name):
-    client = logbook.Client(daemon.socket_path)
+    client = logbook_client.Client(daemon.socket_path)
     client.close()
     assert client.closed
-    with pytest.raises(logbook.Unavailable):
+    with pytest.raises(logbook_client.Unavailable):
         client.append(f"{name}-1", [ev()])
 
 
@@ -439,7 +441,7 @@ def test_a_deadline_ends_a_stalled_read_with_deadline_exceeded(client, name):
     events = client.read(stream, timeout=0.3)
     next(events)
     time.sleep(1.0)
-    with pytest.raises(logbook.DeadlineExceeded) as raised:
+    with pytest.raises(logbook_client.DeadlineExceeded) as raised:
         for _ in events:
             pass
     assert raised.value.from_server

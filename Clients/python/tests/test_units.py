@@ -9,14 +9,14 @@ import uuid
 
 import pytest
 
-import logbook
-from logbook import _protocol as P
-from logbook._pb.logbook.v1 import frame_pb2
+import logbook_client
+from logbook_client import _protocol as P
+from logbook_client._pb.logbook.v1 import frame_pb2
 
 
 def test_uuid7_layout_and_order():
     before = time.time_ns() // 1_000_000
-    ids = [logbook.uuid7() for _ in range(5000)]
+    ids = [logbook_client.uuid7() for _ in range(5000)]
     after = time.time_ns() // 1_000_000
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     for value in ids[:10]:
@@ -37,34 +37,34 @@ def test_frame_encoding_is_length_prefixed_big_endian():
 
 
 def test_incoming_length_is_checked_before_reading():
-    with pytest.raises(logbook.Unavailable):
+    with pytest.raises(logbook_client.Unavailable):
         P.decode_length(struct.pack(">I", 17), 16)
     assert P.decode_length(struct.pack(">I", 16), 16) == 16
 
 
 def test_request_past_the_limit_is_refused():
-    frame = P.append_frame(1, [logbook.StreamAppend("s", [logbook.EventData("T", b"x" * 100)])])
-    with pytest.raises(logbook.ResourceExhausted) as raised:
+    frame = P.append_frame(1, [logbook_client.StreamAppend("s", [logbook_client.EventData("T", b"x" * 100)])])
+    with pytest.raises(logbook_client.ResourceExhausted) as raised:
         P.encode_frame(frame, 50)
     assert raised.value.details.max == 50
 
 
 def test_timeout_travels_in_milliseconds():
-    frame = P.with_timeout(P.append_frame(1, [logbook.StreamAppend("s", [logbook.EventData("T")])]), 1.5)
+    frame = P.with_timeout(P.append_frame(1, [logbook_client.StreamAppend("s", [logbook_client.EventData("T")])]), 1.5)
     assert frame.timeout_ms == 1500
     assert P.with_timeout(frame_pb2.Frame(), 0.0001).timeout_ms == 1
 
 
 def test_metadata_is_sent_sorted():
-    event = logbook.EventData("T", metadata={"b": "1", "a": "2", "c": "3"})
-    frame = P.append_frame(1, [logbook.StreamAppend("s", [event])])
+    event = logbook_client.EventData("T", metadata={"b": "1", "a": "2", "c": "3"})
+    frame = P.append_frame(1, [logbook_client.StreamAppend("s", [event])])
     assert [m.key for m in frame.append_request.streams[0].events[0].metadata] == ["a", "b", "c"]
 
 
 def test_expected_revision_on_the_wire():
-    for expected, kind, revision in [(logbook.ANY, 0, 0), (logbook.NO_STREAM, 1, 0),
-                                     (logbook.STREAM_EXISTS, 2, 0), (7, 3, 7), (0, 3, 0)]:  # fmt: skip
-        frame = P.append_frame(1, [logbook.StreamAppend("s", [logbook.EventData("T")], expected)])
+    for expected, kind, revision in [(logbook_client.ANY, 0, 0), (logbook_client.NO_STREAM, 1, 0),
+                                     (logbook_client.STREAM_EXISTS, 2, 0), (7, 3, 7), (0, 3, 0)]:  # fmt: skip
+        frame = P.append_frame(1, [logbook_client.StreamAppend("s", [logbook_client.EventData("T")], expected)])
         wire = frame.append_request.streams[0].expected
         assert (wire.kind, wire.revision) == (kind, revision)
         assert P.expected_from_wire(wire) == expected
@@ -81,52 +81,52 @@ def _status(code: int, **detail) -> frame_pb2.Frame:
 
 @pytest.mark.parametrize(
     "code,cls",
-    [(1, logbook.Cancelled), (3, logbook.InvalidArgument), (4, logbook.DeadlineExceeded),
-     (5, logbook.NotFound), (6, logbook.AlreadyExists), (7, logbook.PermissionDenied),
-     (8, logbook.ResourceExhausted), (9, logbook.FailedPrecondition), (10, logbook.Aborted),
-     (11, logbook.OutOfRange), (12, logbook.Unimplemented), (13, logbook.InternalError),
-     (14, logbook.Unavailable), (15, logbook.DataLoss), (16, logbook.Unauthenticated),
-     (2, logbook.UnknownError)],
+    [(1, logbook_client.Cancelled), (3, logbook_client.InvalidArgument), (4, logbook_client.DeadlineExceeded),
+     (5, logbook_client.NotFound), (6, logbook_client.AlreadyExists), (7, logbook_client.PermissionDenied),
+     (8, logbook_client.ResourceExhausted), (9, logbook_client.FailedPrecondition), (10, logbook_client.Aborted),
+     (11, logbook_client.OutOfRange), (12, logbook_client.Unimplemented), (13, logbook_client.InternalError),
+     (14, logbook_client.Unavailable), (15, logbook_client.DataLoss), (16, logbook_client.Unauthenticated),
+     (2, logbook_client.UnknownError)],
 )  # fmt: skip
 def test_status_codes_map_to_exception_classes(code, cls):
     error = P.status_error(_status(code))
     assert type(error) is cls and error.code == code and error.from_server
-    assert isinstance(error, logbook.LogbookError)
-    assert str(error).startswith(logbook.Code(code).name)
+    assert isinstance(error, logbook_client.LogbookError)
+    assert str(error).startswith(logbook_client.Code(code).name)
 
 
 def test_unknown_code_from_a_newer_server():
     error = P.status_error(_status(42))
-    assert type(error) is logbook.LogbookError and error.code == 42
+    assert type(error) is logbook_client.LogbookError and error.code == 42
     assert "CODE_42" in str(error)
 
 
 def test_wrong_expected_revision_detail():
-    from logbook._pb.logbook.v1 import events_pb2
+    from logbook_client._pb.logbook.v1 import events_pb2
 
     wrong = frame_pb2.WrongExpectedRevision(
         stream="s", expected=events_pb2.ExpectedRevision(kind=events_pb2.EXPECTED_KIND_NO_STREAM),
         stream_exists=True, actual_revision=4,
     )  # fmt: skip
     error = P.status_error(_status(9, wrong_expected_revision=wrong))
-    assert isinstance(error, logbook.WrongExpectedRevision)
-    assert (error.stream, error.expected, error.actual) == ("s", logbook.NO_STREAM, 4)
+    assert isinstance(error, logbook_client.WrongExpectedRevision)
+    assert (error.stream, error.expected, error.actual) == ("s", logbook_client.NO_STREAM, 4)
     wrong.stream_exists = False
     wrong.actual_revision = 0
     assert P.status_error(_status(9, wrong_expected_revision=wrong)).actual is None
 
 
 def test_errors_pickle():
-    error = logbook.WrongExpectedRevision(9, "m", logbook.WrongExpectedRevisionDetail("s", 3, 5), from_server=True)
+    error = logbook_client.WrongExpectedRevision(9, "m", logbook_client.WrongExpectedRevisionDetail("s", 3, 5), from_server=True)
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is logbook.WrongExpectedRevision
+    assert type(copy) is logbook_client.WrongExpectedRevision
     assert (copy.code, copy.message, copy.actual, copy.expected, copy.from_server) == (9, "m", 5, 3, True)
-    assert pickle.loads(pickle.dumps(logbook.ANY)) is logbook.ANY
+    assert pickle.loads(pickle.dumps(logbook_client.ANY)) is logbook_client.ANY
 
 
 def test_json_content_types():
-    assert logbook.is_json_content_type("application/json")
-    assert logbook.is_json_content_type("Application/JSON; charset=utf-8")
-    assert logbook.is_json_content_type("application/vnd.x+json")
-    assert not logbook.is_json_content_type("text/plain")
-    assert not logbook.is_json_content_type("+json")
+    assert logbook_client.is_json_content_type("application/json")
+    assert logbook_client.is_json_content_type("Application/JSON; charset=utf-8")
+    assert logbook_client.is_json_content_type("application/vnd.x+json")
+    assert not logbook_client.is_json_content_type("text/plain")
+    assert not logbook_client.is_json_content_type("+json")

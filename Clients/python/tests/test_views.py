@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import logbook
-from logbook import GroupSettings, Predicate, Selector, ViewWrite
+import logbook_client
+from logbook_client import GroupSettings, Predicate, Selector, ViewWrite
 
 from conftest import Daemon
 
@@ -34,7 +34,7 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def setup_view(client: logbook.Client, group: str, view: str, category: str, strategy: str = "single") -> None:
+def setup_view(client: logbook_client.Client, group: str, view: str, category: str, strategy: str = "single") -> None:
     client.create_group(GroupSettings(
         name=group, selector=Selector.category(category), strategy=strategy,
         max_in_flight=16, ack_timeout_ms=60_000,
@@ -42,16 +42,16 @@ def setup_view(client: logbook.Client, group: str, view: str, category: str, str
     client.define_view(view, group, ["$.position"])
 
 
-def append_ticks(client: logbook.Client, category: str, count: int, start: int = 0) -> int:
+def append_ticks(client: logbook_client.Client, category: str, count: int, start: int = 0) -> int:
     """Appends `count` events to streams of `category`; returns the last position."""
     last = 0
     for i in range(start, start + count):
-        result = client.append(f"{category}-{i % 7}", [logbook.EventData.json("Tick", {"i": i})])
+        result = client.append(f"{category}-{i % 7}", [logbook_client.EventData.json("Tick", {"i": i})])
         last = result.positions[-1]
     return last
 
 
-def count_in_view(client: logbook.Client, view: str, min_position: int, wait: float = 30) -> int:
+def count_in_view(client: logbook_client.Client, view: str, min_position: int, wait: float = 30) -> int:
     rows = client.query(view, key="counter", min_position=min_position, wait=wait).rows
     return rows[0].value()["n"] if rows else 0
 
@@ -61,7 +61,7 @@ def test_counter_view_is_exact_across_worker_and_daemon_sigkills(binaries):
     daemon.start()
     worker = None
     try:
-        with logbook.Client(daemon.socket_path) as client:
+        with logbook_client.Client(daemon.socket_path) as client:
             setup_view(client, "counter", "counts", "tick")
             append_ticks(client, "tick", 120)
         # 1. A worker that SIGKILLs itself right after an ack is confirmed on disk, before
@@ -70,7 +70,7 @@ def test_counter_view_is_exact_across_worker_and_daemon_sigkills(binaries):
         assert worker.wait(60) == -signal.SIGKILL, worker.stderr.read().decode()
         # 2. A worker that runs on while the daemon is SIGKILLed mid-run and restarted.
         worker = start_worker(daemon, "counter", "counts", "counter", "--delay-ms", "2")
-        with logbook.Client(daemon.socket_path) as client:
+        with logbook_client.Client(daemon.socket_path) as client:
             head = append_ticks(client, "tick", 200, start=120)
             deadline = time.monotonic() + 60
             while (before_kill := count_in_view(client, "counts", 0)) < 160 and time.monotonic() < deadline:
@@ -79,7 +79,7 @@ def test_counter_view_is_exact_across_worker_and_daemon_sigkills(binaries):
         assert 160 <= before_kill < 320  # the worker was mid-run
         daemon.process.wait(10)
         daemon.start()
-        with logbook.Client(daemon.socket_path) as client:
+        with logbook_client.Client(daemon.socket_path) as client:
             head = append_ticks(client, "tick", 80, start=320)
             counted = count_in_view(client, "counts", head, wait=60)
             assert counted == 400
@@ -93,21 +93,21 @@ def test_counter_view_is_exact_across_worker_and_daemon_sigkills(binaries):
 def test_read_your_writes_for_a_thousand_rounds(fresh_daemon):
     worker = None
     try:
-        with logbook.Client(fresh_daemon.socket_path) as client:
+        with logbook_client.Client(fresh_daemon.socket_path) as client:
             setup_view(client, "echo", "echoes", "rw", strategy="by_stream")
             worker = start_worker(fresh_daemon, "echo", "echoes", "echo")
             for i in range(1000):
-                appended = client.append(f"rw-{i % 10}", [logbook.EventData.json("Wrote", {"key": f"k{i}"})])
+                appended = client.append(f"rw-{i % 10}", [logbook_client.EventData.json("Wrote", {"key": f"k{i}"})])
                 position = appended.positions[-1]
                 result = client.query("echoes", key=f"k{i}", min_position=position, wait=10)
                 assert [row.value()["position"] for row in result.rows] == [position], f"round {i}"
                 assert result.as_of_position >= position
             # An append the group's selector does not match does not hold queries back.
-            unrelated = client.append("elsewhere-1", [logbook.EventData.json("Other", {})]).positions[-1]
+            unrelated = client.append("elsewhere-1", [logbook_client.EventData.json("Other", {})]).positions[-1]
             assert client.query("echoes", key="k0", min_position=unrelated, wait=10).as_of_position >= unrelated
             # A position beyond the log's head is never reached: DEADLINE_EXCEEDED after the wait.
             started = time.monotonic()
-            with pytest.raises(logbook.DeadlineExceeded):
+            with pytest.raises(logbook_client.DeadlineExceeded):
                 client.query("echoes", key="k0", min_position=unrelated + 1_000, wait=0.3)
             assert time.monotonic() - started >= 0.3
             assert worker.poll() is None, worker.stderr.read().decode()
@@ -117,21 +117,21 @@ def test_read_your_writes_for_a_thousand_rounds(fresh_daemon):
 
 
 def test_refused_view_writes_end_the_call_and_apply_nothing(fresh_daemon):
-    with logbook.Client(fresh_daemon.socket_path) as client:
+    with logbook_client.Client(fresh_daemon.socket_path) as client:
         setup_view(client, "writer-a", "view-a", "ra")
         setup_view(client, "writer-b", "view-b", "rb")
-        client.append("ra-1", [logbook.EventData.json("Tick", {})])
+        client.append("ra-1", [logbook_client.EventData.json("Tick", {})])
         cases = [
-            (ViewWrite("view-b", "k", put="{}"), logbook.FailedPrecondition),  # another group's view
-            (ViewWrite("view-a", "k", put="{not json"), logbook.InvalidArgument),
-            (ViewWrite("nope", "k", put="{}"), logbook.NotFound),
-            (ViewWrite("view-a", "", put="{}"), logbook.InvalidArgument),
+            (ViewWrite("view-b", "k", put="{}"), logbook_client.FailedPrecondition),  # another group's view
+            (ViewWrite("view-a", "k", put="{not json"), logbook_client.InvalidArgument),
+            (ViewWrite("nope", "k", put="{}"), logbook_client.NotFound),
+            (ViewWrite("view-a", "", put="{}"), logbook_client.InvalidArgument),
         ]
         for write, expected in cases:
             with client.subscribe_group("writer-a") as deliveries:
                 with pytest.raises(expected):
                     for item in deliveries:
-                        if isinstance(item, logbook.Delivery):
+                        if isinstance(item, logbook_client.Delivery):
                             # A good write beside the bad one: nothing of the ack may apply.
                             deliveries.ack([item.delivery_id], [ViewWrite("view-a", "good", put="{}"), write])
         for view in ("view-a", "view-b"):
@@ -139,7 +139,7 @@ def test_refused_view_writes_end_the_call_and_apply_nothing(fresh_daemon):
         # The event was never settled: a well-behaved consumer gets it again.
         with client.subscribe_group("writer-a") as deliveries:
             for item in deliveries:
-                if isinstance(item, logbook.Delivery):
+                if isinstance(item, logbook_client.Delivery):
                     deliveries.ack([item.delivery_id], [ViewWrite("view-a", "good", merge='{"ok": true}')])
                     break
         deadline = time.monotonic() + 10
@@ -151,12 +151,12 @@ def test_refused_view_writes_end_the_call_and_apply_nothing(fresh_daemon):
 def test_reset_with_clear_views_rebuilds_the_projection(fresh_daemon):
     worker = None
     try:
-        with logbook.Client(fresh_daemon.socket_path) as client:
+        with logbook_client.Client(fresh_daemon.socket_path) as client:
             setup_view(client, "rebuild", "rebuilt", "rbd", strategy="by_stream")
             worker = start_worker(fresh_daemon, "rebuild", "rebuilt", "echo")
             last = 0
             for i in range(50):
-                last = client.append(f"rbd-{i % 5}", [logbook.EventData.json("Wrote", {"key": f"k{i:02}"})]).positions[-1]
+                last = client.append(f"rbd-{i % 5}", [logbook_client.EventData.json("Wrote", {"key": f"k{i:02}"})]).positions[-1]
             assert len(client.query("rebuilt", min_position=last, wait=10, limit=100).rows) == 50
             stop(worker)
             client.reset_group("rebuild", clear_views=True)
@@ -173,7 +173,7 @@ def test_reset_with_clear_views_rebuilds_the_projection(fresh_daemon):
 def test_queries_filter_order_and_page_like_a_reference(fresh_daemon):
     worker = None
     try:
-        with logbook.Client(fresh_daemon.socket_path) as client:
+        with logbook_client.Client(fresh_daemon.socket_path) as client:
             setup_view(client, "docs", "docs", "doc", strategy="by_stream")
             worker = start_worker(fresh_daemon, "docs", "docs", "echo")
             last = 0
@@ -181,7 +181,7 @@ def test_queries_filter_order_and_page_like_a_reference(fresh_daemon):
                 data = {"key": f"d{i:02}", "n": (i * 37) % 11, "tag": ["red", "green", "blue"][i % 3]}
                 if i % 4 == 0:
                     del data["n"]
-                last = client.append(f"doc-{i}", [logbook.EventData.json("Doc", data)]).positions[-1]
+                last = client.append(f"doc-{i}", [logbook_client.EventData.json("Doc", data)]).positions[-1]
             docs = {row.key: row.value()["data"] for row in client.query("docs", min_position=last, wait=10, limit=1000).rows}
             assert len(docs) == 60
             checks = [
@@ -205,11 +205,11 @@ def test_queries_filter_order_and_page_like_a_reference(fresh_daemon):
                     break
             expected = sorted(docs, key=lambda k: (docs[k].get("n", -1), k), reverse=True)
             assert seen == expected
-            with pytest.raises(logbook.NotFound):
+            with pytest.raises(logbook_client.NotFound):
                 client.query("no-such-view")
-            with pytest.raises(logbook.InvalidArgument):
+            with pytest.raises(logbook_client.InvalidArgument):
                 client.query("docs", where=[Predicate("data.n", "=", 1)])
-            with pytest.raises(logbook.InvalidArgument):
+            with pytest.raises(logbook_client.InvalidArgument):
                 client.query("docs", where=[Predicate("$.data.n", "<", True)])
     finally:
         if worker is not None:
@@ -217,21 +217,21 @@ def test_queries_filter_order_and_page_like_a_reference(fresh_daemon):
 
 
 def test_system_views_agree_with_the_log(fresh_daemon):
-    with logbook.Client(fresh_daemon.socket_path) as client:
+    with logbook_client.Client(fresh_daemon.socket_path) as client:
         client.create_group(GroupSettings(name="sys-g", selector=Selector.category("acct")))
         marks = []  # (position, time) after each round
         for round_ in range(6):
             for i in range(round_ + 2):
-                events = [logbook.EventData.json(f"T{(round_ + j) % 3}", {"r": round_}) for j in range(1 + i % 3)]
+                events = [logbook_client.EventData.json(f"T{(round_ + j) % 3}", {"r": round_}) for j in range(1 + i % 3)]
                 client.append(f"acct-{i}", events)
             client.append_many([
-                (f"ship-{round_}", [logbook.EventData.json("Shipped", {})], logbook.ANY),
-                ("acct-0", [logbook.EventData.json("T0", {})], logbook.ANY),
+                (f"ship-{round_}", [logbook_client.EventData.json("Shipped", {})], logbook_client.ANY),
+                ("acct-0", [logbook_client.EventData.json("T0", {})], logbook_client.ANY),
             ])  # fmt: skip
-            head = list(client.read(logbook.ALL, backwards=True, limit=1))[0]
+            head = list(client.read(logbook_client.ALL, backwards=True, limit=1))[0]
             marks.append((head.position, head.time_unix_micros))
             time.sleep(0.002)
-        events = list(client.read(logbook.ALL))
+        events = list(client.read(logbook_client.ALL))
 
         def reference(up_to: int) -> tuple[dict, dict]:
             streams, types = {}, {}
@@ -258,7 +258,7 @@ def test_system_views_agree_with_the_log(fresh_daemon):
             assert fields(by_time.rows, stream_fields) == streams
             assert fields(client.query("$event_types", as_of_position=position, limit=1000).rows, type_fields) == types
             # ReadStream as of that time shows exactly the events up to that position.
-            assert [e.position for e in client.read(logbook.ALL, as_of_time_unix_micros=micros)] == list(range(1, position + 1))
+            assert [e.position for e in client.read(logbook_client.ALL, as_of_time_unix_micros=micros)] == list(range(1, position + 1))
             assert [e.position for e in client.read("acct-0", as_of=position)] == [
                 e.position for e in events if e.stream == "acct-0" and e.position <= position]
         streams, _ = reference(events[-1].position)
@@ -274,7 +274,7 @@ def test_system_views_agree_with_the_log(fresh_daemon):
         assert group.key == "sys-g" and group.value()["lag"] == events[-1].position - group.value()["checkpoint"]
         (stats,) = client.query("$stats").rows
         assert stats.value()["events"] == events[-1].position and stats.value()["appends"] == sum(r + 3 for r in range(6))
-        with pytest.raises(logbook.InvalidArgument):
+        with pytest.raises(logbook_client.InvalidArgument):
             client.query("$groups", as_of_position=1)
 
 
@@ -285,15 +285,15 @@ def test_a_waiting_query_survives_a_group_restart(fresh_daemon):
 
     worker = None
     try:
-        with logbook.Client(fresh_daemon.socket_path) as client:
+        with logbook_client.Client(fresh_daemon.socket_path) as client:
             setup_view(client, "restarted", "restarted", "rs", strategy="by_stream")
-            position = client.append("rs-1", [logbook.EventData.json("Wrote", {"key": "k"})]).positions[-1]
+            position = client.append("rs-1", [logbook_client.EventData.json("Wrote", {"key": "k"})]).positions[-1]
             outcome = {}
 
             def query():
                 try:
                     outcome["rows"] = client.query("restarted", key="k", min_position=position, wait=30).rows
-                except logbook.LogbookError as error:
+                except logbook_client.LogbookError as error:
                     outcome["error"] = error
 
             waiting = threading.Thread(target=query)
@@ -316,11 +316,11 @@ def test_a_waiting_query_survives_a_group_restart(fresh_daemon):
 def test_query_rows_follows_the_cursors_in_both_apis(fresh_daemon):
     import asyncio
 
-    import logbook.aio
+    import logbook_client.aio
 
-    with logbook.Client(fresh_daemon.socket_path) as client:
+    with logbook_client.Client(fresh_daemon.socket_path) as client:
         for i in range(25):
-            client.append(f"many-{i:02}", [logbook.EventData.json("Made", {"i": i})])
+            client.append(f"many-{i:02}", [logbook_client.EventData.json("Made", {"i": i})])
         keys = [row.key for row in client.query_rows("$streams", key_prefix="many-", limit=4, min_position=25, wait=5)]
         assert keys == [f"many-{i:02}" for i in range(25)]
         newest_first = [row.value()["first_position"] for row in client.query_rows(
@@ -328,7 +328,7 @@ def test_query_rows_follows_the_cursors_in_both_apis(fresh_daemon):
         assert newest_first == list(range(25, 0, -1))
 
     async def main():
-        async with logbook.aio.Client(fresh_daemon.socket_path) as client:
+        async with logbook_client.aio.Client(fresh_daemon.socket_path) as client:
             return [row.key async for row in client.query_rows("$streams", key_prefix="many-", limit=6)]
 
     assert asyncio.run(main()) == [f"many-{i:02}" for i in range(25)]

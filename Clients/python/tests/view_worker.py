@@ -4,8 +4,9 @@
         [--die-after-settled N] [--delay-ms D]
 
 counter: keeps one document {"n": count of events handled} under the key "counter". The
-         count lives in the worker: it reads the view once per connection (after its first
-         delivery, when every ack of an earlier connection has been settled) and then puts
+         count lives in the worker: it reads the view once per call of its subscription
+         (after its first delivery, when every ack of an earlier call has been settled; the
+         subscription joins the group again by itself after a lost connection) and then puts
          n + 1 with each ack. A view write applied twice, or an ack lost after its
          settlement was confirmed, makes the final count differ from the number of events.
 echo:    puts {"position": p, "data": <event data>} under the key named by the event's
@@ -26,15 +27,18 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import logbook  # noqa: E402
-from logbook import Delivery, Settled, ViewWrite  # noqa: E402
+import logbook_client  # noqa: E402
+from logbook_client import Delivery, Settled, ViewWrite  # noqa: E402
 
 
 def run_once(args: argparse.Namespace, state: dict) -> None:
-    with logbook.Client(args.socket) as client:
+    with logbook_client.Client(args.socket) as client:
         count = None
         with client.subscribe_group(args.group, initial_credit=args.credit) as deliveries:
+            joined = deliveries.call_count
             for item in deliveries:
+                if deliveries.call_count != joined:  # rejoined after a lost connection: reload
+                    count, joined = None, deliveries.call_count
                 if isinstance(item, Settled):
                     state["settled"] += len(item.delivery_ids)
                     if args.die_after_settled and state["settled"] >= args.die_after_settled:
@@ -71,7 +75,7 @@ def main() -> None:
     while True:
         try:
             run_once(args, state)
-        except logbook.Unavailable:
+        except logbook_client.Unavailable:
             time.sleep(0.05)  # the daemon is restarting: connect again
 
 

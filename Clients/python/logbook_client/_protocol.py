@@ -7,7 +7,7 @@ Each direction of a connection is a sequence of frames:
 | 0–3   | L, unsigned 32-bit big-endian: the length of what follows |
 | 4…    | L bytes: one `logbook.v1.Frame`                        |
 
-Both clients (`logbook.Client` and `logbook.aio.Client`) use these functions and only add
+Both clients (`logbook_client.Client` and `logbook_client.aio.Client`) use these functions and only add
 the socket I/O and the demultiplexing of calls by `call_id`.
 """
 
@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import struct
 import uuid
-from typing import Any, Iterable, Sequence, TypedDict, Union
+from typing import Any, Iterable, Mapping, Sequence, TypedDict, Union
 
 from google.protobuf.message import DecodeError, EncodeError
 
+from ._tracing import with_trace
 from ._pb.logbook.v1 import (
     admin_pb2,
     events_pb2,
@@ -76,6 +77,7 @@ from .types import (
 )
 
 Frame = frame_pb2.Frame
+AdminRequest = admin_pb2.AdminRequest
 
 #: What iterating a subscription yields.
 SubscriptionItem = Union[RecordedEvent, Delivery, CaughtUp, FellBehind, Checkpoint, Settled]
@@ -110,7 +112,7 @@ def encode_frame(frame: Frame, frame_bytes_max: int | None = None) -> bytes:
 
 
 def decode_length(header: bytes | bytearray, frame_bytes_max: int) -> int:
-    (length,) = HEADER.unpack(header)
+    length: int = HEADER.unpack(header)[0]
     if length > frame_bytes_max:
         raise Unavailable(
             message=f"the server sent a frame of {length} bytes, more than {frame_bytes_max}; connection closed",
@@ -219,7 +221,7 @@ def outgoing_limit(info: ServerInfo | None) -> int | None:
 # --- status ------------------------------------------------------------------------------
 
 
-def status_error(status: Any) -> LogbookError:
+def status_error(status: frame_pb2.Status) -> LogbookError:
     """The exception a non-OK Status stands for, with its typed detail."""
     detail: Detail | None = None
     which = status.WhichOneof("detail")
@@ -283,9 +285,9 @@ def check_uint64(field: str, value: int) -> int:
 # --- expected revision -------------------------------------------------------------------
 
 
-def expected_to_wire(expected: Expected, target: Any, field: str = "expected") -> None:
+def expected_to_wire(expected: Expected, target: events_pb2.ExpectedRevision, field: str = "expected") -> None:
     if isinstance(expected, ExpectedKind):
-        target.kind = expected.wire_kind
+        target.kind = events_pb2.ExpectedKind.ValueType(expected.wire_kind)
         return
     if isinstance(expected, bool) or not isinstance(expected, int):
         raise TypeError(f"{field} must be ANY, NO_STREAM, STREAM_EXISTS or a revision (int), not {expected!r}")
@@ -293,9 +295,10 @@ def expected_to_wire(expected: Expected, target: Any, field: str = "expected") -
     target.revision = check_uint64(field, expected)
 
 
-def expected_from_wire(wire: Any) -> Expected:
+def expected_from_wire(wire: events_pb2.ExpectedRevision) -> Expected:
     if wire.kind == events_pb2.EXPECTED_KIND_EXACT:
-        return wire.revision
+        revision: int = wire.revision
+        return revision
     return {
         events_pb2.EXPECTED_KIND_ANY: ANY,
         events_pb2.EXPECTED_KIND_NO_STREAM: NO_STREAM,
@@ -306,9 +309,11 @@ def expected_from_wire(wire: Any) -> Expected:
 # --- append ------------------------------------------------------------------------------
 
 
-def _event_to_wire(event: EventData, target: Any, field: str) -> None:
+def _event_to_wire(
+    event: EventData, target: events_pb2.ProposedEvent, field: str, trace_context: Mapping[str, str]
+) -> None:
     if not isinstance(event, EventData):
-        raise TypeError(f"{field} must be a logbook.EventData, not {type(event).__name__}")
+        raise TypeError(f"{field} must be a logbook_client.EventData, not {type(event).__name__}")
     if not isinstance(event.id, uuid.UUID):
         raise TypeError(f"{field}.id must be a uuid.UUID, not {type(event.id).__name__}")
     if not isinstance(event.data, (bytes, bytearray, memoryview)):
@@ -321,9 +326,10 @@ def _event_to_wire(event: EventData, target: Any, field: str) -> None:
     target.type = event.type
     target.data = bytes(event.data)
     target.content_type = event.content_type
+    metadata = with_trace(event.metadata, trace_context)
     # Sorted by key, so that equal events encode equally (as the Swift client does).
-    for key in sorted(event.metadata):
-        value = event.metadata[key]
+    for key in sorted(metadata):
+        value = metadata[key]
         check_text(f"{field}.metadata key", key)
         check_text(f"{field}.metadata[{key!r}]", value)
         target.metadata.add(key=key, value=value)
@@ -335,7 +341,7 @@ def _event_to_wire(event: EventData, target: Any, field: str) -> None:
         target.causation_id = event.causation_id
 
 
-def normalize_appends(appends: Iterable[StreamAppend | tuple]) -> list[StreamAppend]:
+def normalize_appends(appends: Iterable[StreamAppend | tuple[Any, ...]]) -> list[StreamAppend]:
     result = []
     for item in appends:
         if isinstance(item, StreamAppend):
@@ -347,7 +353,11 @@ def normalize_appends(appends: Iterable[StreamAppend | tuple]) -> list[StreamApp
     return result
 
 
-def append_frame(call_id: int, appends: Sequence[StreamAppend]) -> Frame:
+def append_frame(
+    call_id: int, appends: Sequence[StreamAppend], trace_context: Mapping[str, str] | None = None
+) -> Frame:
+    """An Append; `trace_context` (`traceparent`, `tracestate`) goes in each event's
+    metadata that has none of its own."""
     frame = Frame(call_id=call_id)
     request = frame.append_request
     if not appends:
@@ -360,7 +370,7 @@ def append_frame(call_id: int, appends: Sequence[StreamAppend]) -> Frame:
         wire = request.streams.add(stream=append.stream)
         expected_to_wire(append.expected, wire.expected, f"{field}.expected")
         for event_index, event in enumerate(append.events):
-            _event_to_wire(event, wire.events.add(), f"{field}.events[{event_index}]")
+            _event_to_wire(event, wire.events.add(), f"{field}.events[{event_index}]", trace_context or {})
     return frame
 
 
@@ -399,7 +409,7 @@ def make_selector(
     ]
     if len(chosen) != 1:
         raise TypeError(
-            "say what to read, once: a stream name, logbook.ALL, or one of category=, event_type=, correlation_id="
+            "say what to read, once: a stream name, logbook_client.ALL, or one of category=, event_type=, correlation_id="
         )
     if not isinstance(chosen[0], Selector):
         raise TypeError(f"not a selector: {chosen[0]!r}")
@@ -439,7 +449,7 @@ def selection_to_wire(call: str, selector: Selector | str | None, selection: Sel
     filter_to_wire(selection.get("filter"), selection.get("event_types"), selection.get("stream_prefix"), target)
 
 
-def selector_to_wire(selector: Selector, target: Any) -> None:
+def selector_to_wire(selector: Selector, target: events_pb2.Selector) -> None:
     if selector.kind == "all":
         target.all.SetInParent()
         return
@@ -449,14 +459,14 @@ def selector_to_wire(selector: Selector, target: Any) -> None:
     setattr(target, selector.kind, selector.value)
 
 
-def selector_from_wire(wire: Any) -> Selector:
+def selector_from_wire(wire: events_pb2.Selector) -> Selector:
     kind = wire.WhichOneof("kind")
     if kind is None or kind == "all":
         return Selector.all()
     return Selector(kind, getattr(wire, kind))
 
 
-def from_to_wire(from_: From, selector: Selector, target: Any) -> None:
+def from_to_wire(from_: From, selector: Selector, target: events_pb2.StartFrom) -> None:
     if from_ is START:
         target.start.SetInParent()
     elif from_ is END:
@@ -475,7 +485,7 @@ def from_to_wire(from_: From, selector: Selector, target: Any) -> None:
         raise TypeError(f"from_ must be START, END, Revision(n), Position(n) or an int, not {from_!r}")
 
 
-def from_from_wire(wire: Any) -> From | None:
+def from_from_wire(wire: events_pb2.StartFrom) -> From | None:
     kind = wire.WhichOneof("kind")
     if kind == "start":
         return START
@@ -536,7 +546,7 @@ def read_frame(
     return frame
 
 
-def recorded_event(wire: Any) -> RecordedEvent:
+def recorded_event(wire: events_pb2.RecordedEvent) -> RecordedEvent:
     if len(wire.id) != 16:
         raise Unavailable(
             message=f"the server sent event {wire.stream}@{wire.revision} with an id of {len(wire.id)} bytes, not 16"
@@ -609,7 +619,7 @@ def credit_frame(call_id: int, count: int) -> Frame:
     return frame
 
 
-def view_write_to_wire(write: ViewWrite, target: Any) -> None:
+def view_write_to_wire(write: ViewWrite, target: query_pb2.ViewWrite) -> None:
     check_text("view_write.view", write.view)
     check_text("view_write.key", write.key)
     target.view = write.view
@@ -637,6 +647,9 @@ def ack_frame(call_id: int, delivery_ids: Sequence[int], view_writes: Sequence[V
         view_write_to_wire(write, ack.view_writes.add())
     return frame
 
+
+#: The nack action that asks for the delivery again (the daemon confirms no Settled for it).
+NACK_RETRY = subscribe_pb2.NACK_ACTION_RETRY
 
 _NACK_ACTIONS = {
     "retry": subscribe_pb2.NACK_ACTION_RETRY,
@@ -746,7 +759,7 @@ _STRATEGIES = {
 _STRATEGY_NAMES = {number: name for name, number in _STRATEGIES.items()}
 
 
-def group_settings_to_wire(settings: GroupSettings) -> Any:
+def group_settings_to_wire(settings: GroupSettings) -> admin_pb2.GroupSettings:
     """The wire GroupSettings for `settings`."""
     target = admin_pb2.GroupSettings()
     check_text("group name", settings.name)
@@ -765,7 +778,7 @@ def group_settings_to_wire(settings: GroupSettings) -> Any:
     return target
 
 
-def group_settings_from_wire(wire: Any) -> GroupSettings:
+def group_settings_from_wire(wire: admin_pb2.GroupSettings) -> GroupSettings:
     filter = None
     if wire.HasField("filter"):
         filter = Filter(tuple(wire.filter.event_types), wire.filter.stream_prefix)
@@ -782,7 +795,7 @@ def group_settings_from_wire(wire: Any) -> GroupSettings:
     )
 
 
-def group_info_from_wire(wire: Any) -> GroupInfo:
+def group_info_from_wire(wire: admin_pb2.GroupInfo) -> GroupInfo:
     return GroupInfo(
         settings=group_settings_from_wire(wire.settings),
         checkpoint=wire.checkpoint,
@@ -829,7 +842,7 @@ def unexpected(frame: Frame, wanted: str) -> LogbookError:
     )
 
 
-def connection_error(status: Any) -> LogbookError:
+def connection_error(status: frame_pb2.Status) -> LogbookError:
     """The error for a Status on call 0: the server closes the connection after it."""
     error = status_error(status)
     error.message = f"the server closed the connection: {error.message}"

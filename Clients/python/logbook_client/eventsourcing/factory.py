@@ -1,4 +1,4 @@
-"""The `eventsourcing` infrastructure factory for Logbook (`PERSISTENCE_MODULE=logbook.eventsourcing`).
+"""The `eventsourcing` infrastructure factory for Logbook (`PERSISTENCE_MODULE=logbook_client.eventsourcing`).
 
 Settings, read through the library's Environment (so ``{APP_NAME}_LOGBOOK_SOCKET`` overrides
 ``LOGBOOK_SOCKET`` for one application):
@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, resolve_topic
 
-import logbook
+import logbook_client
 
 from .recorders import (
     LogbookAggregateRecorder,
@@ -49,18 +49,18 @@ class LogbookFactory(InfrastructureFactory[LogbookTrackingRecorder]):
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
-        socket_path = self.env.get(self.LOGBOOK_SOCKET) or logbook.default_socket_path()
+        socket_path = self.env.get(self.LOGBOOK_SOCKET) or logbook_client.default_socket_path()
         self.namespace = namespace_for(self.env.get(self.LOGBOOK_NAMESPACE) or self.env.name)
         self.originator_id_type = (self.env.get(self.ORIGINATOR_ID_TYPE) or "uuid").lower()
         if self.originator_id_type not in ("uuid", "text"):
             msg = f"Invalid {self.ORIGINATOR_ID_TYPE} '{self.originator_id_type}', must be 'uuid' or 'text'"
             raise OSError(msg)
         try:
-            self.client = logbook.Client(socket_path, client_name=f"eventsourcing:{self.namespace}")
-        except logbook.LogbookError as error:
+            self.client = logbook_client.Client(socket_path, client_name=f"eventsourcing:{self.namespace}")
+        except logbook_client.LogbookError as error:
             raise OperationalError(f"cannot connect to logbookd at {socket_path}: {error}") from error
 
-    def _kwargs(self) -> dict:
+    def _kwargs(self) -> dict[str, str]:
         return {"namespace": self.namespace, "originator_id_type": self.originator_id_type}
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:

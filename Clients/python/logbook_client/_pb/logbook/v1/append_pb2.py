@@ -11,13 +11,13 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
-from logbook._pb.logbook.v1 import events_pb2 as logbook_dot_v1_dot_events__pb2
+from logbook_client._pb.logbook.v1 import events_pb2 as logbook_dot_v1_dot_events__pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17logbook/v1/append.proto\x12\nlogbook.v1\x1a\x17logbook/v1/events.proto\":\n\rAppendRequest\x12)\n\x07streams\x18\x01 \x03(\x0b\x32\x18.logbook.v1.StreamAppend\"y\n\x0cStreamAppend\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12.\n\x08\x65xpected\x18\x02 \x01(\x0b\x32\x1c.logbook.v1.ExpectedRevision\x12)\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x19.logbook.v1.ProposedEvent\"_\n\x0b\x41ppendReply\x12/\n\x07streams\x18\x01 \x03(\x0b\x32\x1e.logbook.v1.StreamAppendResult\x12\x1f\n\x17\x63ommit_time_unix_micros\x18\x02 \x01(\x03\"f\n\x12StreamAppendResult\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x16\n\x0e\x66irst_revision\x18\x02 \x01(\x04\x12\x15\n\rlast_revision\x18\x03 \x01(\x04\x12\x11\n\tpositions\x18\x04 \x03(\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logbook._pb.logbook.v1.append_pb2', globals())
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logbook_client._pb.logbook.v1.append_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None

@@ -1,11 +1,13 @@
-"""The asyncio client: `logbook.aio.Client`, with the calls of `logbook.Client`.
+"""The asyncio client: `logbook_client.aio.Client`, with the calls of `logbook_client.Client`.
 
 A shell of asyncio streams around the core: what each call sends and how its answer is
-read is in `_calls`, the connection's state in `_connection`; this file only moves bytes
-and waits. One connection carries any number of concurrent calls (tasks): a reader task
-hands what it reads to the connection and wakes the tasks whose calls have news.
+read is in `_calls`, the connection's state (and what a lost socket does to each call) in
+`_connection`; this file only moves bytes, opens sockets and waits. One connection carries
+any number of concurrent calls (tasks): a connection task hands what it reads to the
+connection and wakes the tasks whose calls have news, and opens a new socket when the
+connection says so.
 
->>> async with logbook.aio.Client("/run/logbook.sock") as client:
+>>> async with logbook_client.aio.Client("/run/logbook.sock") as client:
 ...     await client.append("order-42", [EventData.json("OrderPlaced", {"total": 10})])
 ...     async for event in client.read("order-42"):
 ...         print(event.revision, event.type)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import (
     Any,
     AsyncIterator,
@@ -30,11 +33,11 @@ from typing import (
 
 from . import _calls as calls
 from . import _protocol as P
-from ._connection import RECEIVE_BYTES, Call, CallState, Connection, default_socket_path
-from .errors import InternalError, Unavailable
+from ._connection import RECEIVE_BYTES, RECONNECT_WAIT, Call, CallState, Connection, Status, default_socket_path
+from .errors import InternalError, LogbookError, Unavailable
 from .types import RecordedEvent, Row, ServerInfo
 
-__all__ = ["Client", "connect", "ReadIterator", "Subscription"]
+__all__ = ["Client", "connect", "ProjectionWorker", "ReadIterator", "Subscription"]
 
 Params = ParamSpec("Params")
 T = TypeVar("T")
@@ -87,7 +90,9 @@ def _sent_on_call(
     """A Subscription method that sends the frame `build` makes on the call."""
 
     async def method(self: Subscription, /, *args: Params.args, **kwargs: Params.kwargs) -> None:
-        await self._client._send_on(await self._started_call(), build(*args, **kwargs))
+        frame = self._stream.outgoing(build(*args, **kwargs))
+        if frame is not None:
+            await self._client._send_on(await self._started_call(), frame)
 
     return calls.as_method(method, build)
 
@@ -106,6 +111,7 @@ class _Iterator(Generic[ItemT]):
         self._client = client
         self._stream = stream
         self._call: Call | None = None
+        self._closed_early = False
 
     def __aiter__(self) -> Self:
         return self
@@ -116,7 +122,19 @@ class _Iterator(Generic[ItemT]):
             if stream.done:
                 raise StopAsyncIteration
             try:
-                stream.receive(await self._client._next(await self._started_call()))
+                if (delay := stream.take_restart()) is not None:
+                    self._call = None
+                    await asyncio.sleep(delay)
+                call = await self._started_call()
+                try:
+                    frame = await self._client._next(call)
+                except LogbookError as error:
+                    if self._closed_early:
+                        raise StopAsyncIteration from None  # closed by another thread or task
+                    if stream.ended(error, reached_server=call.sent):
+                        continue
+                    raise
+                stream.receive(frame)
             except BaseException:
                 self.close()  # whatever ends the step ends the call (see Stream)
                 raise
@@ -126,12 +144,17 @@ class _Iterator(Generic[ItemT]):
 
     async def _started_call(self) -> Call:
         if self._call is None:
-            self._call = await self._client._start(self._stream.request)
+            stream = self._stream
+            self._call = await self._client._start(
+                stream.request, safe_to_retry=stream.safe_to_retry, resend=stream.resend
+            )
         return self._call
 
     def close(self) -> None:
-        """Stops early: the server is told to cancel the call."""
+        """Stops early: the server is told to cancel the call. From another thread (or task),
+        this ends an iteration waiting for the next item."""
         if not self._stream.done:
+            self._closed_early = True
             self._stream.close()
             if self._call is not None:
                 self._client._cancel(self._call)
@@ -163,8 +186,8 @@ class ReadIterator(_Iterator[RecordedEvent]):
 
 
 class Subscription(_Iterator[P.SubscriptionItem]):
-    """An open Subscribe call; see `logbook.client.Subscription` (credit is granted
-    automatically as you take events)."""
+    """An open Subscribe call; see `logbook_client.client.Subscription` (credit is granted
+    automatically as you take events, and a lost connection resumes it)."""
 
     _stream: calls.SubscriptionStream
 
@@ -178,14 +201,27 @@ class Subscription(_Iterator[P.SubscriptionItem]):
         """Whether a CaughtUp came (and no FellBehind after it)."""
         return self._stream.caught_up
 
+    @property
+    def call_count(self) -> int:
+        """Calls the subscription has made: 1, and one more each time it resumed (a
+        projection that keeps state in memory reloads it when this changes)."""
+        return self._stream.calls
+
     credit = _sent_on_call(calls.credit)
     ack = _sent_on_call(calls.ack)
     nack = _sent_on_call(calls.nack)
 
 
 class Client:
-    """A connection to logbookd for asyncio programs; connects on `connect()`, `async with`,
-    or the first call."""
+    """A connection to logbookd for asyncio programs that reconnects by itself; connects on
+    `connect()`, `async with`, or the first call.
+
+    The first connection fails at once with `Unavailable` if the daemon is not there (the
+    next call tries again). Once connected, a lost connection is made again in the
+    background as `logbook_client.Client` does (see there): calls made meanwhile wait up to
+    their `timeout`, else `reconnect_wait`; calls in flight raise `Unavailable` with
+    `safe_to_retry`; appends in flight are sent again with the same event ids.
+    """
 
     def __init__(
         self,
@@ -193,16 +229,21 @@ class Client:
         *,
         client_name: str = "logbook-python-asyncio",
         connect_timeout: float | None = 10.0,
+        reconnect_wait: float | None = RECONNECT_WAIT,
+        retry_appends: bool = True,
     ) -> None:
         self.socket_path = os.fspath(socket_path) if socket_path is not None else default_socket_path()
         self._client_name = client_name
         self._connect_timeout = connect_timeout
+        self._reconnect_wait = reconnect_wait
+        self._retry_appends = retry_appends
         self._connect_lock: asyncio.Lock | None = None
-        # A connection attempt that fails leaves None here: the next call tries again.
+        # A first connection attempt that fails leaves None here: the next call tries again.
         self._connection: Connection | None = None
         self._closed = False
         self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self._wanted: asyncio.Event | None = None  # set when a call waits for a new socket
         self._loop: asyncio.AbstractEventLoop | None = None
         self._news: dict[Call, asyncio.Event] = {}  # set when a call has a frame or ended
 
@@ -210,8 +251,18 @@ class Client:
 
     @property
     def server_info(self) -> ServerInfo | None:
-        """What the daemon said in its HelloReply; None before the client connects."""
+        """What the daemon said in its HelloReply (the latest); None before the client connects."""
         return self._connection.server_info if self._connection is not None else None
+
+    @property
+    def reconnections(self) -> int:
+        """How many times the client connected again after losing its connection."""
+        return self._connection.reconnections if self._connection is not None else 0
+
+    @property
+    def calls_resent(self) -> int:
+        """How many calls were sent again on a new connection (appends in flight at a loss)."""
+        return self._connection.calls_resent if self._connection is not None else 0
 
     async def connect(self) -> None:
         """Connects and says Hello (once; later calls return at once)."""
@@ -226,36 +277,50 @@ class Client:
             if self._connection is not None:
                 self._connection.check()
                 return self._connection
-            connection = Connection(self._client_name)
+            connection = Connection(
+                self._client_name,
+                reconnect_wait=self._reconnect_wait,
+                retry_appends=self._retry_appends,
+                address=self.socket_path,
+            )
             try:
-                async with asyncio.timeout(self._connect_timeout):
-                    reader, writer = await asyncio.open_unix_connection(self.socket_path)
-                    try:
-                        writer.write(connection.data_to_send())
-                        while not connection.connected():
-                            connection.receive_data(await reader.read(RECEIVE_BYTES))
-                    except BaseException:
-                        writer.close()
-                        raise
+                reader, writer = await self._handshake(connection)
             except (OSError, TimeoutError) as error:
                 raise Unavailable(message=f"cannot reach logbookd at {self.socket_path}: {error!r}") from error
             self._loop = asyncio.get_running_loop()
+            self._wanted = asyncio.Event()
             self._connection, self._writer = connection, writer
-            self._reader_task = asyncio.create_task(self._read_loop(connection, reader), name="logbook-reader")
+            self._run_task = asyncio.create_task(self._run(connection, reader), name="logbook-connection")
             return connection
+
+    async def _handshake(self, connection: Connection) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Opens a socket and says Hello (OSError, TimeoutError, or what the connection
+        raises for a refused Hello)."""
+        async with asyncio.timeout(self._connect_timeout):
+            reader, writer = await asyncio.open_unix_connection(self.socket_path)
+            try:
+                writer.write(connection.data_to_send())
+                while connection.status is Status.CONNECTING:
+                    connection.receive_data(await reader.read(RECEIVE_BYTES))
+                connection.check()
+            except BaseException:
+                writer.close()
+                raise
+        return reader, writer
 
     async def close(self) -> None:
         """Closes the connection; open calls fail with Unavailable."""
         self._closed = True
         if self._connection is not None:
-            self._ended(self._connection.close())
-        if self._reader_task is not None:
-            self._reader_task.cancel()
+            self._woken(self._connection.close())
+        if self._run_task is not None:
+            self._run_task.cancel()
             try:
-                await self._reader_task
+                await self._run_task
             except (asyncio.CancelledError, Exception):
                 pass
         if self._writer is not None:
+            self._writer.close()
             try:
                 await self._writer.wait_closed()
             except _SOCKET_ERRORS:
@@ -263,7 +328,7 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        return self._closed or (self._connection is not None and self._connection.error is not None)
+        return self._closed or (self._connection is not None and self._connection.status is Status.CLOSED)
 
     async def __aenter__(self) -> Client:
         await self.connect()
@@ -297,18 +362,37 @@ class Client:
     # --- carrying calls out --------------------------------------------------------------
 
     async def _unary(self, unary: calls.Unary[T]) -> T:
-        call = await self._start(unary.request)
-        try:
-            while not unary.done:
-                unary.receive(await self._next(call))
-        finally:
-            self._cancel(call)  # only a protocol error or a task cancelled leaves it open
-        return unary.result
+        started = time.monotonic()
+        while True:
+            call = await self._start(unary.request, safe_to_retry=unary.safe_to_retry, resend=unary.resend)
+            try:
+                while not unary.done:
+                    unary.receive(await self._next(call))
+                return unary.result
+            except LogbookError as error:
+                delay = unary.retry_after(
+                    error, resend=call.resend, waited=time.monotonic() - started, wait_max=self._wait_max(call)
+                )
+                if delay is None:
+                    raise
+            finally:
+                self._cancel(call)  # only a protocol error or a task cancelled leaves it open
+            await asyncio.sleep(delay)
 
-    async def _start(self, request: P.Frame) -> Call:
-        """Opens a call and sends its request (once a call slot is free: see Connection)."""
+    def _wait_max(self, call: Call) -> float | None:
+        """How long a call may wait for the daemon to serve it: its timeout, else the
+        client's reconnect wait."""
+        if call.request.timeout_ms:
+            return call.request.timeout_ms / 1000
+        return self._reconnect_wait
+
+    async def _start(self, request: P.Frame, *, safe_to_retry: bool = True, resend: bool = False) -> Call:
+        """Opens a call and sends its request (once a socket and a call slot are free: see
+        Connection)."""
         connection = self._connection or await self._connected()
-        call = connection.start(request)
+        call = connection.start(request, safe_to_retry=safe_to_retry, resend=resend)
+        if connection.status is Status.DOWN and self._wanted is not None:
+            self._wanted.set()
         try:
             await self._send()
         except BaseException:  # cancelled while the request went out: end the call
@@ -317,45 +401,46 @@ class Client:
         return call
 
     async def _send_on(self, call: Call, frame: P.Frame) -> None:
-        """Sends a further frame of an open call (Ack, Nack, Credit)."""
+        """Sends a further frame of an open call (Ack, Nack, Credit); nothing if it ended."""
         connection = self._connection or await self._connected()
         connection.send_on(call, frame)
         await self._send()
-        connection.check()
 
     def _grant(self, call: Call, count: int) -> None:
         """Sends Credit without waiting; a broken connection is for the next step to report."""
-        if self._connection is not None and self._connection.error is None:
+        if self._connection is not None and self._connection.status is Status.READY:
             self._connection.send_on(call, calls.credit(count))
             self._flush()
 
     async def _send(self) -> None:
         """Writes what the connection queued and waits while the socket's buffer is full."""
         self._flush()
-        if self._writer is None or self._connection is None or self._connection.error is not None:
+        connection, writer = self._connection, self._writer
+        if writer is None or connection is None or connection.status is not Status.READY:
             return
+        generation = connection.generation
         try:
-            await self._writer.drain()
+            await writer.drain()
         except _SOCKET_ERRORS as error:
-            self._ended(self._connection.connection_lost(error))
+            self._lost(connection.connection_lost(error, generation))
 
     def _flush(self) -> None:
         connection, writer = self._connection, self._writer
-        if connection is None or writer is None:
+        if connection is None or writer is None or connection.status is not Status.READY:
             return
         data = connection.data_to_send()
         if data:
             try:
                 writer.write(data)
             except _SOCKET_ERRORS as error:
-                self._ended(connection.connection_lost(error))
+                self._lost(connection.connection_lost(error))
 
     def _cancel(self, call: Call) -> None:
         """Ends a call early (no await, so that finalizers can use it): see Connection.cancel."""
         if call.state is CallState.ENDED or self._connection is None:
             return
         self._connection.cancel(call)
-        self._news.pop(call, None)
+        self._woken([call])  # a task waiting for it (another iterator's close) hears so
         self._flush()
 
     def _cancel_from_anywhere(self, call: Call) -> None:
@@ -376,28 +461,80 @@ class Client:
                 pass
 
     async def _next(self, call: Call) -> P.Frame:
-        """The call's next frame, once the reader task hands it to the connection."""
-        assert self._connection is not None
-        while (frame := self._connection.next_frame(call)) is None:
-            await self._news.setdefault(call, asyncio.Event()).wait()
+        """The call's next frame, once the connection task hands it over; a call waiting for
+        a new socket ends when it has waited as long as it may."""
+        connection = self._connection
+        assert connection is not None
+        while (frame := connection.next_frame(call)) is None:
+            news = self._news.setdefault(call, asyncio.Event())
+            try:
+                async with asyncio.timeout(connection.wake_in() if call.state is CallState.WAITING else None):
+                    await news.wait()
+            except TimeoutError:
+                self._woken(connection.expire())
         return frame
 
-    async def _read_loop(self, connection: Connection, reader: asyncio.StreamReader) -> None:
+    async def _run(self, connection: Connection, reader: asyncio.StreamReader) -> None:
+        """The connection's task: reads the socket, and when it is lost, connects again once
+        the back-off has passed and a call waits for it."""
         try:
-            while connection.error is None:
-                try:
-                    data = await reader.read(RECEIVE_BYTES)
-                except _SOCKET_ERRORS as error:
-                    self._ended(connection.connection_lost(error))
-                    return
-                self._woken(connection.receive_data(data))
-                self._flush()  # requests that a freed call slot let through
-            self._ended([])
+            while True:
+                await self._read_loop(connection, reader)
+                if self._writer is not None:
+                    self._writer.close()
+                next_reader = None
+                while next_reader is None:
+                    if connection.status is Status.CLOSED:
+                        return
+                    next_reader = await self._reconnect(connection)
+                reader = next_reader
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug here must not leave every call waiting forever
-            self._ended(connection.fail(InternalError(message=f"the client's reader failed: {error!r}")))
+            self._woken(connection.fail(InternalError(message=f"the client's connection task failed: {error!r}")))
             raise
+
+    async def _read_loop(self, connection: Connection, reader: asyncio.StreamReader) -> None:
+        generation = connection.generation
+        while connection.status is Status.READY and connection.generation == generation:
+            try:
+                data = await reader.read(RECEIVE_BYTES)
+            except _SOCKET_ERRORS as error:
+                self._lost(connection.connection_lost(error, generation))
+                return
+            self._woken(connection.receive_data(data))
+            self._flush()  # requests that a freed call slot let through
+
+    async def _reconnect(self, connection: Connection) -> asyncio.StreamReader | None:
+        """One step of reconnecting: waits for a call to need a socket and for the back-off,
+        then tries once. The new socket's reader, or None."""
+        assert self._wanted is not None
+        delay = connection.reconnect_in()
+        if delay is None:
+            self._wanted.clear()
+            await self._wanted.wait()
+            return None
+        if delay > 0:
+            await asyncio.sleep(delay)
+            return None
+        connection.connecting()
+        try:
+            reader, writer = await self._handshake(connection)
+        except (OSError, TimeoutError, LogbookError) as error:
+            self._woken(connection.connect_failed(error))
+            return None
+        if connection.status is not Status.READY:
+            writer.close()
+            return None
+        self._writer = writer
+        self._flush()
+        return reader
+
+    def _lost(self, calls_with_news: Iterable[Call]) -> None:
+        """Wakes the calls a lost socket ended, and closes the socket."""
+        self._woken(calls_with_news)
+        if self._writer is not None:
+            self._writer.close()
 
     def _woken(self, calls_with_news: Iterable[Call]) -> None:
         for call in calls_with_news:
@@ -405,8 +542,6 @@ class Client:
             if news is not None:
                 news.set()
 
-    def _ended(self, calls_with_news: Iterable[Call]) -> None:
-        """Wakes the calls a failure ended, and closes the socket if the connection ended."""
-        self._woken(calls_with_news)
-        if self._writer is not None and self._connection is not None and self._connection.error is not None:
-            self._writer.close()
+
+# The asyncio projection worker, defined beside the synchronous one.
+from .worker import AsyncProjectionWorker as ProjectionWorker  # noqa: E402

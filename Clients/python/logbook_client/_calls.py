@@ -1,8 +1,8 @@
 """The calls of the Logbook clients without I/O: each call's parameters, what it sends, and
 how what comes back is read.
 
-Each public function here is one method of both clients, `logbook.Client` and
-`logbook.aio.Client` (and of their `Subscription`): its signature, defaults and docstring
+Each public function here is one method of both clients, `logbook_client.Client` and
+`logbook_client.aio.Client` (and of their `Subscription`): its signature, defaults and docstring
 are the method's. It returns what the call is, for a client to carry out:
 
 | returns              | the call                                   | the client method returns |
@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import collections
 import inspect
+import random as _random
 from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar, Unpack
 
 from . import _protocol as P
-from .errors import Code
+from ._connection import Backoff
+from ._tracing import trace_metadata
+from .errors import Code, LogbookError
 from .types import (
     ANY,
     AppendResult,
@@ -42,6 +45,7 @@ from .types import (
     RecordedEvent,
     Row,
     Selector,
+    Settled,
     StreamAppend,
     ViewDefinition,
     ViewWrite,
@@ -81,15 +85,30 @@ class Unary(Generic[T]):
     """A call answered by one reply frame and a Status.
 
     Feed it the call's frames (`receive`) until `done`; then `result` is the answer. An
-    error Status, or a frame the call does not expect, raises.
+    error Status, or a frame the call does not expect, raises. `safe_to_retry` and `resend`
+    say what a lost connection does to it (see `_connection`).
     """
 
-    def __init__(self, request: P.Frame, reply_body: str, read: Callable[[P.Frame], T]) -> None:
+    def __init__(
+        self,
+        request: P.Frame,
+        reply_body: str,
+        read: Callable[[P.Frame], T],
+        *,
+        safe_to_retry: bool = True,
+        resend: bool = False,
+    ) -> None:
         self.request = request
         self.done = False
+        #: Whether the call may be made again when a loss leaves its outcome unknown.
+        self.safe_to_retry = safe_to_retry
+        #: Whether a loss sends it again by itself (appends: same ids, same answer).
+        self.resend = resend
         self._reply_body = reply_body
         self._read = read
         self._reply: P.Frame | None = None
+        self._backoff = Backoff()
+        self._retries = 0
 
     def receive(self, frame: P.Frame) -> None:
         body = frame.WhichOneof("body")
@@ -97,12 +116,33 @@ class Unary(Generic[T]):
             self._reply = frame
         elif body == "status":
             self.done = True
-            if frame.status.code != Code.OK:
-                raise P.status_error(frame.status)
+            if frame.status.code != int(Code.OK):
+                error = P.status_error(frame.status)
+                if error.code == Code.UNAVAILABLE:
+                    # The daemon did not serve the call (it is shutting down, or its writer
+                    # stopped): as safe to make again as the call is.
+                    error.safe_to_retry = self.safe_to_retry
+                raise error
             if self._reply is None:
                 raise P.unexpected(frame, self._reply_body)
         else:
             raise P.unexpected(frame, f"{self._reply_body} or status")
+
+    def retry_after(self, error: LogbookError, *, resend: bool, waited: float, wait_max: float | None) -> float | None:
+        """After the daemon answered `error`: the wait before sending the same request
+        again, or None to raise it. Only an append (`resend`) refused with UNAVAILABLE by a
+        daemon that is shutting down is sent again (its event ids make that safe), after a
+        jittered back-off, while `waited` stays within `wait_max` (its timeout, else the
+        client's reconnect wait). A loss of the connection is the connection's to handle."""
+        if not (resend and error.from_server and error.code == Code.UNAVAILABLE):
+            return None
+        delay = self._backoff.delay(self._retries, _random.random())
+        if wait_max is not None and waited + delay > wait_max:
+            return None
+        self._retries += 1
+        self.done = False
+        self._reply = None
+        return delay
 
     @property
     def result(self) -> T:
@@ -118,6 +158,10 @@ class Stream(Generic[ItemT]):
     waited for (`receive` it), or when the call is `done`. An error Status or a frame the
     call does not expect raises. `close()` ends it early (the client cancels the call).
 
+    When the call ends, `ended` decides whether that ends the stream or a new call
+    (`request`) starts after `take_restart()`'s wait: a read ends; a subscription resumes
+    (`SubscriptionStream`).
+
     Both clients' iterators close the stream on any exception that ends a step, whatever
     its type: an interrupt (Ctrl-C, a cancelled task) leaves the call running on the
     server, and a protocol error leaves it in doubt, so the call is cancelled; after an
@@ -125,25 +169,44 @@ class Stream(Generic[ItemT]):
     nothing.
     """
 
+    safe_to_retry = True
+    resend = False
+
     def __init__(self, request: P.Frame) -> None:
         self.request = request
         self.done = False
         self._items: collections.deque[ItemT] = collections.deque()
 
     def next_item(self) -> ItemT | None:
-        if not self._items:
-            return None
-        item = self._items.popleft()
-        self._took(item)
-        return item
+        while self._items:
+            item = self._items.popleft()
+            if self._took(item):
+                return item
+        return None
 
     def receive(self, frame: P.Frame) -> None:
         if frame.WhichOneof("body") == "status":
-            self.done = True
-            if frame.status.code != Code.OK:
-                raise P.status_error(frame.status)
+            error = P.status_error(frame.status) if frame.status.code != int(Code.OK) else None
+            if error is not None and error.code == Code.UNAVAILABLE:
+                error.safe_to_retry = self.safe_to_retry  # the daemon did not serve it (see Unary)
+            if not self.ended(error, reached_server=True) and error is not None:
+                raise error
         else:
             self._items.extend(self._read(frame))
+
+    def ended(self, error: LogbookError | None, *, reached_server: bool) -> bool:
+        """The call ended: with `error` (a Status, or a lost connection), or with OK (None).
+        True when a new call resumes the stream (after `take_restart()`); False when the
+        stream is done (and `error`, if any, is the caller's to raise).
+
+        `reached_server` is False when the call was never sent: the daemon could not be
+        reached within the wait, and that ends every stream."""
+        self.done = True
+        return False
+
+    def take_restart(self) -> float | None:
+        """The wait before the new call, once, after `ended` said True; else None."""
+        return None
 
     def close(self) -> None:
         self.done = True
@@ -153,11 +216,17 @@ class Stream(Generic[ItemT]):
         """How much Credit to grant now (subscriptions only)."""
         return 0
 
+    def outgoing(self, frame: P.Frame) -> P.Frame | None:
+        """A frame the user sends on the call (Credit, Ack, Nack) as it goes to the server;
+        None when nothing is to go."""
+        return frame
+
     def _read(self, frame: P.Frame) -> list[ItemT]:
         raise NotImplementedError
 
-    def _took(self, item: ItemT) -> None:
-        pass
+    def _took(self, item: ItemT) -> bool:
+        """`item` is about to be handed out; False skips it."""
+        return True
 
 
 class ReadStream(Stream[RecordedEvent]):
@@ -168,21 +237,47 @@ class ReadStream(Stream[RecordedEvent]):
 
 
 class SubscriptionStream(Stream[P.SubscriptionItem]):
-    """A Subscribe call: its items, where it stands, and the Credit it owes the server.
+    """A Subscribe call, across the calls that resume it: its items, where it stands, the
+    Credit it owes the server, and when to resume.
 
-    The call opens with `initial_credit`; as the user takes events, they are granted back
-    a part of the window at a time, so the server never has more than the window in flight
-    and a subscriber that stops taking events costs it nothing more.
+    Flow control: the call opens with `initial_credit`; as the user takes events, they are
+    granted back a part of the window at a time, so the server never has more than the
+    window in flight and a subscriber that stops taking events costs it nothing more.
+
+    Resuming (as the Swift client's `SubscriptionStateMachine`): when the connection is lost
+    or the daemon ends the call (UNAVAILABLE, or OK as it shuts down), a new call starts
+    after a jittered back-off, once the items already here are handed out:
+
+    - a catch-up subscription resumes after the position of the last item handed out, so
+      the consumer sees no gap and no duplicate; a CaughtUp that repeats one already
+      handed out (no FellBehind since) is not news and is skipped;
+    - a group subscription joins the group again. The daemon numbers deliveries per call,
+      so the ids handed out are the client's own (`delivery_id` is unique for the life of
+      the subscription) and are translated on the way out; an ack or nack of a delivery of
+      an earlier call sends nothing (that call's deliveries went back to the group and
+      come again).
+
+    Any other refusal (NOT_FOUND for a deleted group, a bad selector) ends it.
     """
 
-    def __init__(self, request: P.Frame) -> None:
+    def __init__(self, request: P.Frame, *, backoff: Backoff = Backoff()) -> None:
         super().__init__(request)
         #: The last position seen, from an event or a marker; None before any.
         self.position: int | None = None
         #: Whether a CaughtUp came (and no FellBehind after it).
         self.caught_up = False
+        #: Calls started so far (1 for the first).
+        self.calls = 1
+        self.is_group = request.subscribe_request.WhichOneof("target") == "group"
         self._part = max(1, request.subscribe_request.initial_credit // CREDIT_PARTS)
         self._taken = 0
+        self._backoff = backoff
+        self._failures = 0
+        self._restart: float | None = None
+        # Groups: the client's delivery ids ↔ the current call's.
+        self._next_delivery = 1
+        self._to_server: dict[int, int] = {}
+        self._from_server: dict[int, int] = {}
 
     def credit_due(self) -> int:
         if self.done or self._taken < self._part:
@@ -190,19 +285,82 @@ class SubscriptionStream(Stream[P.SubscriptionItem]):
         count, self._taken = self._taken, 0
         return count
 
-    def _read(self, frame: P.Frame) -> list[P.SubscriptionItem]:
-        return P.subscription_items(frame)
+    def ended(self, error: LogbookError | None, *, reached_server: bool) -> bool:
+        resumable = error is None or (error.code == Code.UNAVAILABLE and (reached_server or error.from_server))
+        if self.done or not resumable:
+            self.done = True
+            return False
+        self._restart = self._backoff.delay(self._failures, _random.random())
+        self._failures += 1
+        self._taken = 0
+        self._to_server.clear()
+        self._from_server.clear()
+        if not self.is_group and self.position is not None:
+            request = P.Frame()
+            request.CopyFrom(self.request)
+            getattr(request.subscribe_request.catch_up, "from").position = self.position
+            self.request = request
+        return True
 
-    def _took(self, item: P.SubscriptionItem) -> None:
+    def take_restart(self) -> float | None:
+        delay, self._restart = self._restart, None
+        if delay is not None:
+            self.calls += 1
+        return delay
+
+    def outgoing(self, frame: P.Frame) -> P.Frame | None:
+        body = frame.WhichOneof("body")
+        if not self.is_group or body not in ("ack", "nack"):
+            return frame
+        settlement = frame.ack if body == "ack" else frame.nack
+        ids = list(settlement.delivery_ids)
+        if any(i not in self._to_server for i in ids):
+            return None  # a delivery of an earlier call: it comes again
+        del settlement.delivery_ids[:]
+        settlement.delivery_ids.extend(self._to_server[i] for i in ids)
+        if body == "nack" and frame.nack.action == P.NACK_RETRY:
+            for i in ids:  # a retry is not confirmed with Settled
+                self._from_server.pop(self._to_server.pop(i), None)
+        return frame
+
+    def _read(self, frame: P.Frame) -> list[P.SubscriptionItem]:
+        items = P.subscription_items(frame)
+        if not self.is_group:
+            return items
+        mapped: list[P.SubscriptionItem] = []
+        for item in items:
+            if isinstance(item, Delivery):
+                ours = self._next_delivery
+                self._next_delivery += 1
+                self._to_server[ours] = item.delivery_id
+                self._from_server[item.delivery_id] = ours
+                mapped.append(Delivery(item.event, ours, item.attempt))
+            elif isinstance(item, Settled):
+                settled = tuple(self._from_server[i] for i in item.delivery_ids if i in self._from_server)
+                for i in settled:
+                    self._from_server.pop(self._to_server.pop(i), None)
+                if settled:
+                    mapped.append(Settled(settled))
+            else:
+                mapped.append(item)
+        return mapped
+
+    def _took(self, item: P.SubscriptionItem) -> bool:
         if isinstance(item, (RecordedEvent, Delivery)):
             self.position = (item if isinstance(item, RecordedEvent) else item.event).position
             self._taken += 1
+            self._failures = 0
         elif isinstance(item, _PositionMarker):
-            self.position = item.position
+            self._failures = 0
             if isinstance(item, CaughtUp):
+                if self.caught_up:
+                    self.position = max(self.position or 0, item.position)
+                    return False  # a reconnection's CaughtUp: the consumer knows already
                 self.caught_up = True
             elif isinstance(item, FellBehind):
                 self.caught_up = False
+            self.position = item.position
+        return True
 
 
 class QueryPages:
@@ -242,10 +400,12 @@ def append(
     `expected`: ANY, NO_STREAM, STREAM_EXISTS or the stream's last revision. A mismatch
     raises WrongExpectedRevision (with the actual revision) and writes nothing.
     Retrying with the same events (same ids) is safe: it answers with the original
-    revisions and positions.
+    revisions and positions; the client does so by itself when the connection is lost
+    while the append is in flight. With OpenTelemetry installed, each event carries the
+    active span's `traceparent` (and `tracestate`) in its metadata.
     """
-    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)])
-    return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result)
+    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)], trace_metadata())
+    return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result, resend=True)
 
 
 def append_many(
@@ -253,8 +413,8 @@ def append_many(
 ) -> Unary[list[AppendResult]]:
     """Appends to several streams atomically: every expected revision is checked, and
     all commit or none. Each item is a StreamAppend or (stream, events[, expected])."""
-    frame = P.append_frame(0, P.normalize_appends(appends))
-    return Unary(P.with_timeout(frame, timeout), "append_reply", P.parse_append_reply)
+    frame = P.append_frame(0, P.normalize_appends(appends), trace_metadata())
+    return Unary(P.with_timeout(frame, timeout), "append_reply", P.parse_append_reply, resend=True)
 
 
 def _first_append_result(frame: P.Frame) -> AppendResult:
@@ -274,9 +434,9 @@ def read(
     as_of_time_unix_micros: int | None = None,
     **selection: Unpack[P.Selection],
 ) -> ReadStream:
-    """Reads events: a stream (its name), logbook.ALL, or category=/event_type=/correlation_id=.
+    """Reads events: a stream (its name), logbook_client.ALL, or category=/event_type=/correlation_id=.
 
-    Returns an iterator (`async for` with `logbook.aio`) that starts the read on first use
+    Returns an iterator (`async for` with `logbook_client.aio`) that starts the read on first use
     and streams: events arrive in batches while you iterate. Stopping early (break,
     close(), or dropping the iterator) cancels the call on the server. A stream that does
     not exist reads as empty. `from_` is where to start (START, END, Revision(n),
@@ -364,10 +524,17 @@ def query_rows(view: str, **query: Any) -> QueryPages:
 # --- admin -------------------------------------------------------------------------------
 
 
+#: The Admin requests that change nothing: made again after a lost connection, they do no harm.
+_ADMIN_READS = frozenset({"list_groups", "group_info", "list_parked", "list_views"})
+
+
 def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Unary[T]:
     """An Admin call: `op` is the one AdminRequest field it sets (a value, or a dict for a
-    message), `read` takes its AdminReply."""
-    return Unary(P.with_timeout(P.Frame(admin_request=op), timeout), "admin_reply", read)
+    message), `read` takes its AdminReply. A change in flight when the connection is lost
+    may or may not have happened: it is not safe to retry."""
+    (name,) = op
+    frame = P.with_timeout(P.Frame(admin_request=P.AdminRequest(**op)), timeout)
+    return Unary(frame, "admin_reply", read, safe_to_retry=name in _ADMIN_READS)
 
 
 def _nothing(frame: P.Frame) -> None:

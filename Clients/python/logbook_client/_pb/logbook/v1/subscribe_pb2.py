@@ -11,14 +11,14 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
-from logbook._pb.logbook.v1 import events_pb2 as logbook_dot_v1_dot_events__pb2
-from logbook._pb.logbook.v1 import query_pb2 as logbook_dot_v1_dot_query__pb2
+from logbook_client._pb.logbook.v1 import events_pb2 as logbook_dot_v1_dot_events__pb2
+from logbook_client._pb.logbook.v1 import query_pb2 as logbook_dot_v1_dot_query__pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alogbook/v1/subscribe.proto\x12\nlogbook.v1\x1a\x17logbook/v1/events.proto\x1a\x16logbook/v1/query.proto\"n\n\x10SubscribeRequest\x12\'\n\x08\x63\x61tch_up\x18\x01 \x01(\x0b\x32\x13.logbook.v1.CatchUpH\x00\x12\x0f\n\x05group\x18\x02 \x01(\tH\x00\x12\x16\n\x0einitial_credit\x18\x03 \x01(\rB\x08\n\x06target\"z\n\x07\x43\x61tchUp\x12&\n\x08selector\x18\x01 \x01(\x0b\x32\x14.logbook.v1.Selector\x12#\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x15.logbook.v1.StartFrom\x12\"\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x12.logbook.v1.Filter\"\x1c\n\x08\x43\x61ughtUp\x12\x10\n\x08position\x18\x01 \x01(\x04\"\x1e\n\nFellBehind\x12\x10\n\x08position\x18\x01 \x01(\x04\"\x1e\n\nCheckpoint\x12\x10\n\x08position\x18\x01 \x01(\x04\"\x17\n\x06\x43redit\x12\r\n\x05\x63ount\x18\x01 \x01(\r\"G\n\x03\x41\x63k\x12\x14\n\x0c\x64\x65livery_ids\x18\x01 \x03(\x04\x12*\n\x0bview_writes\x18\x02 \x03(\x0b\x32\x15.logbook.v1.ViewWrite\"T\n\x04Nack\x12\x14\n\x0c\x64\x65livery_ids\x18\x01 \x03(\x04\x12&\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x16.logbook.v1.NackAction\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x1f\n\x07Settled\x12\x14\n\x0c\x64\x65livery_ids\x18\x01 \x03(\x04*O\n\nNackAction\x12\x15\n\x11NACK_ACTION_RETRY\x10\x00\x12\x14\n\x10NACK_ACTION_PARK\x10\x01\x12\x14\n\x10NACK_ACTION_SKIP\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logbook._pb.logbook.v1.subscribe_pb2', globals())
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logbook_client._pb.logbook.v1.subscribe_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None

@@ -5,6 +5,14 @@ Every call that the server refuses raises the `LogbookError` subclass for its `S
 detail). Errors the client raises itself use the same classes, with `from_server` False:
 bad input it refuses before sending (`InvalidArgument`, `ResourceExhausted`) and a daemon
 that cannot be reached or a connection that broke (`Unavailable`).
+
+`safe_to_retry` says whether the call may simply be made again. It is true when the client
+knows the call had no effect, or that doing it twice is harmless: a call that was never sent;
+a read, query, subscription or admin read (list, info) whose connection broke; an append
+(its event ids make a repeat answer with the original positions). It is false for an admin
+change (create/update/delete/reset a group, define/drop a view, replay parked) in flight when
+the connection broke, whose effect may or may not have happened, and for every refusal by
+the server.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Self, Union
 
 if TYPE_CHECKING:
     from .types import Expected
@@ -120,6 +128,7 @@ class LogbookError(Exception):
         details: Detail | None = None,
         *,
         from_server: bool = False,
+        safe_to_retry: bool = False,
     ) -> None:
         if code is None:
             code = self.default_code
@@ -132,6 +141,8 @@ class LogbookError(Exception):
         self.details = details
         #: True when the server answered the call with this status.
         self.from_server = from_server
+        #: True when making the same call again is safe (see the module docstring).
+        self.safe_to_retry = safe_to_retry
         super().__init__(code, message, details)
 
     @property
@@ -147,15 +158,23 @@ class LogbookError(Exception):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(code={self.code_name}, message={self.message!r}, "
-            f"details={self.details!r}, from_server={self.from_server})"
+            f"details={self.details!r}, from_server={self.from_server}, safe_to_retry={self.safe_to_retry})"
         )
 
-    def __reduce__(self):  # keeps the keyword argument through pickling
-        return (_rebuild, (type(self), int(self.code), self.message, self.details, self.from_server))
+    def copy(self) -> Self:
+        """A new exception of the same class and contents (each caller raises its own)."""
+        return type(self)(
+            self.code, self.message, self.details, from_server=self.from_server, safe_to_retry=self.safe_to_retry
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keeps the keyword arguments through pickling
+        return (_rebuild, (type(self), int(self.code), self.message, self.details, self.from_server, self.safe_to_retry))
 
 
-def _rebuild(cls, code, message, details, from_server):
-    return cls(code, message, details, from_server=from_server)
+def _rebuild(
+    cls: type[LogbookError], code: int, message: str, details: Detail | None, from_server: bool, safe_to_retry: bool
+) -> LogbookError:
+    return cls(code, message, details, from_server=from_server, safe_to_retry=safe_to_retry)
 
 
 class Cancelled(LogbookError):

@@ -35,13 +35,14 @@ the application's name, else ``eventsourcing``; a ``-`` in it becomes ``_``):
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -59,8 +60,9 @@ from eventsourcing.persistence import (
     WaitInterruptedError,
 )
 
-import logbook
-from logbook import (
+import logbook_client
+from logbook_client._connection import Backoff
+from logbook_client import (
     NO_STREAM,
     START,
     AlreadyExists,
@@ -78,6 +80,27 @@ TRACKING_KEY = "es_tracking"
 TRACKING_TYPE = "eventsourcing.Tracking"
 
 _HEAD_CACHE_MAX = 100_000
+#: How often a read is made when the connection is lost under it, or the daemon refuses it
+#: as it shuts down: a few times, a back-off apart (the client waits for the daemon to come
+#: back, up to its reconnect wait, each time).
+_READ_ATTEMPTS = 4
+
+R = TypeVar("R")
+
+
+def _retried(read: Callable[[], R]) -> R:
+    """`read()`, made again if the connection was lost under it. A read is safe to make
+    again (the error says so), so an application keeps serving across a daemon restart;
+    appends need nothing of this: the client sends them again itself, with the same ids."""
+    backoff = Backoff()
+    for attempt in range(1, _READ_ATTEMPTS + 1):
+        try:
+            return read()
+        except logbook_client.Unavailable as error:
+            if not error.safe_to_retry or attempt == _READ_ATTEMPTS:
+                raise
+            time.sleep(backoff.delay(attempt - 1, random.random()))
+    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -87,9 +110,9 @@ def _translated() -> Iterator[None]:
         yield
     except (WrongExpectedRevision, AlreadyExists) as error:
         raise IntegrityError(str(error)) from error
-    except (logbook.Unavailable, logbook.DeadlineExceeded, logbook.ResourceExhausted) as error:
+    except (logbook_client.Unavailable, logbook_client.DeadlineExceeded, logbook_client.ResourceExhausted) as error:
         raise OperationalError(str(error)) from error
-    except (logbook.InvalidArgument, logbook.Unimplemented) as error:
+    except (logbook_client.InvalidArgument, logbook_client.Unimplemented) as error:
         raise ProgrammingError(str(error)) from error
     except LogbookError as error:
         raise DatabaseError(str(error)) from error
@@ -166,16 +189,21 @@ class _LogbookRecorder:
 
     def _read_head(self, stream: str, key: str) -> tuple[int, int] | None:
         """The stream's last revision and marker, from the server (None: no stream)."""
-        with self.client.read(stream, backwards=True, limit=1) as events:
-            for event in events:
-                head = (event.revision, _marker(event, key))
-                self._remember(stream, *head)
-                return head
-        return None
+
+        def read() -> tuple[int, int] | None:
+            with self.client.read(stream, backwards=True, limit=1) as events:
+                for event in events:
+                    return (event.revision, _marker(event, key))
+            return None
+
+        head = _retried(read)
+        if head is not None:
+            self._remember(stream, *head)
+        return head
 
     # --- the atomic append -----------------------------------------------------------
 
-    def _commit(self, parts: list[_Part]) -> list[logbook.AppendResult]:
+    def _commit(self, parts: list[_Part]) -> list[logbook_client.AppendResult]:
         """Appends every part in one atomic Append with exact expected revisions."""
         fresh: dict[str, tuple[int, int] | None] = {}
         for attempt in range(2):
@@ -211,7 +239,7 @@ class _LogbookRecorder:
                         fresh[part.stream] = self._read_head(part.stream, key)
         raise AssertionError("unreachable")
 
-    def _append(self, appends: list[StreamAppend], parts: list[_Part]) -> list[logbook.AppendResult]:
+    def _append(self, appends: list[StreamAppend], parts: list[_Part]) -> list[logbook_client.AppendResult]:
         try:
             results = self.client.append_many(appends)
         except WrongExpectedRevision:
@@ -296,47 +324,58 @@ class LogbookAggregateRecorder(_LogbookRecorder, AggregateRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         stream = self.stream_for(originator_id)
-        selected: list[StoredEvent] = []
         if limit is not None and limit <= 0:
-            return selected
+            return []
         with _translated():
-            if desc or gt is not None:
-                # From the end: a snapshot's later events, the last snapshot, the head.
-                with self.client.read(stream, backwards=True) as events:
-                    first = True
-                    for event in events:
-                        version = _marker(event, VERSION_KEY)
-                        if first:
-                            self._remember(stream, event.revision, version)
-                            first = False
-                        if lte is not None and version > lte:
-                            continue
-                        if gt is not None and version <= gt:
-                            break
-                        selected.append(self._stored(originator_id, event, version))
-                        if desc and limit is not None and len(selected) == limit:
-                            break
-                if not desc:
-                    selected.reverse()
-                    if limit is not None:
-                        del selected[limit:]
-            else:
-                server_limit = limit if lte is None else None
-                last: RecordedEvent | None = None
-                complete = True
-                with self.client.read(stream, limit=server_limit) as events:
-                    for event in events:
-                        version = _marker(event, VERSION_KEY)
-                        if lte is not None and version > lte:
-                            complete = False
-                            break
-                        last = event
-                        selected.append(self._stored(originator_id, event, version))
-                        if limit is not None and len(selected) == limit:
-                            complete = False
-                            break
-                if complete and last is not None:
-                    self._remember(stream, last.revision, _marker(last, VERSION_KEY))
+            return _retried(lambda: self._select_events(stream, originator_id, gt, lte, desc, limit))
+
+    def _select_events(
+        self,
+        stream: str,
+        originator_id: uuid.UUID | str,
+        gt: int | None,
+        lte: int | None,
+        desc: bool,
+        limit: int | None,
+    ) -> list[StoredEvent]:
+        selected: list[StoredEvent] = []
+        if desc or gt is not None:
+            # From the end: a snapshot's later events, the last snapshot, the head.
+            with self.client.read(stream, backwards=True) as events:
+                first = True
+                for event in events:
+                    version = _marker(event, VERSION_KEY)
+                    if first:
+                        self._remember(stream, event.revision, version)
+                        first = False
+                    if lte is not None and version > lte:
+                        continue
+                    if gt is not None and version <= gt:
+                        break
+                    selected.append(self._stored(originator_id, event, version))
+                    if desc and limit is not None and len(selected) == limit:
+                        break
+            if not desc:
+                selected.reverse()
+                if limit is not None:
+                    del selected[limit:]
+        else:
+            server_limit = limit if lte is None else None
+            last: RecordedEvent | None = None
+            complete = True
+            with self.client.read(stream, limit=server_limit) as events:
+                for event in events:
+                    version = _marker(event, VERSION_KEY)
+                    if lte is not None and version > lte:
+                        complete = False
+                        break
+                    last = event
+                    selected.append(self._stored(originator_id, event, version))
+                    if limit is not None and len(selected) == limit:
+                        complete = False
+                        break
+            if complete and last is not None:
+                self._remember(stream, last.revision, _marker(last, VERSION_KEY))
         return selected
 
     @staticmethod
@@ -364,13 +403,15 @@ class LogbookApplicationRecorder(LogbookAggregateRecorder, ApplicationRecorder):
         if not inclusive_of_start:
             start += 1
         start = max(start, 1)
-        notifications: list[Notification] = []
         if limit <= 0 or (stop is not None and stop < start):
-            return notifications
-        with _translated():
+            return []
+        first = start
+
+        def select() -> list[Notification]:
+            notifications: list[Notification] = []
             reader = self.client.read(
                 category=self.category,
-                from_=Position(start),
+                from_=Position(first),
                 limit=limit,
                 event_types=list(topics) or None,
             )
@@ -379,7 +420,10 @@ class LogbookApplicationRecorder(LogbookAggregateRecorder, ApplicationRecorder):
                     if stop is not None and event.position > stop:
                         break
                     notifications.append(self._notification(event))
-        return notifications
+            return notifications
+
+        with _translated():
+            return _retried(select)
 
     def _notification(self, event: RecordedEvent) -> Notification:
         return Notification(
@@ -391,11 +435,14 @@ class LogbookApplicationRecorder(LogbookAggregateRecorder, ApplicationRecorder):
         )
 
     def max_notification_id(self) -> int | None:
-        with _translated():
+        def last() -> int | None:
             with self.client.read(category=self.category, backwards=True, limit=1) as events:
                 for event in events:
                     return event.position
-        return None
+            return None
+
+        with _translated():
+            return _retried(last)
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         return LogbookSubscription(self, gt=gt, topics=topics)

@@ -2,10 +2,10 @@
 
 Select it with the library's usual setting::
 
-    PERSISTENCE_MODULE=logbook.eventsourcing
+    PERSISTENCE_MODULE=logbook_client.eventsourcing
     LOGBOOK_SOCKET=/run/logbook.sock        # else $LOGBOOK_SOCKET's default, ./logbook.sock
 
-See `logbook.eventsourcing.recorders` for how the library's records map onto streams,
+See `logbook_client.eventsourcing.recorders` for how the library's records map onto streams,
 expected revisions and positions. Needs `pip install "eventsourcing>=9.5,<9.6"`.
 """
 
