@@ -9,7 +9,7 @@ scripts/install-deps.sh
 
 echo "== generated code is up to date"
 scripts/generate.sh
-generated=(Sources/CLogbookProto Sources/LogbookWire/Generated Clients/python/logbook/_pb)
+generated=(Sources/CLogbookProto Sources/LogbookWire/Generated Clients/python/logbook_client/_pb)
 if ! git diff --exit-code --stat -- "${generated[@]}" \
    || [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
   echo "generated code differs from Protos/: run scripts/generate.sh and commit the result" >&2
