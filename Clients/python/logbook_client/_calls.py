@@ -21,13 +21,14 @@ wait. `as_method` makes a client method of a function here.
 from __future__ import annotations
 
 import collections
+import contextlib
 import inspect
 import random as _random
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Unpack
 
 from . import _protocol as P
 from ._connection import Backoff
-from ._tracing import trace_metadata
+from ._tracing import append_span, end_span, trace_metadata
 from .errors import Code, LogbookError
 from .types import (
     ANY,
@@ -51,6 +52,9 @@ from .types import (
     ViewWrite,
     _PositionMarker,
 )
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -97,8 +101,11 @@ class Unary(Generic[T]):
         *,
         safe_to_retry: bool = True,
         resend: bool = False,
+        span: Span | None = None,
     ) -> None:
         self.request = request
+        #: The call's trace span (an append's), ended when the call is over.
+        self._span = span
         self.done = False
         #: Whether the call may be made again when a loss leaves its outcome unknown.
         self.safe_to_retry = safe_to_retry
@@ -143,6 +150,17 @@ class Unary(Generic[T]):
         self.done = False
         self._reply = None
         return delay
+
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[None]:
+        """Runs the call's I/O: its span, if it has one, ends when it does, with any error
+        that ends it (retries included)."""
+        try:
+            yield
+        except BaseException as error:
+            end_span(self._span, error)
+            raise
+        end_span(self._span, None)
 
     @property
     def result(self) -> T:
@@ -404,8 +422,7 @@ def append(
     while the append is in flight. With OpenTelemetry installed, each event carries the
     active span's `traceparent` (and `tracestate`) in its metadata.
     """
-    frame = P.append_frame(0, [StreamAppend(stream, list(events), expected)], trace_metadata())
-    return Unary(P.with_timeout(frame, timeout), "append_reply", _first_append_result, resend=True)
+    return _append([StreamAppend(stream, list(events), expected)], timeout, _first_append_result)
 
 
 def append_many(
@@ -413,8 +430,14 @@ def append_many(
 ) -> Unary[list[AppendResult]]:
     """Appends to several streams atomically: every expected revision is checked, and
     all commit or none. Each item is a StreamAppend or (stream, events[, expected])."""
-    frame = P.append_frame(0, P.normalize_appends(appends), trace_metadata())
-    return Unary(P.with_timeout(frame, timeout), "append_reply", P.parse_append_reply, resend=True)
+    return _append(P.normalize_appends(appends), timeout, P.parse_append_reply)
+
+
+def _append(appends: list[StreamAppend], timeout: float | None, read: Callable[[P.Frame], T]) -> Unary[T]:
+    """An Append in its producer span, whose trace context the events carry."""
+    span = append_span([append.stream for append in appends], [event for append in appends for event in append.events])
+    frame = P.append_frame(0, appends, trace_metadata(span))
+    return Unary(P.with_timeout(frame, timeout), "append_reply", read, resend=True, span=span)
 
 
 def _first_append_result(frame: P.Frame) -> AppendResult:

@@ -362,22 +362,23 @@ class Client:
     # --- carrying calls out --------------------------------------------------------------
 
     async def _unary(self, unary: calls.Unary[T]) -> T:
-        started = time.monotonic()
-        while True:
-            call = await self._start(unary.request, safe_to_retry=unary.safe_to_retry, resend=unary.resend)
-            try:
-                while not unary.done:
-                    unary.receive(await self._next(call))
-                return unary.result
-            except LogbookError as error:
-                delay = unary.retry_after(
-                    error, resend=call.resend, waited=time.monotonic() - started, wait_max=self._wait_max(call)
-                )
-                if delay is None:
-                    raise
-            finally:
-                self._cancel(call)  # only a protocol error or a task cancelled leaves it open
-            await asyncio.sleep(delay)
+        with unary.traced():
+            started = time.monotonic()
+            while True:
+                call = await self._start(unary.request, safe_to_retry=unary.safe_to_retry, resend=unary.resend)
+                try:
+                    while not unary.done:
+                        unary.receive(await self._next(call))
+                    return unary.result
+                except LogbookError as error:
+                    delay = unary.retry_after(
+                        error, resend=call.resend, waited=time.monotonic() - started, wait_max=self._wait_max(call)
+                    )
+                    if delay is None:
+                        raise
+                finally:
+                    self._cancel(call)  # only a protocol error or a task cancelled leaves it open
+                await asyncio.sleep(delay)
 
     def _wait_max(self, call: Call) -> float | None:
         """How long a call may wait for the daemon to serve it: its timeout, else the

@@ -23,13 +23,21 @@ from logbook_client import EventData, GroupSettings, Selector, _tracing  # noqa:
 WORKER = Path(__file__).resolve().parent / "traced_worker.py"
 
 
+_EXPORTER = InMemorySpanExporter()
+_PROVIDER = TracerProvider()
+_PROVIDER.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+
+
 @pytest.fixture
 def tracer():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield provider.get_tracer("test"), exporter
-    provider.shutdown()
+    """The process's tracer provider (OpenTelemetry allows one), with its exported spans
+    cleared: the client's own spans (an append's) are exported here too."""
+    from opentelemetry import trace
+
+    trace.set_tracer_provider(_PROVIDER)
+    _EXPORTER.clear()
+    yield _PROVIDER.get_tracer("test"), _EXPORTER
+    _EXPORTER.clear()
 
 
 def test_the_appending_span_is_the_parent_of_the_workers_span_in_another_process(client, name, daemon, tracer):
@@ -38,25 +46,33 @@ def test_the_appending_span_is_the_parent_of_the_workers_span_in_another_process
     client.create_group(GroupSettings(group, Selector.category(name)))
     with tracer.start_as_current_span("place order"):
         client.append(f"{name}-1", [EventData.json("OrderPlaced", {"total": 5})])
-    client.append(f"{name}-2", [EventData.json("OrderPlaced", {"total": 6})])  # no span: no context
-    (appending,) = exporter.get_finished_spans()
+    client.append(f"{name}-2", [EventData.json("OrderPlaced", {"total": 6})])  # no span around it
+    spans = {span.name: span for span in exporter.get_finished_spans() if span.name != "place order"}
+    placing = next(span for span in exporter.get_finished_spans() if span.name == "place order")
+    appends = [span for span in exporter.get_finished_spans() if span.name == f"append {name}"]
+    assert len(appends) == 2 and spans
+    in_order, alone = sorted(appends, key=lambda span: span.start_time)
+    assert in_order.kind.name == "PRODUCER" and in_order.parent.span_id == placing.context.span_id
+    assert in_order.attributes["messaging.destination.name"] == f"{name}-1"
+    assert alone.parent is None, "an append outside any span starts its own trace"
     worker = subprocess.run(
         [sys.executable, str(WORKER), "--socket", daemon.socket_path, "--group", group, "--count", "2"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert worker.returncode == 0, worker.stderr
-    spans = [json.loads(line) for line in worker.stdout.splitlines()]
-    by_stream = {span["attributes"]["messaging.destination.name"]: span for span in spans}
-    traced, untraced = by_stream[f"{name}-1"], by_stream[f"{name}-2"]
-    assert traced["trace_id"] == format(appending.context.trace_id, "032x")
-    assert traced["parent_span_id"] == format(appending.context.span_id, "016x")
-    assert traced["kind"] == "CONSUMER" and traced["name"] == f"process {group}"
-    assert traced["attributes"]["messaging.consumer.group.name"] == group
-    assert untraced["parent_span_id"] is None and untraced["trace_id"] != traced["trace_id"]
+    processed = [json.loads(line) for line in worker.stdout.splitlines()]
+    by_stream = {span["attributes"]["messaging.destination.name"]: span for span in processed}
+    for stream, appending in ((f"{name}-1", in_order), (f"{name}-2", alone)):
+        span = by_stream[stream]
+        assert span["trace_id"] == format(appending.context.trace_id, "032x")
+        assert span["parent_span_id"] == format(appending.context.span_id, "016x")
+        assert span["kind"] == "CONSUMER" and span["name"] == f"process {name}"
+        assert span["attributes"]["messaging.consumer.group.name"] == group
+    assert by_stream[f"{name}-1"]["trace_id"] == format(placing.context.trace_id, "032x")
 
 
 def test_an_append_carries_traceparent_and_tracestate_under_exactly_those_keys(client, name, tracer):
-    tracer, _ = tracer
+    tracer, exporter = tracer
     from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState, use_span
 
     context = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1),
@@ -65,9 +81,11 @@ def test_an_append_carries_traceparent_and_tracestate_under_exactly_those_keys(c
         client.append(f"{name}-1", [EventData("T", metadata={"user": "u"}),
                                     EventData("T", metadata={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})])
     first, second = client.read(f"{name}-1")
+    (appending,) = exporter.get_finished_spans()  # the append's own span, under the remote one
+    assert appending.context.trace_id == 0xABC and appending.parent.span_id == 0xDEF
     assert first.metadata == {
         "user": "u",
-        "traceparent": f"00-{0xABC:032x}-{0xDEF:016x}-01",
+        "traceparent": f"00-{0xABC:032x}-{appending.context.span_id:016x}-01",
         "tracestate": "vendor=v1",
     }
     assert second.metadata == {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}  # its own is kept
