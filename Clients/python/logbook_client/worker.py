@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Generic, Sequence, TypeVar
 
 from ._calls import GROUP_CREDIT
 from ._tracing import processing_span
@@ -53,7 +53,26 @@ def failure_reason(error: BaseException) -> str:
     return text[:REASON_CHARS_MAX]
 
 
-class ProjectionWorker:
+ClientT = TypeVar("ClientT", "Client", "aio.Client")
+HandlerT = TypeVar("HandlerT", Handler, AsyncHandler)
+
+
+class _Worker(Generic[ClientT, HandlerT]):
+    """What the sync and the asyncio workers share: their settings, and what they count."""
+
+    def __init__(self, client: ClientT, group: str, handler: HandlerT, *, max_in_flight: int | None) -> None:
+        self.group = group
+        self._client: ClientT = client
+        self._handler: HandlerT = handler
+        self._credit = max_in_flight or GROUP_CREDIT
+        #: Whether a handler is running now (a stop then waits for it to be acked).
+        self._handling = False
+        #: Events acked, and nacked for a retry, since `run()` started.
+        self.acked = 0
+        self.retried = 0
+
+
+class ProjectionWorker(_Worker["Client", Handler]):
     """Handles every event of a group with `handler`; see the module docstring.
 
     >>> worker = ProjectionWorker(client, "orders-projection", lambda event: database.apply(event))
@@ -73,17 +92,10 @@ class ProjectionWorker:
         *,
         max_in_flight: int | None = None,
     ) -> None:
-        self.group = group
-        self._client = client
-        self._handler: Handler = handler
-        self._credit = max_in_flight or GROUP_CREDIT
+        super().__init__(client, group, handler, max_in_flight=max_in_flight)
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._subscription: Subscription | None = None
-        self._handling = False
-        #: Events acked, and nacked for a retry, since `run()` started.
-        self.acked = 0
-        self.retried = 0
 
     @classmethod
     def writing_views(
@@ -164,7 +176,7 @@ class ProjectionWorker:
         self.acked += 1
 
 
-class AsyncProjectionWorker:
+class AsyncProjectionWorker(_Worker["aio.Client", AsyncHandler]):
     """The asyncio `ProjectionWorker` (`logbook_client.aio.ProjectionWorker`): the handler
     may be a coroutine function or a plain one.
 
@@ -182,15 +194,9 @@ class AsyncProjectionWorker:
         *,
         max_in_flight: int | None = None,
     ) -> None:
-        self.group = group
-        self._client = client
-        self._handler: AsyncHandler = handler
-        self._credit = max_in_flight or GROUP_CREDIT
+        super().__init__(client, group, handler, max_in_flight=max_in_flight)
         self._stopping = False
-        self._handling = False
         self._subscription: aio.Subscription | None = None
-        self.acked = 0
-        self.retried = 0
 
     @classmethod
     def writing_views(
