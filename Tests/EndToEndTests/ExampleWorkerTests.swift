@@ -21,6 +21,42 @@ struct ExampleWorkerTests {
         return process
     }
 
+    private static let customers = ["ann", "bob", "cy"]
+
+    /// Order number `index`: whose it is and its total.
+    private static func order(_ index: Int) -> (customer: String, total: Double) {
+        (Self.customers[index % Self.customers.count], Double(index % 7) + 0.5)
+    }
+
+    private struct Summary: Equatable {
+        var orders = 0
+        var total = 0.0
+    }
+
+    /// Reads the view once it has processed position `last`, and checks it holds the
+    /// summaries of orders 0..<`count`, each counted once.
+    private static func expectSummaries(_ cli: CLI, after last: Int, orders count: Int) throws {
+        var expected: [String: Summary] = [:]
+        for index in 0..<count {
+            let (customer, total) = Self.order(index)
+            expected[customer, default: Summary()].orders += 1
+            expected[customer, default: Summary()].total += total
+        }
+        let summaries = try cli.run(["query", "order_summaries", "--min-position", "\(last)", "--wait", "60000", "--json"])
+        try #require(summaries.status == 0, "\(summaries.stderr)")
+        var seen: [String: Summary] = [:]
+        for row in try summaries.json() {
+            let document = try #require(row["doc"] as? [String: Any])
+            seen[try #require(row["key"] as? String)] = Summary(
+                orders: try #require(document["orders"] as? Int), total: try #require(document["total"] as? Double)
+            )
+        }
+        #expect(seen.keys.sorted() == Self.customers)
+        for customer in Self.customers {
+            #expect(seen[customer] == expected[customer], "\(customer)")
+        }
+    }
+
     @Test func summariesCountEveryOrderOnceAcrossAWorkerKill() throws {
         let daemon = try Daemon()
         try daemon.start()
@@ -28,8 +64,6 @@ struct ExampleWorkerTests {
         var worker = try Self.startWorker(daemon)
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
-        let customers = ["ann", "bob", "cy"]
-        var expected: [String: (orders: Int, total: Double)] = [:]
         var last = 0
         for index in 0..<60 {
             if index == 30 {
@@ -38,34 +72,18 @@ struct ExampleWorkerTests {
                 worker.waitUntilExit()
                 worker = try Self.startWorker(daemon)
             }
-            let customer = customers[index % customers.count]
-            let total = Double(index % 7) + 0.5
+            let (customer, total) = Self.order(index)
             let appended = try cli.run([
                 "append", "order-\(index)", "--type", "OrderPlaced",
                 "--data", #"{"customer":"\#(customer)","total":\#(total)}"#, "--json",
             ])
             try #require(appended.status == 0, "\(appended.stderr)")
             last = try #require((try appended.json().first?["positions"] as? [Any])?.last as? Int)
-            expected[customer, default: (0, 0)].orders += 1
-            expected[customer, default: (0, 0)].total += total
         }
         // An event the worker ignores moves nothing it has to wait for.
         _ = try cli.run(["append", "order-0", "--type", "OrderShipped", "--data", "{}"])
 
-        let summaries = try cli.run(["query", "order_summaries", "--min-position", "\(last)", "--wait", "60000", "--json"])
-        try #require(summaries.status == 0, "\(summaries.stderr)")
-        var seen: [String: (orders: Int, total: Double)] = [:]
-        for row in try summaries.json() {
-            let document = try #require(row["doc"] as? [String: Any])
-            seen[try #require(row["key"] as? String)] = (
-                try #require(document["orders"] as? Int), try #require(document["total"] as? Double)
-            )
-        }
-        #expect(seen.keys.sorted() == customers)
-        for customer in customers {
-            #expect(seen[customer]?.orders == expected[customer]?.orders, "\(customer)")
-            #expect(seen[customer]?.total == expected[customer]?.total, "\(customer)")
-        }
+        try Self.expectSummaries(cli, after: last, orders: 60)
         let byIndex = try cli.run(["query", "order_summaries", "--where", "$.customer = bob", "--json"])
         #expect(try byIndex.json().map { $0["key"] as? String } == ["bob"])
     }
@@ -81,7 +99,6 @@ struct ExampleWorkerTests {
         let worker = try Self.startWorker(daemon)
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
-        let customers = ["ann", "bob", "cy"]
         let orders = 90
         // Appended by a script that retries an order until it is in: each order has its own
         // event id, so a retry of an append that committed before its answer was lost is
@@ -89,8 +106,7 @@ struct ExampleWorkerTests {
         let progress = Mutex((appended: 0, last: 0, failures: [String]()))
         let appender = Thread {
             for index in 0..<orders {
-                let customer = customers[index % customers.count]
-                let total = Double(index % 7) + 0.5
+                let (customer, total) = Self.order(index)
                 let id = UUID().uuidString
                 var position: Int?
                 for _ in 0..<600 where position == nil {
@@ -128,25 +144,7 @@ struct ExampleWorkerTests {
         #expect(appended == orders)
         #expect(worker.isRunning, "the worker rode out both restarts")
 
-        var expected: [String: (orders: Int, total: Double)] = [:]
-        for index in 0..<orders {
-            expected[customers[index % customers.count], default: (0, 0)].orders += 1
-            expected[customers[index % customers.count], default: (0, 0)].total += Double(index % 7) + 0.5
-        }
-        let summaries = try cli.run(["query", "order_summaries", "--min-position", "\(last)", "--wait", "60000", "--json"])
-        try #require(summaries.status == 0, "\(summaries.stderr)")
-        var seen: [String: (orders: Int, total: Double)] = [:]
-        for row in try summaries.json() {
-            let document = try #require(row["doc"] as? [String: Any])
-            seen[try #require(row["key"] as? String)] = (
-                try #require(document["orders"] as? Int), try #require(document["total"] as? Double)
-            )
-        }
-        #expect(seen.keys.sorted() == customers)
-        for customer in customers {
-            #expect(seen[customer]?.orders == expected[customer]?.orders, "\(customer)")
-            #expect(seen[customer]?.total == expected[customer]?.total, "\(customer)")
-        }
+        try Self.expectSummaries(cli, after: last, orders: orders)
         let group = try cli.run(["groups", "info", "order-summaries", "--json"])
         let info = try #require(try group.json().first)
         #expect(info["parked"] as? Int == 0, "nothing parked: \(group.stdout)")
