@@ -24,7 +24,7 @@ import collections
 import contextlib
 import inspect
 import random as _random
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Unpack, cast
 
 from . import _protocol as P
 from ._connection import Backoff
@@ -379,6 +379,29 @@ class SubscriptionStream(Stream[P.SubscriptionItem]):
                 self.caught_up = False
             self.position = item.position
         return True
+
+
+class SubscriptionState:
+    """What both clients' subscriptions show of where they are, read from their stream."""
+
+    #: The subscription's `SubscriptionStream`; its iterator base class declares the type.
+    _stream: Any
+
+    @property
+    def position(self) -> int | None:
+        """The last position seen, from an event or a marker; None before any."""
+        return cast(SubscriptionStream, self._stream).position
+
+    @property
+    def caught_up(self) -> bool:
+        """Whether a CaughtUp came (and no FellBehind after it)."""
+        return cast(SubscriptionStream, self._stream).caught_up
+
+    @property
+    def call_count(self) -> int:
+        """Calls the subscription has made: 1, and one more each time it resumed (a
+        projection that keeps state in memory reloads it when this changes)."""
+        return cast(SubscriptionStream, self._stream).calls
 
 
 class QueryPages:

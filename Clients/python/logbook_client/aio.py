@@ -185,27 +185,9 @@ class ReadIterator(_Iterator[RecordedEvent]):
         return [event async for event in self]
 
 
-class Subscription(_Iterator[P.SubscriptionItem]):
+class Subscription(_Iterator[P.SubscriptionItem], calls.SubscriptionState):
     """An open Subscribe call; see `logbook_client.client.Subscription` (credit is granted
     automatically as you take events, and a lost connection resumes it)."""
-
-    _stream: calls.SubscriptionStream
-
-    @property
-    def position(self) -> int | None:
-        """The last position seen, from an event or a marker; None before any."""
-        return self._stream.position
-
-    @property
-    def caught_up(self) -> bool:
-        """Whether a CaughtUp came (and no FellBehind after it)."""
-        return self._stream.caught_up
-
-    @property
-    def call_count(self) -> int:
-        """Calls the subscription has made: 1, and one more each time it resumed (a
-        projection that keeps state in memory reloads it when this changes)."""
-        return self._stream.calls
 
     credit = _sent_on_call(calls.credit)
     ack = _sent_on_call(calls.ack)

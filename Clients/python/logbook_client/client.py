@@ -150,7 +150,7 @@ class ReadIterator(_Iterator[RecordedEvent]):
     """The events of one read, in order; `close()` (or `with`) to stop early."""
 
 
-class Subscription(_Iterator[P.SubscriptionItem]):
+class Subscription(_Iterator[P.SubscriptionItem], calls.SubscriptionState):
     """An open Subscribe call. Iterating yields, in order: `RecordedEvent` (catch-up) or
     `Delivery` (groups), and the markers `CaughtUp`, `FellBehind`, `Checkpoint`, `Settled`.
 
@@ -165,24 +165,6 @@ class Subscription(_Iterator[P.SubscriptionItem]):
     acked come again; acking one of them sends nothing). It raises `Unavailable` when the
     daemon stays away longer than the client's `reconnect_wait`, and any other refusal.
     """
-
-    _stream: calls.SubscriptionStream
-
-    @property
-    def position(self) -> int | None:
-        """The last position seen, from an event or a marker; None before any."""
-        return self._stream.position
-
-    @property
-    def caught_up(self) -> bool:
-        """Whether a CaughtUp came (and no FellBehind after it)."""
-        return self._stream.caught_up
-
-    @property
-    def call_count(self) -> int:
-        """Calls the subscription has made: 1, and one more each time it resumed (a
-        projection that keeps state in memory reloads it when this changes)."""
-        return self._stream.calls
 
     credit = _sent_on_call(calls.credit)
     ack = _sent_on_call(calls.ack)
