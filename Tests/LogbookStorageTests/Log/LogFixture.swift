@@ -2,6 +2,7 @@ internal import Foundation
 @testable internal import LogbookStorage
 internal import Logging
 internal import Synchronization
+internal import Testing
 internal import SystemPackage
 
 /// A temporary data directory for a segment log, and the helpers the log tests share.
@@ -204,4 +205,44 @@ final class FaultyFileOperations: LogFileOperations {
     func remove(_ path: FilePath) throws(Errno) { try real.remove(path) }
     func createDirectory(_ path: FilePath) throws(Errno) -> Bool { try real.createDirectory(path) }
     func contentsOfDirectory(_ path: FilePath) throws(Errno) -> [String] { try real.contentsOfDirectory(path) }
+}
+
+extension LogFixture {
+    /// The records of a segment file as its bytes say, read without the log's code:
+    /// offset, position and length of each, up to the first zero length word.
+    func records(in name: String) throws -> [(offset: Int64, position: UInt64, length: Int)] {
+        let bytes = try bytes(of: name)
+        var records = [(offset: Int64, position: UInt64, length: Int)]()
+        var offset = LogLimits.segmentHeaderBytes
+        while offset + 16 <= bytes.count {
+            let word = bytes[offset..<(offset + 4)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let length = Int(word & ((1 << 30) - 1))
+            guard length >= 16 else { break }
+            let position = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            records.append((Int64(offset), position, length))
+            offset += (length + 7) & ~7
+        }
+        return records
+    }
+
+    /// The offset of a position's record in a segment file.
+    func offset(of position: UInt64, in name: String) throws -> Int64 {
+        try #require(try records(in: name).first { $0.position == position }).offset
+    }
+}
+
+/// The `StorageError` a call throws, nil when it throws nothing (or something else).
+func storageError(_ body: () throws -> some Any) -> StorageError? {
+    do {
+        _ = try body()
+        return nil
+    } catch {
+        return error as? StorageError
+    }
+}
+
+/// True when `error` is `.corrupt` and names the file and the byte offset.
+func names(_ error: StorageError?, corrupt path: String, offset: Int64) -> Bool {
+    guard let error, error.code == .corrupt else { return false }
+    return error.message.contains(path) && error.message.contains("byte offset \(offset):")
 }
