@@ -20,11 +20,13 @@ struct LogBatch: Sendable {
 
     /// Appends a record; its position must follow the batch's last one.
     mutating func append(position: UInt64, payload: some Collection<UInt8>) throws(StorageError) {
-        let length = try checkedLength(position: position, payloadBytes: payload.count)
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: RecordFrame.headerBytes))
-        bytes.append(contentsOf: payload)
-        finishRecord(at: start, length: length, position: position)
+        try append(position: position, payloadBytes: payload.count) { buffer in
+            // A contiguous payload (an array, a slice) is one memcpy; the generic copy
+            // below would go through the runtime's generic metadata per call.
+            if payload.withContiguousStorageIfAvailable({ buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                buffer.copyBytes(from: payload)
+            }
+        }
     }
 
     /// Appends a record of `payloadBytes` that `writing` fills in place (the buffer it
@@ -35,12 +37,17 @@ struct LogBatch: Sendable {
         writing: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(StorageError) {
         let length = try checkedLength(position: position, payloadBytes: payloadBytes)
+        let padded = RecordFrame.paddedLength(length)
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: length))
+        bytes.append(contentsOf: repeatElement(0, count: padded))
         bytes.withUnsafeMutableBytes { bytes in
+            bytes.storeLittleEndian(UInt32(length), at: start)
+            bytes.storeLittleEndian(position, at: start + 8)
             writing(UnsafeMutableRawBufferPointer(rebasing: bytes[(start + RecordFrame.headerBytes)..<(start + length)]))
         }
-        finishRecord(at: start, length: length, position: position)
+        if count == 0 { firstPosition = position }
+        count += 1
+        largestRecordBytes = max(largestRecordBytes, padded)
     }
 
     /// Empties the batch, keeping its buffer for the next one.
@@ -71,9 +78,10 @@ struct LogBatch: Sendable {
     }
 
     private func checkedLength(position: UInt64, payloadBytes: Int) throws(StorageError) -> Int {
-        guard count == 0 ? position > 0 : position == firstPosition + UInt64(count) else {
+        guard position > 0 else { throw .invalidArgument("log positions start at 1") }
+        guard count == 0 || position == firstPosition + UInt64(count) else {
             throw .invalidArgument(
-                "log positions must be consecutive: expected \(count == 0 ? 1 : firstPosition + UInt64(count)), got \(position)")
+                "log positions must be consecutive: expected \(firstPosition + UInt64(count)), got \(position)")
         }
         guard payloadBytes >= 0, payloadBytes <= LogLimits.recordBytesMax - RecordFrame.headerBytes else {
             throw .invalidArgument("a log record of \(payloadBytes) payload bytes is larger than any segment")
@@ -81,15 +89,4 @@ struct LogBatch: Sendable {
         return RecordFrame.headerBytes + payloadBytes
     }
 
-    private mutating func finishRecord(at start: Int, length: Int, position: UInt64) {
-        let padded = RecordFrame.paddedLength(length)
-        bytes.append(contentsOf: repeatElement(0, count: padded - length))
-        bytes.withUnsafeMutableBytes { bytes in
-            bytes.storeLittleEndian(UInt32(length), at: start)
-            bytes.storeLittleEndian(position, at: start + 8)
-        }
-        if count == 0 { firstPosition = position }
-        count += 1
-        largestRecordBytes = max(largestRecordBytes, padded)
-    }
 }

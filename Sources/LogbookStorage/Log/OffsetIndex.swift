@@ -22,13 +22,15 @@ struct OffsetIndex: Sendable, Hashable {
 
     /// Notes a record; adds an entry when one is due. Records must come in order.
     mutating func note(position: UInt64, offset: Int64) {
-        if let last = entries.last,
-            position - last.position < LogLimits.offsetIndexIntervalRecords,
-            offset - last.offset < LogLimits.offsetIndexIntervalBytes
-        {
-            return
-        }
-        entries.append(Entry(position: position, offset: offset))
+        let entry = Entry(position: position, offset: offset)
+        if Self.isDue(entry, after: entries.last) { entries.append(entry) }
+    }
+
+    /// Whether a record gets an entry, given the last entry of its segment.
+    static func isDue(_ record: Entry, after last: Entry?) -> Bool {
+        guard let last else { return true }
+        return record.position - last.position >= LogLimits.offsetIndexIntervalRecords
+            || record.offset - last.offset >= LogLimits.offsetIndexIntervalBytes
     }
 
     mutating func append(contentsOf other: some Sequence<Entry>) {

@@ -37,7 +37,7 @@ extension SegmentLog {
                 active.unsyncedBytes += bytes
                 active.startsSyncGroup = false
             }
-            let newEntries = indexEntries(of: batch, at: active.writeOffset, after: &active.lastIndexEntry)
+            noteIndexEntries(of: batch, at: active.writeOffset, after: &active.lastIndexEntry, into: &state.newIndexEntries)
             active.writeOffset += bytes
             active.lastPosition = batch.lastPosition
             state.active = active
@@ -45,8 +45,9 @@ extension SegmentLog {
             let head = state.head
             published.withLock { published in
                 published.head = head
-                published.activeIndex.append(contentsOf: newEntries)
+                published.activeIndex.append(contentsOf: state.newIndexEntries)
             }
+            state.newIndexEntries.removeAll(keepingCapacity: true)
             batch.removeAll()
             return head
         }
@@ -80,22 +81,24 @@ extension SegmentLog {
         active.startsSyncGroup = true
     }
 
-    /// The sparse index entries the batch's records add.
-    private func indexEntries(of batch: LogBatch, at start: Int64, after last: inout OffsetIndex.Entry?) -> [OffsetIndex.Entry] {
-        var entries = OffsetIndex(entries: last.map { [$0] } ?? [])
-        let seeded = entries.entries.count
+    /// Notes the batch's records in the sparse index: the entries due go to `entries`.
+    private func noteIndexEntries(
+        of batch: LogBatch, at start: Int64, after last: inout OffsetIndex.Entry?, into entries: inout [OffsetIndex.Entry]
+    ) {
         batch.bytes.withUnsafeBytes { bytes in
             var offset = 0
             var position = batch.firstPosition
             while offset < bytes.count {
-                entries.note(position: position, offset: start + Int64(offset))
+                let entry = OffsetIndex.Entry(position: position, offset: start + Int64(offset))
+                if OffsetIndex.isDue(entry, after: last) {
+                    entries.append(entry)
+                    last = entry
+                }
                 let word = bytes.loadLittleEndian(at: offset, as: UInt32.self)
                 offset += RecordFrame.paddedLength(Int(word & RecordFrame.lengthMask))
                 position += 1
             }
         }
-        last = entries.entries.last
-        return Array(entries.entries.dropFirst(seeded))
     }
 
     /// Makes sure the active segment can take `bytes` within its size and its sync reach:

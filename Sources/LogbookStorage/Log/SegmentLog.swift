@@ -81,6 +81,9 @@ final class SegmentLog: Sendable {
         var active: ActiveSegment?
         /// Set once the writer stops (fail-stop or close); every later append fails with it.
         var stopped: StorageError?
+        /// The index entries of the batch being committed, published with its head; kept
+        /// to reuse its buffer.
+        var newIndexEntries: [OffsetIndex.Entry] = []
     }
 
     /// The segment the writer appends to.

@@ -27,15 +27,17 @@ struct SystemFileOperations: LogFileOperations {
     func write(_ descriptor: FileDescriptor, _ buffers: [UnsafeRawBufferPointer], at offset: Int64)
         throws(Errno) -> Int
     {
-        let vectors = buffers.prefix(LogLimits.iovecsPerWriteMax).map { buffer in
-            iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count)
-        }
-        while true {
-            let written = vectors.withUnsafeBufferPointer { vectors in
-                pwritev(descriptor.rawValue, vectors.baseAddress, Int32(vectors.count), off_t(offset))
+        let count = min(buffers.count, LogLimits.iovecsPerWriteMax)
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { (vectors) throws(Errno) -> Int in
+            for index in 0..<count {
+                vectors[index] = iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: buffers[index].baseAddress), iov_len: buffers[index].count)
             }
-            if written >= 0 { return written }
-            guard errno == EINTR else { throw Errno(rawValue: errno) }
+            while true {
+                let written = pwritev(descriptor.rawValue, vectors.baseAddress, Int32(count), off_t(offset))
+                if written >= 0 { return written }
+                guard errno == EINTR else { throw Errno(rawValue: errno) }
+            }
         }
     }
 
