@@ -44,6 +44,19 @@ struct LogFixture {
             files: files, logger: Self.logger)
     }
 
+    /// Appends `records` to the log here and closes it, as an earlier run would leave
+    /// it; returns where the next record would go and how many segments are sealed.
+    @discardableResult
+    func writeLog(_ configuration: LogConfiguration, records: Int, batchSize: Int = 10, size: Int? = nil) throws
+        -> (offset: Int64, segment: String, sealed: Int)
+    {
+        let log = try open(configuration, knownDurablePosition: 0)
+        try log.appendRecords(records, batchSize: batchSize, size: size)
+        try log.close()
+        let point = log.writePoint
+        return (point.offset, point.segment, log.sealedCount)
+    }
+
     /// The segment and index files, by name.
     func fileNames() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: logDirectory.string).sorted()

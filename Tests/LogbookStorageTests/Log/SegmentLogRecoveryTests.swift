@@ -42,13 +42,7 @@ internal import Testing
     func tornTailIsCutAndTheLogGoesOn(shape: TornShape) throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            let point: (offset: Int64, segment: String)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(50, batchSize: 5)
-                point = log.writePoint
-                try log.close()
-            }
+            let point = try fixture.writeLog(configuration, records: 50, batchSize: 5)
             let torn = try shape.bytes(after: 50)
             try fixture.write(torn.bytes, to: point.segment, at: point.offset + torn.at)
 
@@ -73,12 +67,7 @@ internal import Testing
     @Test func aWholeBatchIsKept() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            let point: (offset: Int64, segment: String)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(20)
-                point = log.writePoint
-            }
+            let point = try fixture.writeLog(configuration, records: 20)
             try fixture.write(try Payload.framed(from: 21, count: 7), to: point.segment, at: point.offset)
             let log = try fixture.open(configuration, knownDurablePosition: 20)
             #expect(log.headPosition == 27)
@@ -91,10 +80,7 @@ internal import Testing
     @Test func flippedByteMidLogRefusesTheOpen() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 1024 * 1024)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(150, batchSize: 5, size: 200)
-            }
+            try fixture.writeLog(configuration, records: 150, batchSize: 5, size: 200)
             let segment = fixture.segmentName(1)
             let damaged = try fixture.offset(of: 52, in: segment)
             try fixture.flipByte(in: segment, at: damaged + 100)
@@ -113,12 +99,7 @@ internal import Testing
     func validRecordsBeyondTheReachRefuseTheOpen(beyondReach: Bool) throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 256 * 1024, syncReachBytes: 4 * 1024)
-            let point: (offset: Int64, segment: String)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(1)
-                point = log.writePoint
-            }
+            let point = try fixture.writeLog(configuration, records: 1)
             // 24 records of 216 bytes, none flagged as starting a sync group: 5 KiB, past
             // the 4 KiB reach. The damage is in the first record, or in the sixth from
             // the end (within the reach of the last record).
@@ -144,10 +125,7 @@ internal import Testing
     @Test func damageInTheLastBatchIsCutOnlyWhenNotKnownDurable() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 1024 * 1024)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(50, batchSize: 5, size: 200)
-            }
+            try fixture.writeLog(configuration, records: 50, batchSize: 5, size: 200)
             let segment = fixture.segmentName(1)
             let damaged = try fixture.offset(of: 48, in: segment)
             try fixture.flipByte(in: segment, at: damaged + 30)
@@ -167,10 +145,7 @@ internal import Testing
     @Test func missingAcknowledgedRecordsRefuseTheOpen() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(30)
-            }
+            try fixture.writeLog(configuration, records: 30)
             let error = storageError { try fixture.open(configuration, knownDurablePosition: 31) }
             #expect(error?.code == .corrupt)
             #expect(error?.message.contains("31") == true)
@@ -187,12 +162,7 @@ internal import Testing
     func gapOrRepeatRefusesTheOpen(shift: UInt64) throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            let point: (offset: Int64, segment: String)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(20)
-                point = log.writePoint
-            }
+            let point = try fixture.writeLog(configuration, records: 20)
             // Positions 22... (a gap) or 20... (a repeat) where 21 belongs.
             try fixture.write(try Payload.framed(from: 20 + shift, count: 3), to: point.segment, at: point.offset)
             let error = storageError { try fixture.open(configuration) }
@@ -206,11 +176,7 @@ internal import Testing
     @Test func flippedByteInASealedSegment() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 16 * 1024)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(400, batchSize: 8, size: 100)
-                #expect(log.sealedCount >= 2)
-            }
+            #expect(try fixture.writeLog(configuration, records: 400, batchSize: 8, size: 100).sealed >= 2)
             let segment = fixture.segmentName(1)
             let damaged = try fixture.offset(of: 30, in: segment)
             try fixture.flipByte(in: segment, at: damaged + 20)
@@ -234,11 +200,7 @@ internal import Testing
     @Test func damagedOrMissingIndexFilesAreRebuilt() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 16 * 1024)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(600, batchSize: 6)
-                #expect(log.sealedCount >= 3)
-            }
+            #expect(try fixture.writeLog(configuration, records: 600, batchSize: 6).sealed >= 3)
             let indexes = try fixture.fileNames().filter { $0.hasSuffix(".idx") }
             let originals = try indexes.map { try fixture.bytes(of: $0) }
             try fixture.flipByte(in: indexes[0], at: 60)
@@ -277,10 +239,7 @@ internal import Testing
     @Test func newerFormatIsRefused() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(3)
-            }
+            try fixture.writeLog(configuration, records: 3)
             let segment = fixture.segmentName(1)
             var header = Array(try fixture.bytes(of: segment).prefix(40))
             header[8] = SegmentHeader.version + 1
@@ -296,11 +255,7 @@ internal import Testing
     @Test func missingSegmentRefusesTheOpen() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small(segmentBytes: 16 * 1024)
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(400, batchSize: 8, size: 100)
-                #expect(log.sealedCount >= 3)
-            }
+            #expect(try fixture.writeLog(configuration, records: 400, batchSize: 8, size: 100).sealed >= 3)
             let segments = try fixture.fileNames().filter { $0.hasSuffix(".seg") }
             try fixture.remove(segments[1])
             try fixture.remove(SegmentFile.name(firstPosition: SegmentFile.firstPosition(fromName: segments[1], suffix: "seg")!, suffix: "idx"))
@@ -314,10 +269,7 @@ internal import Testing
     @Test func truncatedSegmentRefusesTheOpen() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(3)
-            }
+            try fixture.writeLog(configuration, records: 3)
             let segment = fixture.segmentName(1)
             try FileHandle(forWritingTo: URL(fileURLWithPath: fixture.path(segment))).truncate(atOffset: 8_192)
             #expect(names(storageError { try fixture.open(configuration) }, corrupt: fixture.path(segment), offset: 8_192))
@@ -329,10 +281,7 @@ internal import Testing
     @Test func leftoversOfAnInterruptedRollAreRemoved() throws {
         try LogFixture.with { fixture in
             let configuration = try LogFixture.small()
-            do {
-                let log = try fixture.open(configuration)
-                try log.appendRecords(10)
-            }
+            try fixture.writeLog(configuration, records: 10)
             let leftover = fixture.segmentName(11) + ".tmp"
             #expect(FileManager.default.createFile(atPath: fixture.path(leftover), contents: Data([1, 2, 3])))
             #expect(FileManager.default.createFile(atPath: fixture.path(fixture.indexName(1)), contents: Data([4, 5, 6])))
