@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -47,11 +48,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // CRC32C (Castagnoli) for the log engine's records: SSE4.2 when the CPU has it, a
+        // table otherwise. No Debian package carries a C CRC32C library.
+        .target(name: "CLogbookCRC"),
         .target(
             name: "LogbookStorage",
             dependencies: [
+                "CLogbookCRC",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,109 @@
+internal import Synchronization
+extension SegmentLog {
+    /// Records from `position` on, forwards or backwards, never past the published head:
+    /// at most `countMax` records and, after the first, at most `bytesMax` payload bytes
+    /// in all (the first record always comes, so a reader can always move on).
+    ///
+    /// Forwards from a position below the log's first reads from the first; backwards
+    /// from past the head reads from the head. Each record read is checked; damage throws
+    /// `.corrupt` naming the segment file and the byte offset.
+    func read(from position: UInt64, direction: ReadDirection, countMax: Int, bytesMax: Int) throws(StorageError) -> LogRecords {
+        var records = LogRecords()
+        guard countMax > 0 else { return records }
+        switch direction {
+        case .forwards:
+            var next = max(position, firstPosition)
+            while records.count < countMax, let location = locate(next) {
+                let done = try scan(location, from: next) { position, payload in
+                    if !records.isEmpty, records.payloadBytes.count + payload.count > bytesMax { return false }
+                    records.append(position: position, payload: payload)
+                    return records.count < countMax
+                }
+                if done { break }
+                next = location.lastPosition + 1
+            }
+        case .backwards:
+            var upper = min(position, headPosition)
+            let first = firstPosition
+            while records.count < countMax, upper >= first, let location = locate(upper) {
+                // One index interval at a time: scan forwards from the entry, then hand
+                // the records out newest first.
+                let remaining = UInt64(countMax - records.count)
+                let lower = max(location.entry.position, upper >= remaining ? upper - remaining + 1 : 0)
+                var window = LogRecords()
+                _ = try scan(location, from: lower) { position, payload in
+                    window.append(position: position, payload: payload)
+                    return position < upper
+                }
+                for record in window.reversed() {
+                    if !records.isEmpty, records.payloadBytes.count + record.payload.count > bytesMax { return records }
+                    records.append(position: record.position, payload: record.payload)
+                }
+                upper = lower - 1
+            }
+        }
+        return records
+    }
+
+    /// Where a position's segment is and the index entry to start scanning from.
+    struct Location {
+        var file: SegmentFile
+        var entry: OffsetIndex.Entry
+        /// The segment's last readable position: its last one, or the head.
+        var lastPosition: UInt64
+    }
+
+    /// Finds `position` through the published state, nil when it is not in the log.
+    func locate(_ position: UInt64) -> Location? {
+        published.withLock { state -> Location? in
+            guard position > 0, position <= state.head else { return nil }
+            if let active = state.active, position >= active.firstPosition {
+                return state.activeIndex.entry(atOrBefore: position).map {
+                    Location(file: active, entry: $0, lastPosition: state.head)
+                }
+            }
+            var low = 0
+            var high = state.sealed.count
+            while low < high {
+                let middle = (low + high) / 2
+                if state.sealed[middle].file.firstPosition <= position { low = middle + 1 } else { high = middle }
+            }
+            guard low > 0 else { return nil }
+            let segment = state.sealed[low - 1]
+            guard position <= segment.lastPosition else { return nil }
+            return segment.index.entry(atOrBefore: position).map {
+                Location(file: segment.file, entry: $0, lastPosition: segment.lastPosition)
+            }
+        }
+    }
+
+    /// Reads the records of one segment from the location's entry to its last position,
+    /// giving those from `start` on to `body` until it returns false. Returns true when
+    /// `body` stopped the scan.
+    private func scan(
+        _ location: Location,
+        from start: UInt64,
+        _ body: (UInt64, ArraySlice<UInt8>) -> Bool
+    ) throws(StorageError) -> Bool {
+        var cursor = RecordCursor(file: location.file, offset: location.entry.offset)
+        var expected = location.entry.position
+        while expected <= location.lastPosition {
+            let offset = cursor.offset
+            let wanted = expected >= start
+            // Records before `start` are only stepped over: their CRC is checked when
+            // they are read for themselves.
+            switch try cursor.next(checkingChecksum: wanted) {
+            case .record(let header, let payload) where header.position == expected:
+                if wanted, !body(expected, cursor.bytes[payload]) { return true }
+            case .record(let header, _):
+                throw location.file.damaged(at: offset, "found position \(header.position) where \(expected) belongs")
+            case .end:
+                throw location.file.damaged(at: offset, "the records end before position \(expected)")
+            case .invalid(let reason):
+                throw location.file.damaged(at: offset, reason)
+            }
+            expected += 1
+        }
+        return false
+    }
+}
