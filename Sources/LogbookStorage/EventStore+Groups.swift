@@ -84,6 +84,7 @@ extension EventStore {
             throw StorageError.invalidArgument(
                 "parked events limit must be 1…\(StorageLimits.parkedEventsPerListMax), not \(limit)")
         }
+        try waitUntilStored(headPosition)
         return try onReader { db in
             guard let group = try Self.findGroup(name, db) else { throw Self.groupNotFound(name) }
             let rows = try Row.fetchCursor(

@@ -12,15 +12,24 @@ extension EventStore {
         var streamName: String?
         if case .stream(let name) = request.selector { streamName = name }
         let snapshot = published.snapshot(stream: streamName)
-        if let streamName, snapshot.stream == nil {
+        if let streamName, snapshot.streamRevision == nil {
             throw StorageError(code: .notFound, message: "stream '\(streamName)' does not exist")
         }
-        guard let query = try ReadQuery(
-            request, headPosition: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, stream: snapshot.stream)
-        else {
+        guard let query = try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName) else {
             return []
         }
+        guard query.needsDatabase else { return try query.run(nil) }
         return try onReader { db in try query.run(db) }
+    }
+
+    /// Waits until SQLite's `events` holds every position up to `position`: the log
+    /// engine's indexer stores committed events a moment after their commit, and the
+    /// few reads that join `events` in SQL cannot take them from the tail.
+    func waitUntilStored(_ position: UInt64) throws(StorageError) {
+        guard !published.waitUntilStored(position) else { return }
+        throw StorageError(
+            code: .overloaded,
+            message: "the indexer has not stored position \(position) yet (it is \(headPosition - published.storedUpTo) events behind); try again")
     }
 
     /// Runs `body` on a reader connection, turning SQLite's errors into the store's.

@@ -48,7 +48,7 @@ extension EventStore {
     /// view, `.invalidArgument` for a bad path, literal, limit or cursor.
     package func query(_ query: ViewQuery) throws -> ViewPage {
         let plan = try ViewQueryPlan(query)
-        let snapshot = published.snapshot(stream: nil)
+        let snapshot = try snapshot(for: query)
         return try onReader { db in
             try plan.run(try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db), db)
         }
@@ -68,6 +68,7 @@ extension EventStore {
     /// times go backwards, so times are non-decreasing in position.
     package func position(atOrBeforeTime micros: Int64) throws -> UInt64 {
         let head = headPosition
+        try waitUntilStored(head)
         return try onReader { db in
             let statement = try db.cachedStatement(sql: "SELECT time_us FROM events WHERE position = ?")
             var (low, high) = (UInt64(0), head)  // position `low` is at or before (0: none), above `high` is after
@@ -86,12 +87,22 @@ extension EventStore {
     /// indexed paths use their index.
     func queryPlan(_ query: ViewQuery) throws -> [String] {
         let plan = try ViewQueryPlan(query)
-        let snapshot = published.snapshot(stream: nil)
+        let snapshot = try snapshot(for: query)
         return try onReader { db in
             let source = try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db)
             let (sql, arguments) = try plan.sql(source, db)
             return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }
         }
+    }
+
+    /// The published state a query runs against; a system view, computed in SQL from
+    /// `events`, first waits for the log engine's indexer to store what it must see.
+    private func snapshot(for query: ViewQuery) throws -> ReadSnapshot {
+        let snapshot = published.snapshot(stream: nil)
+        if query.view == SystemViews.streams || query.view == SystemViews.eventTypes {
+            try waitUntilStored(min(query.asOfPosition ?? snapshot.headPosition, snapshot.headPosition))
+        }
+        return snapshot
     }
 
     private static func source(of query: ViewQuery, head: UInt64, indexedUpTo: UInt64, _ db: Database) throws -> ViewSource {

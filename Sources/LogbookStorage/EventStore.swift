@@ -1,12 +1,21 @@
+internal import Foundation
 internal import GRDB
 package import Logging
 internal import Synchronization
+internal import SystemPackage
 
-/// The event log: atomic appends with group commit, and reads, on SQLite in WAL mode.
+/// The event log: atomic appends with group commit, reads, groups and views, on one of
+/// two engines (DESIGN.md §4).
 ///
-/// One writer thread commits every append that is waiting in one transaction (group
-/// commit) and publishes positions only once COMMIT returned; reads run on a pool of
-/// reader connections and see only published positions. See DESIGN.md §4.
+/// - SQLite engine: one writer thread commits every append that is waiting in one
+///   transaction (group commit) and publishes positions only once COMMIT returned.
+/// - Log engine: the log writer thread (`LogAppender`) commits appends into the segment
+///   log with one `pwritev` and one `fdatasync` per group and publishes them with their
+///   events as the in-memory tail; the SQLite writer thread becomes the indexer, storing
+///   the tail as rows behind it, and commits group and view writes.
+///
+/// Either way reads run on a pool of reader connections (and the tail) and see only
+/// published positions.
 package final class EventStore: Sendable {
     /// The database file's name inside the data directory.
     package static let databaseFileName = Schema.fileName
@@ -19,8 +28,15 @@ package final class EventStore: Sendable {
     /// Held for the store's lifetime: a second process on the same directory would break
     /// the single-writer invariants (positions and heads live in this process's memory).
     private let lock: DirectoryLock
+    /// The SQLite writer's queue: appends (SQLite engine) and group writes.
     let queue = AppendQueue()
     private let writerFinished = CompletionSignal()
+    /// Which engine keeps this directory's events.
+    package let engine: StorageEngine
+    /// The log engine's segment log, its writer's queue and the writer's end.
+    private let log: SegmentLog?
+    private let logQueue: AppendQueue?
+    private let logWriterFinished = CompletionSignal()
     private let isClosed = Atomic(false)
     private let logger: Logger
 
@@ -29,15 +45,33 @@ package final class EventStore: Sendable {
     /// Refuses, without modifying it, a damaged file, a file that is not a Logbook
     /// database, or one written by a newer Logbook. `maxPageCount` caps the database
     /// size (`PRAGMA max_page_count`); it exists so tests can simulate a full disk.
-    package convenience init(directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil) throws {
-        try self.init(directory: directory, sync: sync, logger: logger, maxPageCount: maxPageCount, indexing: .standard)
+    ///
+    /// `engine`: the engine for a new directory (nil: `StorageEngine.defaultForNewDirectories`);
+    /// an existing directory opens with the engine that wrote it, and asking for another
+    /// is refused.
+    package convenience init(
+        directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil, engine: StorageEngine? = nil
+    ) throws {
+        try self.init(
+            directory: directory, sync: sync, logger: logger, maxPageCount: maxPageCount, indexing: .standard,
+            engine: engine)
     }
 
     /// The same, with the writer's indexing policy chosen (tests pin the boundary
     /// between indexed and un-indexed events with it).
-    init(directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int?, indexing: IndexingPolicy) throws {
+    init(
+        directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int?, indexing: IndexingPolicy,
+        engine requested: StorageEngine?
+    ) throws {
+        let engine = try StorageEngine.choose(directory: directory, requested: requested)
+        if engine == .log {
+            // Before the database file, so a directory is never taken for a SQLite-engine one.
+            try Self.createLogFolder(in: directory)
+        }
         let opened = try DatabaseOpener.open(
-            directory: directory, sync: sync, maxPageCount: maxPageCount, indexing: indexing, logger: logger)
+            directory: directory, sync: engine == .log ? .normal : sync, maxPageCount: maxPageCount,
+            indexing: indexing, logger: logger)
+        self.engine = engine
         self.pool = opened.pool
         self.lock = opened.lock
         self.databasePath = opened.path
@@ -45,16 +79,92 @@ package final class EventStore: Sendable {
         self.published = PublishedState(
             headPosition: opened.state.headPosition, indexedUpTo: opened.state.indexedUpTo,
             heads: opened.state.publishedHeads)
+        var logHead = opened.state.headPosition
+        switch engine {
+        case .sqlite:
+            (log, logQueue) = (nil, nil)
+        case .log:
+            let log: SegmentLog
+            let unstored: [StoredEvent]
+            do {
+                log = try SegmentLog.open(
+                    dataDirectory: FilePath(directory), configuration: try LogConfiguration(syncMode: sync),
+                    knownDurablePosition: opened.state.headPosition, logger: logger)
+                unstored = try Self.readUnstored(log, after: opened.state.headPosition)
+            } catch {
+                try? opened.pool.close()
+                opened.lock.release()
+                throw error
+            }
+            let logQueue = AppendQueue()
+            (self.log, self.logQueue) = (log, logQueue)
+            var heads = opened.state.publishedHeads
+            if !unstored.isEmpty {
+                var tailHeads = [String: UInt64]()
+                for event in unstored { tailHeads[event.stream] = event.revision }
+                heads.merge(tailHeads) { $1 }
+                published.publish(headPosition: log.headPosition, heads: tailHeads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: unstored))
+            }
+            logHead = log.headPosition
+            LogWriterThread(
+                log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
+                heads: heads, headPosition: log.headPosition,
+                lastTimeMicros: max(opened.state.lastTimeMicros, unstored.last?.timeMicros ?? 0),
+                recent: unstored, logger: logger, finished: logWriterFinished
+            ).start()
+        }
         WriterThread(
             pool: opened.pool, databasePath: opened.path, state: opened.state, queue: queue,
-            published: published, indexing: indexing, logger: logger, finished: writerFinished
+            published: published, indexing: indexing, logEngineGroupSync: engine == .log ? sync : nil,
+            logger: logger, finished: writerFinished
         ).start()
+        if engine == .sqlite { logWriterFinished.signal() }
         logger.info(
             "event log opened",
             metadata: [
-                "path": "\(opened.path)", "sync": "\(sync.rawValue)",
-                "head_position": "\(opened.state.headPosition)", "streams": "\(opened.state.streams.count)",
+                "path": "\(directory)", "engine": "\(engine.rawValue)", "sync": "\(sync.rawValue)",
+                "head_position": "\(logHead)", "streams": "\(opened.state.streams.count)",
+                "unindexed": "\(logHead - opened.state.headPosition)",
             ])
+    }
+
+    private static func createLogFolder(in directory: String) throws(StorageError) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory + "/" + StorageEngine.logFolder, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(
+                code: .invalidArgument, message: "cannot create the log folder in \(directory): \(error)", cause: error)
+        }
+    }
+
+    /// The log's events after `position` (what SQLite held at open): the work the
+    /// indexer has to redo, which bounds the time a start takes after a crash.
+    private static func readUnstored(_ log: SegmentLog, after position: UInt64) throws(StorageError) -> [StoredEvent] {
+        let head = log.headPosition
+        guard head >= position else {
+            throw .corrupt("""
+                the log in \(log.directory) ends at position \(head), but its index holds events up to \(position); \
+                the log lost acknowledged events (refusing to start)
+                """)
+        }
+        var events = [StoredEvent]()
+        var next = position + 1
+        while next <= head {
+            let records = try log.read(
+                from: next, direction: .forwards, countMax: StorageLimits.readBatchEventsMax,
+                bytesMax: LogLimits.readChunkBytes * 16)
+            for record in records {
+                let event = record.payload.withUnsafeBytes { EventRecord.decode($0, position: record.position) }
+                guard let event else {
+                    throw .corrupt("the log record at position \(record.position) in \(log.directory) is not an event")
+                }
+                events.append(event)
+            }
+            guard let last = records.last?.position else { break }
+            next = last + 1
+        }
+        return events
     }
 
     /// Appends to one or more streams atomically: all of them or none.
@@ -76,7 +186,7 @@ package final class EventStore: Sendable {
     ) {
         do {
             let append = try AppendValidator.prepare(writes)
-            try queue.enqueue(.append(PendingAppend(append: append, completion: completion)))
+            try (logQueue ?? queue).enqueue(.append(PendingAppend(append: append, completion: completion)))
         } catch {
             completion(.failure(error))
         }
@@ -94,7 +204,7 @@ package final class EventStore: Sendable {
 
     /// The last committed revision of `stream`, nil when it does not exist.
     package func streamRevision(_ stream: String) -> UInt64? {
-        published.head(of: stream)?.revision
+        published.head(of: stream)
     }
 
     /// The head position now, then again after every commit that moves it.
@@ -109,6 +219,15 @@ package final class EventStore: Sendable {
     /// Stops accepting appends (they fail with `.stopped`), commits and answers those
     /// already queued, then closes the database. Safe to call more than once.
     package func close() async {
+        if let logQueue, let log {
+            logQueue.close()
+            await logWriterFinished.wait()
+            do {
+                try log.close()
+            } catch {
+                logger.error("log close failed", metadata: ["error": "\(error)"])
+            }
+        }
         queue.close()
         await writerFinished.wait()
         published.finishObservers()
@@ -125,6 +244,7 @@ package final class EventStore: Sendable {
 
     /// A store dropped without `close()` still lets its writer drain and exit.
     deinit {
+        logQueue?.close()
         queue.close()
     }
 

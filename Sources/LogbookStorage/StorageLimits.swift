@@ -68,6 +68,25 @@ package enum StorageLimits {
     /// a busy writer never pays an index transaction per commit.
     package static let indexIdleDelayMilliseconds = 20
 
+    // MARK: Log engine
+
+    /// Committed events the log engine's indexer may leave unstored in SQLite; past it
+    /// the log writer waits for the indexer before it commits more. The tail is served
+    /// from memory (a few hundred bytes an event), and a crash re-indexes it from the log
+    /// on start, so this bounds both the memory and the start-up work. Several seconds of
+    /// appends at full speed: the indexer catches up between bursts, never per commit.
+    package static let unstoredTailEventsMax = 262_144
+
+    /// How long the indexer waits before it tries again to store the tail after a full
+    /// disk: often enough to resume soon after space returns, rarely enough to cost
+    /// nothing meanwhile.
+    static let storeRetryDelay: Duration = .milliseconds(100)
+
+    /// How long a read that joins `events` in SQL (system views, parked events) waits
+    /// for the indexer to store what it must see before it fails: only a stalled
+    /// indexer (a full disk) takes that long.
+    static let storedWaitMax: Duration = .seconds(10)
+
     /// UTF-8 bytes of a group name: a key operators type and see in listings.
     package static let groupNameBytesMax = 256
 

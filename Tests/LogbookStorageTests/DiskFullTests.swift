@@ -1,7 +1,7 @@
 internal import LogbookStorage
 internal import Testing
 
-/// A full disk (simulated with `PRAGMA max_page_count`) fails appends with `.diskFull`
+/// A full disk (simulated with `PRAGMA max_page_count`, so the SQLite engine's) fails appends with `.diskFull`
 /// while the writer stays usable and reads keep working.
 @Suite struct DiskFullTests {
     static func bigEvents(_ count: Int) -> [ProposedEvent] {
@@ -23,7 +23,7 @@ internal import Testing
 
     @Test func diskFullFailsAppendsButNotReads() async throws {
         try await StoreFixture.with { fixture in
-            let store = try fixture.open(sync: .full, maxPageCount: 80)
+            let store = try fixture.open(sync: .full, maxPageCount: 80, engine: .sqlite)
             let written = try await Self.fill(store)
             #expect(written > 0)
 
@@ -46,7 +46,7 @@ internal import Testing
             #expect(again?.code == .diskFull)
             await store.close()
 
-            let reopened = try fixture.open()
+            let reopened = try fixture.open(engine: .sqlite)
             let next = try await reopened.append([Make.write("big-0", .exact(head), Self.bigEvents(20))])
             #expect(next.streams[0].positions.first == written + 1)
             await reopened.close()
@@ -55,7 +55,7 @@ internal import Testing
 
     /// Every append of a batch that hits the limit fails together, none half-written.
     @Test func concurrentAppendsAtTheLimitFailCleanly() async throws {
-        try await StoreFixture.withStore(maxPageCount: 80) { store in
+        try await StoreFixture.withStore(maxPageCount: 80, engine: .sqlite) { store in
             let prefilled = 8
             for index in 0..<prefilled {
                 _ = try await store.append([Make.write("s-\(index % 4)", .any, Self.bigEvents(1))])

@@ -14,6 +14,11 @@ struct StoreFixture {
 
     static let logger = Logger(label: "logbook.storage.tests") { _ in SwiftLogNoOpLogHandler() }
 
+    /// The engine the tests run on: `LOGBOOK_TEST_ENGINE` (`log` or `sqlite`; the
+    /// test script runs the suite once with each), else the default for new directories.
+    static let engine: StorageEngine = ProcessInfo.processInfo.environment["LOGBOOK_TEST_ENGINE"]
+        .flatMap(StorageEngine.init(rawValue:)) ?? .defaultForNewDirectories
+
     /// Runs `body` with a fresh directory, removing it afterwards.
     static func with<T>(_ body: (StoreFixture) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory
@@ -27,10 +32,11 @@ struct StoreFixture {
         sync: SyncMode = .normal,
         maxPageCount: Int? = nil,
         indexing: IndexingPolicy = .standard,
+        engine: StorageEngine = StoreFixture.engine,
         _ body: (EventStore) async throws -> T
     ) async throws -> T {
         try await with { fixture in
-            let store = try fixture.open(sync: sync, maxPageCount: maxPageCount, indexing: indexing)
+            let store = try fixture.open(sync: sync, maxPageCount: maxPageCount, indexing: indexing, engine: engine)
             do {
                 let result = try await body(store)
                 await store.close()
@@ -42,9 +48,13 @@ struct StoreFixture {
         }
     }
 
-    func open(sync: SyncMode = .normal, maxPageCount: Int? = nil, indexing: IndexingPolicy = .standard) throws -> EventStore {
+    func open(
+        sync: SyncMode = .normal, maxPageCount: Int? = nil, indexing: IndexingPolicy = .standard,
+        engine: StorageEngine = StoreFixture.engine
+    ) throws -> EventStore {
         try EventStore(
-            directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount, indexing: indexing)
+            directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount, indexing: indexing,
+            engine: engine)
     }
 }
 

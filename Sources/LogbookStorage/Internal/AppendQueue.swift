@@ -20,6 +20,8 @@ final class AppendQueue: Sendable {
 
     private struct State {
         var pending: [PendingWrite] = []
+        /// Work arrived that is not a queued write (the log engine's tail grew).
+        var nudged = false
         var writerIdle = false
         var phase = Phase.open
     }
@@ -50,9 +52,29 @@ final class AppendQueue: Sendable {
         if wake { wakeUp.signal() }
     }
 
+    /// Wakes the writer with no write queued: in the log engine the indexer is nudged
+    /// after each log commit and takes the new events from the published tail. Coalesces:
+    /// many nudges before the writer wakes are one.
+    func nudge() {
+        let wake = state.withLock { state -> Bool in
+            guard case .open = state.phase else { return false }
+            state.nudged = true
+            return Self.claimWakeUp(&state)
+        }
+        if wake { wakeUp.signal() }
+    }
+
+    /// Why the writer stopped for good, nil while it runs (or closes normally).
+    var stopReason: String? {
+        state.withLock { state in
+            if case .stopped(let reason) = state.phase { return reason }
+            return nil
+        }
+    }
+
     /// What `takeBatch` found.
     enum Taken {
-        /// Appends moved into the batch.
+        /// Appends moved into the batch (none when only nudged).
         case batch
         /// Nothing arrived within the idle delay.
         case idle
@@ -63,13 +85,16 @@ final class AppendQueue: Sendable {
     /// Blocks until appends are waiting, then moves all of them into `batch` (whose
     /// storage is recycled between batches). With `idleAfter`, gives up waiting after
     /// that long, so the writer can do background work while no one waits on it.
-    func takeBatch(into batch: inout [PendingWrite], idleAfter: DispatchTimeInterval? = nil) -> Taken {
+    /// `spins`: whether to spin briefly first (see `spinBriefly`); only the thread that
+    /// answers appends gains from it.
+    func takeBatch(into batch: inout [PendingWrite], idleAfter: DispatchTimeInterval? = nil, spins: Bool = true) -> Taken {
         batch.removeAll(keepingCapacity: true)
-        self.spinBriefly()
+        if spins { self.spinBriefly() }
         while true {
             let outcome = state.withLock { state -> Taken? in
-                if !state.pending.isEmpty {
+                if !state.pending.isEmpty || state.nudged {
                     swap(&state.pending, &batch)
+                    state.nudged = false
                     return .batch
                 }
                 if case .open = state.phase {
@@ -107,7 +132,7 @@ final class AppendQueue: Sendable {
     private func spinBriefly() {
         let deadline = ContinuousClock.now + StorageLimits.writerSpin
         while ContinuousClock.now < deadline {
-            if state.withLock({ !$0.pending.isEmpty }) { return }
+            if state.withLock({ !$0.pending.isEmpty || $0.nudged }) { return }
             sched_yield()
         }
     }

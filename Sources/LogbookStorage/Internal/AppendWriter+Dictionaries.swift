@@ -2,15 +2,14 @@ internal import GRDB
 
 extension AppendWriter {
     /// The stream's cached entry, creating its row (and its category's) on first write.
-    func streamEntry(for write: PreparedWrite) throws -> WriterState.Stream {
-        if let stream = state.streams[write.stream] { return stream }
-        let category = write.category
+    func streamEntry(named name: String, category: String) throws -> WriterState.Stream {
+        if let stream = state.streams[name] { return stream }
         let categoryID = try state.categories[category]
             ?? self.insert(category, into: \.categories, statements.insertCategory, undo: .categoryCreated(category))
-        try statements.insertStream.execute(arguments: [write.stream, categoryID])
+        try statements.insertStream.execute(arguments: [name, categoryID])
         let stream = WriterState.Stream(id: db.lastInsertedRowID, categoryID: categoryID, head: nil)
-        state.streams[write.stream] = stream
-        undoLog.append(.streamCreated(write.stream))
+        state.streams[name] = stream
+        undoLog.append(.streamCreated(name))
         return stream
     }
 

@@ -110,9 +110,9 @@ extension AppendWriter {
         for parked in progress.parked {
             // Listing parked events joins them with the log: one that is not there
             // would be counted but never listed or replayed.
-            guard parked.position <= state.headPosition else {
+            guard parked.position <= logHeadPosition else {
                 throw StorageError.invalidArgument(
-                    "cannot park position \(parked.position): the log ends at \(state.headPosition)")
+                    "cannot park position \(parked.position): the log ends at \(logHeadPosition)")
             }
             try execute(Schema.SQL.upsertParked, [
                 id, Int64(clamping: parked.position), parked.reason, Int64(parked.attempts), time,
@@ -129,7 +129,7 @@ extension AppendWriter {
     private func initialCheckpoint(_ start: GroupStart) -> UInt64 {
         switch start {
         case .start: 0
-        case .end: state.headPosition
+        case .end: logHeadPosition
         case .position(let position): position > 0 ? position - 1 : 0
         }
     }

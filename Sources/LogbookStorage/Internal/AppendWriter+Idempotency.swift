@@ -47,13 +47,7 @@ extension AppendWriter {
         for write in append.writes {
             for event in write.events {
                 guard let existing = try existingEvent(event.idBlob) else { continue }
-                return StorageError(
-                    code: .eventIDConflict,
-                    message: """
-                        event id \(event.id) already exists at revision \(existing.revision) \
-                        of stream '\(existing.stream)'
-                        """,
-                    detail: .eventIDConflict(id: event.id, stream: existing.stream, revision: existing.revision))
+                return AppendErrors.conflict(event.id, (existing.stream, existing.revision))
             }
         }
         return nil

@@ -12,6 +12,12 @@ extension AppendWriter {
         indexing.indexesWhenIdle && indexBacklog > 0 && indexingFailedAtHead != state.headPosition
     }
 
+    /// Whether the writer should wake up from an idle wait at all: to index, or (log
+    /// engine) to retry storing a tail that a full disk held back.
+    var wakesWhenIdle: Bool {
+        indexesWhenIdle || (storesTail && published.storedUpTo < published.headPosition)
+    }
+
     /// Indexes every committed event not yet indexed, in one transaction of its own,
     /// then lets readers use the tables up to there.
     ///
@@ -44,5 +50,14 @@ extension AppendWriter {
         state.indexedUpTo = upTo
         indexingFailedAtHead = nil
         published.publishIndexed(upTo: upTo)
+    }
+
+    /// Copies the WAL into the database file and empties it (log engine, at close).
+    func checkpoint() {
+        do {
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        } catch {
+            logger.info("checkpoint at close failed", metadata: ["error": "\(error)"])
+        }
     }
 }

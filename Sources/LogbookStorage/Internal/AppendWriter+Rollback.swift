@@ -58,7 +58,9 @@ extension AppendWriter {
 
     /// Ends a batch that cannot commit: rolls it back and fails all of its appends;
     /// after an I/O-class error (or a rollback that failed) stops the writer for good.
-    func abort(_ batch: [PendingWrite], failure error: any Error, undoingTo start: Mark) {
+    /// Returns what the writes were answered.
+    @discardableResult
+    func abort(_ batch: [PendingWrite], failure error: any Error, undoingTo start: Mark) -> StorageError {
         var (failure, cause) = Self.classify(error)
         let rolledBack = rollBackBatch()
         undo(to: start)
@@ -86,6 +88,7 @@ extension AppendWriter {
         for pending in batch {
             pending.fail(answer)
         }
+        return answer
     }
 
     /// Stops the writer: every queued and later append fails with the reason. Never

@@ -62,6 +62,22 @@ final class AppendWriter {
     /// The head at which the last catch-up failed (disk full, lock): not retried
     /// before a commit moves the head, so a full disk does not spin the writer.
     var indexingFailedAtHead: UInt64?
+    /// Log engine: the sync mode of batches with group writes (index batches alone never
+    /// sync: the log holds their events). Nil in the SQLite engine, where appends come
+    /// through this writer and every batch has the store's sync mode.
+    let logEngineGroupSync: SyncMode?
+
+    /// Log engine: when storing the tail failed for lack of room (or a lock), the next
+    /// attempt waits until then, so a full disk does not spin the indexer.
+    var storeRetryAfter: ContinuousClock.Instant?
+
+    /// Whether this writer is the log engine's indexer, storing the tail.
+    var storesTail: Bool { logEngineGroupSync != nil }
+
+    /// The log's last position: group starts at `.end` and parking resolve against it.
+    var logHeadPosition: UInt64 {
+        storesTail ? published.headPosition : state.headPosition
+    }
 
     init(
         db: Database,
@@ -70,8 +86,10 @@ final class AppendWriter {
         queue: AppendQueue,
         published: PublishedState,
         indexing: IndexingPolicy,
+        logEngineGroupSync: SyncMode?,
         logger: Logger
     ) throws {
+        self.logEngineGroupSync = logEngineGroupSync
         self.db = db
         self.databasePath = databasePath
         self.statements = try WriterStatements(db)
@@ -83,14 +101,26 @@ final class AppendWriter {
         self.logger = logger
     }
 
-    /// Commits one batch and answers every write in it.
+    /// Commits one batch and answers every write in it; in the log engine, stores the
+    /// tail's events in the same transaction, before the group writes.
     func process(_ batch: [PendingWrite]) {
+        var chunks = storesTail ? published.unstoredChunks(after: state.headPosition) : []
+        if !chunks.isEmpty, let retry = storeRetryAfter, ContinuousClock.now < retry { chunks = [] }
+        guard !batch.isEmpty || !chunks.isEmpty else { return }
+        let syncsGroups = storesTail && !batch.isEmpty && logEngineGroupSync == .full
+        if syncsGroups { setSynchronous(.full) }
+        defer { if syncsGroups { setSynchronous(.normal) } }
         let batchStart = mark()
         let time = nextCommitTime()
         var outcomes = [Outcome]()
         outcomes.reserveCapacity(batch.count)
         do {
             try run(statements.begin, failureIfOther: .fatal)
+            for chunk in chunks {
+                for event in chunk.events {
+                    try store(event)
+                }
+            }
             for pending in batch {
                 switch pending {
                 case .append(let append):
@@ -101,9 +131,11 @@ final class AppendWriter {
             }
             try run(statements.commit, failureIfOther: .fatal)
         } catch {
-            abort(batch, failure: error, undoingTo: batchStart)
+            let answer = abort(batch, failure: error, undoingTo: batchStart)
+            if !chunks.isEmpty { noteStoreFailure(answer) }
             return
         }
+        if !chunks.isEmpty { noteStoreFailure(nil) }
         publish()
         for (pending, outcome) in zip(batch, outcomes) {
             switch (pending, outcome) {
@@ -168,22 +200,14 @@ final class AppendWriter {
         for write in append.writes {
             let head = state.streams[write.stream]?.head
             guard write.expected.isSatisfied(byHead: head) else {
-                let actual = head.map { "the last revision is \($0)" } ?? "the stream does not exist"
-                return StorageError(
-                    code: .wrongExpectedRevision,
-                    message: """
-                        wrong expected revision for stream '\(write.stream)': \
-                        expected \(write.expected), \(actual)
-                        """,
-                    detail: .wrongExpectedRevision(stream: write.stream, expected: write.expected, actual: head)
-                )
+                return AppendErrors.wrongExpectedRevision(write, head: head)
             }
         }
         return nil
     }
 
     private func write(_ write: PreparedWrite, time: Int64) throws -> StreamWriteResult {
-        let stream = try streamEntry(for: write)
+        let stream = try streamEntry(named: write.stream, category: write.category)
         let first = stream.head.map { $0 + 1 } ?? 0
         var positions = [UInt64]()
         positions.reserveCapacity(write.events.count)
@@ -210,12 +234,50 @@ final class AppendWriter {
         return state.lastTimeMicros
     }
 
+    /// One committed event of the log engine's tail, as a row.
+    private func store(_ event: StoredEvent) throws {
+        let stream = try streamEntry(named: event.stream, category: event.category)
+        let typeID = try eventTypeID(event.type)
+        try statements.insertEvent.execute(arguments: [
+            Int64(event.position), stream.id, Int64(event.revision), event.id.data, typeID,
+            stream.categoryID, event.timeMicros, event.contentType, event.data, event.metadata,
+            event.correlationID, event.causationID,
+        ])
+        undoLog.append(.headMoved(event.stream, previous: stream.head))
+        state.streams[event.stream]?.head = event.revision
+        state.headPosition = event.position
+    }
+
+    /// Log engine: tells the log writer whether the indexer can store the tail (it
+    /// refuses appends with this error once the tail is full), and backs off after a
+    /// failure that may pass (a full disk).
+    private func noteStoreFailure(_ error: StorageError?) {
+        published.noteIndexerProblem(error)
+        storeRetryAfter = error.map { _ in ContinuousClock.now + StorageLimits.storeRetryDelay }
+    }
+
+    /// Sets `PRAGMA synchronous` between transactions (it cannot change inside one).
+    /// A failure leaves the previous mode; the commit that follows reports any I/O error.
+    private func setSynchronous(_ mode: SyncMode) {
+        do {
+            try db.execute(sql: "PRAGMA synchronous = \(mode.pragmaValue)")
+        } catch {
+            logger.error("cannot set the sync mode", metadata: ["mode": "\(mode.rawValue)", "error": "\(error)"])
+        }
+    }
+
     private func publish() {
-        var heads = [(String, StreamHead)]()
+        guard !storesTail else {
+            published.publishStored(upTo: state.headPosition)
+            undoLog.removeAll(keepingCapacity: true)
+            touchedStreams.removeAll(keepingCapacity: true)
+            return
+        }
+        var heads = [(String, UInt64)]()
         heads.reserveCapacity(touchedStreams.count)
         for name in touchedStreams {
-            if let stream = state.streams[name], let revision = stream.head {
-                heads.append((name, StreamHead(id: stream.id, revision: revision)))
+            if let revision = state.streams[name]?.head {
+                heads.append((name, revision))
             }
         }
         published.publish(headPosition: state.headPosition, heads: heads)

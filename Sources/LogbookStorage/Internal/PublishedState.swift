@@ -1,23 +1,54 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import Synchronization
 
-/// A stream's id and last revision, as of the last commit.
-struct StreamHead: Sendable, Hashable {
-    var id: Int64
-    var revision: UInt64
+/// Committed events the SQLite tables do not hold yet (log engine): one chunk per group
+/// commit, immutable, so a reader takes the list of chunks under the lock and filters
+/// them after letting go of it.
+final class TailChunk: Sendable {
+    let events: [StoredEvent]
+
+    init(events: [StoredEvent]) {
+        self.events = events
+    }
+
+    var lastPosition: UInt64 { events.last?.position ?? 0 }
 }
 
-/// What readers may see: the last committed position, stream heads, and how far the
-/// read indexes reach.
+/// What one read sees, taken in one step: positions up to `headPosition` exist;
+/// `events` holds those up to `storedUpTo`, the index tables those up to `indexedUpTo`,
+/// and `tail` the rest (storedUpTo, headPosition].
+struct ReadSnapshot {
+    var headPosition: UInt64
+    var storedUpTo: UInt64
+    var indexedUpTo: UInt64
+    /// The asked-for stream's last revision, nil when it does not exist.
+    var streamRevision: UInt64?
+    /// The asked-for stream's name as first written: Swift finds a stream under any
+    /// canonically equivalent spelling, SQLite only under the stored bytes.
+    var streamName: String?
+    var tail: [TailChunk]
+}
+
+/// What readers may see: the last committed position, stream heads, how far the SQLite
+/// tables reach, and (log engine) the committed events they do not hold yet.
 ///
-/// The writer changes these only after a commit succeeded, in one step, so a reader
+/// A writer changes these only after a commit succeeded, in one step, so a reader
 /// never sees a position (or a head) whose commit could still fail, and never sees
-/// position p + 1 before p. `indexedUpTo` never passes `headPosition`: a read takes
-/// both in one snapshot and covers (indexedUpTo, head] by scanning `events`.
+/// position p + 1 before p. `indexedUpTo <= storedUpTo <= headPosition` always: a read
+/// takes all three with the tail in one snapshot and covers (indexedUpTo, storedUpTo]
+/// by scanning `events` and (storedUpTo, headPosition] from the tail. In the SQLite
+/// engine a commit stores its events, so `storedUpTo` is the head and the tail empty.
 final class PublishedState: Sendable {
     private struct State {
         var headPosition: UInt64
+        var storedUpTo: UInt64
         var indexedUpTo: UInt64
-        var heads: [String: StreamHead]
+        var heads: [String: UInt64]
+        var tail: [TailChunk] = []
+        var tailEvents = 0
+        var indexerProblem: StorageError?
         var observers: [Int: AsyncStream<UInt64>.Continuation] = [:]
         var nextObserverID = 0
         var isFinished = false
@@ -25,27 +56,47 @@ final class PublishedState: Sendable {
 
     private let state: Mutex<State>
 
-    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: StreamHead]) {
-        state = Mutex(State(headPosition: headPosition, indexedUpTo: indexedUpTo, heads: heads))
+    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: UInt64]) {
+        state = Mutex(State(headPosition: headPosition, storedUpTo: headPosition, indexedUpTo: indexedUpTo, heads: heads))
     }
 
     var indexedUpTo: UInt64 {
         state.withLock { $0.indexedUpTo }
     }
 
+    var storedUpTo: UInt64 {
+        state.withLock { $0.storedUpTo }
+    }
+
     var headPosition: UInt64 {
         state.withLock { $0.headPosition }
     }
 
-    func head(of stream: String) -> StreamHead? {
+    /// Events in the tail (log engine): what the indexer has still to store.
+    var tailEvents: Int {
+        state.withLock { $0.tailEvents }
+    }
+
+    /// Why the indexer's last attempt to store the tail failed, nil after a success.
+    var indexerProblem: StorageError? {
+        state.withLock { $0.indexerProblem }
+    }
+
+    func noteIndexerProblem(_ problem: StorageError?) {
+        state.withLock { $0.indexerProblem = problem }
+    }
+
+    func head(of stream: String) -> UInt64? {
         state.withLock { $0.heads[stream] }
     }
 
-    /// The head position, the indexed position and, when asked, one stream's head,
-    /// read together.
-    func snapshot(stream: String?) -> (headPosition: UInt64, indexedUpTo: UInt64, stream: StreamHead?) {
+    /// Everything a read needs, read together.
+    func snapshot(stream: String?) -> ReadSnapshot {
         state.withLock { state in
-            (state.headPosition, state.indexedUpTo, stream.flatMap { state.heads[$0] })
+            let entry = stream.flatMap { state.heads.index(forKey: $0) }.map { state.heads[$0] }
+            return ReadSnapshot(
+                headPosition: state.headPosition, storedUpTo: state.storedUpTo, indexedUpTo: state.indexedUpTo,
+                streamRevision: entry?.value, streamName: entry?.key, tail: state.tail)
         }
     }
 
@@ -54,17 +105,65 @@ final class PublishedState: Sendable {
         state.withLock { $0.indexedUpTo = position }
     }
 
-    func publish(headPosition: UInt64, heads: some Sequence<(String, StreamHead)>) {
+    /// A commit that stored its events in SQLite (the SQLite engine).
+    func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>) {
         state.withLock { state in
-            for (stream, head) in heads {
-                state.heads[stream] = head
+            state.storedUpTo = headPosition
+            Self.advance(&state, headPosition: headPosition, heads: heads)
+        }
+    }
+
+    /// A commit that is durable in the log but not yet in SQLite (the log engine): its
+    /// events join the tail.
+    func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>, tail chunk: TailChunk) {
+        state.withLock { state in
+            state.tail.append(chunk)
+            state.tailEvents += chunk.events.count
+            Self.advance(&state, headPosition: headPosition, heads: heads)
+        }
+    }
+
+    /// The indexer committed the events up to `position` to SQLite: reads find them
+    /// there from now on, and the tail lets them go.
+    func publishStored(upTo position: UInt64) {
+        state.withLock { state in
+            state.storedUpTo = position
+            var dropped = 0
+            while dropped < state.tail.count, state.tail[dropped].lastPosition <= position {
+                state.tailEvents -= state.tail[dropped].events.count
+                dropped += 1
             }
-            guard headPosition != state.headPosition else { return }
-            state.headPosition = headPosition
-            // Yielded under the lock so every observer sees heads in commit order.
-            for observer in state.observers.values {
-                observer.yield(headPosition)
-            }
+            state.tail.removeFirst(dropped)
+        }
+    }
+
+    /// The tail's chunks after `position` (a chunk boundary), for the indexer.
+    func unstoredChunks(after position: UInt64) -> [TailChunk] {
+        state.withLock { state in state.tail.filter { $0.lastPosition > position } }
+    }
+
+    /// Blocks the calling thread until SQLite holds every event up to `position`, for
+    /// the few reads that join `events` in SQL (system views, parked events) and so
+    /// cannot take the tail; the indexer is milliseconds behind. Gives up after
+    /// `StorageLimits.storedWaitMax` and reports whether it got there.
+    func waitUntilStored(_ position: UInt64) -> Bool {
+        let deadline = ContinuousClock.now + StorageLimits.storedWaitMax
+        while storedUpTo < position {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(200)
+        }
+        return true
+    }
+
+    private static func advance(_ state: inout State, headPosition: UInt64, heads: some Sequence<(String, UInt64)>) {
+        for (stream, head) in heads {
+            state.heads[stream] = head
+        }
+        guard headPosition != state.headPosition else { return }
+        state.headPosition = headPosition
+        // Yielded under the lock so every observer sees heads in commit order.
+        for observer in state.observers.values {
+            observer.yield(headPosition)
         }
     }
 

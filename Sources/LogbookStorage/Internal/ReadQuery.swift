@@ -13,16 +13,30 @@ internal import GRDB
 /// come from the index table and later ones from a scan of `events` by position with
 /// the same condition; the two ranges meet without overlap, so a read sees each event
 /// once whatever catch-up runs meanwhile (index rows are never removed).
+///
+/// In the log engine the SQLite tables end at the snapshot's `storedUpTo`; the events
+/// after it, up to the head, come from the in-memory tail (`TailScan`), the same
+/// conditions tested in Swift. A read at the head needs no SQL at all.
 struct ReadQuery {
     /// One statement; `LIMIT` is its last parameter, bound when it runs.
-    struct Part {
+    struct SQLPart {
         var sql: String
         var arguments: StatementArguments
+    }
+
+    enum Part {
+        case sql(SQLPart)
+        case tail(TailScan)
     }
 
     /// Run in order until `limit` events are found.
     var parts: [Part]
     var limit: Int
+
+    /// Whether running it needs a reader connection.
+    var needsDatabase: Bool {
+        parts.contains { if case .sql = $0 { true } else { false } }
+    }
 
     private static let columns = """
         e.position, s.name, e.revision, e.event_id, t.name, e.time_us, e.content_type, \
@@ -35,17 +49,35 @@ struct ReadQuery {
         """
 
     /// Nil when the request can match nothing (e.g. forwards from `.end`).
-    init?(
-        _ request: ReadRequest, headPosition: UInt64, indexedUpTo: UInt64, stream: StreamHead?
-    ) throws(StorageError) {
+    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?) throws(StorageError) {
         try Self.validate(request)
-        let visible = min(headPosition, request.asOfPosition ?? headPosition)
-        guard let range = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
+        let visible = min(snapshot.headPosition, request.asOfPosition ?? snapshot.headPosition)
+        guard let whole = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
+        limit = request.limit
+        let stored = snapshot.storedUpTo
+        var tail: Part?
+        if whole.upperBound > stored {
+            let tailRange = max(whole.lowerBound, stored + 1)...whole.upperBound
+            tail = .tail(TailScan(request, range: tailRange, stream: streamName, chunks: snapshot.tail))
+        }
+        var sqlParts = [Part]()
+        if whole.lowerBound <= stored {
+            sqlParts = Self.sqlParts(
+                request, range: whole.lowerBound...min(whole.upperBound, stored),
+                indexedUpTo: snapshot.indexedUpTo, stream: streamName)
+        }
+        let ordered = request.direction == .forwards ? sqlParts + [tail].compactMap { $0 } : [tail].compactMap { $0 } + sqlParts
+        parts = ordered
+    }
+
+    /// The statements for positions in `range`, all of which SQLite's `events` holds.
+    private static func sqlParts(
+        _ request: ReadRequest, range: ClosedRange<UInt64>, indexedUpTo: UInt64, stream: String?
+    ) -> [Part] {
         let direction = request.direction == .forwards ? "ASC" : "DESC"
         var filter = [String]()
         var filterValues = [any DatabaseValueConvertible]()
         Self.addFilter(request.filter, to: &filter, values: &filterValues)
-        limit = request.limit
 
         let indexTable: String
         let keyColumn: String
@@ -53,16 +85,16 @@ struct ReadQuery {
         let keyValue: any DatabaseValueConvertible
         switch request.selector {
         case .stream:
-            guard let stream else { return nil }
-            var conditions = ["e.position BETWEEN ? AND ?", "e.stream_id = ?"]
+            guard let stream else { return [] }
+            var conditions = ["e.position BETWEEN ? AND ?", "e.stream_id = (SELECT id FROM streams WHERE name = ?)"]
             var values: [any DatabaseValueConvertible] = [
-                Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound), stream.id,
+                Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound), stream,
             ]
             if case .revision(let revision) = request.start {
                 conditions.append(request.direction == .forwards ? "e.revision >= ?" : "e.revision <= ?")
                 values.append(Int64(clamping: revision))
             }
-            parts = [Part(
+            return [.sql(SQLPart(
                 sql: """
                     SELECT \(Self.columns)
                     FROM events AS e INDEXED BY events_stream_revision
@@ -71,11 +103,9 @@ struct ReadQuery {
                     ORDER BY e.revision \(direction)
                     LIMIT ?
                     """,
-                arguments: StatementArguments(values + filterValues))]
-            return
+                arguments: StatementArguments(values + filterValues)))]
         case .all:
-            parts = [Self.scan(range, condition: nil, value: nil, filter: filter, filterValues: filterValues, direction)]
-            return
+            return [.sql(Self.scan(range, condition: nil, value: nil, filter: filter, filterValues: filterValues, direction))]
         case .category(let name):
             (indexTable, keyColumn, key, keyValue) = (
                 "events_by_category", "category_id", "(SELECT id FROM categories WHERE name = ?)", name)
@@ -87,13 +117,13 @@ struct ReadQuery {
             (indexTable, keyColumn, key, keyValue) = ("events_by_correlation", "correlation_id", "?", id)
         }
 
-        var indexed: Part?
+        var indexed: SQLPart?
         if range.lowerBound <= indexedUpTo {
             let upper = min(range.upperBound, indexedUpTo)
             let values: [any DatabaseValueConvertible] = [
                 keyValue, Int64(clamping: range.lowerBound), Int64(clamping: upper),
             ]
-            indexed = Part(
+            indexed = SQLPart(
                 sql: """
                     SELECT \(Self.columns)
                     FROM \(indexTable) AS x
@@ -105,29 +135,29 @@ struct ReadQuery {
                     """,
                 arguments: StatementArguments(values + filterValues))
         }
-        var tail: Part?
+        var unindexed: SQLPart?
         if range.upperBound > indexedUpTo {
-            let tailRange = max(range.lowerBound, indexedUpTo + 1)...range.upperBound
-            tail = Self.scan(
-                tailRange, condition: "e.\(keyColumn) = \(key)", value: keyValue,
+            let unindexedRange = max(range.lowerBound, indexedUpTo + 1)...range.upperBound
+            unindexed = Self.scan(
+                unindexedRange, condition: "e.\(keyColumn) = \(key)", value: keyValue,
                 filter: filter, filterValues: filterValues, direction)
         }
-        let ordered = request.direction == .forwards ? [indexed, tail] : [tail, indexed]
-        parts = ordered.compactMap { $0 }
+        let ordered = request.direction == .forwards ? [indexed, unindexed] : [unindexed, indexed]
+        return ordered.compactMap { $0 }.map { .sql($0) }
     }
 
     /// Reads `events` in position order over `range`, the rows tested one by one.
     private static func scan(
         _ range: ClosedRange<UInt64>, condition: String?, value: (any DatabaseValueConvertible)?,
         filter: [String], filterValues: [any DatabaseValueConvertible], _ direction: String
-    ) -> Part {
+    ) -> SQLPart {
         var conditions = ["e.position BETWEEN ? AND ?"]
         var values: [any DatabaseValueConvertible] = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]
         if let condition, let value {
             conditions.append(condition)
             values.append(value)
         }
-        return Part(
+        return SQLPart(
             sql: """
                 SELECT \(columns)
                 FROM events AS e NOT INDEXED
@@ -139,14 +169,21 @@ struct ReadQuery {
             arguments: StatementArguments(values + filterValues))
     }
 
-    func run(_ db: Database) throws -> [RecordedEvent] {
+    /// Runs every part in order; `db` is nil when `needsDatabase` is false.
+    func run(_ db: Database?) throws -> [RecordedEvent] {
         var events = [RecordedEvent]()
         events.reserveCapacity(min(limit, StorageLimits.readReservedEventsMax))
         for part in parts where events.count < limit {
-            let statement = try db.cachedStatement(sql: part.sql)
-            let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])
-            while let row = try rows.next() {
-                events.append(try EventRowDecoder.decode(row))
+            switch part {
+            case .sql(let part):
+                guard let db else { throw StorageError(code: .internalError, message: "a read needs SQLite but has no connection") }
+                let statement = try db.cachedStatement(sql: part.sql)
+                let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])
+                while let row = try rows.next() {
+                    events.append(try EventRowDecoder.decode(row))
+                }
+            case .tail(let scan):
+                try scan.run(into: &events, limit: limit)
             }
         }
         return events

@@ -24,11 +24,11 @@ struct WriterState: Sendable {
     var lastTimeMicros: Int64 = 0
 
     /// Heads of every stream with events, in the form readers are given.
-    var publishedHeads: [String: StreamHead] {
-        var heads = [String: StreamHead](minimumCapacity: streams.count)
+    var publishedHeads: [String: UInt64] {
+        var heads = [String: UInt64](minimumCapacity: streams.count)
         for (name, stream) in streams {
             if let revision = stream.head {
-                heads[name] = StreamHead(id: stream.id, revision: revision)
+                heads[name] = revision
             }
         }
         return heads

@@ -3,8 +3,10 @@ internal import Foundation
 internal import GRDB
 internal import Logging
 
-/// The single writer: a dedicated thread that owns the pool's writer connection for
-/// the life of the store.
+/// The single SQLite writer: a dedicated thread that owns the pool's writer connection
+/// for the life of the store. In the SQLite engine it commits appends and group writes;
+/// in the log engine (`logEngineGroupSync` set) it is the indexer, storing the log's
+/// tail behind the log writer, and commits group writes.
 ///
 /// A thread of its own, not a task, because each group commit blocks in fsync; on a
 /// 2-core machine that would take half of Swift's cooperative pool. Holding the writer
@@ -16,6 +18,7 @@ struct WriterThread: Sendable {
     var queue: AppendQueue
     var published: PublishedState
     var indexing: IndexingPolicy
+    var logEngineGroupSync: SyncMode?
     var logger: Logger
     /// Signalled when the thread has finished and no longer touches the database.
     var finished: CompletionSignal
@@ -35,20 +38,26 @@ struct WriterThread: Sendable {
             try pool.writeWithoutTransaction { db in
                 let writer = try AppendWriter(
                     db: db, databasePath: databasePath, state: state, queue: queue,
-                    published: published, indexing: indexing, logger: logger)
+                    published: published, indexing: indexing, logEngineGroupSync: logEngineGroupSync, logger: logger)
                 var batch = [PendingWrite]()
                 let idleDelay = DispatchTimeInterval.milliseconds(StorageLimits.indexIdleDelayMilliseconds)
                 taking: while !writer.isStopped {
-                    switch queue.takeBatch(into: &batch, idleAfter: writer.indexesWhenIdle ? idleDelay : nil) {
+                    let idleAfter = writer.wakesWhenIdle ? idleDelay : nil
+                    switch queue.takeBatch(into: &batch, idleAfter: idleAfter, spins: !writer.storesTail) {
                     case .batch:
                         writer.process(batch)
                         // At most one index batch between two commits, and only once
                         // the tail is worth a transaction of its own.
                         if writer.indexBacklog >= UInt64(indexing.batchEvents) { writer.catchUpIndexes() }
                     case .idle:
+                        if writer.storesTail { writer.process([]) }
                         writer.catchUpIndexes()
                     case .finished:
+                        // The log writer has stopped: store what it left, then fold the
+                        // WAL of the many small index commits into the database file.
+                        if writer.storesTail { writer.process([]) }
                         if indexing.indexesWhenIdle { writer.catchUpIndexes() }
+                        if writer.storesTail { writer.checkpoint() }
                         break taking
                     }
                 }

@@ -1,0 +1,345 @@
+internal import Foundation
+internal import GRDB
+internal import Logging
+
+/// The log engine's writer: runs group commits into the segment log; lives on the log
+/// writer thread only (`LogWriterThread`).
+///
+/// Every check is made in memory before anything is written: expected revisions
+/// against the stream heads, event ids against the committed events not yet stored in
+/// SQLite (`recent`) and then SQLite's unique event-id index, one read for the whole
+/// batch. Accepted appends are encoded straight into one `LogBatch`, written with one
+/// `pwritev` and one `fdatasync` (`SegmentLog.append`); only then do the heads move, the
+/// events join the published tail and the appenders get their answers. The indexer
+/// (`AppendWriter` in log mode) stores them in SQLite behind the commit.
+///
+/// Changes of a commit are kept aside (`Commit`) until the log says the batch is
+/// durable, so a failed write leaves memory exactly as the disk.
+final class LogAppender {
+    /// Where an event that already exists sits.
+    struct Existing {
+        var stream: String
+        var revision: UInt64
+        var position: UInt64
+        var timeMicros: Int64
+    }
+
+    /// How one append of a commit ended, before the commit is written.
+    private enum Outcome {
+        case appended(AppendResult)
+        case replayed(AppendResult)
+        case failed(StorageError)
+    }
+
+    /// One group commit being assembled.
+    private struct Commit {
+        var heads: [String: UInt64] = [:]
+        var ids: [EventID: Existing] = [:]
+        var events: [StoredEvent] = []
+        var answers: [(PendingAppend, Outcome)] = []
+        /// An append's records went into the batch only in part: the batch cannot be written.
+        var poisoned = false
+    }
+
+    let log: SegmentLog
+    let pool: DatabasePool
+    let published: PublishedState
+    /// The indexer's queue: nudged after every commit, watched for a fail-stop.
+    let indexQueue: AppendQueue
+    let queue: AppendQueue
+    let logger: Logger
+    private(set) var isStopped = false
+
+    private var heads: [String: UInt64]
+    private var headPosition: UInt64
+    private var lastTimeMicros: Int64
+    /// Committed events that SQLite may not hold yet, by id, and the same in commit
+    /// order so they can be let go of once stored.
+    private var recent: [EventID: Existing] = [:]
+    private var recentOrder: [(position: UInt64, id: EventID)] = []
+    private var recentStart = 0
+    private var batch = LogBatch()
+    private let commitBytesMax: Int
+
+    init(
+        log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
+        heads: [String: UInt64], headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent], logger: Logger
+    ) {
+        self.log = log
+        self.pool = pool
+        self.published = published
+        self.queue = queue
+        self.indexQueue = indexQueue
+        self.heads = heads
+        self.headPosition = headPosition
+        self.lastTimeMicros = lastTimeMicros
+        self.logger = logger
+        commitBytesMax = Int(log.configuration.syncReachBytes)
+        for event in recent {
+            remember(event)
+        }
+    }
+
+    /// Commits the appends (one or more group commits: a commit never passes the log's
+    /// sync reach) and answers every one.
+    func process(_ pending: [PendingWrite]) {
+        forgetStored()
+        let found: [EventID: Existing]
+        do {
+            found = try lookUpStored(pending)
+        } catch {
+            for write in pending { write.fail(error) }
+            return
+        }
+        var commit = Commit()
+        for write in pending {
+            guard case .append(let append) = write else {
+                write.fail(StorageError(code: .internalError, message: "the log writer was given a group write"))
+                continue
+            }
+            if isStopped {
+                write.fail(StorageError.stopped("the log writer has stopped"))
+                continue
+            }
+            if !commit.events.isEmpty, batch.bytes.count + Self.bytes(of: append.append) > commitBytesMax {
+                finish(&commit)
+            }
+            let outcome = decide(append.append, in: &commit, found: found)
+            commit.answers.append((append, outcome))
+        }
+        finish(&commit)
+    }
+
+    /// Writes the commit, then publishes and answers it; afterwards `commit` is empty.
+    private func finish(_ commit: inout Commit) {
+        defer {
+            commit = Commit()
+            batch.removeAll()
+        }
+        guard !commit.answers.isEmpty else { return }
+        if !commit.events.isEmpty {
+            do throws(StorageError) {
+                guard !commit.poisoned else {
+                    throw StorageError(code: .internalError, message: "an event could not be framed for the log")
+                }
+                try waitForTailSpace()
+                _ = try log.append(&batch)
+            } catch {
+                if error.code == .stopped { stop(error) }
+                for (append, _) in commit.answers { append.completion(.failure(error)) }
+                return
+            }
+            apply(commit)
+        }
+        for (append, outcome) in commit.answers {
+            switch outcome {
+            case .appended(let result), .replayed(let result): append.completion(.success(result))
+            case .failed(let error): append.completion(.failure(error))
+            }
+        }
+    }
+
+    private func apply(_ commit: Commit) {
+        for (name, revision) in commit.heads {
+            heads[name] = revision
+        }
+        for event in commit.events {
+            remember(event)
+        }
+        headPosition = commit.events.last?.position ?? headPosition
+        published.publish(headPosition: headPosition, heads: commit.heads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: commit.events))
+        indexQueue.nudge()
+    }
+
+    /// Checks one append against memory and the commit so far; if it can go in, encodes
+    /// its events into the batch.
+    private func decide(_ append: PreparedAppend, in commit: inout Commit, found: [EventID: Existing]) -> Outcome {
+        func existing(_ id: EventID) -> Existing? {
+            commit.ids[id] ?? recent[id] ?? found[id]
+        }
+        for write in append.writes {
+            let head = self.head(of: write.stream, commit)
+            guard write.expected.isSatisfied(byHead: head) else {
+                if let replay = replayResult(append, existing) { return .replayed(replay) }
+                return .failed(AppendErrors.wrongExpectedRevision(write, head: head))
+            }
+        }
+        for write in append.writes {
+            for event in write.events {
+                guard let found = existing(event.id) else { continue }
+                if let replay = replayResult(append, existing) { return .replayed(replay) }
+                return .failed(AppendErrors.conflict(event.id, (found.stream, found.revision)))
+            }
+        }
+        let time = nextCommitTime()
+        var results = [StreamWriteResult]()
+        results.reserveCapacity(append.writes.count)
+        for write in append.writes {
+            let stream = canonicalName(write.stream, commit)
+            let first = head(of: stream, commit).map { $0 + 1 } ?? 0
+            var positions = [UInt64]()
+            positions.reserveCapacity(write.events.count)
+            for (offset, event) in write.events.enumerated() {
+                let position = headPosition + UInt64(commit.events.count) + 1
+                let stored = StoredEvent(
+                    position: position, stream: stream, category: write.category, revision: first + UInt64(offset),
+                    id: event.id, type: event.type, timeMicros: time, contentType: event.contentType,
+                    data: event.data, metadata: event.metadata,
+                    correlationID: event.correlationID, causationID: event.causationID)
+                do {
+                    try batch.append(position: position, payloadBytes: EventRecord.length(of: stored)) { buffer in
+                        EventRecord.encode(stored, into: buffer)
+                    }
+                } catch {
+                    commit.poisoned = true
+                    return .failed(error)
+                }
+                commit.events.append(stored)
+                commit.ids[event.id] = Existing(stream: stream, revision: stored.revision, position: position, timeMicros: time)
+                positions.append(position)
+            }
+            let last = first + UInt64(write.events.count) - 1
+            commit.heads[stream] = last
+            results.append(StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions))
+        }
+        return .appended(AppendResult(streams: results, commitTimeMicros: time))
+    }
+
+    /// The original result of a retried append whose events all exist, in order, in
+    /// the streams it names (the same rule as the SQLite engine's).
+    private func replayResult(_ append: PreparedAppend, _ existing: (EventID) -> Existing?) -> AppendResult? {
+        var results = [StreamWriteResult]()
+        var commitTime: Int64?
+        for write in append.writes {
+            var positions = [UInt64]()
+            var firstRevision: UInt64?
+            for (offset, event) in write.events.enumerated() {
+                guard let found = existing(event.id), found.stream == write.stream else { return nil }
+                let first = firstRevision ?? found.revision
+                guard found.revision == first + UInt64(offset) else { return nil }
+                firstRevision = first
+                commitTime = commitTime ?? found.timeMicros
+                positions.append(found.position)
+            }
+            guard let first = firstRevision else { return nil }
+            results.append(StreamWriteResult(
+                stream: write.stream, firstRevision: first,
+                lastRevision: first + UInt64(write.events.count) - 1, positions: positions))
+        }
+        return AppendResult(streams: results, commitTimeMicros: commitTime ?? 0)
+    }
+
+    private func head(of stream: String, _ commit: Commit) -> UInt64? {
+        commit.heads[stream] ?? heads[stream]
+    }
+
+    /// The spelling a stream was first written with: Swift's dictionaries find a name
+    /// under any canonically equivalent spelling, SQLite only under the stored bytes.
+    private func canonicalName(_ stream: String, _ commit: Commit) -> String {
+        if let index = heads.index(forKey: stream) { return heads[index].key }
+        if let index = commit.heads.index(forKey: stream) { return commit.heads[index].key }
+        return stream
+    }
+
+    private func nextCommitTime() -> Int64 {
+        lastTimeMicros = max(lastTimeMicros, WallClock.nowMicros())
+        return lastTimeMicros
+    }
+
+    private func remember(_ event: StoredEvent) {
+        recent[event.id] = Existing(
+            stream: event.stream, revision: event.revision, position: event.position, timeMicros: event.timeMicros)
+        recentOrder.append((event.position, event.id))
+    }
+
+    /// Lets go of the events SQLite now holds: its unique index answers for them.
+    /// Reads `storedUpTo` before the batch's SQLite lookup, which then sees at least that.
+    private func forgetStored() {
+        let stored = published.storedUpTo
+        while recentStart < recentOrder.count, recentOrder[recentStart].position <= stored {
+            recent[recentOrder[recentStart].id] = nil
+            recentStart += 1
+        }
+        if recentStart > 4_096, recentStart * 2 > recentOrder.count {
+            recentOrder.removeFirst(recentStart)
+            recentStart = 0
+        }
+    }
+
+    /// Where SQLite has any of the batch's event ids that memory does not know: one read
+    /// transaction for the whole batch, through the unique event-id index.
+    private func lookUpStored(_ pending: [PendingWrite]) throws -> [EventID: Existing] {
+        var ids = [EventID]()
+        for write in pending {
+            guard case .append(let append) = write else { continue }
+            for write in append.append.writes {
+                for event in write.events where recent[event.id] == nil {
+                    ids.append(event.id)
+                }
+            }
+        }
+        guard !ids.isEmpty, published.storedUpTo > 0 else { return [:] }
+        do {
+            return try pool.read { db in
+                let statement = try db.cachedStatement(sql: Schema.SQL.findEvent)
+                var found = [EventID: Existing]()
+                for id in ids {
+                    guard let row = try Row.fetchOne(statement, arguments: [id.data]) else { continue }
+                    let revision: Int64 = try row.decode(atIndex: 1)
+                    let position: Int64 = try row.decode(atIndex: 2)
+                    guard let revision = UInt64(exactly: revision), let position = UInt64(exactly: position) else {
+                        throw StorageError.corrupt("negative revision or position in the events table")
+                    }
+                    found[id] = Existing(
+                        stream: try row.decode(atIndex: 4), revision: revision, position: position,
+                        timeMicros: try row.decode(atIndex: 3))
+                }
+                return found
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(code: .internalError, message: "event id lookup failed: \(error)", cause: error)
+        }
+    }
+
+    /// Holds the commit back while the indexer is too far behind; fails when the
+    /// indexer has stopped for good (its reason is the answer).
+    private func waitForTailSpace() throws(StorageError) {
+        while published.tailEvents >= StorageLimits.unstoredTailEventsMax {
+            if let reason = indexQueue.stopReason {
+                throw .stopped("the indexer stopped, so the log cannot take more events: \(reason)")
+            }
+            if let problem = published.indexerProblem {
+                throw StorageError(
+                    code: problem.code,
+                    message: "\(StorageLimits.unstoredTailEventsMax) events wait for the indexer, which cannot store them: \(problem.message)",
+                    cause: problem)
+            }
+            // Rare (a burst several seconds long): a short sleep, not a wake-up channel.
+            usleep(500)
+        }
+    }
+
+    /// Fail-stop: every queued and later append gets `error`.
+    private func stop(_ error: StorageError) {
+        isStopped = true
+        for pending in queue.stop(reason: error.message) {
+            pending.fail(error)
+        }
+    }
+
+    /// Upper bound of the bytes an append adds to the batch (frames and padding).
+    private static func bytes(of append: PreparedAppend) -> Int {
+        var total = 0
+        for write in append.writes {
+            for event in write.events {
+                total += RecordFrame.headerBytes + LogLimits.recordAlignment + 96
+                    + write.stream.utf8.count + event.type.utf8.count + event.contentType.utf8.count
+                    + event.correlationID.utf8.count + event.causationID.utf8.count
+                    + event.metadata.count + event.data.count
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,41 @@
+internal import Foundation
+internal import GRDB
+internal import Logging
+
+/// The log engine's writer: a dedicated thread that runs `LogAppender` for the life
+/// of the store. A thread of its own, like the SQLite writer, because each group commit
+/// blocks in `fdatasync`.
+struct LogWriterThread: Sendable {
+    var log: SegmentLog
+    var pool: DatabasePool
+    var published: PublishedState
+    var queue: AppendQueue
+    var indexQueue: AppendQueue
+    var heads: [String: UInt64]
+    var headPosition: UInt64
+    var lastTimeMicros: Int64
+    /// Events of the log that SQLite did not hold at open.
+    var recent: [StoredEvent]
+    var logger: Logger
+    /// Signalled when the thread has finished and no longer touches the log.
+    var finished: CompletionSignal
+
+    func start() {
+        let thread = Thread { [self] in
+            Thread.current.name = "logbook-log"
+            run()
+        }
+        thread.start()
+    }
+
+    private func run() {
+        defer { finished.signal() }
+        let appender = LogAppender(
+            log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
+            heads: heads, headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent, logger: logger)
+        var batch = [PendingWrite]()
+        while !appender.isStopped, queue.takeBatch(into: &batch) == .batch {
+            appender.process(batch)
+        }
+    }
+}

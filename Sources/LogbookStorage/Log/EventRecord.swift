@@ -1,0 +1,124 @@
+internal import Foundation
+
+/// An event as the log engine commits it: every field a read returns, with the
+/// metadata already encoded (`MetadataCodec`), plus the category its stream belongs to.
+///
+/// The log writer builds these, the segment log stores them (`EventRecord`), the
+/// unindexed tail serves them to readers, and the indexer turns them into rows.
+struct StoredEvent: Sendable {
+    var position: UInt64
+    var stream: String
+    var category: String
+    var revision: UInt64
+    var id: EventID
+    var type: String
+    var timeMicros: Int64
+    var contentType: String
+    var data: Data
+    var metadata: Data
+    var correlationID: String
+    var causationID: String
+
+    /// The event as a read returns it; nil when the stored metadata does not decode.
+    var recorded: RecordedEvent? {
+        guard let entries = metadata.withUnsafeBytes({ MetadataCodec.decode($0) }) else { return nil }
+        return RecordedEvent(
+            stream: stream, revision: revision, position: position, id: id, type: type,
+            data: [UInt8](data), contentType: contentType, metadata: entries,
+            correlationID: correlationID, causationID: causationID, timeMicros: timeMicros)
+    }
+}
+
+/// The payload of one log record: one event.
+///
+/// ```
+/// | offset | bytes | field                                                   |
+/// |--------|-------|---------------------------------------------------------|
+/// |      0 |     1 | format version (1)                                      |
+/// |      1 |     7 | zero                                                    |
+/// |      8 |     8 | revision in its stream                                  |
+/// |     16 |     8 | commit time, microseconds since the Unix epoch (signed) |
+/// |     24 |    16 | event id, big-endian (as the SQLite engine stores it)   |
+/// |     40 |   ... | seven fields, each a 4-byte length then its bytes:      |
+/// |        |       | stream, event type, content type, correlation id,       |
+/// |        |       | causation id, metadata (`MetadataCodec`), data          |
+/// ```
+/// Integers are little-endian (the record frame's); the position is the frame's. The
+/// category is not stored: it is a function of the stream name.
+enum EventRecord {
+    static let version: UInt8 = 1
+    private static let fixedBytes = 40
+    private static let fieldCount = 7
+
+    /// The payload's length for `event`.
+    static func length(of event: StoredEvent) -> Int {
+        fixedBytes + 4 * fieldCount
+            + event.stream.utf8.count + event.type.utf8.count + event.contentType.utf8.count
+            + event.correlationID.utf8.count + event.causationID.utf8.count
+            + event.metadata.count + event.data.count
+    }
+
+    /// Writes `event` into `buffer`, which is exactly `length(of:)` bytes and zeroed.
+    static func encode(_ event: StoredEvent, into buffer: UnsafeMutableRawBufferPointer) {
+        buffer.storeLittleEndian(version, at: 0)
+        buffer.storeLittleEndian(event.revision, at: 8)
+        buffer.storeLittleEndian(event.timeMicros, at: 16)
+        buffer.storeLittleEndian(event.id.high.bigEndian, at: 24)
+        buffer.storeLittleEndian(event.id.low.bigEndian, at: 32)
+        var offset = fixedBytes
+        func put(_ bytes: some Collection<UInt8>) {
+            let count = bytes.count
+            buffer.storeLittleEndian(UInt32(count), at: offset)
+            offset += 4
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
+            if bytes.withContiguousStorageIfAvailable({ target.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                target.copyBytes(from: bytes)
+            }
+            offset += count
+        }
+        put(event.stream.utf8)
+        put(event.type.utf8)
+        put(event.contentType.utf8)
+        put(event.correlationID.utf8)
+        put(event.causationID.utf8)
+        put(event.metadata)
+        put(event.data)
+    }
+
+    /// Reads a payload back; nil when it is not a well-formed version-1 event record
+    /// (the caller names the segment and position in its error).
+    static func decode(_ payload: UnsafeRawBufferPointer, position: UInt64) -> StoredEvent? {
+        guard payload.count >= fixedBytes + 4 * fieldCount, payload[0] == version else { return nil }
+        var offset = fixedBytes
+        func take() -> UnsafeRawBufferPointer? {
+            guard payload.count - offset >= 4 else { return nil }
+            let count = Int(payload.loadLittleEndian(at: offset, as: UInt32.self))
+            offset += 4
+            guard payload.count - offset >= count else { return nil }
+            defer { offset += count }
+            return UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + count)])
+        }
+        func string() -> String? {
+            take().flatMap { String(validating: $0, as: UTF8.self) }
+        }
+        guard let stream = string(), let type = string(), let contentType = string(),
+              let correlationID = string(), let causationID = string(),
+              let metadata = take(), let data = take(), offset == payload.count
+        else { return nil }
+        return StoredEvent(
+            position: position,
+            stream: stream,
+            category: StreamName.category(of: stream),
+            revision: payload.loadLittleEndian(at: 8, as: UInt64.self),
+            id: EventID(
+                high: UInt64(bigEndian: payload.loadLittleEndian(at: 24, as: UInt64.self)),
+                low: UInt64(bigEndian: payload.loadLittleEndian(at: 32, as: UInt64.self))),
+            type: type,
+            timeMicros: payload.loadLittleEndian(at: 16, as: Int64.self),
+            contentType: contentType,
+            data: Data(data),
+            metadata: Data(metadata),
+            correlationID: correlationID,
+            causationID: causationID)
+    }
+}
