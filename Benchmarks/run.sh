@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs the issue's benchmark rows against a release logbookd (--sync full) and the same
-# workloads against Redis 7 Streams (XADD, appendfsync always) in the same run, several
-# times each, and prints medians. Needs root for apt (redis-server, redis-tools).
+# Runs the issue's benchmark rows against release logbookd daemons (--sync full), one on
+# the log engine and one on the SQLite engine, and the same workloads against Redis 7
+# Streams (XADD, appendfsync always) in the same run, several times each, and prints
+# medians. Append rows also give each daemon's CPU per event (utime + stime from
+# /proc/PID/stat over the workload) and, for the log engine, its log writer thread's
+# (/proc/PID/task/TID/stat of the thread named logbook-log). Needs root for apt.
 #
 #   Benchmarks/run.sh [RUNS]      (default 3)
 #   ONLY=append|query Benchmarks/run.sh     one half only; SCRATCH=DIR: swift build's scratch path
@@ -21,15 +24,68 @@ bin=$scratch/release
 work=$(mktemp -d /tmp/lbbench.XXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin/logbookd" --socket "$work/lb.sock" --data "$work/data" --sync full --log-level warning &
-for _ in $(seq 100); do [ -S "$work/lb.sock" ] && break; sleep 0.1; done
-export LOGBOOK_SOCKET="$work/lb.sock"
+declare -A daemon
+for engine in log sqlite; do
+  "$bin/logbookd" --socket "$work/$engine.sock" --data "$work/$engine-data" --engine "$engine" --sync full \
+    --log-level warning &
+  daemon[$engine]=$!
+  for _ in $(seq 100); do [ -S "$work/$engine.sock" ] && break; sleep 0.1; done
+done
+export LOGBOOK_SOCKET="$work/log.sock"
 
 redis-server --port 0 --unixsocket "$work/redis.sock" --dir "$work" --appendonly yes \
   --appendfsync always --save '' --daemonize no >/dev/null &
 for _ in $(seq 100); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# utime + stime in clock ticks of a process, or of its thread named $2.
+ticks() {
+  local stat=/proc/$1/stat
+  if [ -n "${2:-}" ]; then
+    for task in /proc/$1/task/*; do
+      [ "$(cat "$task/comm")" = "$2" ] && stat=$task/stat
+    done
+  fi
+  awk '{print $14 + $15}' "$stat"
+}
+hz=$(getconf CLK_TCK)
+
+# The append rows: for each engine events/s, p99 and daemon µs CPU per event; Redis the same.
+append_row() { # name, logbook bench args, redis-benchmark args, events
+  local name=$1 lbargs=$2 rargs=$3 count=$4
+  local -A rate cpu
+  local writer=() rd=() rdcpu=() pid before after wbefore wafter out
+  local redis_pid; redis_pid=$(pgrep -f "redis-server.*$work" | head -1)
+  for _ in $(seq "$runs"); do
+    for engine in log sqlite; do
+      pid=${daemon[$engine]}
+      before=$(ticks "$pid")
+      [ "$engine" = log ] && wbefore=$(ticks "$pid" logbook-log)
+      out=$(LOGBOOK_SOCKET="$work/$engine.sock" "$bin/logbook" bench $lbargs --json)
+      after=$(ticks "$pid")
+      rate[$engine]+="$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])') "
+      cpu[$engine]+="$(python3 -c "print(($after - $before) * 1e6 / $hz / $count)") "
+      if [ "$engine" = log ]; then
+        wafter=$(ticks "$pid" logbook-log)
+        writer+=("$(python3 -c "print(($wafter - $wbefore) * 1e6 / $hz / $count)")")
+      fi
+    done
+    before=$(ticks "$redis_pid")
+    csv=$(redis-benchmark -s "$work/redis.sock" $rargs --csv XADD bench '*' f "$payload" | tail -1)
+    after=$(ticks "$redis_pid")
+    rd+=("$(echo "$csv" | python3 -c 'import csv,sys; print(list(csv.reader(sys.stdin))[0][1])')")
+    rdcpu+=("$(python3 -c "print(($after - $before) * 1e6 / $hz / $count)")")
+  done
+  local logm sqlm rdm
+  logm=$(printf '%s\n' ${rate[log]} | median)
+  sqlm=$(printf '%s\n' ${rate[sqlite]} | median)
+  rdm=$(printf '%s\n' "${rd[@]}" | median)
+  printf '| %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f |\n' "$name" \
+    "$logm" "$sqlm" "$rdm" "$(python3 -c "print($logm/$rdm)")" "$(python3 -c "print($sqlm/$rdm)")" \
+    "$(printf '%s\n' ${cpu[log]} | median)" "$(printf '%s\n' "${writer[@]}" | median)" \
+    "$(printf '%s\n' ${cpu[sqlite]} | median)" "$(printf '%s\n' "${rdcpu[@]}" | median)"
+}
 
 row() { # name, logbook bench args, redis-benchmark args ("" for none), redis command (default XADD)
   local name=$1 lbargs=$2 rargs=$3 lb=() lbp99=() rd=() rdp99=()
@@ -60,12 +116,15 @@ row() { # name, logbook bench args, redis-benchmark args ("" for none), redis co
 
 payload=$(head -c 200 /dev/zero | tr '\0' x)
 if [ "$only" != query ]; then
-echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis XADD/s (appendfsync always) | redis p99 µs | ratio |"
+echo "| workload (medians of $runs) | log engine events/s | SQLite engine events/s | Redis XADD/s | log ÷ Redis | SQLite ÷ Redis | log daemon CPU µs/event | log writer thread µs/event | SQLite daemon CPU µs/event | Redis CPU µs/event |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+append_row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))" $((events / 10))
+append_row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events" "$events"
+append_row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16" $((events * 4))
+echo
+echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis | redis p99 µs | ratio |"
 echo "| --- | --- | --- | --- | --- | --- |"
-row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))"
-row "append, 50 clients" "append --clients 50 --events $events --size 200" "-c 50 -n $events"
-row "append, 50 clients x 16 events" "append --clients 50 --events $((events * 4)) --batch 16 --size 200" "-c 50 -n $((events * 4)) -P 16"
-row "read 1M events" "read --clients 1 --events 1000000 --size 200" ""
+row "read 1M events (log engine)" "read --clients 1 --events 1000000 --size 200" ""
 fi
 [ "$only" != append ] || exit 0
 

@@ -22,5 +22,8 @@ swift build --build-tests
 echo "== tests"
 swift test --skip-build
 
+echo "== storage tests on the SQLite engine (the run above used the log engine)"
+LOGBOOK_TEST_ENGINE=sqlite swift test --skip-build --filter LogbookStorageTests
+
 echo "== python client"
 Clients/python/scripts/ci.sh

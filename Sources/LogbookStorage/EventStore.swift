@@ -49,19 +49,22 @@ package final class EventStore: Sendable {
     /// `engine`: the engine for a new directory (nil: `StorageEngine.defaultForNewDirectories`);
     /// an existing directory opens with the engine that wrote it, and asking for another
     /// is refused.
+    /// `logSegmentBytes`: the size of the log engine's new segment files (default
+    /// `LogLimits.segmentBytesDefault`); small ones let tests fill a small disk.
     package convenience init(
-        directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil, engine: StorageEngine? = nil
+        directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int? = nil, engine: StorageEngine? = nil,
+        logSegmentBytes: Int64? = nil
     ) throws {
         try self.init(
             directory: directory, sync: sync, logger: logger, maxPageCount: maxPageCount, indexing: .standard,
-            engine: engine)
+            engine: engine, logSegmentBytes: logSegmentBytes)
     }
 
     /// The same, with the writer's indexing policy chosen (tests pin the boundary
     /// between indexed and un-indexed events with it).
     init(
         directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int?, indexing: IndexingPolicy,
-        engine requested: StorageEngine?
+        engine requested: StorageEngine?, logSegmentBytes: Int64? = nil
     ) throws {
         let engine = try StorageEngine.choose(directory: directory, requested: requested)
         if engine == .log {
@@ -88,7 +91,8 @@ package final class EventStore: Sendable {
             let unstored: [StoredEvent]
             do {
                 log = try SegmentLog.open(
-                    dataDirectory: FilePath(directory), configuration: try LogConfiguration(syncMode: sync),
+                    dataDirectory: FilePath(directory), configuration: try LogConfiguration(
+                        segmentBytes: logSegmentBytes ?? LogLimits.segmentBytesDefault, syncMode: sync),
                     knownDurablePosition: opened.state.headPosition, logger: logger)
                 unstored = try Self.readUnstored(log, after: opened.state.headPosition)
             } catch {

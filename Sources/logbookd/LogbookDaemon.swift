@@ -18,7 +18,9 @@ struct LogbookDaemon: AsyncParsableCommand {
         discussion: """
             Serves Append, ReadStream, Subscribe (catch-up and persistent groups), Query (views and \
             the system views $streams, $groups, $event_types, $stats) and Admin on a Unix socket. \
-            The log, the groups' progress and the views live in SQLite in the data directory. \
+            A new data directory gets the log engine: segment files under log/ hold the events, \
+            and SQLite beside them (logbook.sqlite) their indexes, the groups' progress and the \
+            views. A directory written by the SQLite engine opens with it. \
             SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits.
             """,
         version: ServerVersion.server
@@ -27,8 +29,14 @@ struct LogbookDaemon: AsyncParsableCommand {
     @Option(help: "The Unix socket to listen on.", completion: .file())
     var socket = "./logbook.sock"
 
-    @Option(help: "The data directory, which holds the SQLite database; created when missing.", completion: .directory)
+    @Option(help: "The data directory; created when missing.", completion: .directory)
     var data = "./logbook-data"
+
+    @Option(help: """
+        The store for a new data directory: log (segment files, the default) or sqlite (every \
+        event a SQLite row). An existing directory opens with the engine that wrote it.
+        """)
+    var engine: EngineOption?
 
     @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
     var sync: SyncOption = .full
@@ -47,6 +55,9 @@ struct LogbookDaemon: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds a new connection has to send Hello.", visibility: .hidden))
     var helloTimeout: Int?
+
+    @Option(help: ArgumentHelp("Bytes of each new log segment file (tests fill small disks with it).", visibility: .hidden))
+    var logSegmentBytes: Int64?
 
     func validate() throws {
         if self.acl != nil {
@@ -73,7 +84,8 @@ struct LogbookDaemon: AsyncParsableCommand {
         }
         let store: EventStore
         do {
-            store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger)
+            store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger, engine: self.engine?.engine,
+                logSegmentBytes: self.logSegmentBytes)
         } catch {
             Self.fail("cannot open the data directory \(self.data): \(error)")
         }
