@@ -89,12 +89,15 @@ package final class EventStore: Sendable {
         case .log:
             let log: SegmentLog
             let unstored: [StoredEvent]
+            let filter: EventIDFilter
             do {
                 log = try SegmentLog.open(
                     dataDirectory: FilePath(directory), configuration: try LogConfiguration(
                         segmentBytes: logSegmentBytes ?? LogLimits.segmentBytesDefault, syncMode: sync),
                     knownDurablePosition: opened.state.headPosition, logger: logger)
                 unstored = try Self.readUnstored(log, after: opened.state.headPosition)
+                filter = try EventIDFilter.build(
+                    opened.pool, adding: unstored.map(\.id), expectedMore: StorageLimits.unstoredTailEventsMax)
             } catch {
                 try? opened.pool.close()
                 opened.lock.release()
@@ -114,7 +117,7 @@ package final class EventStore: Sendable {
                 log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
                 heads: heads, headPosition: log.headPosition,
                 lastTimeMicros: max(opened.state.lastTimeMicros, unstored.last?.timeMicros ?? 0),
-                recent: unstored, logger: logger, finished: logWriterFinished
+                recent: unstored, filter: filter, logger: logger, finished: logWriterFinished
             ).start()
         }
         WriterThread(

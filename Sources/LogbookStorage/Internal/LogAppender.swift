@@ -60,11 +60,15 @@ final class LogAppender {
     private var recentStart = 0
     private var batch = LogBatch()
     private let commitBytesMax: Int
+    /// Every id in the log, for the fast "certainly new" answer.
+    private var filter: EventIDFilter
 
     init(
         log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
-        heads: [String: UInt64], headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent], logger: Logger
+        heads: [String: UInt64], headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent],
+        filter: EventIDFilter, logger: Logger
     ) {
+        self.filter = filter
         self.log = log
         self.pool = pool
         self.published = published
@@ -145,7 +149,9 @@ final class LogAppender {
         }
         for event in commit.events {
             remember(event)
+            filter.insert(event.id)
         }
+        if filter.count > filter.capacity { growFilter() }
         headPosition = commit.events.last?.position ?? headPosition
         published.publish(headPosition: headPosition, heads: commit.heads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: commit.events))
         indexQueue.nudge()
@@ -266,19 +272,20 @@ final class LogAppender {
         }
     }
 
-    /// Where SQLite has any of the batch's event ids that memory does not know: one read
-    /// transaction for the whole batch, through the unique event-id index.
+    /// Where SQLite has any of the batch's event ids that memory does not know and the
+    /// filter does not rule out: one read transaction for the whole batch, through the
+    /// unique event-id index. Fresh ids (nearly all) never get here.
     private func lookUpStored(_ pending: [PendingWrite]) throws -> [EventID: Existing] {
         var ids = [EventID]()
         for write in pending {
             guard case .append(let append) = write else { continue }
             for write in append.append.writes {
-                for event in write.events where recent[event.id] == nil {
+                for event in write.events where recent[event.id] == nil && filter.mightContain(event.id) {
                     ids.append(event.id)
                 }
             }
         }
-        guard !ids.isEmpty, published.storedUpTo > 0 else { return [:] }
+        guard !ids.isEmpty else { return [:] }
         do {
             return try pool.read { db in
                 let statement = try db.cachedStatement(sql: Schema.SQL.findEvent)
@@ -300,6 +307,16 @@ final class LogAppender {
             throw error
         } catch {
             throw StorageError(code: .internalError, message: "event id lookup failed: \(error)", cause: error)
+        }
+    }
+
+    /// Rebuilds the filter at twice the size once it holds more ids than it was sized
+    /// for. A failure keeps the old one: fuller, so more lookups, but never wrong.
+    private func growFilter() {
+        do {
+            filter = try EventIDFilter.build(pool, adding: Array(recent.keys), expectedMore: filter.count)
+        } catch {
+            logger.error("cannot rebuild the event-id filter", metadata: ["error": "\(error)"])
         }
     }
 

@@ -16,6 +16,7 @@ struct LogWriterThread: Sendable {
     var lastTimeMicros: Int64
     /// Events of the log that SQLite did not hold at open.
     var recent: [StoredEvent]
+    var filter: EventIDFilter
     var logger: Logger
     /// Signalled when the thread has finished and no longer touches the log.
     var finished: CompletionSignal
@@ -32,7 +33,8 @@ struct LogWriterThread: Sendable {
         defer { finished.signal() }
         let appender = LogAppender(
             log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
-            heads: heads, headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent, logger: logger)
+            heads: heads, headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
+            filter: filter, logger: logger)
         var batch = [PendingWrite]()
         while !appender.isStopped, queue.takeBatch(into: &batch) == .batch {
             appender.process(batch)

@@ -39,7 +39,7 @@ struct LogBatch: Sendable {
         let length = try checkedLength(position: position, payloadBytes: payloadBytes)
         let padded = RecordFrame.paddedLength(length)
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: padded))
+        appendZeros(padded)
         bytes.withUnsafeMutableBytes { bytes in
             bytes.storeLittleEndian(UInt32(length), at: start)
             bytes.storeLittleEndian(position, at: start + 8)
@@ -49,6 +49,20 @@ struct LogBatch: Sendable {
         count += 1
         largestRecordBytes = max(largestRecordBytes, padded)
     }
+
+    /// Zeros from a shared page, a slice at a time: a contiguous source is one memcpy
+    /// even in a debug build, where appending a `repeatElement` goes byte by byte
+    /// through generic code (most of a debug daemon's append time).
+    private mutating func appendZeros(_ count: Int) {
+        var remaining = count
+        while remaining > 0 {
+            let chunk = min(remaining, Self.zeros.count)
+            bytes.append(contentsOf: Self.zeros[0..<chunk])
+            remaining -= chunk
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Empties the batch, keeping its buffer for the next one.
     mutating func removeAll() {
