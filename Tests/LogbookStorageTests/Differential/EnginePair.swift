@@ -1,0 +1,216 @@
+internal import Foundation
+@testable internal import LogbookStorage
+internal import Synchronization
+
+/// A log-engine store and a SQLite-engine store, each on a data directory of its own,
+/// given the same work so their answers can be compared (the SQLite engine is the
+/// reference, DESIGN.md §4).
+final class EnginePair {
+    let logDirectory: String
+    let sqliteDirectory: String
+    private(set) var log: EventStore
+    private(set) var sqlite: EventStore
+
+    /// The log engine's segment size: the smallest allowed, so a run of a few hundred
+    /// appends crosses many segment rolls and commits that a segment's sync reach splits.
+    static let logSegmentBytes: Int64 = 16 * 1024
+
+    private init(logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore) {
+        self.logDirectory = logDirectory
+        self.sqliteDirectory = sqliteDirectory
+        self.log = log
+        self.sqlite = sqlite
+    }
+
+    /// Runs `body` with both stores open on fresh directories; closes and removes them after.
+    static func with<T>(_ body: (EnginePair) async throws -> T) async throws -> T {
+        try await StoreFixture.with { logFixture in
+            try await StoreFixture.with { sqliteFixture in
+                let log = try open(logFixture.directory, .log)
+                let sqlite: EventStore
+                do {
+                    sqlite = try open(sqliteFixture.directory, .sqlite)
+                } catch {
+                    await log.close()
+                    throw error
+                }
+                let pair = EnginePair(
+                    logDirectory: logFixture.directory, sqliteDirectory: sqliteFixture.directory, log: log, sqlite: sqlite)
+                do {
+                    let result = try await body(pair)
+                    await pair.close()
+                    return result
+                } catch {
+                    await pair.close()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func open(_ directory: String, _ engine: StorageEngine) throws -> EventStore {
+        try EventStore(
+            directory: directory, sync: .normal, logger: StoreFixture.logger, maxPageCount: nil, indexing: .standard,
+            engine: engine, logSegmentBytes: engine == .log ? logSegmentBytes : nil)
+    }
+
+    func close() async {
+        await log.close()
+        await sqlite.close()
+    }
+
+    /// Opens both stores again on their directories; call `close()` first. (Should the
+    /// second open fail, `close()` still closes the first: closing twice is harmless.)
+    func reopen() throws {
+        log = try Self.open(logDirectory, .log)
+        sqlite = try Self.open(sqliteDirectory, .sqlite)
+    }
+
+    /// The log store's SQLite database (where its indexer stores the tail).
+    var logDatabasePath: String { log.databasePath }
+
+    /// Whether the log store has committed events that its indexer has not stored in
+    /// SQLite yet: reads then take them from the in-memory tail.
+    var logHasTail: Bool {
+        log.published.storedUpTo < log.headPosition
+    }
+
+    /// Queues every append on `store` at once, in order, without waiting between them,
+    /// so the writer takes several into one group commit; returns the answers in order.
+    /// Positions follow the queue's order, so the answers do not depend on how the
+    /// writer happened to group them.
+    static func pipelined(_ store: EventStore, _ appends: [[StreamWrite]]) async -> [Result<AppendResult, any Error>] {
+        let answers = Answers(count: appends.count)
+        for (index, writes) in appends.enumerated() {
+            store.append(writes) { answers.set(index, $0) }
+        }
+        return await answers.all()
+    }
+}
+
+/// The answers of pipelined appends, collected from the writer thread.
+private final class Answers: Sendable {
+    private struct State {
+        var results: [Result<AppendResult, any Error>?]
+        var remaining: Int
+        var waiter: CheckedContinuation<[Result<AppendResult, any Error>], Never>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
+    }
+
+    func set(_ index: Int, _ result: Result<AppendResult, any Error>) {
+        let finished = state.withLock { state -> (CheckedContinuation<[Result<AppendResult, any Error>], Never>, [Result<AppendResult, any Error>])? in
+            state.results[index] = result
+            state.remaining -= 1
+            guard state.remaining == 0, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return (waiter, state.results.compactMap { $0 })
+        }
+        if let (waiter, results) = finished { waiter.resume(returning: results) }
+    }
+
+    func all() async -> [Result<AppendResult, any Error>] {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> [Result<AppendResult, any Error>]? in
+                guard state.remaining > 0 else { return state.results.compactMap { $0 } }
+                state.waiter = continuation
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+}
+
+/// An append's answer in the form both engines must agree on: everything but the
+/// commit time, which each store takes from its own clock.
+enum AppendOutcome: Equatable, CustomStringConvertible {
+    case appended([StreamWriteResult])
+    case failed(StorageError.Code, StorageError.Detail?, message: String)
+
+    init(_ result: Result<AppendResult, any Error>) {
+        switch result {
+        case .success(let result):
+            self = .appended(result.streams)
+        case .failure(let error as StorageError):
+            self = .failed(error.code, error.detail, message: error.message)
+        case .failure(let error):
+            self = .failed(.internalError, nil, message: "not a StorageError: \(error)")
+        }
+    }
+
+    var code: StorageError.Code? {
+        if case .failed(let code, _, _) = self { return code }
+        return nil
+    }
+
+    var description: String {
+        switch self {
+        case .appended(let streams):
+            "appended " + streams.map { "\($0.stream)@\($0.firstRevision)…\($0.lastRevision) positions \($0.positions)" }
+                .joined(separator: ", ")
+        case .failed(let code, let detail, let message):
+            "\(code) \(detail.map { "\($0)" } ?? "no detail"): \(message)"
+        }
+    }
+}
+
+/// A read's answer in the form both engines must agree on: the events without their
+/// commit times, or the error's code and message.
+enum ReadOutcome: Equatable, CustomStringConvertible {
+    case events([RecordedEvent])
+    case failed(StorageError.Code, message: String)
+
+    init(_ read: () throws -> [RecordedEvent]) {
+        do {
+            self = .events(try read().map(\.withoutTime))
+        } catch let error as StorageError {
+            self = .failed(error.code, message: error.message)
+        } catch {
+            self = .failed(.internalError, message: "not a StorageError: \(error)")
+        }
+    }
+
+    var events: [RecordedEvent] {
+        if case .events(let events) = self { return events }
+        return []
+    }
+
+    var description: String {
+        switch self {
+        case .events(let events): "\(events.count) events, positions \(events.map(\.position))"
+        case .failed(let code, let message): "\(code): \(message)"
+        }
+    }
+
+    /// Where two answers part: the first differing event, or the errors.
+    static func difference(_ log: ReadOutcome, _ sqlite: ReadOutcome) -> String {
+        guard case .events(let logEvents) = log, case .events(let sqliteEvents) = sqlite else {
+            return "log: \(log)\nsqlite: \(sqlite)"
+        }
+        let common = min(logEvents.count, sqliteEvents.count)
+        let index = (0..<common).first { logEvents[$0] != sqliteEvents[$0] } ?? common
+        func event(_ events: [RecordedEvent]) -> String {
+            index < events.count ? "\(events[index])" : "none (\(events.count) events)"
+        }
+        return """
+            \(logEvents.count) events from the log engine, \(sqliteEvents.count) from SQLite; first difference at index \(index)
+            log:    \(event(logEvents))
+            sqlite: \(event(sqliteEvents))
+            log positions:    \(logEvents.map(\.position))
+            sqlite positions: \(sqliteEvents.map(\.position))
+            """
+    }
+}
+
+extension RecordedEvent {
+    /// The event with its commit time zeroed: the one field the two stores do not share.
+    var withoutTime: RecordedEvent {
+        var event = self
+        event.timeMicros = 0
+        return event
+    }
+}
