@@ -127,9 +127,26 @@ private final class Answers: Sendable {
 
 /// An append's answer in the form both engines must agree on: everything but the
 /// commit time, which each store takes from its own clock.
+///
+/// Equal means spelled alike too: `String`'s `==` takes canonically equivalent
+/// spellings for one another, and a store that answers in another spelling than the
+/// other store does is a difference.
 enum AppendOutcome: Equatable, CustomStringConvertible {
     case appended([StreamWriteResult])
     case failed(StorageError.Code, StorageError.Detail?, message: String)
+
+    static func == (left: AppendOutcome, right: AppendOutcome) -> Bool {
+        switch (left, right) {
+        case (.appended(let left), .appended(let right)):
+            left == right && left.map(\.stream).elementsEqual(right.map(\.stream)) { $0.utf8.elementsEqual($1.utf8) }
+        case (.failed(let leftCode, let leftDetail, let leftMessage), .failed(let rightCode, let rightDetail, let rightMessage)):
+            leftCode == rightCode && leftDetail == rightDetail
+                && "\(leftDetail.map { "\($0)" } ?? "")".utf8.elementsEqual("\(rightDetail.map { "\($0)" } ?? "")".utf8)
+                && leftMessage.utf8.elementsEqual(rightMessage.utf8)
+        default:
+            false
+        }
+    }
 
     init(_ result: Result<AppendResult, any Error>) {
         switch result {
@@ -159,10 +176,21 @@ enum AppendOutcome: Equatable, CustomStringConvertible {
 }
 
 /// A read's answer in the form both engines must agree on: the events without their
-/// commit times, or the error's code and message.
+/// commit times, or the error's code and message, every string spelled alike.
 enum ReadOutcome: Equatable, CustomStringConvertible {
     case events([RecordedEvent])
     case failed(StorageError.Code, message: String)
+
+    static func == (left: ReadOutcome, right: ReadOutcome) -> Bool {
+        switch (left, right) {
+        case (.events(let left), .events(let right)):
+            left.elementsEqual(right) { $0.isIdentical(to: $1) }
+        case (.failed(let leftCode, let leftMessage), .failed(let rightCode, let rightMessage)):
+            leftCode == rightCode && leftMessage.utf8.elementsEqual(rightMessage.utf8)
+        default:
+            false
+        }
+    }
 
     init(_ read: () throws -> [RecordedEvent]) {
         do {
@@ -192,9 +220,9 @@ enum ReadOutcome: Equatable, CustomStringConvertible {
             return "log: \(log)\nsqlite: \(sqlite)"
         }
         let common = min(logEvents.count, sqliteEvents.count)
-        let index = (0..<common).first { logEvents[$0] != sqliteEvents[$0] } ?? common
+        let index = (0..<common).first { !logEvents[$0].isIdentical(to: sqliteEvents[$0]) } ?? common
         func event(_ events: [RecordedEvent]) -> String {
-            index < events.count ? "\(events[index])" : "none (\(events.count) events)"
+            index < events.count ? "\(events[index]) (strings in UTF-8: \(events[index].stringBytes))" : "none (\(events.count) events)"
         }
         return """
             \(logEvents.count) events from the log engine, \(sqliteEvents.count) from SQLite; first difference at index \(index)
@@ -212,5 +240,16 @@ extension RecordedEvent {
         var event = self
         event.timeMicros = 0
         return event
+    }
+
+    /// Equal, with every string spelled in the same bytes.
+    func isIdentical(to other: RecordedEvent) -> Bool {
+        self == other && stringBytes == other.stringBytes
+    }
+
+    /// Every string field's UTF-8 bytes, metadata included, in a fixed order.
+    var stringBytes: [[UInt8]] {
+        [stream, type, contentType, correlationID, causationID].map { Array($0.utf8) }
+            + metadata.flatMap { [Array($0.key.utf8), Array($0.value.utf8)] }
     }
 }

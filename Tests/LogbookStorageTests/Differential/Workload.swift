@@ -46,16 +46,30 @@ struct Workload {
             ],
             streamPrefixes: ["order-", "order", "cart", "u", "café", "-", "a-b", "zz"])
 
-        /// Names written in two canonically equivalent spellings (precomposed `é`, and
-        /// `e` with a combining accent): Swift's `String` finds one under the other,
-        /// SQLite compares bytes.
-        static let canonicallyEquivalent = Pools(
+        /// Stream names, correlation and causation ids written in two canonically
+        /// equivalent spellings (precomposed `é`, and `e` with a combining accent), past
+        /// the category, so the category is spelled one way. Swift's `String` takes one
+        /// spelling for the other (one stream), SQLite compares bytes.
+        static let equivalentStreamNames = Pools(
+            streams: ["x-café", "x-cafe\u{301}", "x-café-2", "x-cafe\u{301}-2", "order-1", "y-é", "y-e\u{301}"],
+            categories: ["x", "y", "order", "x-caf"],
+            types: ["Plain", "Other"],
+            readTypes: ["Plain", "Other", "Nope"],
+            correlationIDs: ["", "é", "e\u{301}"],
+            readCorrelationIDs: ["é", "e\u{301}"],
+            causationIDs: ["", "é", "e\u{301}"],
+            contentTypes: ["application/json"],
+            metadata: [[], [MetadataEntry(key: "é", value: "e\u{301}")]],
+            streamPrefixes: ["x-café", "x-cafe\u{301}", "x-caf", "order", "y-é", "y-e\u{301}", "y-e"])
+
+        /// Event types and categories written in two canonically equivalent spellings.
+        static let equivalentTypesAndCategories = Pools(
             streams: ["café-1", "cafe\u{301}-1", "cafe\u{301}-2", "café-3", "order-1"],
             categories: ["café", "cafe\u{301}", "caf", "order"],
             types: ["Ünïcode", "U\u{308}ni\u{308}code", "Plain"],
             readTypes: ["Ünïcode", "U\u{308}ni\u{308}code", "Plain"],
-            correlationIDs: ["", "é", "e\u{301}"],
-            readCorrelationIDs: ["é", "e\u{301}"],
+            correlationIDs: ["", "c1"],
+            readCorrelationIDs: ["c1"],
             causationIDs: [""],
             contentTypes: ["application/json"],
             metadata: [[]],
