@@ -10,32 +10,38 @@ final class EnginePair {
     let sqliteDirectory: String
     private(set) var log: EventStore
     private(set) var sqlite: EventStore
+    let logSegmentBytes: Int64
 
-    /// The log engine's segment size: the smallest allowed, so a run of a few hundred
-    /// appends crosses many segment rolls and commits that a segment's sync reach splits.
-    static let logSegmentBytes: Int64 = 16 * 1024
+    /// The log engine's segment size unless a test asks for another: the smallest
+    /// allowed, so a run of a few hundred appends crosses many segment rolls and commits
+    /// that a segment's sync reach splits.
+    static let smallSegmentBytes: Int64 = 16 * 1024
 
-    private init(logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore) {
+    private init(logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore, logSegmentBytes: Int64) {
         self.logDirectory = logDirectory
         self.sqliteDirectory = sqliteDirectory
         self.log = log
         self.sqlite = sqlite
+        self.logSegmentBytes = logSegmentBytes
     }
 
     /// Runs `body` with both stores open on fresh directories; closes and removes them after.
-    static func with<T>(_ body: (EnginePair) async throws -> T) async throws -> T {
+    static func with<T>(
+        logSegmentBytes: Int64 = smallSegmentBytes, _ body: (EnginePair) async throws -> T
+    ) async throws -> T {
         try await StoreFixture.with { logFixture in
             try await StoreFixture.with { sqliteFixture in
-                let log = try open(logFixture.directory, .log)
+                let log = try open(logFixture.directory, .log, logSegmentBytes: logSegmentBytes)
                 let sqlite: EventStore
                 do {
-                    sqlite = try open(sqliteFixture.directory, .sqlite)
+                    sqlite = try open(sqliteFixture.directory, .sqlite, logSegmentBytes: nil)
                 } catch {
                     await log.close()
                     throw error
                 }
                 let pair = EnginePair(
-                    logDirectory: logFixture.directory, sqliteDirectory: sqliteFixture.directory, log: log, sqlite: sqlite)
+                    logDirectory: logFixture.directory, sqliteDirectory: sqliteFixture.directory, log: log, sqlite: sqlite,
+                    logSegmentBytes: logSegmentBytes)
                 do {
                     let result = try await body(pair)
                     await pair.close()
@@ -48,10 +54,10 @@ final class EnginePair {
         }
     }
 
-    private static func open(_ directory: String, _ engine: StorageEngine) throws -> EventStore {
+    private static func open(_ directory: String, _ engine: StorageEngine, logSegmentBytes: Int64?) throws -> EventStore {
         try EventStore(
             directory: directory, sync: .normal, logger: StoreFixture.logger, maxPageCount: nil, indexing: .standard,
-            engine: engine, logSegmentBytes: engine == .log ? logSegmentBytes : nil)
+            engine: engine, logSegmentBytes: logSegmentBytes)
     }
 
     func close() async {
@@ -62,8 +68,8 @@ final class EnginePair {
     /// Opens both stores again on their directories; call `close()` first. (Should the
     /// second open fail, `close()` still closes the first: closing twice is harmless.)
     func reopen() throws {
-        log = try Self.open(logDirectory, .log)
-        sqlite = try Self.open(sqliteDirectory, .sqlite)
+        log = try Self.open(logDirectory, .log, logSegmentBytes: logSegmentBytes)
+        sqlite = try Self.open(sqliteDirectory, .sqlite, logSegmentBytes: nil)
     }
 
     /// The log store's SQLite database (where its indexer stores the tail).

@@ -273,7 +273,7 @@ struct Workload {
         if random.percent(2) { return invalidRead() }
         let selector: Selector
         switch random.below(20) {
-        case 0..<6: selector = .stream(random.pick(pools.streams + ["never-written"]))
+        case 0..<6: selector = .stream(random.pick(pools.streams + ["never-written", "", "$all"]))
         case 6..<10: selector = .all
         case 10..<14: selector = .category(random.pick(pools.categories))
         case 14..<17: selector = .eventType(random.pick(pools.readTypes))
