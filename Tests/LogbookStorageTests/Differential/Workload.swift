@@ -174,15 +174,31 @@ struct Workload {
         }
     }
 
+    /// Bytes of data the new events of one `events(_:)` call hold at most. Every append
+    /// (3 such calls, or an earlier append and one more) stays below the log's sync reach
+    /// on the 16 KiB segments the runs use (12 KiB): past it the engines differ on
+    /// purpose (`LargeAppendTests`).
+    static let newDataBytesMax = 1_536
+
+    /// New events; a few with data of a kilobyte or so, so that commits split at the
+    /// sync reach and records straddle segment ends in other places.
     mutating func events(_ count: Int) -> [ProposedEvent] {
-        (0..<count).map { _ in event() }
+        var budget = Self.newDataBytesMax
+        return (0..<count).map { _ in
+            var event = event(large: random.percent(8))
+            if event.data.count > budget { event.data = Array("{\"n\":\(eventsDrawn)}".utf8) }
+            budget -= event.data.count
+            return event
+        }
     }
 
     /// A new event: a fresh id, data that names it, the other fields from the pools.
-    mutating func event() -> ProposedEvent {
+    mutating func event(large: Bool = false) -> ProposedEvent {
         eventsDrawn += 1
         var data = Array("{\"n\":\(eventsDrawn)}".utf8)
-        if random.percent(10) {
+        if large {
+            data = Array(repeating: UInt8(truncatingIfNeeded: eventsDrawn), count: random.int(in: 500...1_200))
+        } else if random.percent(10) {
             data = (0..<random.below(24)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         } else if random.percent(3) {
             data = []
