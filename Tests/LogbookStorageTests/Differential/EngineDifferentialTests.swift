@@ -1,3 +1,4 @@
+internal import Foundation
 @testable internal import LogbookStorage
 internal import Testing
 
@@ -6,10 +7,23 @@ internal import Testing
 ///
 /// Each test opens one store of each engine itself, so the suite runs in the default
 /// storage test run only, not again in the one that `LOGBOOK_TEST_ENGINE=sqlite` selects.
-/// A failure names its seed and step; running the test with that seed replays it.
+/// A failure names its seed and step; `LOGBOOK_DIFF_SEEDS=<seed>` runs the tests with that
+/// seed alone (a comma-separated list runs several: a longer hunt), and
+/// `LOGBOOK_DIFF_STEPS=<n>` sets the steps of each phase of a random run.
 @Suite(.disabled(if: StoreFixture.engine == .sqlite, "compares both engines whatever the test engine is"))
 struct EngineDifferentialTests {
-    static let seeds: [UInt64] = [1, 2, 3, 42, 2_026, 0x5EED, 0xC0FFEE, 0xDEAD_BEEF]
+    static let seeds: [UInt64] = environment("LOGBOOK_DIFF_SEEDS").map { list in
+        list.split(separator: ",").compactMap { seed in
+            let seed = seed.trimmingCharacters(in: .whitespaces).lowercased()
+            return seed.hasPrefix("0x") ? UInt64(seed.dropFirst(2), radix: 16) : UInt64(seed)
+        }
+    } ?? [1, 2, 3, 42, 2_026, 0x5EED, 0xC0FFEE, 0xDEAD_BEEF]
+
+    static let stepsPerPhase = environment("LOGBOOK_DIFF_STEPS").flatMap { Int($0) } ?? 80
+
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// Appends of every kind (fresh, every expected revision right and wrong, retries,
     /// reused ids, refusals), single and pipelined, reads of every selector, direction,
@@ -19,7 +33,7 @@ struct EngineDifferentialTests {
     func randomWorkloadGetsTheSameAnswers(seed: UInt64) async throws {
         try await EnginePair.with { pair in
             let run = DifferentialRun(seed: seed, pools: .standard, pair: pair)
-            try await run.run(stepsPerPhase: 80)
+            try await run.run(stepsPerPhase: Self.stepsPerPhase)
             let counts = run.counts
             // The run reached what it is meant to compare.
             #expect(counts.appended > 20, "\(counts)")
@@ -42,7 +56,7 @@ struct EngineDifferentialTests {
     func equivalentStreamNamesGetTheSameAnswers(seed: UInt64) async throws {
         try await EnginePair.with { pair in
             let run = DifferentialRun(seed: seed, pools: .equivalentStreamNames, pair: pair)
-            try await run.run(stepsPerPhase: 60)
+            try await run.run(stepsPerPhase: Self.stepsPerPhase * 3 / 4)
             #expect(run.counts.appended > 20, "\(run.counts)")
             #expect(run.counts.tailReads > 0, "\(run.counts)")
             print("differential seed \(seed), equivalent stream names: \(run.counts)")
@@ -57,7 +71,7 @@ struct EngineDifferentialTests {
         try await withKnownIssue(CanonicallyEquivalentNameTests.knownIssue) {
             try await EnginePair.with { pair in
                 let run = DifferentialRun(seed: seed, pools: .equivalentTypesAndCategories, pair: pair)
-                try await run.run(stepsPerPhase: 60)
+                try await run.run(stepsPerPhase: Self.stepsPerPhase * 3 / 4)
             }
         }
     }
