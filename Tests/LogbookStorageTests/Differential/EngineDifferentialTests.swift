@@ -49,6 +49,19 @@ struct EngineDifferentialTests {
         }
     }
 
+    /// The same with `SyncMode.full`: the log syncs every group commit rather than when
+    /// its unsynced bytes reach the sync reach.
+    @Test(arguments: seeds.prefix(2))
+    func randomWorkloadWithFullSyncGetsTheSameAnswers(seed: UInt64) async throws {
+        try await EnginePair.with(sync: .full) { pair in
+            let run = DifferentialRun(seed: seed, pools: .standard, pair: pair)
+            try await run.run(stepsPerPhase: Self.stepsPerPhase / 2)
+            #expect(run.counts.appended > 20, "\(run.counts)")
+            #expect(run.counts.tailReads > 0, "\(run.counts)")
+            print("differential seed \(seed), full sync: \(run.counts)")
+        }
+    }
+
     /// Stream names (past the category), correlation and causation ids written in two
     /// canonically equivalent spellings: Swift's `String` takes one for the other, SQLite
     /// compares bytes, and the log engine must answer as the SQLite engine does.

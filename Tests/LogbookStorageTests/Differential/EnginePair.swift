@@ -11,37 +11,42 @@ final class EnginePair {
     private(set) var log: EventStore
     private(set) var sqlite: EventStore
     let logSegmentBytes: Int64
+    let sync: SyncMode
 
     /// The log engine's segment size unless a test asks for another: the smallest
     /// allowed, so a run of a few hundred appends crosses many segment rolls and commits
     /// that a segment's sync reach splits.
     static let smallSegmentBytes: Int64 = 16 * 1024
 
-    private init(logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore, logSegmentBytes: Int64) {
+    private init(
+        logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore, logSegmentBytes: Int64,
+        sync: SyncMode
+    ) {
         self.logDirectory = logDirectory
         self.sqliteDirectory = sqliteDirectory
         self.log = log
         self.sqlite = sqlite
         self.logSegmentBytes = logSegmentBytes
+        self.sync = sync
     }
 
     /// Runs `body` with both stores open on fresh directories; closes and removes them after.
     static func with<T>(
-        logSegmentBytes: Int64 = smallSegmentBytes, _ body: (EnginePair) async throws -> T
+        sync: SyncMode = .normal, logSegmentBytes: Int64 = smallSegmentBytes, _ body: (EnginePair) async throws -> T
     ) async throws -> T {
         try await StoreFixture.with { logFixture in
             try await StoreFixture.with { sqliteFixture in
-                let log = try open(logFixture.directory, .log, logSegmentBytes: logSegmentBytes)
+                let log = try open(logFixture.directory, .log, sync: sync, logSegmentBytes: logSegmentBytes)
                 let sqlite: EventStore
                 do {
-                    sqlite = try open(sqliteFixture.directory, .sqlite, logSegmentBytes: nil)
+                    sqlite = try open(sqliteFixture.directory, .sqlite, sync: sync, logSegmentBytes: nil)
                 } catch {
                     await log.close()
                     throw error
                 }
                 let pair = EnginePair(
                     logDirectory: logFixture.directory, sqliteDirectory: sqliteFixture.directory, log: log, sqlite: sqlite,
-                    logSegmentBytes: logSegmentBytes)
+                    logSegmentBytes: logSegmentBytes, sync: sync)
                 do {
                     let result = try await body(pair)
                     await pair.close()
@@ -54,9 +59,11 @@ final class EnginePair {
         }
     }
 
-    private static func open(_ directory: String, _ engine: StorageEngine, logSegmentBytes: Int64?) throws -> EventStore {
+    private static func open(
+        _ directory: String, _ engine: StorageEngine, sync: SyncMode, logSegmentBytes: Int64?
+    ) throws -> EventStore {
         try EventStore(
-            directory: directory, sync: .normal, logger: StoreFixture.logger, maxPageCount: nil, indexing: .standard,
+            directory: directory, sync: sync, logger: StoreFixture.logger, maxPageCount: nil, indexing: .standard,
             engine: engine, logSegmentBytes: logSegmentBytes)
     }
 
@@ -68,8 +75,8 @@ final class EnginePair {
     /// Opens both stores again on their directories; call `close()` first. (Should the
     /// second open fail, `close()` still closes the first: closing twice is harmless.)
     func reopen() throws {
-        log = try Self.open(logDirectory, .log, logSegmentBytes: logSegmentBytes)
-        sqlite = try Self.open(sqliteDirectory, .sqlite, logSegmentBytes: nil)
+        log = try Self.open(logDirectory, .log, sync: sync, logSegmentBytes: logSegmentBytes)
+        sqlite = try Self.open(sqliteDirectory, .sqlite, sync: sync, logSegmentBytes: nil)
     }
 
     /// The log store's SQLite database (where its indexer stores the tail).
