@@ -10,6 +10,7 @@ internal import GRDB
 /// instead of left to how far the indexer happens to lag.
 final class IndexerStall {
     private let connection: DatabaseQueue
+    private var isReleased = false
 
     init(databasePath: String) throws {
         var configuration = Configuration()
@@ -29,8 +30,10 @@ final class IndexerStall {
         }
     }
 
-    /// Lets the indexer go on; the stall cannot be used afterwards.
+    /// Lets the indexer go on; the stall cannot be used afterwards. Safe to call again.
     func release() throws {
+        guard !isReleased else { return }
+        isReleased = true
         try connection.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK TRANSACTION") }
         try connection.close()
     }
