@@ -115,7 +115,10 @@ package final class EventStore: Sendable {
             logHead = log.headPosition
             LogWriterThread(
                 log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
-                heads: heads, headPosition: log.headPosition,
+                heads: heads,
+                typeSpellings: Set(opened.state.eventTypes.keys).union(unstored.map(\.type)),
+                categorySpellings: Set(opened.state.categories.keys).union(unstored.map(\.category)),
+                headPosition: log.headPosition,
                 lastTimeMicros: max(opened.state.lastTimeMicros, unstored.last?.timeMicros ?? 0),
                 recent: unstored, filter: filter, logger: logger, finished: logWriterFinished
             ).start()

@@ -19,6 +19,12 @@ package enum StorageLimits {
     /// Bytes of one event's data: the wire's default frame size.
     package static let eventDataBytesMax = 16 * 1024 * 1024
 
+    /// Bytes of data and metadata in one append, all its events together: the log engine
+    /// writes an append within one sync (`LogLimits.syncReachBytesDefault`, 32 MiB, with
+    /// room for framing and names), and both engines refuse the same appends. Above the
+    /// wire's default frame size, so through the daemon only a raised frame limit meets it.
+    package static let appendBytesMax = 24 * 1024 * 1024
+
     /// Bytes of one event's encoded metadata.
     package static let metadataBytesMax = 64 * 1024
 

@@ -27,7 +27,22 @@ enum AppendValidator {
             prepared.append(try prepare(write))
         }
         try checkDistinctIDs(prepared, eventCount: eventCount)
+        try checkTotalBytes(prepared)
         return PreparedAppend(writes: prepared, eventCount: eventCount)
+    }
+
+    /// One append is one group commit's worth at most (see `StorageLimits.appendBytesMax`).
+    private static func checkTotalBytes(_ writes: [PreparedWrite]) throws(StorageError) {
+        var total = 0
+        for write in writes {
+            for event in write.events {
+                total += event.data.count + event.metadata.count
+            }
+        }
+        guard total <= StorageLimits.appendBytesMax else {
+            throw .invalidArgument(
+                "an append may hold at most \(StorageLimits.appendBytesMax) bytes of data and metadata, not \(total)")
+        }
     }
 
     private static func prepare(_ write: StreamWrite) throws(StorageError) -> PreparedWrite {

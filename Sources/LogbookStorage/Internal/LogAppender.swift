@@ -34,6 +34,8 @@ final class LogAppender {
     /// One group commit being assembled.
     private struct Commit {
         var heads: [String: UInt64] = [:]
+        var types: Set<String> = []
+        var categories: Set<String> = []
         var ids: [EventID: Existing] = [:]
         var events: [StoredEvent] = []
         var answers: [(PendingAppend, Outcome)] = []
@@ -51,6 +53,10 @@ final class LogAppender {
     private(set) var isStopped = false
 
     private var heads: [String: UInt64]
+    /// The spelling each event type and category was first written with (see
+    /// `canonicalName`).
+    private var typeSpellings: Set<String>
+    private var categorySpellings: Set<String>
     private var headPosition: UInt64
     private var lastTimeMicros: Int64
     /// Committed events that SQLite may not hold yet, by id, and the same in commit
@@ -65,10 +71,12 @@ final class LogAppender {
 
     init(
         log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
-        heads: [String: UInt64], headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent],
-        filter: EventIDFilter, logger: Logger
+        heads: [String: UInt64], typeSpellings: Set<String>, categorySpellings: Set<String>,
+        headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent], filter: EventIDFilter, logger: Logger
     ) {
         self.filter = filter
+        self.typeSpellings = typeSpellings
+        self.categorySpellings = categorySpellings
         self.log = log
         self.pool = pool
         self.published = published
@@ -147,6 +155,8 @@ final class LogAppender {
         for (name, revision) in commit.heads {
             heads[name] = revision
         }
+        typeSpellings.formUnion(commit.types)
+        categorySpellings.formUnion(commit.categories)
         for event in commit.events {
             remember(event)
             filter.insert(event.id)
@@ -182,14 +192,16 @@ final class LogAppender {
         results.reserveCapacity(append.writes.count)
         for write in append.writes {
             let stream = canonicalName(write.stream, commit)
+            let category = Self.spelling(StreamName.category(of: stream), known: categorySpellings, new: &commit.categories)
             let first = head(of: stream, commit).map { $0 + 1 } ?? 0
             var positions = [UInt64]()
             positions.reserveCapacity(write.events.count)
             for (offset, event) in write.events.enumerated() {
                 let position = headPosition + UInt64(commit.events.count) + 1
+                let type = Self.spelling(event.type, known: typeSpellings, new: &commit.types)
                 let stored = StoredEvent(
-                    position: position, stream: stream, category: write.category, revision: first + UInt64(offset),
-                    id: event.id, type: event.type, timeMicros: time, contentType: event.contentType,
+                    position: position, stream: stream, category: category, revision: first + UInt64(offset),
+                    id: event.id, type: type, timeMicros: time, contentType: event.contentType,
                     data: event.data, metadata: event.metadata,
                     correlationID: event.correlationID, causationID: event.causationID)
                 do {
@@ -245,6 +257,15 @@ final class LogAppender {
         if let index = heads.index(forKey: stream) { return heads[index].key }
         if let index = commit.heads.index(forKey: stream) { return commit.heads[index].key }
         return stream
+    }
+
+    /// The spelling a type or category was first written with, as SQLite files it;
+    /// `name` itself (noted in `new`) when it is new.
+    private static func spelling(_ name: String, known: Set<String>, new: inout Set<String>) -> String {
+        if let index = known.firstIndex(of: name) { return known[index] }
+        if let index = new.firstIndex(of: name) { return new[index] }
+        new.insert(name)
+        return name
     }
 
     private func nextCommitTime() -> Int64 {

@@ -12,6 +12,8 @@ struct LogWriterThread: Sendable {
     var queue: AppendQueue
     var indexQueue: AppendQueue
     var heads: [String: UInt64]
+    var typeSpellings: Set<String>
+    var categorySpellings: Set<String>
     var headPosition: UInt64
     var lastTimeMicros: Int64
     /// Events of the log that SQLite did not hold at open.
@@ -33,7 +35,8 @@ struct LogWriterThread: Sendable {
         defer { finished.signal() }
         let appender = LogAppender(
             log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
-            heads: heads, headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
+            heads: heads, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
+            headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
             filter: filter, logger: logger)
         var batch = [PendingWrite]()
         while !appender.isStopped, queue.takeBatch(into: &batch) == .batch {
