@@ -96,8 +96,9 @@ package final class EventStore: Sendable {
                         segmentBytes: logSegmentBytes ?? LogLimits.segmentBytesDefault, syncMode: sync),
                     knownDurablePosition: opened.state.headPosition, logger: logger)
                 unstored = try Self.readUnstored(log, after: opened.state.headPosition)
-                filter = try EventIDFilter.build(
-                    opened.pool, adding: unstored.map(\.id), expectedMore: StorageLimits.unstoredTailEventsMax)
+                filter = try opened.pool.writeWithoutTransaction { db in
+                    try EventIDFilter.build(db, adding: unstored.map(\.id), expectedMore: StorageLimits.unstoredTailEventsMax)
+                }
             } catch {
                 try? opened.pool.close()
                 opened.lock.release()

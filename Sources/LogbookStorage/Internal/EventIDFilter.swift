@@ -81,21 +81,26 @@ extension EventIDFilter {
     /// open, and when the filter outgrows itself (each time at twice the size, so the
     /// cost per appended event stays constant).
     static func build(_ pool: DatabasePool, adding extra: [EventID], expectedMore: Int) throws -> EventIDFilter {
-        try pool.read { db in
-            // Positions are dense, so the last one is the number of events.
-            let stored = try Int64.fetchOne(db, sql: "SELECT MAX(position) FROM events") ?? 0
-            var filter = EventIDFilter(expected: Int(clamping: stored) + extra.count + expectedMore)
-            let ids = try Row.fetchCursor(db, sql: "SELECT event_id FROM events INDEXED BY events_event_id")
-            while let row = try ids.next() {
-                guard let id = try row.withUnsafeData(atIndex: 0, { $0.flatMap { EventID(byteSequence: $0) } }) else {
-                    throw StorageError.corrupt("an event id in the events table is not 16 bytes")
-                }
-                filter.insert(id)
+        try pool.read { db in try build(db, adding: extra, expectedMore: expectedMore) }
+    }
+
+    /// The same on a connection the caller holds (at open, the writer's, before the
+    /// writer thread takes it: a reader opened then would be the last connection to
+    /// close and, being read-only, would leave the WAL file behind).
+    static func build(_ db: Database, adding extra: [EventID], expectedMore: Int) throws -> EventIDFilter {
+        // Positions are dense, so the last one is the number of events.
+        let stored = try Int64.fetchOne(db, sql: "SELECT MAX(position) FROM events") ?? 0
+        var filter = EventIDFilter(expected: Int(clamping: stored) + extra.count + expectedMore)
+        let ids = try Row.fetchCursor(db, sql: "SELECT event_id FROM events INDEXED BY events_event_id")
+        while let row = try ids.next() {
+            guard let id = try row.withUnsafeData(atIndex: 0, { $0.flatMap { EventID(byteSequence: $0) } }) else {
+                throw StorageError.corrupt("an event id in the events table is not 16 bytes")
             }
-            for id in extra {
-                filter.insert(id)
-            }
-            return filter
+            filter.insert(id)
         }
+        for id in extra {
+            filter.insert(id)
+        }
+        return filter
     }
 }
