@@ -83,6 +83,11 @@ package enum StorageLimits {
     /// appends at full speed: the indexer catches up between bursts, never per commit.
     package static let unstoredTailEventsMax = 262_144
 
+    /// Data and metadata bytes the unstored tail may hold, for the same reasons: large
+    /// events reach it long before the event count, and it bounds what a flood of
+    /// appends costs the daemon in memory while the indexer catches up.
+    package static let unstoredTailBytesMax = 16 * 1024 * 1024
+
     /// Bits per event id in the log writer's id filter: with four probes about 0.2% of
     /// fresh ids cost a SQLite lookup; 2 bytes of memory per event in the log.
     static let eventIDFilterBitsPerID = 16

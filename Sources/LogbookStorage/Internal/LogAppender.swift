@@ -344,14 +344,14 @@ final class LogAppender {
     /// Holds the commit back while the indexer is too far behind; fails when the
     /// indexer has stopped for good (its reason is the answer).
     private func waitForTailSpace() throws(StorageError) {
-        while published.tailEvents >= StorageLimits.unstoredTailEventsMax {
+        while published.tailIsFull {
             if let reason = indexQueue.stopReason {
                 throw .stopped("the indexer stopped, so the log cannot take more events: \(reason)")
             }
             if let problem = published.indexerProblem {
                 throw StorageError(
                     code: problem.code,
-                    message: "\(StorageLimits.unstoredTailEventsMax) events wait for the indexer, which cannot store them: \(problem.message)",
+                    message: "the indexer cannot store the events that wait for it: \(problem.message)",
                     cause: problem)
             }
             // Rare (a burst several seconds long): a short sleep, not a wake-up channel.

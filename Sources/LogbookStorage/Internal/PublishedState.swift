@@ -8,9 +8,12 @@ internal import Synchronization
 /// them after letting go of it.
 final class TailChunk: Sendable {
     let events: [StoredEvent]
+    /// Data and metadata bytes of its events: what holding it costs in memory.
+    let bytes: Int
 
     init(events: [StoredEvent]) {
         self.events = events
+        bytes = events.reduce(0) { $0 + $1.data.count + $1.metadata.count }
     }
 
     var lastPosition: UInt64 { events.last?.position ?? 0 }
@@ -48,6 +51,7 @@ final class PublishedState: Sendable {
         var heads: [String: UInt64]
         var tail: [TailChunk] = []
         var tailEvents = 0
+        var tailBytes = 0
         var indexerProblem: StorageError?
         var observers: [Int: AsyncStream<UInt64>.Continuation] = [:]
         var nextObserverID = 0
@@ -72,9 +76,12 @@ final class PublishedState: Sendable {
         state.withLock { $0.headPosition }
     }
 
-    /// Events in the tail (log engine): what the indexer has still to store.
-    var tailEvents: Int {
-        state.withLock { $0.tailEvents }
+    /// Whether the tail (log engine) holds as many events or bytes as it may: the log
+    /// writer then waits for the indexer (`StorageLimits.unstoredTail…`).
+    var tailIsFull: Bool {
+        state.withLock {
+            $0.tailEvents >= StorageLimits.unstoredTailEventsMax || $0.tailBytes >= StorageLimits.unstoredTailBytesMax
+        }
     }
 
     /// Why the indexer's last attempt to store the tail failed, nil after a success.
@@ -119,6 +126,7 @@ final class PublishedState: Sendable {
         state.withLock { state in
             state.tail.append(chunk)
             state.tailEvents += chunk.events.count
+            state.tailBytes += chunk.bytes
             Self.advance(&state, headPosition: headPosition, heads: heads)
         }
     }
@@ -131,6 +139,7 @@ final class PublishedState: Sendable {
             var dropped = 0
             while dropped < state.tail.count, state.tail[dropped].lastPosition <= position {
                 state.tailEvents -= state.tail[dropped].events.count
+                state.tailBytes -= state.tail[dropped].bytes
                 dropped += 1
             }
             state.tail.removeFirst(dropped)
