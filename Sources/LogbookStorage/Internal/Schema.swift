@@ -267,6 +267,7 @@ enum Schema {
         static let deleteGroup = "DELETE FROM groups WHERE id = ?"
         static let loadSettled = "SELECT position FROM group_settled WHERE group_id = ? ORDER BY position"
         static let countParked = "SELECT COUNT(*) FROM group_parked WHERE group_id = ?"
+        static let newestParked = "SELECT MAX(position) FROM group_parked WHERE group_id = ? AND position > ?"
 
         /// A view's columns as `StoredView` reads them.
         private static let viewColumns = "id, name, group_name, indexed_paths"

@@ -63,6 +63,9 @@ extension LogbookCommand {
         @Option(help: "append: events per append (default \(Self.appendBatchDefault)); read: events per read call (default \(Self.readBatchDefault)).")
         var batch: Int?
 
+        @Flag(help: "append: each append to a new stream of its own (what a stream costs the daemon).")
+        var distinctStreams = false
+
         @Flag(help: "subscribe: consume a temporary persistent group instead of following $all.")
         var group = false
 
