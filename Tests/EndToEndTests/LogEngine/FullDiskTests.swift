@@ -1,0 +1,95 @@
+internal import Foundation
+internal import LogbookWire
+internal import Testing
+
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A full disk (issue 11, fault 5): the data directory on a 2 MiB tmpfs, segments of
+/// 256 KiB. Appends fail with RESOURCE_EXHAUSTED once there is no room (not UNAVAILABLE:
+/// a full disk is not a fail-stop), reads go on, and once the tmpfs is made larger the
+/// appends resume from the same head. Needs root, to mount.
+@Suite("Log engine: a full disk", .serialized)
+struct FullDiskTests {
+    static let arguments = ["--engine", "log", "--log-segment-bytes", "262144"]
+
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskRefusesAppendsUntilThereIsRoomAgain() throws {
+        let daemon = try Daemon()
+        try FileManager.default.createDirectory(atPath: daemon.dataPath, withIntermediateDirectories: true)
+        try Self.mount(["-t", "tmpfs", "-o", "size=2m", "tmpfs", daemon.dataPath])
+        defer {
+            // The daemon first (a busy tmpfs does not unmount), then the mount, always.
+            daemon.stop(signal: SIGKILL)
+            do {
+                try Self.mount(["-u", daemon.dataPath])
+            } catch {
+                Issue.record("cannot unmount \(daemon.dataPath): \(error)")
+            }
+        }
+        try daemon.start(Self.arguments)
+        let client = try RawClient.connected(daemon)
+
+        // Fill: 2 KiB events, 10 to an append, until the disk is full (2 MiB holds fewer
+        // than 1,000 of them, so 200 appends always get there).
+        let data = #"{"pad":""# + String(repeating: "f", count: 2_000) + #""}"#
+        var acknowledged: [UInt64] = []
+        var refusal: Status?
+        for index in 0..<200 where refusal == nil {
+            let events = (0..<10).map { _ in ProposedEvent(type: "Filling", data: Array(data.utf8), contentType: "application/json") }
+            let (reply, status) = try client.append(AppendRequest(streams: [StreamAppend(stream: "full-\(index % 4)", events: events)]), callID: UInt64(index + 1))
+            if let reply {
+                acknowledged += reply.streams[0].positions
+            } else {
+                refusal = status
+            }
+        }
+        let full = try #require(refusal, "the disk never filled")
+        #expect(full.code == .resourceExhausted, "a full disk is RESOURCE_EXHAUSTED: \(full.summary)")
+        try #require(!acknowledged.isEmpty)
+        #expect(acknowledged == Array(1...UInt64(acknowledged.count)))
+
+        // Still full: a second append is refused the same way, and reads go on.
+        let (again, againStatus) = try client.append(.single("full-0", data: data), callID: 1_000)
+        #expect(again == nil && againStatus.code == .resourceExhausted, "\(againStatus.summary)")
+        let (all, readStatus) = try client.readEvents(.all(Empty()), callID: 1_001)
+        #expect(readStatus.code == .ok, "\(readStatus.summary)")
+        #expect(all.map(\.position) == acknowledged, "reads show every acknowledged event and nothing else")
+        let (stream, _) = try client.readEvents(.stream("full-1"), callID: 1_002)
+        #expect(stream.count == all.filter { $0.stream == "full-1" }.count)
+
+        // Room again: appends resume where the log stopped.
+        try Self.mount(["-o", "remount,size=64m", daemon.dataPath])
+        let resumed = eventuallyBlocking(seconds: 10) {
+            (try? client.append(.single("full-0", data: #"{"resumed":true}"#), callID: 2_000).reply) != nil
+        }
+        #expect(resumed, "appends resume once there is room: \(daemon.log.suffix(3000))")
+        let (after, _) = try client.readEvents(.all(Empty()), callID: 2_001)
+        #expect(after.map(\.position) == Array(1...UInt64(acknowledged.count + 1)))
+        #expect(after.last?.data == Array(#"{"resumed":true}"#.utf8))
+
+        // And what was written on the full disk survives a kill.
+        daemon.stop(signal: SIGKILL)
+        try daemon.start(Self.arguments)
+        let (restarted, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
+        #expect(restarted == after)
+    }
+
+    /// Runs mount(8), or umount(8) for `-u`.
+    private static func mount(_ arguments: [String]) throws {
+        let process = Process()
+        let unmount = arguments.first == "-u"
+        process.executableURL = URL(fileURLWithPath: unmount ? "/bin/umount" : "/bin/mount")
+        process.arguments = unmount ? Array(arguments.dropFirst()) : arguments
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = output
+        try process.run()
+        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Daemon.DaemonError(message: "\(unmount ? "umount" : "mount") \(arguments) failed: \(message)")
+        }
+    }
+}
