@@ -7,9 +7,10 @@ internal import Glibc
 #endif
 
 /// A full disk (issue 11, fault 5): the data directory on a 2 MiB tmpfs, segments of
-/// 256 KiB. Appends fail with RESOURCE_EXHAUSTED once there is no room (not UNAVAILABLE:
-/// a full disk is not a fail-stop), reads go on, and once the tmpfs is made larger the
-/// appends resume from the same head. Needs root, to mount.
+/// 256 KiB. An append that needs a new segment fails with RESOURCE_EXHAUSTED when there
+/// is no room for one (not UNAVAILABLE: a full disk is not a fail-stop); what still fits
+/// the preallocated active segment is written until it is full too; reads go on; and once
+/// the tmpfs is made larger the appends resume from the same head. Needs root, to mount.
 @Suite("Log engine: a full disk", .serialized)
 struct FullDiskTests {
     static let arguments = ["--engine", "log", "--log-segment-bytes", "262144"]
@@ -36,9 +37,12 @@ struct FullDiskTests {
         let data = #"{"pad":""# + String(repeating: "f", count: 2_000) + #""}"#
         var acknowledged: [UInt64] = []
         var refusal: Status?
-        for index in 0..<200 where refusal == nil {
+        func tenEvents(_ index: Int = 0) -> AppendRequest {
             let events = (0..<10).map { _ in ProposedEvent(type: "Filling", data: Array(data.utf8), contentType: "application/json") }
-            let (reply, status) = try client.append(AppendRequest(streams: [StreamAppend(stream: "full-\(index % 4)", events: events)]), callID: UInt64(index + 1))
+            return AppendRequest(streams: [StreamAppend(stream: "full-\(index % 4)", events: events)])
+        }
+        for index in 0..<200 where refusal == nil {
+            let (reply, status) = try client.append(tenEvents(index), callID: UInt64(index + 1))
             if let reply {
                 acknowledged += reply.streams[0].positions
             } else {
@@ -50,14 +54,30 @@ struct FullDiskTests {
         try #require(!acknowledged.isEmpty)
         #expect(acknowledged == Array(1...UInt64(acknowledged.count)))
 
-        // Still full: a second append is refused the same way, and reads go on.
-        let (again, againStatus) = try client.append(.single("full-0", data: data), callID: 1_000)
+        // The same append again: refused the same way (a full disk is not a fail-stop).
+        let (again, againStatus) = try client.append(tenEvents(), callID: 1_000)
         #expect(again == nil && againStatus.code == .resourceExhausted, "\(againStatus.summary)")
-        let (all, readStatus) = try client.readEvents(.all(Empty()), callID: 1_001)
+
+        // What still fits the active segment (preallocated) is written; then nothing is.
+        var singleRefusal: Status?
+        for index in 0..<200 where singleRefusal == nil {
+            let (reply, status) = try client.append(.single("full-single", data: data), callID: UInt64(1_001 + index))
+            if let reply {
+                acknowledged += reply.streams[0].positions
+            } else {
+                singleRefusal = status
+            }
+        }
+        let stillFull = try #require(singleRefusal, "single events never filled the last segment")
+        #expect(stillFull.code == .resourceExhausted, "\(stillFull.summary)")
+        #expect(acknowledged == Array(1...UInt64(acknowledged.count)))
+
+        // Reads go on.
+        let (all, readStatus) = try client.readEvents(.all(Empty()), callID: 1_500)
         #expect(readStatus.code == .ok, "\(readStatus.summary)")
         #expect(all.map(\.position) == acknowledged, "reads show every acknowledged event and nothing else")
-        let (stream, _) = try client.readEvents(.stream("full-1"), callID: 1_002)
-        #expect(stream.count == all.filter { $0.stream == "full-1" }.count)
+        let (stream, _) = try client.readEvents(.stream("full-1"), callID: 1_501)
+        #expect(stream == all.filter { $0.stream == "full-1" })
 
         // Room again: appends resume where the log stopped.
         try Self.mount(["-o", "remount,size=64m", daemon.dataPath])
