@@ -77,6 +77,11 @@ struct IOErrorTests {
         }
 
         // Fail-stop: the shim lets every call through now, and appends are still refused.
+        // The CLI sends an append that UNAVAILABLE answered again until its reconnect wait
+        // (30 s) runs out, then exits 14 with the reason: once, in the background.
+        let socketPath = daemon.socketPath
+        let cliAppend = fault == .fdatasync
+            ? Task.detached { try CLI(socketPath: socketPath).run(["append", "eio-cli", "--type", "After", "--data", "{}"]) } : nil
         let raw = try RawClient.connected(daemon)
         for (number, stream) in ["eio-0", "eio-new"].enumerated() {
             let (reply, status) = try raw.append(.single(stream), callID: UInt64(number + 1))
@@ -94,6 +99,11 @@ struct IOErrorTests {
         #expect(rawStatus.code == .ok && rawAll.count == 20, "\(rawStatus.summary)")
         let cli = try CLI(socketPath: daemon.socketPath).run(["read", "eio-2", "--json"])
         #expect(cli.status == 0 && cli.lines.count == acknowledged["eio-2"]?.count, "\(cli.stderr)")
+        if let cliAppend {
+            let result = try await cliAppend.value
+            #expect(result.status == 14, "UNAVAILABLE: \(result.stderr)")
+            #expect(result.stderr.contains("I/O error"), "\(result.stderr)")
+        }
         #expect(process.process.isRunning, "the daemon keeps serving reads: \(process.log)")
         await client.close()
 
