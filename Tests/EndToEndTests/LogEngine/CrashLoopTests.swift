@@ -20,10 +20,20 @@ internal import Glibc
 /// roll often, so some kills land in a roll.
 @Suite("Log engine: kill -9 during appends", .serialized)
 struct CrashLoopTests {
-    static let rounds = 100
     static let appenderCount = 3
     static let appendsPerRoundMax = 30
-    static let arguments = ["--engine", "log", "--log-segment-bytes", "65536"]
+
+    /// The sync mode, and the kills it gets. A kill loses no page the kernel holds, so
+    /// `--sync normal` must keep every acknowledged event too; it gets fewer rounds.
+    enum Sync: String, CaseIterable, CustomTestStringConvertible {
+        case full, normal
+
+        var rounds: Int { self == .full ? 100 : 25 }
+        /// The smallest segments (16 KiB), so the writer rolls every few dozen events
+        /// and many kills land in a roll.
+        var arguments: [String] { ["--engine", "log", "--log-segment-bytes", "16384", "--sync", self.rawValue] }
+        var testDescription: String { "--sync \(self.rawValue)" }
+    }
 
     /// What the log must hold at a position.
     struct Acknowledged: Equatable {
@@ -68,13 +78,14 @@ struct CrashLoopTests {
         }
     }
 
-    @Test func aHundredKillsLoseNothingAcknowledged() throws {
+    @Test(arguments: Sync.allCases)
+    func killsLoseNothingAcknowledged(_ sync: Sync) throws {
         let seed = ProcessInfo.processInfo.environment["LOGBOOK_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         var random = SeededGenerator(seed: seed)
         let daemon = try Daemon()
         var model = Model()
-        try daemon.start(Self.arguments)
-        for round in 0..<Self.rounds {
+        try daemon.start(sync.arguments)
+        for round in 0..<sync.rounds {
             let context = "seed \(seed) (LOGBOOK_CRASH_SEED), round \(round)"
             guard self.verify(daemon, &model, context: context), self.sendAgain(daemon, &model, context: context) else { return }
 
@@ -110,7 +121,7 @@ struct CrashLoopTests {
                 }
             }
             do {
-                try daemon.start(Self.arguments)
+                try daemon.start(sync.arguments)
             } catch {
                 Issue.record("\(context): logbookd did not start again after kill -9: \(error)")
                 return
@@ -119,7 +130,7 @@ struct CrashLoopTests {
         guard self.verify(daemon, &model, context: "seed \(seed), after the last round") else { return }
         #expect(model.stats.acknowledged > 0, "seed \(seed): no append was ever acknowledged: \(daemon.log.suffix(2000))")
         print(
-            "crash loop (seed \(seed)): \(Self.rounds) kills, \(model.stats.acknowledged) appends acknowledged, "
+            "crash loop (--sync \(sync.rawValue), seed \(seed)): \(sync.rounds) kills, \(model.stats.acknowledged) appends acknowledged, "
                 + "\(model.stats.inFlight) in flight at a kill (\(model.stats.landed) of them had landed), \(model.committed.count) events")
     }
 
@@ -174,17 +185,19 @@ struct CrashLoopTests {
             }
             var streams: [String: [RecordedEvent]] = [:]
             for event in events { streams[event.stream, default: []].append(event) }
-            for (stream, inStream) in streams.sorted(by: { $0.key < $1.key }) {
+            // A fresh call id for each read: logbookd may not have freed an id yet when
+            // the client has its Status (a server race, reported with issue 11's tests).
+            for (number, (stream, inStream)) in streams.sorted(by: { $0.key < $1.key }).enumerated() {
                 if inStream.map(\.revision) != Array(0..<UInt64(inStream.count)) {
                     problems.append("\(stream)'s revisions on $all are not 0...\(inStream.count - 1): \(inStream.map(\.revision).prefix(50))")
                 }
-                let (read, readStatus) = try client.readEvents(.stream(stream), callID: 2)
+                let (read, readStatus) = try client.readEvents(.stream(stream), callID: UInt64(number + 2))
                 if readStatus.code != .ok || read != inStream {
                     problems.append("reading \(stream) (\(readStatus.summary)) gives \(read.count) events, $all has \(inStream.count) of it")
                 }
             }
         } catch {
-            problems.append("cannot read the log back: \(error)")
+            problems.append("cannot read the log back: \(error); logbookd \(daemon.process?.isRunning == true ? "runs" : "exited with \(daemon.process?.terminationStatus ?? -1)"): \(daemon.log.suffix(3_000))")
         }
         for problem in problems.prefix(20) { Issue.record("\(context): \(problem)") }
         if problems.count > 20 { Issue.record("\(context): and \(problems.count - 20) more problems") }
