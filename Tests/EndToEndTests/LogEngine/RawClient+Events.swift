@@ -9,10 +9,11 @@ extension RawClient {
         return client
     }
 
-    /// Reads every event `selector` selects, forwards; with the call's status, so a
-    /// refused read (DATA_LOSS) is seen with what came before it.
-    func readEvents(_ selector: Selector.Kind, callID: UInt64 = 1) throws -> (events: [RecordedEvent], status: Status) {
-        let result = try self.call(callID, .readRequest(ReadRequest(selector: Selector(kind: selector))))
+    /// Reads every event `selector` selects (from its start, or from `from`), forwards;
+    /// with the call's status, so a refused read (DATA_LOSS) is seen with what came before it.
+    func readEvents(_ selector: Selector.Kind, from: StartFrom.Kind? = nil, callID: UInt64 = 1) throws -> (events: [RecordedEvent], status: Status) {
+        let request = ReadRequest(selector: Selector(kind: selector), from: from.map { StartFrom(kind: $0) })
+        let result = try self.call(callID, .readRequest(request))
         let events = result.frames.flatMap { frame -> [RecordedEvent] in
             if case .eventBatch(let batch) = frame.body { return batch.events }
             return []
