@@ -78,6 +78,18 @@ final class DaemonProcess {
         (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
     }
 
+    /// Sends SIGTERM and waits up to `seconds` for the process to exit: its exit status,
+    /// or nil when it hung (then it is killed).
+    func terminate(within seconds: Double) -> Int32? {
+        kill(self.process.processIdentifier, SIGTERM)
+        guard eventuallyBlocking(seconds: seconds, { !self.process.isRunning }) else {
+            self.stop(signal: SIGKILL)
+            return nil
+        }
+        self.process.waitUntilExit()
+        return self.process.terminationStatus
+    }
+
     /// Sends a signal and waits for the process to exit; returns its exit status.
     @discardableResult
     func stop(signal: Int32) -> Int32 {

@@ -79,21 +79,33 @@ struct FullDiskTests {
         let (stream, _) = try client.readEvents(.stream("full-1"), callID: 1_501)
         #expect(stream == all.filter { $0.stream == "full-1" })
 
+        // A kill on the full disk, and a start on it: every acknowledged event is there
+        // (some only in the log: the indexer may have found no room for them), and
+        // appends are still refused the same way.
+        daemon.stop(signal: SIGKILL)
+        try daemon.start(Self.arguments)
+        let restarted = try RawClient.connected(daemon)
+        let (afterKill, afterKillStatus) = try restarted.readEvents(.all(Empty()))
+        #expect(afterKillStatus.code == .ok, "\(afterKillStatus.summary)")
+        #expect(afterKill == all)
+        let (refused, refusedStatus) = try restarted.append(tenEvents(), callID: 2)
+        #expect(refused == nil && refusedStatus.code == .resourceExhausted, "\(refusedStatus.summary)")
+
         // Room again: appends resume where the log stopped.
         try Self.mount(["-o", "remount,size=64m", daemon.dataPath])
         let resumed = eventuallyBlocking(seconds: 10) {
-            (try? client.append(.single("full-0", data: #"{"resumed":true}"#), callID: 2_000).reply) != nil
+            (try? restarted.append(.single("full-0", data: #"{"resumed":true}"#), callID: 2_000).reply) != nil
         }
         #expect(resumed, "appends resume once there is room: \(daemon.log.suffix(3000))")
-        let (after, _) = try client.readEvents(.all(Empty()), callID: 2_001)
+        let (after, _) = try restarted.readEvents(.all(Empty()), callID: 2_001)
         #expect(after.map(\.position) == Array(1...UInt64(acknowledged.count + 1)))
         #expect(after.last?.data == Array(#"{"resumed":true}"#.utf8))
 
-        // And what was written on the full disk survives a kill.
+        // And all of it survives another kill.
         daemon.stop(signal: SIGKILL)
         try daemon.start(Self.arguments)
-        let (restarted, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
-        #expect(restarted == after)
+        let (final, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
+        #expect(final == after)
     }
 
     /// Runs mount(8), or umount(8) for `-u`.
