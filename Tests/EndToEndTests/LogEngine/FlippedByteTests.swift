@@ -56,15 +56,6 @@ struct FlippedByteTests {
         return events
     }
 
-    /// Removes the SQLite files beside the log: the indexes and the event rows are derived,
-    /// and the next start rebuilds them from the log.
-    private func removeIndexes(_ daemon: Daemon) throws {
-        for suffix in ["", "-wal", "-shm"] {
-            let path = daemon.dataPath + "/logbook.sqlite" + suffix
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        }
-    }
-
     /// Flips one bit of `record`'s `field` in `segment`; returns the log folder as it is
     /// afterwards.
     private func flip(_ field: Field, of record: SegmentFiles.Record, in segment: String, _ files: SegmentFiles) throws -> [String: Data] {
@@ -128,29 +119,11 @@ struct FlippedByteTests {
         #expect(try files.snapshot() == damaged, "the log is left as it was")
 
         // Rebuilding the indexes reads the log: the damage is found there, never skipped.
-        try self.removeIndexes(daemon)
+        try files.removeDatabase()
         let (status, output) = try DaemonProcess.refusal(daemon, Self.arguments)
         #expect(status == 1, "\(output)")
         #expect(output.contains(sealed), "the refusal names the segment: \(output)")
         #expect(output.contains("byte offset \(record.offset)"), "the refusal names the record's offset \(record.offset): \(output)")
         #expect(try files.snapshot() == damaged, "the log is left as it was")
-    }
-
-    /// The control for the test above: without damage, a start without the SQLite files
-    /// rebuilds every event from the log.
-    @Test func indexesAreRebuiltFromTheLog() throws {
-        let daemon = try Daemon()
-        let before = try self.fill(daemon)
-        try self.removeIndexes(daemon)
-        try daemon.start(Self.arguments)
-        let client = try RawClient.connected(daemon)
-        let (all, status) = try client.readEvents(.all(Empty()))
-        #expect(status.code == .ok, "\(status.summary)")
-        #expect(all == before)
-        let (stream, _) = try client.readEvents(.stream("flip-3"), callID: 2)
-        #expect(stream == before.filter { $0.stream == "flip-3" })
-        let (reply, appendStatus) = try client.append(.single("flip-3"), callID: 3)
-        #expect(reply?.streams.first?.positions == [1_061], "\(appendStatus.summary)")
-        #expect(reply?.streams.first?.firstRevision == UInt64(stream.count))
     }
 }

@@ -36,9 +36,20 @@ struct SegmentFiles {
 
     /// `<data>/log`.
     let directory: String
+    let dataPath: String
 
     init(dataPath: String) {
+        self.dataPath = dataPath
         self.directory = dataPath + "/log"
+    }
+
+    /// Removes the SQLite files beside the log (indexes and the events' rows are derived):
+    /// the next start rebuilds them by reading the log from its first position.
+    func removeDatabase() throws {
+        for suffix in ["", "-wal", "-shm"] {
+            let path = self.dataPath + "/logbook.sqlite" + suffix
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        }
     }
 
     /// The segment files' paths, oldest first (the names sort by first position).
