@@ -17,7 +17,8 @@ internal import Glibc
 /// kill is either wholly in the log, at consecutive positions, or not at all; it is then
 /// sent again, and the daemon must answer it with the positions it already has (event
 /// ids are idempotent across a crash) or append it once. Small segments make the writer
-/// roll often, so some kills land in a roll.
+/// roll often, so some kills land in a roll; every fourth restart is killed at a random
+/// moment of its own start first.
 @Suite("Log engine: kill -9 during appends", .serialized)
 struct CrashLoopTests {
     static let appenderCount = 3
@@ -124,6 +125,12 @@ struct CrashLoopTests {
                     model.inFlight.append(request)
                     model.stats.inFlight += 1
                 }
+            }
+            if round % 4 == 3 {
+                // A kill during the start too: while it opens, recovers or re-indexes.
+                let starting = try DaemonProcess.spawn(daemon, sync.arguments)
+                usleep(UInt32.random(in: 0..<400_000, using: &random))
+                starting.stop(signal: SIGKILL)
             }
             do {
                 try daemon.start(sync.arguments)

@@ -39,6 +39,13 @@ final class DaemonProcess {
         return started
     }
 
+    /// Starts logbookd and returns at once, before it has opened anything (a test that
+    /// kills it at a random moment of its start uses this).
+    static func spawn(_ daemon: Daemon, _ arguments: [String]) throws -> DaemonProcess {
+        let logPath = daemon.directory.appendingPathComponent("spawned.log").path
+        return DaemonProcess(process: try Self.launch(daemon, arguments, environment: [:], logPath: logPath), logPath: logPath)
+    }
+
     /// How a start that should be refused ended.
     enum Outcome {
         case refused(status: Int32, output: String)
