@@ -10,7 +10,7 @@ internal import Testing
 struct FaultShim {
     /// The calls the shim can fail.
     enum Call: String {
-        case fdatasync, pwritev
+        case fdatasync, fsync, pwritev
     }
 
     let library: String
@@ -35,11 +35,12 @@ struct FaultShim {
         return FaultShim(library: library, trigger: directory.appendingPathComponent("fault-now").path)
     }
 
-    /// The environment for logbookd: `calls` fail once the trigger exists; only the first
-    /// such call when `once` (it deletes the trigger), and half of a failing `pwritev`'s
-    /// bytes are written when `partial`.
-    func environment(failing calls: [Call], once: Bool, partial: Bool) -> [String: String] {
+    /// The environment for logbookd: `calls` on files whose name ends in `suffix` fail
+    /// once the trigger exists; only the first such call when `once` (it deletes the
+    /// trigger), and half of a failing `pwritev`'s bytes are written when `partial`.
+    func environment(failing calls: [Call], on suffix: String = ".seg", once: Bool, partial: Bool) -> [String: String] {
         [
+            "FAULTSHIM_SUFFIX": suffix,
             "LD_PRELOAD": self.library,
             "FAULTSHIM_CALLS": calls.map(\.rawValue).joined(separator: ","),
             "FAULTSHIM_TRIGGER": self.trigger,
@@ -61,10 +62,13 @@ struct FaultShim {
 // An LD_PRELOAD shim that makes logbookd's segment I/O fail with EIO, for the fail-stop
 // tests (`FaultShim.build` writes it out and compiles it at run time).
 //
-// It wraps fdatasync, pwritev and pwritev64. A call fails only when all of these hold:
-// - the descriptor is a segment file: its path (/proc/self/fd) ends in ".seg", so the
-//   SQLite files beside the log and a segment still under its ".seg.tmp" name are spared;
-// - FAULTSHIM_CALLS (a comma-separated list: "fdatasync", "pwritev") names the call;
+// It wraps fdatasync, fsync, pwritev and pwritev64. A call fails only when all of these
+// hold:
+// - the descriptor's path (/proc/self/fd) ends in FAULTSHIM_SUFFIX (".seg" when unset),
+//   so the SQLite files beside the log are spared; ".seg.tmp" picks a segment that is
+//   being created;
+// - FAULTSHIM_CALLS (a comma-separated list: "fdatasync", "fsync", "pwritev") names the
+//   call;
 // - the file FAULTSHIM_TRIGGER names exists (the test creates it when the fault is due).
 // FAULTSHIM_ONCE=1: the first failure deletes the trigger, so every later call goes
 // through; a writer that retried the failed call would then see it succeed.
@@ -81,13 +85,16 @@ struct FaultShim {
 #include <unistd.h>
 
 static int is_segment(int fd) {
+    const char *suffix = getenv("FAULTSHIM_SUFFIX");
+    if (suffix == NULL) suffix = ".seg";
     char link[64];
     char path[4096];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t length = readlink(link, path, sizeof path - 1);
-    if (length < 4) return 0;
+    size_t suffix_length = strlen(suffix);
+    if (length < (ssize_t)suffix_length) return 0;
     path[length] = 0;
-    return strcmp(path + length - 4, ".seg") == 0;
+    return strcmp(path + length - suffix_length, suffix) == 0;
 }
 
 static int listed(const char *call) {
@@ -124,6 +131,16 @@ int fdatasync(int fd) {
     static int (*real)(int);
     if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     if (fault_due("fdatasync", fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+int fsync(int fd) {
+    static int (*real)(int);
+    if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (fault_due("fsync", fd)) {
         errno = EIO;
         return -1;
     }

@@ -26,8 +26,18 @@ struct IOErrorTests {
         case pwritev
         /// The commit's write fails after writing half of its bytes.
         case pwritevHalfWritten
+        /// A roll fails: the fsync of the next segment, still under its temporary name.
+        case fsyncOfANewSegment
 
-        var calls: [FaultShim.Call] { self == .fdatasync ? [.fdatasync] : [.pwritev] }
+        var calls: [FaultShim.Call] {
+            switch self {
+            case .fdatasync: [.fdatasync]
+            case .pwritev, .pwritevHalfWritten: [.pwritev]
+            case .fsyncOfANewSegment: [.fsync]
+            }
+        }
+
+        var suffix: String { self == .fsyncOfANewSegment ? ".seg.tmp" : ".seg" }
         var testDescription: String { self.rawValue }
     }
 
@@ -36,7 +46,7 @@ struct IOErrorTests {
         let daemon = try Daemon()
         let shim = try FaultShim.build(in: daemon.directory)
         let process = try DaemonProcess.start(
-            daemon, Self.arguments, environment: shim.environment(failing: fault.calls, once: true, partial: fault == .pwritevHalfWritten))
+            daemon, Self.arguments, environment: shim.environment(failing: fault.calls, on: fault.suffix, once: true, partial: fault == .pwritevHalfWritten))
         var configuration = LogbookClient.Configuration()
         configuration.retriesAppends = false  // an UNAVAILABLE answer is what this test looks at
         let client = try await LogbookClient.connect(socketPath: daemon.socketPath, configuration: configuration)
@@ -46,11 +56,29 @@ struct IOErrorTests {
             let result = try await client.append(to: "eio-\(index % 3)", events: [EventData(type: "Before", json: #"{"i":\#(index)}"#)])
             acknowledged["eio-\(index % 3)", default: []] += result.positions
         }
-        let before = try await Self.events(client, .all)
-        try #require(before.map(\.position) == Array(1...20))
-
-        // The fault: the next commit meets EIO, and ten appends race for it and after it.
         try shim.arm()
+        if fault == .fsyncOfANewSegment {
+            // Appends of 1 KiB go on until one needs the next segment (64 KiB): that one fails.
+            let padding = String(repeating: "n", count: 1_000)
+            var failed = false
+            for index in 0..<200 where !failed {
+                do {
+                    let result = try await client.append(to: "eio-\(index % 3)", events: [EventData(type: "Before", json: #"{"pad":"\#(padding)"}"#)])
+                    acknowledged["eio-\(index % 3)", default: []] += result.positions
+                } catch let error as LogbookError {
+                    #expect(error.code == .unavailable && error.message.contains("I/O error") && error.message.contains(".seg.tmp"), "\(error)")
+                    failed = true
+                }
+            }
+            try #require(failed, "no roll came")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.dataPath + "/log").filter { $0.hasSuffix(".tmp") }
+            #expect(leftovers.isEmpty, "the segment that could not be created is removed")
+        }
+        let before = try await Self.events(client, .all)
+        try #require(before.map(\.position) == Array(1...UInt64(acknowledged.values.map(\.count).reduce(0, +))))
+
+        // The fault: the next commit meets EIO (the roll's has already), and ten appends
+        // race for it and after it.
         let answers = await withTaskGroup(of: Result<AppendResult, any Error>.self) { group in
             for index in 0..<10 {
                 group.addTask {
@@ -96,7 +124,7 @@ struct IOErrorTests {
         #expect(try await Self.events(client, .all) == before)
         #expect(try await Self.events(client, .stream("eio-1")).map(\.position) == acknowledged["eio-1"])
         let (rawAll, rawStatus) = try raw.readEvents(.all(Empty()), callID: 10)
-        #expect(rawStatus.code == .ok && rawAll.count == 20, "\(rawStatus.summary)")
+        #expect(rawStatus.code == .ok && rawAll.count == before.count, "\(rawStatus.summary)")
         let cli = try CLI(socketPath: daemon.socketPath).run(["read", "eio-2", "--json"])
         #expect(cli.status == 0 && cli.lines.count == acknowledged["eio-2"]?.count, "\(cli.stderr)")
         if let cliAppend {
@@ -115,9 +143,9 @@ struct IOErrorTests {
         try daemon.start(Self.arguments)
         let restarted = try await LogbookClient.connect(socketPath: daemon.socketPath, configuration: configuration)
         let after = try await Self.events(restarted, .all)
-        #expect(Array(after.prefix(20)) == before, "every acknowledged event, as it was")
+        #expect(Array(after.prefix(before.count)) == before, "every acknowledged event, as it was")
         #expect(after.map(\.position) == Array(1...UInt64(after.count)))
-        let unacknowledged = after.dropFirst(20)
+        let unacknowledged = after.dropFirst(before.count)
         // A failed sync may leave whole batches in the page cache (the appends were not
         // acknowledged, and may or may not be there); a failed write leaves none whole.
         #expect(unacknowledged.allSatisfy { $0.type == "During" })
