@@ -14,25 +14,37 @@ struct FaultShim {
     }
 
     let library: String
-    /// While this file exists the named calls on segment files fail with EIO.
+    /// While this file exists the calls `environment` names fail with EIO.
     let trigger: String
 
-    /// Compiles the shim into `directory` with the system's C compiler.
+    /// Compiles the shim into `directory` with the system's C compiler (`cc`, from gcc), or
+    /// else the Swift toolchain's `clang`.
     static func build(in directory: URL) throws -> FaultShim {
         let source = directory.appendingPathComponent("faultshim.c").path
         try Data(Self.source.utf8).write(to: URL(fileURLWithPath: source))
         let library = directory.appendingPathComponent("faultshim.so").path
-        let compiler = Process()
-        compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        compiler.arguments = ["cc", "-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"]
+        var messages: [String] = []
+        for compiler in ["cc", "clang"] {
+            let (status, message) = try Self.run(compiler, ["-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"])
+            if status == 0 {
+                return FaultShim(library: library, trigger: directory.appendingPathComponent("fault-now").path)
+            }
+            messages.append("\(compiler) (exit \(status)): \(message)")
+        }
+        throw Daemon.DaemonError(message: "cannot build \(source): \(messages.joined(separator: "; "))")
+    }
+
+    private static func run(_ command: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [command] + arguments
         let output = Pipe()
-        compiler.standardOutput = output
-        compiler.standardError = output
-        try compiler.run()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
         let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        compiler.waitUntilExit()
-        try #require(compiler.terminationStatus == 0, "cc could not build \(source): \(message)")
-        return FaultShim(library: library, trigger: directory.appendingPathComponent("fault-now").path)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
     }
 
     /// The environment for logbookd: `calls` on files whose name ends in `suffix` fail
@@ -40,8 +52,8 @@ struct FaultShim {
     /// trigger), and half of a failing `pwritev`'s bytes are written when `partial`.
     func environment(failing calls: [Call], on suffix: String = ".seg", once: Bool, partial: Bool) -> [String: String] {
         [
-            "FAULTSHIM_SUFFIX": suffix,
             "LD_PRELOAD": self.library,
+            "FAULTSHIM_SUFFIX": suffix,
             "FAULTSHIM_CALLS": calls.map(\.rawValue).joined(separator: ","),
             "FAULTSHIM_TRIGGER": self.trigger,
             "FAULTSHIM_ONCE": once ? "1" : "0",
