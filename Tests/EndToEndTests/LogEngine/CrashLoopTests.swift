@@ -84,67 +84,69 @@ extension LogEngineFaultTests {
         }
 
         @Test(arguments: Sync.allCases)
-        func killsLoseNothingAcknowledged(_ sync: Sync) throws {
-            let seed = ProcessInfo.processInfo.environment["LOGBOOK_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
-            var random = SeededGenerator(seed: seed)
-            let daemon = try Daemon()
-            var model = Model()
-            try daemon.start(sync.arguments)
-            for round in 0..<sync.rounds {
-                let context = "seed \(seed) (LOGBOOK_CRASH_SEED), round \(round)"
-                // The whole log every tenth round, what came since the last check otherwise.
-                let from = round % 10 == 0 ? 1 : model.verifiedThrough + 1
-                guard self.verify(daemon, &model, from: from, context: context), self.sendAgain(daemon, &model, context: context) else { return }
+        func killsLoseNothingAcknowledged(_ sync: Sync) async throws {
+            try await BlockingExecutor.run {
+                let seed = ProcessInfo.processInfo.environment["LOGBOOK_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+                var random = SeededGenerator(seed: seed)
+                let daemon = try Daemon()
+                var model = Model()
+                try daemon.start(sync.arguments)
+                for round in 0..<sync.rounds {
+                    let context = "seed \(seed) (LOGBOOK_CRASH_SEED), round \(round)"
+                    // The whole log every tenth round, what came since the last check otherwise.
+                    let from = round % 10 == 0 ? 1 : model.verifiedThrough + 1
+                    guard self.verify(daemon, &model, from: from, context: context), self.sendAgain(daemon, &model, context: context) else { return }
 
-                let progress = Progress()
-                let heads = model.heads
-                let appenders = (0..<Self.appenderCount).map { number in
-                    Appender(number: number, round: round, seed: seed, revision: heads["crash-\(number)"])
-                }
-                let finished = DispatchGroup()
-                for appender in appenders {
-                    let socketPath = daemon.socketPath
-                    DispatchQueue.global().async(group: finished) { appender.run(socketPath: socketPath, progress: progress) }
-                }
-                // The kill comes after a random number of acknowledged appends (sometimes
-                // none), then a random few hundred microseconds more: mid-stream, mid-commit.
-                let target = Int.random(in: 0...(Self.appenderCount * Self.appendsPerRoundMax), using: &random)
-                _ = eventuallyBlocking(seconds: 30) {
-                    progress.acknowledged.load(ordering: .relaxed) >= target || progress.done.load(ordering: .relaxed) == Self.appenderCount
-                }
-                usleep(UInt32.random(in: 0..<800, using: &random))
-                daemon.stop(signal: SIGKILL)
-                finished.wait()
+                    let progress = Progress()
+                    let heads = model.heads
+                    let appenders = (0..<Self.appenderCount).map { number in
+                        Appender(number: number, round: round, seed: seed, revision: heads["crash-\(number)"])
+                    }
+                    let finished = DispatchGroup()
+                    for appender in appenders {
+                        let socketPath = daemon.socketPath
+                        DispatchQueue.global().async(group: finished) { appender.run(socketPath: socketPath, progress: progress) }
+                    }
+                    // The kill comes after a random number of acknowledged appends (sometimes
+                    // none), then a random few hundred microseconds more: mid-stream, mid-commit.
+                    let target = Int.random(in: 0...(Self.appenderCount * Self.appendsPerRoundMax), using: &random)
+                    _ = eventuallyBlocking(seconds: 30) {
+                        progress.acknowledged.load(ordering: .relaxed) >= target || progress.done.load(ordering: .relaxed) == Self.appenderCount
+                    }
+                    usleep(UInt32.random(in: 0..<800, using: &random))
+                    daemon.stop(signal: SIGKILL)
+                    finished.wait()
 
-                for appender in appenders {
-                    for problem in appender.problems { Issue.record("\(context), appender \(appender.number): \(problem)") }
-                    for (request, reply) in appender.acknowledged {
-                        for problem in model.acknowledge(request, reply) { Issue.record("\(context): \(problem)") }
+                    for appender in appenders {
+                        for problem in appender.problems { Issue.record("\(context), appender \(appender.number): \(problem)") }
+                        for (request, reply) in appender.acknowledged {
+                            for problem in model.acknowledge(request, reply) { Issue.record("\(context): \(problem)") }
+                        }
+                        model.stats.acknowledged += appender.acknowledged.count
+                        if let request = appender.inFlight {
+                            model.inFlight.append(request)
+                            model.stats.inFlight += 1
+                        }
                     }
-                    model.stats.acknowledged += appender.acknowledged.count
-                    if let request = appender.inFlight {
-                        model.inFlight.append(request)
-                        model.stats.inFlight += 1
+                    if round % 4 == 3 {
+                        // A kill during the start too: while it opens, recovers or re-indexes.
+                        let starting = try DaemonProcess.spawn(daemon, sync.arguments)
+                        usleep(UInt32.random(in: 0..<400_000, using: &random))
+                        starting.stop(signal: SIGKILL)
+                    }
+                    do {
+                        try daemon.start(sync.arguments)
+                    } catch {
+                        Issue.record("\(context): logbookd did not start again after kill -9: \(error)")
+                        return
                     }
                 }
-                if round % 4 == 3 {
-                    // A kill during the start too: while it opens, recovers or re-indexes.
-                    let starting = try DaemonProcess.spawn(daemon, sync.arguments)
-                    usleep(UInt32.random(in: 0..<400_000, using: &random))
-                    starting.stop(signal: SIGKILL)
-                }
-                do {
-                    try daemon.start(sync.arguments)
-                } catch {
-                    Issue.record("\(context): logbookd did not start again after kill -9: \(error)")
-                    return
-                }
+                guard self.verify(daemon, &model, from: 1, context: "seed \(seed), after the last round") else { return }
+                #expect(model.stats.acknowledged > 0, "seed \(seed): no append was ever acknowledged: \(daemon.log.suffix(2000))")
+                print(
+                    "crash loop (--sync \(sync.rawValue), seed \(seed)): \(sync.rounds) kills, \(model.stats.acknowledged) appends acknowledged, "
+                        + "\(model.stats.inFlight) in flight at a kill (\(model.stats.landed) of them had landed), \(model.committed.count) events")
             }
-            guard self.verify(daemon, &model, from: 1, context: "seed \(seed), after the last round") else { return }
-            #expect(model.stats.acknowledged > 0, "seed \(seed): no append was ever acknowledged: \(daemon.log.suffix(2000))")
-            print(
-                "crash loop (--sync \(sync.rawValue), seed \(seed)): \(sync.rounds) kills, \(model.stats.acknowledged) appends acknowledged, "
-                    + "\(model.stats.inFlight) in flight at a kill (\(model.stats.landed) of them had landed), \(model.committed.count) events")
         }
 
         /// Reads the log back from position `from` and holds it against the model; settles

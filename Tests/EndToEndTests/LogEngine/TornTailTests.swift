@@ -36,48 +36,50 @@ extension LogEngineFaultTests {
         }
 
         @Test(arguments: Tear.allCases)
-        func aTornTailIsCutAndAppendsGoOn(_ tear: Tear) throws {
-            let daemon = try Daemon()
-            try daemon.start(Self.arguments)
-            let client = try RawClient.connected(daemon)
-            for index in 0..<30 {
-                let events = (0...(index % 3)).map { event in
-                    ProposedEvent(type: "Torn", data: Array(#"{"index":\#(index),"event":\#(event)}"#.utf8), contentType: "application/json")
+        func aTornTailIsCutAndAppendsGoOn(_ tear: Tear) async throws {
+            try await BlockingExecutor.run {
+                let daemon = try Daemon()
+                try daemon.start(Self.arguments)
+                let client = try RawClient.connected(daemon)
+                for index in 0..<30 {
+                    let events = (0...(index % 3)).map { event in
+                        ProposedEvent(type: "Torn", data: Array(#"{"index":\#(index),"event":\#(event)}"#.utf8), contentType: "application/json")
+                    }
+                    let (reply, status) = try client.append(AppendRequest(streams: [StreamAppend(stream: "torn-\(index % 4)", events: events)]), callID: UInt64(index + 1))
+                    try #require(reply != nil, "\(status.summary)")
                 }
-                let (reply, status) = try client.append(AppendRequest(streams: [StreamAppend(stream: "torn-\(index % 4)", events: events)]), callID: UInt64(index + 1))
-                try #require(reply != nil, "\(status.summary)")
+                let before = try client.readEvents(.all(Empty()), callID: 100).events
+                try #require(before.count == 60)
+                daemon.stop(signal: SIGKILL)
+
+                let active = try SegmentFiles(dataPath: daemon.dataPath).active()
+                let last = try #require(try SegmentFiles.records(active).last)
+                try #require(last.position == 60)
+                let end = last.offset + last.paddedLength
+                let lastBytes = try SegmentFiles.read(active, at: last.offset, count: last.length)
+                try #require(SegmentFiles.checksum(lastBytes) == SegmentFiles.load(UInt32.self, lastBytes, at: 4), "the test's CRC32C agrees with the log's")
+                let torn = Self.bytes(for: tear, after: lastBytes)
+                try #require(torn.contains { $0 != 0 })
+                try SegmentFiles.write(torn, to: active, at: end)
+
+                try daemon.start(Self.arguments)
+                let reader = try RawClient.connected(daemon)
+                let (after, status) = try reader.readEvents(.all(Empty()))
+                #expect(status.code == .ok, "\(status.summary)")
+                #expect(after == before, "every acknowledged event, and nothing of the torn tail")
+                #expect(try SegmentFiles.read(active, at: end, count: torn.count).allSatisfy { $0 == 0 }, "the torn bytes are zeroed")
+
+                for index in 0..<5 {
+                    let (reply, status) = try reader.append(.single("torn-after", data: #"{"after":\#(index)}"#), callID: UInt64(index + 10))
+                    #expect(reply?.streams.first?.positions == [UInt64(61 + index)], "\(status.summary)")
+                }
+                daemon.stop(signal: SIGKILL)
+                try daemon.start(Self.arguments)
+                let (again, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
+                #expect(again.map(\.position) == Array(1...65))
+                #expect(Array(again.prefix(60)) == before)
+                #expect(again.suffix(5).map(\.stream) == Array(repeating: "torn-after", count: 5))
             }
-            let before = try client.readEvents(.all(Empty()), callID: 100).events
-            try #require(before.count == 60)
-            daemon.stop(signal: SIGKILL)
-
-            let active = try SegmentFiles(dataPath: daemon.dataPath).active()
-            let last = try #require(try SegmentFiles.records(active).last)
-            try #require(last.position == 60)
-            let end = last.offset + last.paddedLength
-            let lastBytes = try SegmentFiles.read(active, at: last.offset, count: last.length)
-            try #require(SegmentFiles.checksum(lastBytes) == SegmentFiles.load(UInt32.self, lastBytes, at: 4), "the test's CRC32C agrees with the log's")
-            let torn = Self.bytes(for: tear, after: lastBytes)
-            try #require(torn.contains { $0 != 0 })
-            try SegmentFiles.write(torn, to: active, at: end)
-
-            try daemon.start(Self.arguments)
-            let reader = try RawClient.connected(daemon)
-            let (after, status) = try reader.readEvents(.all(Empty()))
-            #expect(status.code == .ok, "\(status.summary)")
-            #expect(after == before, "every acknowledged event, and nothing of the torn tail")
-            #expect(try SegmentFiles.read(active, at: end, count: torn.count).allSatisfy { $0 == 0 }, "the torn bytes are zeroed")
-
-            for index in 0..<5 {
-                let (reply, status) = try reader.append(.single("torn-after", data: #"{"after":\#(index)}"#), callID: UInt64(index + 10))
-                #expect(reply?.streams.first?.positions == [UInt64(61 + index)], "\(status.summary)")
-            }
-            daemon.stop(signal: SIGKILL)
-            try daemon.start(Self.arguments)
-            let (again, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
-            #expect(again.map(\.position) == Array(1...65))
-            #expect(Array(again.prefix(60)) == before)
-            #expect(again.suffix(5).map(\.stream) == Array(repeating: "torn-after", count: 5))
         }
 
         /// The bytes a tear leaves after `last` (the last record, without padding).
