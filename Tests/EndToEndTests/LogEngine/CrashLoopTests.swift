@@ -11,9 +11,9 @@ extension LogEngineFaultTests {
     /// `kill -9` at random moments while several connections append, a hundred times in a
     /// row on one log-engine data directory (issue 11, fault 1).
     ///
-    /// After every restart the whole log is read back and held against what the daemon
-    /// acknowledged: every acknowledged event at the position, stream and revision its reply
-    /// named, positions 1...N on `$all` without a gap or a repeat, each stream's revisions
+    /// After every restart the log is read back (all of it every tenth time, what came since
+    /// the last check otherwise) and held against what the daemon acknowledged: every
+    /// acknowledged event at the position, stream and revision its reply named, positions 1...N on `$all` without a gap or a repeat, each stream's revisions
     /// 0...n, and each stream read agreeing with `$all`. An append that was in flight at the
     /// kill is either wholly in the log, at consecutive positions, or not at all; it is then
     /// sent again, and the daemon must answer it with the positions it already has (event

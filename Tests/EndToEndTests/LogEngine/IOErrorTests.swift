@@ -8,8 +8,8 @@ internal import Glibc
 #endif
 
 extension LogEngineFaultTests {
-    /// EIO from `fdatasync` or `pwritev` on a segment file (issue 11, fault 4), injected by
-    /// `faultshim.c` under `LD_PRELOAD`: fail-stop.
+    /// EIO from `fdatasync` or `pwritev` on a segment file, or from the `fsync` of a new one
+    /// (issue 11, fault 4), injected by `FaultShim` under `LD_PRELOAD`: fail-stop.
     ///
     /// The shim fails one call only and then lets every call through, so a writer that tried
     /// the sync or the write again would succeed and could acknowledge bytes the kernel may
