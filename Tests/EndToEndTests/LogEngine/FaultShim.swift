@@ -1,0 +1,201 @@
+internal import Foundation
+internal import Testing
+
+/// A C shim built into a shared library for `LD_PRELOAD`, and the environment that arms
+/// it: `source` says what it fails and when.
+///
+/// The C source lives here as a string, written out and compiled with `cc -shared -fPIC`
+/// at run time: SwiftPM refuses a `.c` file inside a Swift target ("mixed language source
+/// files") unless `Package.swift` excludes it.
+struct FaultShim {
+    /// The calls the shim can fail.
+    enum Call: String {
+        case fdatasync, fsync, pwritev
+    }
+
+    let library: String
+    /// While this file exists the calls `environment` names fail with EIO.
+    let trigger: String
+
+    /// Compiles the shim into `directory` with the system's C compiler (`cc`, from gcc), or
+    /// else the Swift toolchain's `clang`.
+    static func build(in directory: URL) throws -> FaultShim {
+        let source = directory.appendingPathComponent("faultshim.c").path
+        try Data(Self.source.utf8).write(to: URL(fileURLWithPath: source))
+        let library = directory.appendingPathComponent("faultshim.so").path
+        var messages: [String] = []
+        for compiler in ["cc", "clang"] {
+            let (status, message) = try Self.run(compiler, ["-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"])
+            if status == 0 {
+                return FaultShim(library: library, trigger: directory.appendingPathComponent("fault-now").path)
+            }
+            messages.append("\(compiler) (exit \(status)): \(message)")
+        }
+        throw Daemon.DaemonError(message: "cannot build \(source): \(messages.joined(separator: "; "))")
+    }
+
+    private static func run(_ command: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [command] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, message)
+    }
+
+    /// The environment for logbookd: `calls` on files whose name ends in `suffix` fail
+    /// once the trigger exists; only the first such call when `once` (it deletes the
+    /// trigger), and half of a failing `pwritev`'s bytes are written when `partial`.
+    func environment(failing calls: [Call], on suffix: String = ".seg", once: Bool, partial: Bool) -> [String: String] {
+        [
+            "LD_PRELOAD": self.library,
+            "FAULTSHIM_SUFFIX": suffix,
+            "FAULTSHIM_CALLS": calls.map(\.rawValue).joined(separator: ","),
+            "FAULTSHIM_TRIGGER": self.trigger,
+            "FAULTSHIM_ONCE": once ? "1" : "0",
+            "FAULTSHIM_PARTIAL": partial ? "1" : "0",
+        ]
+    }
+
+    /// Arms the shim: the next matching call fails.
+    func arm() throws {
+        try #require(FileManager.default.createFile(atPath: self.trigger, contents: nil))
+    }
+
+    var isArmed: Bool {
+        FileManager.default.fileExists(atPath: self.trigger)
+    }
+
+    static let source = #"""
+// An LD_PRELOAD shim that makes logbookd's segment I/O fail with EIO, for the fail-stop
+// tests (`FaultShim.build` writes it out and compiles it at run time).
+//
+// It wraps fdatasync, fsync, pwritev and pwritev64. A call fails only when all of these
+// hold:
+// - the descriptor's path (/proc/self/fd) ends in FAULTSHIM_SUFFIX (".seg" when unset),
+//   so the SQLite files beside the log are spared; ".seg.tmp" picks a segment that is
+//   being created;
+// - FAULTSHIM_CALLS (a comma-separated list: "fdatasync", "fsync", "pwritev") names the
+//   call;
+// - the file FAULTSHIM_TRIGGER names exists (the test creates it when the fault is due).
+// FAULTSHIM_ONCE=1: the first failure deletes the trigger, so every later call goes
+// through; a writer that retried the failed call would then see it succeed.
+// FAULTSHIM_PARTIAL=1: a failing pwritev first writes half of its bytes, as a write cut
+// short by a failing disk may.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int is_segment(int fd) {
+    const char *suffix = getenv("FAULTSHIM_SUFFIX");
+    if (suffix == NULL) suffix = ".seg";
+    char link[64];
+    char path[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t length = readlink(link, path, sizeof path - 1);
+    size_t suffix_length = strlen(suffix);
+    if (length < (ssize_t)suffix_length) return 0;
+    path[length] = 0;
+    return strcmp(path + length - suffix_length, suffix) == 0;
+}
+
+static int listed(const char *call) {
+    const char *calls = getenv("FAULTSHIM_CALLS");
+    if (calls == NULL) return 0;
+    size_t length = strlen(call);
+    for (const char *at = strstr(calls, call); at != NULL; at = strstr(at + 1, call)) {
+        int starts = at == calls || at[-1] == ',';
+        int ends = at[length] == 0 || at[length] == ',';
+        if (starts && ends) return 1;
+    }
+    return 0;
+}
+
+// Whether this call on `fd` fails; consumes the trigger under FAULTSHIM_ONCE.
+static int fault_due(const char *call, int fd) {
+    const char *trigger = getenv("FAULTSHIM_TRIGGER");
+    if (trigger == NULL || !listed(call) || !is_segment(fd)) return 0;
+    if (access(trigger, F_OK) != 0) return 0;
+    const char *once = getenv("FAULTSHIM_ONCE");
+    if (once != NULL && strcmp(once, "1") == 0) {
+        // Only the thread whose unlink succeeds fails its call.
+        return unlink(trigger) == 0;
+    }
+    return 1;
+}
+
+static int partial(void) {
+    const char *value = getenv("FAULTSHIM_PARTIAL");
+    return value != NULL && strcmp(value, "1") == 0;
+}
+
+int fdatasync(int fd) {
+    static int (*real)(int);
+    if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (fault_due("fdatasync", fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+int fsync(int fd) {
+    static int (*real)(int);
+    if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (fault_due("fsync", fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+typedef ssize_t (*pwritev_function)(int, const struct iovec *, int, off_t);
+
+// Half of the bytes of `vector`, written with `real`, before the call reports EIO.
+static void write_half(pwritev_function real, int fd, const struct iovec *vector, int count, off_t offset) {
+    size_t total = 0;
+    for (int index = 0; index < count; index++) total += vector[index].iov_len;
+    size_t left = total / 2;
+    struct iovec half[count > 0 ? count : 1];
+    int used = 0;
+    for (int index = 0; index < count && left > 0; index++) {
+        size_t take = vector[index].iov_len < left ? vector[index].iov_len : left;
+        half[used].iov_base = vector[index].iov_base;
+        half[used].iov_len = take;
+        used++;
+        left -= take;
+    }
+    if (used > 0) real(fd, half, used, offset);
+}
+
+static ssize_t faulty_pwritev(const char *symbol, pwritev_function *real, int fd, const struct iovec *vector, int count, off_t offset) {
+    if (*real == NULL) *real = (pwritev_function)dlsym(RTLD_NEXT, symbol);
+    if (fault_due("pwritev", fd)) {
+        if (partial()) write_half(*real, fd, vector, count, offset);
+        errno = EIO;
+        return -1;
+    }
+    return (*real)(fd, vector, count, offset);
+}
+
+ssize_t pwritev(int fd, const struct iovec *vector, int count, off_t offset) {
+    static pwritev_function real;
+    return faulty_pwritev("pwritev", &real, fd, vector, count, offset);
+}
+
+ssize_t pwritev64(int fd, const struct iovec *vector, int count, off_t offset) {
+    static pwritev_function real;
+    return faulty_pwritev("pwritev64", &real, fd, vector, count, offset);
+}
+"""#
+}
