@@ -37,6 +37,8 @@ package final class EventStore: Sendable {
     private let log: SegmentLog?
     private let logQueue: AppendQueue?
     private let logWriterFinished = CompletionSignal()
+    /// Ends the log engine's check of its sealed segments when the store closes.
+    private let verifierStop = LogVerifier.StopFlag()
     private let isClosed = Atomic(false)
     private let logger: Logger
 
@@ -123,6 +125,7 @@ package final class EventStore: Sendable {
                 lastTimeMicros: max(opened.state.lastTimeMicros, unstored.last?.timeMicros ?? 0),
                 recent: unstored, filter: filter, logger: logger, finished: logWriterFinished
             ).start()
+            LogVerifier(log: log, queue: logQueue, stopping: verifierStop, logger: logger).start()
         }
         WriterThread(
             pool: opened.pool, databasePath: opened.path, state: opened.state, queue: queue,
@@ -230,6 +233,7 @@ package final class EventStore: Sendable {
     /// Stops accepting appends (they fail with `.stopped`), commits and answers those
     /// already queued, then closes the database. Safe to call more than once.
     package func close() async {
+        verifierStop.stop()
         if let logQueue, let log {
             logQueue.close()
             await logWriterFinished.wait()
