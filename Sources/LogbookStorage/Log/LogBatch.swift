@@ -50,12 +50,6 @@ struct LogBatch: Sendable {
         largestRecordBytes = max(largestRecordBytes, padded)
     }
 
-    /// Zeros after the sealed records, written with them (the segment log's zero-ahead);
-    /// not records: `count` and the positions do not change.
-    mutating func appendTrailingZeros(_ count: Int) {
-        appendZeros(count)
-    }
-
     /// Zeros from a shared page, a slice at a time: a contiguous source is one memcpy
     /// even in a debug build, where appending a `repeatElement` goes byte by byte
     /// through generic code (most of a debug daemon's append time).

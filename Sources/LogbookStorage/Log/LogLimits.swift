@@ -68,11 +68,6 @@ enum LogLimits {
     /// Swift). A batch is one buffer; the bound only matters to the seam's contract.
     static let iovecsPerWriteMax = 1_024
 
-    /// Bytes of zeros the writer keeps written ahead of its records in a preallocated
-    /// segment, so a sync overwrites blocks instead of converting unwritten ones (each
-    /// conversion costs the sync a journal commit). One extra write per MiB of log.
-    static let zeroAheadBytes: Int64 = 1024 * 1024
-
     /// Bytes of zeros written per call when cutting a torn tail.
     static let zeroChunkBytes = 64 * 1024
 }

@@ -23,8 +23,6 @@ extension SegmentLog {
                 try sync(&active, &state)
             }
             batch.seal(startsSyncGroup: active.startsSyncGroup)
-            let zeros = zerosAhead(of: active, writing: bytes)
-            batch.appendTrailingZeros(zeros)
             do throws(Errno) {
                 try batch.bytes.withBytes { (bytes) throws(Errno) in
                     try files.writeAll(active.file.descriptor, bytes, at: active.writeOffset)
@@ -32,7 +30,6 @@ extension SegmentLog {
             } catch {
                 throw failStop(&state, "cannot write to \(active.file.path) at byte offset \(active.writeOffset)", error)
             }
-            active.writtenUpTo = max(active.writtenUpTo, active.writeOffset + bytes + Int64(zeros))
             switch configuration.syncMode {
             case .full:
                 try sync(&active, &state)
@@ -40,9 +37,7 @@ extension SegmentLog {
                 active.unsyncedBytes += bytes
                 active.startsSyncGroup = false
             }
-            noteIndexEntries(
-                of: batch, recordBytes: Int(bytes), at: active.writeOffset, after: &active.lastIndexEntry,
-                into: &state.newIndexEntries)
+            noteIndexEntries(of: batch, at: active.writeOffset, after: &active.lastIndexEntry, into: &state.newIndexEntries)
             active.writeOffset += bytes
             active.lastPosition = batch.lastPosition
             state.active = active
@@ -86,28 +81,14 @@ extension SegmentLog {
         active.startsSyncGroup = true
     }
 
-    /// Zeros to write after the batch, in the same write: preallocation leaves a segment's
-    /// blocks "unwritten", and the first write to such a block makes the next `fdatasync`
-    /// commit the file system's journal too (176 µs here against 85 µs for an overwrite,
-    /// DESIGN.md §4). Writing zeros `LogLimits.zeroAheadBytes` ahead of the records turns
-    /// most syncs into overwrites, for one extra write of each chunk.
-    private func zerosAhead(of active: ActiveSegment, writing bytes: Int64) -> Int {
-        let end = active.writeOffset + bytes
-        guard end > active.writtenUpTo - LogLimits.zeroAheadBytes / 2 else { return 0 }
-        let target = min(active.file.header.segmentBytes, end + LogLimits.zeroAheadBytes)
-        return Int(max(0, target - end))
-    }
-
-    /// Notes the batch's records (its first `recordBytes`) in the sparse index: the
-    /// entries due go to `entries`.
+    /// Notes the batch's records in the sparse index: the entries due go to `entries`.
     private func noteIndexEntries(
-        of batch: LogBatch, recordBytes: Int, at start: Int64, after last: inout OffsetIndex.Entry?,
-        into entries: inout [OffsetIndex.Entry]
+        of batch: LogBatch, at start: Int64, after last: inout OffsetIndex.Entry?, into entries: inout [OffsetIndex.Entry]
     ) {
         batch.bytes.withUnsafeBytes { bytes in
             var offset = 0
             var position = batch.firstPosition
-            while offset < recordBytes {
+            while offset < bytes.count {
                 let entry = OffsetIndex.Entry(position: position, offset: start + Int64(offset))
                 if OffsetIndex.isDue(entry, after: last) {
                     entries.append(entry)

@@ -97,9 +97,6 @@ final class SegmentLog: Sendable {
         /// Whether the next batch follows a sync (its first record gets the flag).
         var startsSyncGroup = true
         var lastIndexEntry: OffsetIndex.Entry?
-        /// How far the file's blocks have been written (records or zeros), so that syncs
-        /// overwrite instead of converting preallocated blocks (see `zerosAhead`).
-        var writtenUpTo: Int64 = 0
 
         var isEmpty: Bool { lastPosition < file.firstPosition }
     }
