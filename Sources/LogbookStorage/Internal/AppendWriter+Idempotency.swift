@@ -11,35 +11,15 @@ extension AppendWriter {
         var timeMicros: Int64
     }
 
-    /// The original result when every event of every stream of the append already
-    /// exists in that stream, at consecutive revisions, in the given order: a retried
-    /// append whose reply was lost. Nil otherwise. Reads only on the failure path, so
-    /// successful appends pay nothing for it.
+    /// The original result of a retried append whose reply was lost (`AppendReplay`).
+    /// Reads only on the failure path, so successful appends pay nothing for it.
     func replayResult(_ append: PreparedAppend) throws -> AppendResult? {
-        var results = [StreamWriteResult]()
-        results.reserveCapacity(append.writes.count)
-        var commitTime: Int64?
-        for write in append.writes {
-            guard let streamID = state.streams[write.stream]?.id else { return nil }
-            var positions = [UInt64]()
-            positions.reserveCapacity(write.events.count)
-            var firstRevision: UInt64?
-            for (offset, event) in write.events.enumerated() {
-                guard let existing = try existingEvent(event.idBlob), existing.streamID == streamID else { return nil }
-                let first = firstRevision ?? existing.revision
-                guard existing.revision == first + UInt64(offset) else { return nil }
-                firstRevision = first
-                commitTime = commitTime ?? existing.timeMicros
-                positions.append(existing.position)
-            }
-            guard let first = firstRevision else { return nil }
-            results.append(StreamWriteResult(
-                stream: write.stream,
-                firstRevision: first,
-                lastRevision: first + UInt64(write.events.count) - 1,
-                positions: positions))
+        try AppendReplay.result(append) { write, id in
+            guard let streamID = state.streams[write.stream]?.id,
+                  let existing = try existingEvent(id.data), existing.streamID == streamID
+            else { return nil }
+            return AppendReplay.Found(revision: existing.revision, position: existing.position, timeMicros: existing.timeMicros)
         }
-        return AppendResult(streams: results, commitTimeMicros: commitTime ?? 0)
     }
 
     /// The error for the first event of the append whose id is already in use.

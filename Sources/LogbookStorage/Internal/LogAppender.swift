@@ -223,28 +223,12 @@ final class LogAppender {
         return .appended(AppendResult(streams: results, commitTimeMicros: time))
     }
 
-    /// The original result of a retried append whose events all exist, in order, in
-    /// the streams it names (the same rule as the SQLite engine's).
+    /// The original result of a retried append whose reply was lost (`AppendReplay`).
     private func replayResult(_ append: PreparedAppend, _ existing: (EventID) -> Existing?) -> AppendResult? {
-        var results = [StreamWriteResult]()
-        var commitTime: Int64?
-        for write in append.writes {
-            var positions = [UInt64]()
-            var firstRevision: UInt64?
-            for (offset, event) in write.events.enumerated() {
-                guard let found = existing(event.id), found.stream == write.stream else { return nil }
-                let first = firstRevision ?? found.revision
-                guard found.revision == first + UInt64(offset) else { return nil }
-                firstRevision = first
-                commitTime = commitTime ?? found.timeMicros
-                positions.append(found.position)
-            }
-            guard let first = firstRevision else { return nil }
-            results.append(StreamWriteResult(
-                stream: write.stream, firstRevision: first,
-                lastRevision: first + UInt64(write.events.count) - 1, positions: positions))
+        AppendReplay.result(append) { write, id in
+            guard let found = existing(id), found.stream == write.stream else { return nil }
+            return AppendReplay.Found(revision: found.revision, position: found.position, timeMicros: found.timeMicros)
         }
-        return AppendResult(streams: results, commitTimeMicros: commitTime ?? 0)
     }
 
     private func head(of stream: String, _ commit: Commit) -> UInt64? {
