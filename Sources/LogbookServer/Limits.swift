@@ -49,6 +49,11 @@ package struct Limits: Sendable, Hashable {
     package var checkpointInterval: Duration = .milliseconds(500)
     /// How long a new connection has to send Hello before it is closed.
     package var helloTimeout: Duration = .seconds(10)
+
+    /// How long a graceful shutdown (SIGTERM) may take before the daemon cancels what is
+    /// left: a call held by a client that stopped reading must not keep it from exiting.
+    /// Accepted appends commit in milliseconds, far inside it.
+    package var shutdownGraceMax: Duration = .seconds(10)
     /// How long one partly received frame may take to arrive in full.
     package var partialFrameTimeout: Duration = .seconds(30)
     /// How long a query with `min_position` and no `wait_ms` waits for its view to catch up

@@ -97,13 +97,13 @@ struct LogbookDaemon: AsyncParsableCommand {
         }
         let server = LogbookServer(configuration: configuration, store: store, logger: logger)
         // Services stop in reverse order: the server drains first, then the store closes.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: StoreService(store: store)), .init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var lifecycle = ServiceGroupConfiguration(
+            services: [.init(service: StoreService(store: store)), .init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        lifecycle.maximumGracefulShutdownDuration = configuration.limits.shutdownGraceMax
+        let group = ServiceGroup(configuration: lifecycle)
         do {
             try await group.run()
         } catch let error as LogbookServer.StartError {
