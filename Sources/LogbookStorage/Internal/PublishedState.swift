@@ -114,21 +114,23 @@ final class PublishedState: Sendable {
 
     /// A commit that stored its events in SQLite (the SQLite engine).
     func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>) {
-        state.withLock { state in
+        let observers = state.withLock { state in
             state.storedUpTo = headPosition
-            Self.advance(&state, headPosition: headPosition, heads: heads)
+            return Self.advance(&state, headPosition: headPosition, heads: heads)
         }
+        Self.tell(observers, headPosition)
     }
 
     /// A commit that is durable in the log but not yet in SQLite (the log engine): its
     /// events join the tail.
     func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>, tail chunk: TailChunk) {
-        state.withLock { state in
+        let observers = state.withLock { state in
             state.tail.append(chunk)
             state.tailEvents += chunk.events.count
             state.tailBytes += chunk.bytes
-            Self.advance(&state, headPosition: headPosition, heads: heads)
+            return Self.advance(&state, headPosition: headPosition, heads: heads)
         }
+        Self.tell(observers, headPosition)
     }
 
     /// The indexer committed the events up to `position` to SQLite: reads find them
@@ -164,14 +166,25 @@ final class PublishedState: Sendable {
         return true
     }
 
-    private static func advance(_ state: inout State, headPosition: UInt64, heads: some Sequence<(String, UInt64)>) {
+    /// Moves the head; returns the observers to tell, when it moved.
+    private static func advance(
+        _ state: inout State, headPosition: UInt64, heads: some Sequence<(String, UInt64)>
+    ) -> [AsyncStream<UInt64>.Continuation] {
         for (stream, head) in heads {
             state.heads[stream] = head
         }
-        guard headPosition != state.headPosition else { return }
+        guard headPosition != state.headPosition else { return [] }
         state.headPosition = headPosition
-        // Yielded under the lock so every observer sees heads in commit order.
-        for observer in state.observers.values {
+        return Array(state.observers.values)
+    }
+
+    /// Yields the new head outside the lock. Under it, a yield that resumes a task waits
+    /// for that task's status lock, while a cancellation holding that lock runs the
+    /// stream's `onTermination`, which waits for ours: a deadlock (seen in a test run).
+    /// Heads still reach each observer in commit order: one writer thread publishes them,
+    /// one commit after another.
+    private static func tell(_ observers: [AsyncStream<UInt64>.Continuation], _ headPosition: UInt64) {
+        for observer in observers {
             observer.yield(headPosition)
         }
     }
