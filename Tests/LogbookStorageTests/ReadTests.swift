@@ -88,7 +88,11 @@ internal import Testing
 
     @Test(arguments: selectors, indexings)
     func readMatchesModel(selector: Selector, indexing: (batchEvents: Int, indexedUpTo: UInt64)) async throws {
-        try await StoreFixture.withStore(indexing: .pinned(batchEvents: indexing.batchEvents)) { store in
+        // Where a batch threshold leaves the boundary depends on how commits group, which
+        // the log engine's indexer decides by timing: the mid-log boundary is pinned on the
+        // SQLite engine (the differential tests straddle the log engine's boundaries).
+        let engine = indexing.indexedUpTo > 0 && indexing.indexedUpTo < 11 ? .sqlite : StoreFixture.engine
+        try await StoreFixture.withStore(indexing: .pinned(batchEvents: indexing.batchEvents), engine: engine) { store in
             let model = try await Self.populate(store)
             #expect(try await IndexingPolicy.settledIndexedUpTo(store, expecting: indexing.indexedUpTo) == indexing.indexedUpTo)
             var starts = Self.positionStarts
