@@ -351,15 +351,16 @@ final class LogAppender {
         }
     }
 
-    /// Upper bound of the bytes an append adds to the batch (frames and padding).
+    /// The bytes an append adds to the batch, frames and padding included, as the append spells its names.
     private static func bytes(of append: PreparedAppend) -> Int {
         var total = 0
         for write in append.writes {
             for event in write.events {
-                total += RecordFrame.headerBytes + LogLimits.recordAlignment + 96
-                    + write.stream.utf8.count + event.type.utf8.count + event.contentType.utf8.count
-                    + event.correlationID.utf8.count + event.causationID.utf8.count
-                    + event.metadata.count + event.data.count
+                let payload = EventRecord.length(
+                    stream: write.stream, type: event.type, contentType: event.contentType,
+                    correlationID: event.correlationID, causationID: event.causationID,
+                    metadataBytes: event.metadata.count, dataBytes: event.data.count)
+                total += RecordFrame.paddedLength(RecordFrame.headerBytes + payload)
             }
         }
         return total

@@ -52,10 +52,20 @@ enum EventRecord {
 
     /// The payload's length for `event`.
     static func length(of event: StoredEvent) -> Int {
+        length(
+            stream: event.stream, type: event.type, contentType: event.contentType,
+            correlationID: event.correlationID, causationID: event.causationID,
+            metadataBytes: event.metadata.count, dataBytes: event.data.count)
+    }
+
+    /// The payload's length for an event with these fields.
+    static func length(
+        stream: String, type: String, contentType: String, correlationID: String, causationID: String,
+        metadataBytes: Int, dataBytes: Int
+    ) -> Int {
         fixedBytes + 4 * fieldCount
-            + event.stream.utf8.count + event.type.utf8.count + event.contentType.utf8.count
-            + event.correlationID.utf8.count + event.causationID.utf8.count
-            + event.metadata.count + event.data.count
+            + stream.utf8.count + type.utf8.count + contentType.utf8.count
+            + correlationID.utf8.count + causationID.utf8.count + metadataBytes + dataBytes
     }
 
     /// Writes `event` into `buffer`, which is exactly `length(of:)` bytes and zeroed.
