@@ -26,7 +26,7 @@ extension EventStore {
     /// engine's indexer stores committed events a moment after their commit, and the
     /// few reads that join `events` in SQL cannot take them from the tail.
     func waitUntilStored(_ position: UInt64) throws(StorageError) {
-        guard !published.waitUntilStored(position) else { return }
+        guard !published.waitUntilStored(position, wake: queue.nudge) else { return }
         throw StorageError(
             code: .overloaded,
             message: "the indexer has not stored position \(position) yet (it is \(headPosition - published.storedUpTo) events behind); try again")

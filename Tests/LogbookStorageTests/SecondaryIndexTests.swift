@@ -92,15 +92,19 @@ internal import Testing
         try await StoreFixture.with { fixture in
             let store = try fixture.open(indexing: .pinned(batchEvents: 100))
             try await Self.populate(store)
-            // 3 events per commit: catch-ups at 102, 204; 96 left un-indexed.
-            #expect(store.indexedUpTo == 204)
             let all = try Make.readAll(store)
             await store.close()
+            // 3 events per commit: the SQLite engine catches up at 102 and 204 and leaves
+            // 96 un-indexed. The log engine's indexer stores commits in batches of its
+            // own timing, so its boundary is only known once the store is closed.
+            let stopped = store.indexedUpTo
+            if StoreFixture.engine == .sqlite { #expect(stopped == 204) }
+            #expect(stopped < 300)
 
             let reopened = try fixture.open(indexing: .pinned(batchEvents: 100))
-            #expect(reopened.indexedUpTo == 204)
-            _ = try await reopened.append([Make.write("cat0-x", .any, Make.events(4, type: "T1"))])
-            #expect(try await IndexingPolicy.settledIndexedUpTo(reopened, expecting: 304) == 304)
+            #expect(reopened.indexedUpTo == stopped)
+            _ = try await reopened.append([Make.write("cat0-x", .any, Make.events(100, type: "T1"))])
+            #expect(try await IndexingPolicy.settledIndexedUpTo(reopened, expecting: 400) == 400)
             let appended = try Make.readAll(reopened)
             #expect(Array(appended.prefix(300)) == all)
             for selector in Self.selectors {

@@ -163,8 +163,12 @@ final class LogAppender {
         }
         if filter.count > filter.capacity { growFilter() }
         headPosition = commit.events.last?.position ?? headPosition
-        published.publish(headPosition: headPosition, heads: commit.heads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: commit.events))
-        indexQueue.nudge()
+        let chunk = TailChunk(events: commit.events)
+        let unstored = published.publish(
+            headPosition: headPosition, heads: commit.heads.lazy.map { ($0.key, $0.value) }, tail: chunk)
+        // The indexer stores the tail in batches: woken when the tail starts (it then
+        // waits its idle delay for more) and when a batch's worth has gathered.
+        if unstored == chunk.events.count || unstored >= StorageLimits.storeBatchEvents { indexQueue.nudge() }
     }
 
     /// Checks one append against memory and the commit so far; if it can go in, encodes

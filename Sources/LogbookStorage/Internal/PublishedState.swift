@@ -53,6 +53,8 @@ final class PublishedState: Sendable {
         var tailEvents = 0
         var tailBytes = 0
         var indexerProblem: StorageError?
+        /// Reads blocked in `waitUntilStored`: the indexer stores the tail at once for them.
+        var storeWaiters = 0
         var observers: [Int: AsyncStream<UInt64>.Continuation] = [:]
         var nextObserverID = 0
         var isFinished = false
@@ -122,15 +124,22 @@ final class PublishedState: Sendable {
     }
 
     /// A commit that is durable in the log but not yet in SQLite (the log engine): its
-    /// events join the tail.
-    func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>, tail chunk: TailChunk) {
-        let observers = state.withLock { state in
+    /// events join the tail. Returns how many events the tail holds now.
+    func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>, tail chunk: TailChunk) -> Int {
+        let (observers, unstored) = state.withLock { state in
             state.tail.append(chunk)
             state.tailEvents += chunk.events.count
             state.tailBytes += chunk.bytes
-            return Self.advance(&state, headPosition: headPosition, heads: heads)
+            return (Self.advance(&state, headPosition: headPosition, heads: heads), state.tailEvents)
         }
         Self.tell(observers, headPosition)
+        return unstored
+    }
+
+    /// Whether the indexer should store the tail now rather than at the end of its idle
+    /// delay: the tail is a batch worth a transaction, or a read waits for it.
+    var tailIsDue: Bool {
+        state.withLock { $0.tailEvents >= StorageLimits.storeBatchEvents || $0.storeWaiters > 0 }
     }
 
     /// The indexer committed the events up to `position` to SQLite: reads find them
@@ -157,7 +166,16 @@ final class PublishedState: Sendable {
     /// the few reads that join `events` in SQL (system views, parked events) and so
     /// cannot take the tail; the indexer is milliseconds behind. Gives up after
     /// `StorageLimits.storedWaitMax` and reports whether it got there.
-    func waitUntilStored(_ position: UInt64) -> Bool {
+    /// `wake` wakes the indexer, which otherwise waits to gather a batch.
+    func waitUntilStored(_ position: UInt64, wake: () -> Void) -> Bool {
+        let waits = state.withLock { state in
+            guard state.storedUpTo < position else { return false }
+            state.storeWaiters += 1
+            return true
+        }
+        guard waits else { return true }
+        defer { state.withLock { $0.storeWaiters -= 1 } }
+        wake()
         let deadline = ContinuousClock.now + StorageLimits.storedWaitMax
         while storedUpTo < position {
             guard ContinuousClock.now < deadline else { return false }

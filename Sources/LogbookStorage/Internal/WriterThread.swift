@@ -45,13 +45,18 @@ struct WriterThread: Sendable {
                     let idleAfter = writer.wakesWhenIdle ? idleDelay : nil
                     switch queue.takeBatch(into: &batch, idleAfter: idleAfter, spins: !writer.storesTail) {
                     case .batch:
+                        // Woken only because the log's tail began: wait (with the idle
+                        // delay) for it to grow into a batch.
+                        if batch.isEmpty, writer.storesTail, !published.tailIsDue { continue }
                         writer.process(batch)
                         // At most one index batch between two commits, and only once
                         // the tail is worth a transaction of its own.
                         if writer.indexBacklog >= UInt64(indexing.batchEvents) { writer.catchUpIndexes() }
                     case .idle:
                         if writer.storesTail { writer.process([]) }
-                        writer.catchUpIndexes()
+                        if writer.indexesWhenIdle || writer.indexBacklog >= UInt64(indexing.batchEvents) {
+                            writer.catchUpIndexes()
+                        }
                     case .finished:
                         // The log writer has stopped: store what it left, then fold the
                         // WAL of the many small index commits into the database file.
