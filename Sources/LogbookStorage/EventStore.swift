@@ -33,6 +33,9 @@ package final class EventStore: Sendable {
     private let writerFinished = CompletionSignal()
     /// Which engine keeps this directory's events.
     package let engine: StorageEngine
+    /// Log engine: whether this open rebuilt the event-id filter from the whole index
+    /// rather than reading the saved one (tests check the start used the file).
+    package let eventIDFilterRebuilt: Bool
     /// The log engine's segment log, its writer's queue and the writer's end.
     private let log: SegmentLog?
     private let logQueue: AppendQueue?
@@ -88,10 +91,12 @@ package final class EventStore: Sendable {
         switch engine {
         case .sqlite:
             (log, logQueue) = (nil, nil)
+            eventIDFilterRebuilt = false
         case .log:
             let log: SegmentLog
             let unstored: [StoredEvent]
-            let filter: EventIDFilter
+            let filter: (filter: EventIDFilter, rebuilt: Bool)
+            let headID: EventID?
             do {
                 log = try SegmentLog.open(
                     dataDirectory: FilePath(directory), configuration: try LogConfiguration(
@@ -99,8 +104,11 @@ package final class EventStore: Sendable {
                     knownDurablePosition: opened.state.headPosition, logger: logger)
                 unstored = try Self.readUnstored(log, after: opened.state.headPosition)
                 filter = try opened.pool.writeWithoutTransaction { db in
-                    try EventIDFilter.build(db, adding: unstored.map(\.id), expectedMore: StorageLimits.unstoredTailEventsMax)
+                    try EventIDFilter.open(
+                        db, log: log, adding: unstored.map(\.id), expectedMore: StorageLimits.unstoredTailEventsMax,
+                        logger: logger)
                 }
+                headID = try EventIDFilter.anchorID(at: log.headPosition, in: log)
             } catch {
                 try? opened.pool.close()
                 opened.lock.release()
@@ -108,12 +116,13 @@ package final class EventStore: Sendable {
             }
             let logQueue = AppendQueue()
             (self.log, self.logQueue) = (log, logQueue)
+            eventIDFilterRebuilt = filter.rebuilt
             var heads = opened.state.publishedHeads
             if !unstored.isEmpty {
                 var tailHeads = [String: UInt64]()
                 for event in unstored { tailHeads[event.stream] = event.revision }
                 heads.merge(tailHeads) { $1 }
-                published.publish(headPosition: log.headPosition, heads: tailHeads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: unstored))
+                _ = published.publish(headPosition: log.headPosition, heads: tailHeads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: unstored))
             }
             logHead = log.headPosition
             LogWriterThread(
@@ -123,7 +132,8 @@ package final class EventStore: Sendable {
                 categorySpellings: Set(opened.state.categories.keys).union(unstored.map(\.category)),
                 headPosition: log.headPosition,
                 lastTimeMicros: max(opened.state.lastTimeMicros, unstored.last?.timeMicros ?? 0),
-                recent: unstored, filter: filter, logger: logger, finished: logWriterFinished
+                recent: unstored, filter: filter.filter, filterIsSaved: !filter.rebuilt, headID: headID,
+                logger: logger, finished: logWriterFinished
             ).start()
             LogVerifier(log: log, queue: logQueue, stopping: verifierStop, logger: logger).start()
         }

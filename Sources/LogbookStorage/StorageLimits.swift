@@ -101,6 +101,11 @@ package enum StorageLimits {
     /// The smallest filter (1 MiB): room for half a million ids before the first rebuild.
     static let eventIDFilterBitsMin = 8 * 1024 * 1024
 
+    /// Ids added between two saves of the event-id filter to disk: a start after a
+    /// crash adds at most this many (plus the unstored tail) from SQLite, whatever the
+    /// size of the log. A save copies the filter (2 MiB per million ids) off the writer.
+    static let eventIDFilterSaveEvents = 131_072
+
     /// How long the indexer waits before it tries again to store the tail after a full
     /// disk: often enough to resume soon after space returns, rarely enough to cost
     /// nothing meanwhile.

@@ -9,7 +9,7 @@ internal import GRDB
 /// bits per id with four probes keep false positives near 0.2%. It lives on the log
 /// writer thread only.
 struct EventIDFilter {
-    private var words: [UInt64]
+    private(set) var words: [UInt64]
     private var mask: UInt64
     /// Ids added; past `capacity` the false-positive rate climbs, and the owner rebuilds
     /// the filter at twice the size.
@@ -22,6 +22,13 @@ struct EventIDFilter {
         while bits < wanted { bits <<= 1 }
         words = [UInt64](repeating: 0, count: bits / 64)
         mask = UInt64(bits - 1)
+    }
+
+    /// The filter a file held (`EventIDFilter+File`); `words.count` is a power of two.
+    init(words: [UInt64], count: Int) {
+        self.words = words
+        mask = UInt64(words.count * 64 - 1)
+        self.count = count
     }
 
     /// Ids it holds before it should be rebuilt larger.
@@ -93,10 +100,7 @@ extension EventIDFilter {
         var filter = EventIDFilter(expected: Int(clamping: stored) + extra.count + expectedMore)
         let ids = try Row.fetchCursor(db, sql: "SELECT event_id FROM events INDEXED BY events_event_id")
         while let row = try ids.next() {
-            guard let id = try row.withUnsafeData(atIndex: 0, { $0.flatMap { EventID(byteSequence: $0) } }) else {
-                throw StorageError.corrupt("an event id in the events table is not 16 bytes")
-            }
-            filter.insert(id)
+            filter.insert(try eventID(row))
         }
         for id in extra {
             filter.insert(id)

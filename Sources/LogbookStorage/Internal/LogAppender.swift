@@ -1,6 +1,7 @@
 internal import Foundation
 internal import GRDB
 internal import Logging
+internal import SystemPackage
 
 /// The log engine's writer: runs group commits into the segment log; lives on the log
 /// writer thread only (`LogWriterThread`).
@@ -68,13 +69,22 @@ final class LogAppender {
     private let commitBytesMax: Int
     /// Every id in the log, for the fast "certainly new" answer.
     private var filter: EventIDFilter
+    /// Keeps `filter` on disk (`EventIDFilter+File`), so a start does not rebuild it.
+    private let filterSaver: EventIDFilterSaver
+    /// The id of the event at `headPosition`: the saved filter's anchor.
+    private var headID: EventID?
+    private var filterCountAtSave: Int
 
     init(
         log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
         heads: [String: UInt64], typeSpellings: Set<String>, categorySpellings: Set<String>,
-        headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent], filter: EventIDFilter, logger: Logger
+        headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent],
+        filter: EventIDFilter, filterIsSaved: Bool, headID: EventID?, logger: Logger
     ) {
         self.filter = filter
+        self.headID = headID
+        filterSaver = EventIDFilterSaver(directory: log.directory.string, logger: logger)
+        filterCountAtSave = filter.count
         self.typeSpellings = typeSpellings
         self.categorySpellings = categorySpellings
         self.log = log
@@ -90,6 +100,7 @@ final class LogAppender {
         for event in recent {
             remember(event)
         }
+        if !filterIsSaved { saveFilter() }
     }
 
     /// Commits the appends (one or more group commits: a commit never passes the log's
@@ -161,8 +172,13 @@ final class LogAppender {
             remember(event)
             filter.insert(event.id)
         }
-        if filter.count > filter.capacity { growFilter() }
         headPosition = commit.events.last?.position ?? headPosition
+        headID = commit.events.last?.id ?? headID
+        if filter.count > filter.capacity {
+            growFilter()
+        } else if filter.count - filterCountAtSave >= StorageLimits.eventIDFilterSaveEvents {
+            saveFilter()
+        }
         let chunk = TailChunk(events: commit.events)
         let unstored = published.publish(
             headPosition: headPosition, heads: commit.heads.lazy.map { ($0.key, $0.value) }, tail: chunk)
@@ -324,9 +340,23 @@ final class LogAppender {
     private func growFilter() {
         do {
             filter = try EventIDFilter.build(pool, adding: Array(recent.keys), expectedMore: filter.count)
+            saveFilter()
         } catch {
             logger.error("cannot rebuild the event-id filter", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Hands the filter to the saver, covering every id up to the head.
+    private func saveFilter() {
+        guard let headID else { return }
+        filterSaver.save(filter, coveredUpTo: headPosition, anchor: headID)
+        filterCountAtSave = filter.count
+    }
+
+    /// The writer is done: the filter goes to disk whole, so the next start reads it.
+    func close() {
+        guard let headID else { return }
+        filterSaver.saveAndWait(filter, coveredUpTo: headPosition, anchor: headID)
     }
 
     /// Holds the commit back while the indexer is too far behind; fails when the

@@ -19,6 +19,10 @@ struct LogWriterThread: Sendable {
     /// Events of the log that SQLite did not hold at open.
     var recent: [StoredEvent]
     var filter: EventIDFilter
+    /// Whether the file on disk holds `filter` already (it was read from there).
+    var filterIsSaved: Bool
+    /// The id of the event at `headPosition` (nil when it could not be read).
+    var headID: EventID?
     var logger: Logger
     /// Signalled when the thread has finished and no longer touches the log.
     var finished: CompletionSignal
@@ -37,10 +41,11 @@ struct LogWriterThread: Sendable {
             log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
             heads: heads, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
             headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
-            filter: filter, logger: logger)
+            filter: filter, filterIsSaved: filterIsSaved, headID: headID, logger: logger)
         var batch = [PendingWrite]()
         while !appender.isStopped, queue.takeBatch(into: &batch) == .batch {
             appender.process(batch)
         }
+        appender.close()
     }
 }
