@@ -56,6 +56,8 @@ let package = Package(
             dependencies: [
                 "CLogbookCRC",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the one statement bound on the hot path (`EventRowInsert`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

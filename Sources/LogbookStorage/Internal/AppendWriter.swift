@@ -214,11 +214,11 @@ final class AppendWriter {
         for (offset, event) in write.events.enumerated() {
             let typeID = try eventTypeID(event.type)
             let position = state.headPosition + 1
-            try statements.insertEvent.execute(arguments: [
-                Int64(position), stream.id, Int64(first) + Int64(offset), event.idBlob, typeID,
-                stream.categoryID, time, event.contentType, event.data, event.metadata,
-                event.correlationID, event.causationID,
-            ])
+            try statements.insertEvent.execute(EventRowInsert.Row(
+                position: position, streamID: stream.id, revision: first + UInt64(offset), id: event.id,
+                typeID: typeID, categoryID: stream.categoryID, timeMicros: time, contentType: event.contentType,
+                data: event.data, metadata: event.metadata,
+                correlationID: event.correlationID, causationID: event.causationID))
             state.headPosition = position
             positions.append(position)
         }
@@ -238,11 +238,11 @@ final class AppendWriter {
     private func store(_ event: StoredEvent) throws {
         let stream = try streamEntry(named: event.stream, category: event.category)
         let typeID = try eventTypeID(event.type)
-        try statements.insertEvent.execute(arguments: [
-            Int64(event.position), stream.id, Int64(event.revision), event.id.data, typeID,
-            stream.categoryID, event.timeMicros, event.contentType, event.data, event.metadata,
-            event.correlationID, event.causationID,
-        ])
+        try statements.insertEvent.execute(EventRowInsert.Row(
+            position: event.position, streamID: stream.id, revision: event.revision, id: event.id,
+            typeID: typeID, categoryID: stream.categoryID, timeMicros: event.timeMicros,
+            contentType: event.contentType, data: event.data, metadata: event.metadata,
+            correlationID: event.correlationID, causationID: event.causationID))
         undoLog.append(.headMoved(event.stream, previous: stream.head))
         state.streams[event.stream]?.head = event.revision
         state.headPosition = event.position

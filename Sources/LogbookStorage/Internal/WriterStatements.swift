@@ -5,7 +5,7 @@ internal import GRDB
 /// Re-preparing (or building Codable records) per event costs more than the insert
 /// itself; a reused statement runs at ~80% of the raw C API.
 struct WriterStatements {
-    let insertEvent: Statement
+    let insertEvent: EventRowInsert
     let insertStream: Statement
     let insertEventType: Statement
     let insertCategory: Statement
@@ -17,7 +17,7 @@ struct WriterStatements {
     let rollbackToSavepoint: Statement
 
     init(_ db: Database) throws {
-        insertEvent = try db.makeStatement(sql: Schema.SQL.insertEvent)
+        insertEvent = try EventRowInsert(db)
         insertStream = try db.makeStatement(sql: Schema.SQL.insertStream)
         insertEventType = try db.makeStatement(sql: Schema.SQL.insertEventType)
         insertCategory = try db.makeStatement(sql: Schema.SQL.insertCategory)
