@@ -101,7 +101,8 @@ extension EventStore {
                 arguments: [group.id, Int64(clamping: after), limit])
             var parked = [ParkedEvent]()
             while let row = try rows.next() {
-                let event = try EventRowDecoder.decode(row)
+                var event = try EventRowDecoder.decode(row)
+                if let log { event = try Self.fromLog(event, log) }
                 let attempts: Int64 = try row.decode(atIndex: 12)
                 parked.append(ParkedEvent(
                     event: event,
@@ -111,6 +112,13 @@ extension EventStore {
             }
             return parked
         }
+    }
+
+    /// Log engine: the parked event whole, from the log (its row holds no payload).
+    private static func fromLog(_ row: RecordedEvent, _ log: SegmentLog) throws(StorageError) -> RecordedEvent {
+        var events = [RecordedEvent]()
+        try LogEvents.append([LogEvents.Key(row)], to: &events, from: log)
+        return events[0]
     }
 
     /// How many events the group has parked. Throws `.notFound` for no such group.

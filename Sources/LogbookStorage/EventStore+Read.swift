@@ -15,11 +15,11 @@ extension EventStore {
         if let streamName, snapshot.streamRevision == nil {
             throw StorageError(code: .notFound, message: "stream '\(streamName)' does not exist")
         }
-        guard let query = try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName) else {
+        guard let query = try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, fromLog: log != nil) else {
             return []
         }
-        guard query.needsDatabase else { return try query.run(nil) }
-        return try onReader { db in try query.run(db) }
+        guard query.needsDatabase else { return try query.run(nil, log: log) }
+        return try onReader { db in try query.run(db, log: log) }
     }
 
     /// Waits until SQLite's `events` holds every position up to `position`: the log

@@ -37,7 +37,8 @@ package final class EventStore: Sendable {
     /// rather than reading the saved one (tests check the start used the file).
     package let eventIDFilterRebuilt: Bool
     /// The log engine's segment log, its writer's queue and the writer's end.
-    private let log: SegmentLog?
+    /// The log engine's segment log; reads take events from it (`LogEvents`).
+    let log: SegmentLog?
     private let logQueue: AppendQueue?
     private let logWriterFinished = CompletionSignal()
     /// Ends the log engine's check of its sealed segments when the store closes.

@@ -1,3 +1,4 @@
+internal import Foundation
 internal import GRDB
 internal import Logging
 
@@ -234,6 +235,10 @@ final class AppendWriter {
         return state.lastTimeMicros
     }
 
+    /// A log-engine row's data and metadata: the log holds them, and reads take them
+    /// from there (`LogEvents`), so they are not stored twice.
+    private static let noBytes = Data()
+
     /// One committed event of the log engine's tail, as a row.
     private func store(_ event: StoredEvent) throws {
         let stream = try streamEntry(named: event.stream, category: event.category)
@@ -241,7 +246,7 @@ final class AppendWriter {
         try statements.insertEvent.execute(EventRowInsert.Row(
             position: event.position, streamID: stream.id, revision: event.revision, id: event.id,
             typeID: typeID, categoryID: stream.categoryID, timeMicros: event.timeMicros,
-            contentType: event.contentType, data: event.data, metadata: event.metadata,
+            contentType: event.contentType, data: Self.noBytes, metadata: Self.noBytes,
             correlationID: event.correlationID, causationID: event.causationID))
         undoLog.append(.headMoved(event.stream, previous: stream.head))
         state.streams[event.stream]?.head = event.revision

@@ -32,6 +32,8 @@ struct ReadQuery {
     /// Run in order until `limit` events are found.
     var parts: [Part]
     var limit: Int
+    /// Log engine: the rows name the events (`keyColumns`), which come from the log.
+    var fromLog: Bool
 
     /// Whether running it needs a reader connection.
     var needsDatabase: Bool {
@@ -43,14 +45,19 @@ struct ReadQuery {
         e.data, e.metadata, e.correlation_id, e.causation_id
         """
 
+    /// What a row gives in the log engine: enough to find the record and check it.
+    private static let keyColumns = "e.position, e.revision, e.event_id"
+
     private static let joins = """
         CROSS JOIN streams AS s ON s.id = e.stream_id
         CROSS JOIN event_types AS t ON t.id = e.type_id
         """
 
     /// Nil when the request can match nothing (e.g. forwards from `.end`).
-    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?) throws(StorageError) {
+    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, fromLog: Bool) throws(StorageError) {
         try Self.validate(request)
+        self.fromLog = fromLog
+        let columns = fromLog ? Self.keyColumns : Self.columns
         let visible = min(snapshot.headPosition, request.asOfPosition ?? snapshot.headPosition)
         guard let whole = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
         limit = request.limit
@@ -64,7 +71,7 @@ struct ReadQuery {
         if whole.lowerBound <= stored {
             sqlParts = Self.sqlParts(
                 request, range: whole.lowerBound...min(whole.upperBound, stored),
-                indexedUpTo: snapshot.indexedUpTo, stream: streamName)
+                indexedUpTo: snapshot.indexedUpTo, stream: streamName, columns: columns)
         }
         let ordered = request.direction == .forwards ? sqlParts + [tail].compactMap { $0 } : [tail].compactMap { $0 } + sqlParts
         parts = ordered
@@ -72,7 +79,7 @@ struct ReadQuery {
 
     /// The statements for positions in `range`, all of which SQLite's `events` holds.
     private static func sqlParts(
-        _ request: ReadRequest, range: ClosedRange<UInt64>, indexedUpTo: UInt64, stream: String?
+        _ request: ReadRequest, range: ClosedRange<UInt64>, indexedUpTo: UInt64, stream: String?, columns: String
     ) -> [Part] {
         let direction = request.direction == .forwards ? "ASC" : "DESC"
         var filter = [String]()
@@ -96,7 +103,7 @@ struct ReadQuery {
             }
             return [.sql(SQLPart(
                 sql: """
-                    SELECT \(Self.columns)
+                    SELECT \(columns)
                     FROM events AS e INDEXED BY events_stream_revision
                     \(Self.joins)
                     WHERE \((conditions + filter).joined(separator: " AND "))
@@ -105,7 +112,8 @@ struct ReadQuery {
                     """,
                 arguments: StatementArguments(values + filterValues)))]
         case .all:
-            return [.sql(Self.scan(range, condition: nil, value: nil, filter: filter, filterValues: filterValues, direction))]
+            return [.sql(Self.scan(
+                range, condition: nil, value: nil, filter: filter, filterValues: filterValues, direction, columns: columns))]
         case .category(let name):
             (indexTable, keyColumn, key, keyValue) = (
                 "events_by_category", "category_id", "(SELECT id FROM categories WHERE name = ?)", name)
@@ -125,7 +133,7 @@ struct ReadQuery {
             ]
             indexed = SQLPart(
                 sql: """
-                    SELECT \(Self.columns)
+                    SELECT \(columns)
                     FROM \(indexTable) AS x
                     CROSS JOIN events AS e ON e.position = x.position
                     \(Self.joins)
@@ -140,7 +148,7 @@ struct ReadQuery {
             let unindexedRange = max(range.lowerBound, indexedUpTo + 1)...range.upperBound
             unindexed = Self.scan(
                 unindexedRange, condition: "e.\(keyColumn) = \(key)", value: keyValue,
-                filter: filter, filterValues: filterValues, direction)
+                filter: filter, filterValues: filterValues, direction, columns: columns)
         }
         let ordered = request.direction == .forwards ? [indexed, unindexed] : [unindexed, indexed]
         return ordered.compactMap { $0 }.map { .sql($0) }
@@ -149,7 +157,7 @@ struct ReadQuery {
     /// Reads `events` in position order over `range`, the rows tested one by one.
     private static func scan(
         _ range: ClosedRange<UInt64>, condition: String?, value: (any DatabaseValueConvertible)?,
-        filter: [String], filterValues: [any DatabaseValueConvertible], _ direction: String
+        filter: [String], filterValues: [any DatabaseValueConvertible], _ direction: String, columns: String
     ) -> SQLPart {
         var conditions = ["e.position BETWEEN ? AND ?"]
         var values: [any DatabaseValueConvertible] = [Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]
@@ -169,8 +177,9 @@ struct ReadQuery {
             arguments: StatementArguments(values + filterValues))
     }
 
-    /// Runs every part in order; `db` is nil when `needsDatabase` is false.
-    func run(_ db: Database?) throws -> [RecordedEvent] {
+    /// Runs every part in order; `db` is nil when `needsDatabase` is false. In the log
+    /// engine (`log` set) the rows only name the events, which come from the log.
+    func run(_ db: Database?, log: SegmentLog?) throws -> [RecordedEvent] {
         var events = [RecordedEvent]()
         events.reserveCapacity(min(limit, StorageLimits.readReservedEventsMax))
         for part in parts where events.count < limit {
@@ -179,8 +188,17 @@ struct ReadQuery {
                 guard let db else { throw StorageError(code: .internalError, message: "a read needs SQLite but has no connection") }
                 let statement = try db.cachedStatement(sql: part.sql)
                 let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])
-                while let row = try rows.next() {
-                    events.append(try EventRowDecoder.decode(row))
+                if fromLog {
+                    guard let log else { throw StorageError(code: .internalError, message: "a log read has no log") }
+                    var keys = [LogEvents.Key]()
+                    while let row = try rows.next() {
+                        keys.append(try LogEvents.Key(row))
+                    }
+                    try LogEvents.append(keys, to: &events, from: log)
+                } else {
+                    while let row = try rows.next() {
+                        events.append(try EventRowDecoder.decode(row))
+                    }
                 }
             case .tail(let scan):
                 try scan.run(into: &events, limit: limit)

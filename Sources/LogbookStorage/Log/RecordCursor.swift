@@ -29,6 +29,12 @@ struct RecordCursor {
 
     var segmentEnd: Int64 { file.header.segmentBytes }
 
+    /// Goes on from `offset` (a record's start) in the same file, keeping the bytes read:
+    /// a jump within them costs no read, and a farther one reuses the buffer.
+    mutating func move(to offset: Int64) {
+        self.offset = offset
+    }
+
     mutating func next(checkingChecksum: Bool = true) throws(StorageError) -> Step {
         let headerBytes = RecordFrame.headerBytes
         guard offset + Int64(headerBytes) <= segmentEnd else { return .end }

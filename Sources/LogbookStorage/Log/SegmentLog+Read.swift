@@ -45,6 +45,48 @@ extension SegmentLog {
         return records
     }
 
+    /// The records at `positions`, which ascend, in their order; stops early (fewer
+    /// records) at a position the log does not hold.
+    ///
+    /// One forward scan per segment: records between two wanted positions are stepped
+    /// over when they are fewer than an offset-index interval (their bytes are mostly in
+    /// the chunk read already), else the scan jumps through the index. So the scattered
+    /// events of one stream cost about one chunk read per interval they span, not one
+    /// lookup each.
+    func read(positions: [UInt64]) throws(StorageError) -> LogRecords {
+        var records = LogRecords()
+        var next = 0
+        while next < positions.count, let location = locate(positions[next]) {
+            var cursor = RecordCursor(file: location.file, offset: location.entry.offset)
+            var expected = location.entry.position
+            while next < positions.count, positions[next] <= location.lastPosition {
+                let target = positions[next]
+                if target < expected || target - expected > LogLimits.offsetIndexIntervalRecords {
+                    guard let jump = locate(target), jump.file === location.file else { break }
+                    cursor.move(to: jump.entry.offset)
+                    expected = jump.entry.position
+                }
+                while expected <= target {
+                    let offset = cursor.offset
+                    let wanted = expected == target
+                    switch try cursor.next(checkingChecksum: wanted) {
+                    case .record(let header, let payload) where header.position == expected:
+                        if wanted { records.append(position: expected, payload: cursor.bytes[payload]) }
+                    case .record(let header, _):
+                        throw location.file.damaged(at: offset, "found position \(header.position) where \(expected) belongs")
+                    case .end:
+                        throw location.file.damaged(at: offset, "the records end before position \(expected)")
+                    case .invalid(let reason):
+                        throw location.file.damaged(at: offset, reason)
+                    }
+                    expected += 1
+                }
+                next += 1
+            }
+        }
+        return records
+    }
+
     /// Where a position's segment is and the index entry to start scanning from.
     struct Location {
         var file: SegmentFile

@@ -53,6 +53,25 @@ internal import Testing
         }
     }
 
+    /// Scattered positions in one pass: near ones stepped to, far ones jumped to through
+    /// the index, across segments; a position past the head ends the answer there.
+    @Test func byPositions() throws {
+        try Self.withLog { (log) throws in
+            var generator = SystemRandomNumberGenerator()
+            for gap in [1, 2, 21, 63, 64, 65, 200, 999] as [UInt64] {
+                let first = UInt64.random(in: 1...gap, using: &generator)
+                let positions = Array(stride(from: first, through: 1_000, by: Int(gap)))
+                let records = try log.read(positions: positions)
+                #expect(records.positions == positions, "every \(gap)")
+                #expect(expectPayloads(records))
+            }
+            let uneven: [UInt64] = [3, 4, 90, 91, 92, 500, 501, 999, 1_000]
+            #expect(try log.read(positions: uneven).positions == uneven)
+            #expect(try log.read(positions: [5, 700, 1_001, 1_002]).positions == [5, 700])
+            #expect(try log.read(positions: []).isEmpty)
+        }
+    }
+
     /// Nothing past the head, nothing before the first position, nothing for no count.
     @Test func edges() throws {
         try Self.withLog { (log) throws in
