@@ -241,6 +241,13 @@ package final class EventStore: Sendable {
         published.headPositions()
     }
 
+    /// Calls `listener` with the head now and after every commit that moves it, on the
+    /// committing thread: it must be short and must not block (see
+    /// `PublishedState.onHeadPosition`).
+    package func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void) {
+        published.onHeadPosition(listener)
+    }
+
     /// Stops accepting appends (they fail with `.stopped`), commits and answers those
     /// already queued, then closes the database. Safe to call more than once.
     package func close() async {

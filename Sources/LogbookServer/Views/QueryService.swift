@@ -24,7 +24,6 @@ final class QueryService: Sendable {
     let limits: Limits
     /// The log's published head, for `min_position` on system views.
     let head: PositionWatch
-    private let headTask: Task<Void, Never>
 
     init(
         store: EventStore, catalog: ViewCatalog, groups: GroupManager, systemRows: SystemViewRows,
@@ -38,13 +37,12 @@ final class QueryService: Sendable {
         self.limits = limits
         let head = PositionWatch(store.headPosition)
         self.head = head
-        self.headTask = Task {
-            for await position in store.headPositions() { head.publish(position) }
-        }
+        // Updated on the committing thread: a task following the heads woke a thread per
+        // commit, waiters or not.
+        store.onHeadPosition { head.publish($0) }
     }
 
     func stop() {
-        self.headTask.cancel()
         self.head.close()
     }
 

@@ -56,6 +56,8 @@ final class PublishedState: Sendable {
         /// Reads blocked in `waitUntilStored`: the indexer stores the tail at once for them.
         var storeWaiters = 0
         var observers: [Int: AsyncStream<UInt64>.Continuation] = [:]
+        /// Called with each new head on the committing thread (`onHeadPosition`).
+        var listeners: [@Sendable (UInt64) -> Void] = []
         var nextObserverID = 0
         var isFinished = false
     }
@@ -187,13 +189,19 @@ final class PublishedState: Sendable {
     /// Moves the head; returns the observers to tell, when it moved.
     private static func advance(
         _ state: inout State, headPosition: UInt64, heads: some Sequence<(String, UInt64)>
-    ) -> [AsyncStream<UInt64>.Continuation] {
+    ) -> Observers {
         for (stream, head) in heads {
             state.heads[stream] = head
         }
-        guard headPosition != state.headPosition else { return [] }
+        guard headPosition != state.headPosition else { return Observers() }
         state.headPosition = headPosition
-        return Array(state.observers.values)
+        return Observers(streams: Array(state.observers.values), listeners: state.listeners)
+    }
+
+    /// Who hears of a commit that moved the head.
+    private struct Observers {
+        var streams: [AsyncStream<UInt64>.Continuation] = []
+        var listeners: [@Sendable (UInt64) -> Void] = []
     }
 
     /// Yields the new head outside the lock. Under it, a yield that resumes a task waits
@@ -201,10 +209,26 @@ final class PublishedState: Sendable {
     /// stream's `onTermination`, which waits for ours: a deadlock (seen in a test run).
     /// Heads still reach each observer in commit order: one writer thread publishes them,
     /// one commit after another.
-    private static func tell(_ observers: [AsyncStream<UInt64>.Continuation], _ headPosition: UInt64) {
-        for observer in observers {
+    private static func tell(_ observers: Observers, _ headPosition: UInt64) {
+        for listener in observers.listeners {
+            listener(headPosition)
+        }
+        for observer in observers.streams {
             observer.yield(headPosition)
         }
+    }
+
+    /// Calls `listener` with the head after every commit that moves it, on the thread
+    /// that committed, outside the lock, for the life of the store. For a watch that is
+    /// cheap to update (a lock, waking only those waiting): a stream of heads instead
+    /// resumes a task per commit, which cost a thread wake-up per commit when nobody
+    /// was waiting.
+    func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void) {
+        let head = state.withLock { state in
+            state.listeners.append(listener)
+            return state.headPosition
+        }
+        listener(head)
     }
 
     /// The head position now and after every commit. Only the newest value is kept
