@@ -255,6 +255,11 @@ package final class EventStore: Sendable {
         else { return }
         defer { lock.release() }
         do {
+            // The reader connections first (GRDB closes the writer first): the last one to
+            // close removes the WAL file, which only the writer may do, as readers are
+            // read-only. The log writer's stream lookups use readers even when nothing else
+            // read.
+            pool.releaseMemory()
             try pool.close()
             logger.info("event log closed", metadata: ["path": "\(databasePath)"])
         } catch {
