@@ -256,9 +256,13 @@ internal import Testing
         for n in 0..<4 { cache["s-\(n)"] = n }
         cache["s-4"] = 4
         _ = cache.lookUp("s-0")
-        #expect(cache.evictIfFull { _ in true } == 2, "down to three quarters of the capacity")
+        #expect(cache.evictIfFull { _ in true } == 4, "every entry not used since it was stored")
         #expect(cache["s-0"] == 0)
-        #expect(cache.count == 3)
+        #expect(cache.count == 1)
+        // The mark was cleared: the next sweep takes it.
+        for n in 5..<9 { cache["s-\(n)"] = n }
+        #expect(cache.evictIfFull { _ in true } == 5)
+        #expect(cache.count == 0)
     }
 
     @Test func keepsTheFirstSpelling() {
