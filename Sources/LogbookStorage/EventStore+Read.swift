@@ -12,14 +12,29 @@ extension EventStore {
         var streamName: String?
         if case .stream(let name) = request.selector { streamName = name }
         let snapshot = published.snapshot(stream: streamName)
-        if let streamName, snapshot.streamRevision == nil {
-            throw StorageError(code: .notFound, message: "stream '\(streamName)' does not exist")
+        if let streamName, snapshot.streamIsUnknown {
+            // Not in memory (log engine): SQLite holds all of the stream up to the
+            // snapshot (`PublishedState` says why).
+            return try onReader { db in
+                var snapshot = snapshot
+                let found = try StoredStreamHeads.head(db, streamName, asOf: snapshot.storedUpTo)
+                (snapshot.streamRevision, snapshot.streamName) = (found?.revision, found?.name)
+                guard let query = try Self.query(request, snapshot, fromLog: log != nil) else { return [] }
+                return try query.run(db, log: log)
+            }
         }
-        guard let query = try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, fromLog: log != nil) else {
-            return []
-        }
+        guard let query = try Self.query(request, snapshot, fromLog: log != nil) else { return [] }
         guard query.needsDatabase else { return try query.run(nil, log: log) }
         return try onReader { db in try query.run(db, log: log) }
+    }
+
+    /// The read's statements and tail scan; nil when it can match nothing. A stream
+    /// that does not exist (as of the snapshot) is `.notFound`.
+    private static func query(_ request: ReadRequest, _ snapshot: ReadSnapshot, fromLog: Bool) throws -> ReadQuery? {
+        if case .stream(let name) = request.selector, snapshot.streamRevision == nil {
+            throw StorageError(code: .notFound, message: "stream '\(name)' does not exist")
+        }
+        return try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, fromLog: fromLog)
     }
 
     /// Waits until SQLite's `events` holds every position up to `position`: the log

@@ -67,10 +67,13 @@ package final class EventStore: Sendable {
     }
 
     /// The same, with the writer's indexing policy chosen (tests pin the boundary
-    /// between indexed and un-indexed events with it).
+    /// between indexed and un-indexed events with it) and, for the log engine, how many
+    /// streams each thread keeps in memory (tests make it tiny so that lookups in SQLite
+    /// are the rule).
     init(
         directory: String, sync: SyncMode, logger: Logger, maxPageCount: Int?, indexing: IndexingPolicy,
-        engine requested: StorageEngine?, logSegmentBytes: Int64? = nil
+        engine requested: StorageEngine?, logSegmentBytes: Int64? = nil,
+        streamsCached: Int = StorageLimits.streamsCachedMax
     ) throws {
         let engine = try StorageEngine.choose(directory: directory, requested: requested)
         if engine == .log {
@@ -79,7 +82,7 @@ package final class EventStore: Sendable {
         }
         let opened = try DatabaseOpener.open(
             directory: directory, sync: engine == .log ? .normal : sync, maxPageCount: maxPageCount,
-            indexing: indexing, logger: logger)
+            indexing: indexing, streamsCached: engine == .log ? streamsCached : nil, logger: logger)
         self.engine = engine
         self.pool = opened.pool
         self.lock = opened.lock
@@ -87,7 +90,7 @@ package final class EventStore: Sendable {
         self.logger = logger
         self.published = PublishedState(
             headPosition: opened.state.headPosition, indexedUpTo: opened.state.indexedUpTo,
-            heads: opened.state.publishedHeads)
+            heads: opened.state.publishedHeads, streamsCached: engine == .log ? streamsCached : nil)
         var logHead = opened.state.headPosition
         switch engine {
         case .sqlite:
@@ -118,17 +121,17 @@ package final class EventStore: Sendable {
             let logQueue = AppendQueue()
             (self.log, self.logQueue) = (log, logQueue)
             eventIDFilterRebuilt = filter.rebuilt
-            var heads = opened.state.publishedHeads
+            // Memory starts with the heads of the tail's streams only: SQLite answers for
+            // the others (`LogAppender.loadMissingHeads`), so nothing here grows with them.
+            var tailHeads = [String: StreamHead]()
             if !unstored.isEmpty {
-                var tailHeads = [String: UInt64]()
-                for event in unstored { tailHeads[event.stream] = event.revision }
-                heads.merge(tailHeads) { $1 }
+                for event in unstored { tailHeads[event.stream] = StreamHead(revision: event.revision, position: event.position) }
                 _ = published.publish(headPosition: log.headPosition, heads: tailHeads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: unstored))
             }
             logHead = log.headPosition
             LogWriterThread(
                 log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
-                heads: heads,
+                heads: tailHeads, streamsCached: streamsCached,
                 typeSpellings: Set(opened.state.eventTypes.keys).union(unstored.map(\.type)),
                 categorySpellings: Set(opened.state.categories.keys).union(unstored.map(\.category)),
                 headPosition: log.headPosition,
@@ -148,7 +151,7 @@ package final class EventStore: Sendable {
             "event log opened",
             metadata: [
                 "path": "\(directory)", "engine": "\(engine.rawValue)", "sync": "\(sync.rawValue)",
-                "head_position": "\(logHead)", "streams": "\(opened.state.streams.count)",
+                "head_position": "\(logHead)",
                 "unindexed": "\(logHead - opened.state.headPosition)",
             ])
     }
@@ -228,8 +231,10 @@ package final class EventStore: Sendable {
     }
 
     /// The last committed revision of `stream`, nil when it does not exist.
-    package func streamRevision(_ stream: String) -> UInt64? {
-        published.head(of: stream)
+    package func streamRevision(_ stream: String) throws -> UInt64? {
+        let snapshot = published.snapshot(stream: stream)
+        guard snapshot.streamIsUnknown else { return snapshot.streamRevision }
+        return try onReader { db in try StoredStreamHeads.head(db, stream, asOf: snapshot.storedUpTo)?.revision }
     }
 
     /// The head position now, then again after every commit that moves it.
@@ -268,6 +273,11 @@ package final class EventStore: Sendable {
         else { return }
         defer { lock.release() }
         do {
+            // The reader connections first (GRDB closes the writer first): the last one to
+            // close removes the WAL file, which only the writer may do, as readers are
+            // read-only. The log writer's stream lookups use readers even when nothing else
+            // read.
+            pool.releaseMemory()
             try pool.close()
             logger.info("event log closed", metadata: ["path": "\(databasePath)"])
         } catch {

@@ -94,6 +94,14 @@ package enum StorageLimits {
     /// appends costs the daemon in memory while the indexer catches up.
     package static let unstoredTailBytesMax = 16 * 1024 * 1024
 
+    /// Streams whose head (and, for the indexer, row ids) each of the log engine's
+    /// threads keeps in memory: the log writer, the readers' published state and the
+    /// indexer. A stream not kept is looked up in SQLite (one indexed read), so the
+    /// memory and the start of a log with millions of streams do not grow with them.
+    /// Streams whose newest event SQLite does not hold yet are kept beyond it: at most
+    /// `unstoredTailEventsMax` more. The SQLite engine keeps every stream.
+    package static let streamsCachedMax = 100_000
+
     /// Bits per event id in the log writer's id filter: with four probes about 0.2% of
     /// fresh ids cost a SQLite lookup; 2 bytes of memory per event in the log.
     static let eventIDFilterBitsPerID = 16

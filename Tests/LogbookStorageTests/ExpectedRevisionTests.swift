@@ -44,14 +44,14 @@ internal import Testing
                 #expect(result.streams == [
                     StreamWriteResult(stream: "order-1", firstRevision: first, lastRevision: first + 1, positions: [head + 1, head + 2])
                 ])
-                #expect(store.streamRevision("order-1") == first + 1)
+                #expect(try store.streamRevision("order-1") == first + 1)
                 #expect(store.headPosition == head + 2)
             } else {
                 let error = await #expect(throws: StorageError.self) { try await store.append(append) }
                 #expect(error?.code == .wrongExpectedRevision)
                 #expect(error?.detail == .wrongExpectedRevision(stream: "order-1", expected: testCase.expected, actual: before))
                 #expect(store.headPosition == head, "a refused append writes nothing")
-                #expect(store.streamRevision("order-1") == before)
+                #expect(try store.streamRevision("order-1") == before)
                 if testCase.existing > 0 {
                     #expect(try Make.readStream(store, "order-1").count == testCase.existing)
                 }
@@ -73,7 +73,7 @@ internal import Testing
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(outcomes.filter { $0 }.count == 1)
-            #expect(store.streamRevision("race") == 1)
+            #expect(try store.streamRevision("race") == 1)
             #expect(try Make.readStream(store, "race").map(\.revision) == [0, 1])
         }
     }

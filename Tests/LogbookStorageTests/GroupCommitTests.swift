@@ -33,7 +33,7 @@ internal import Testing
             for event in all { byStream[event.stream, default: []].append(event.revision) }
             for (stream, revisions) in byStream {
                 #expect(revisions == Array(0..<UInt64(revisions.count)), "\(stream)")
-                #expect(store.streamRevision(stream) == UInt64(revisions.count - 1))
+                #expect(try store.streamRevision(stream) == UInt64(revisions.count - 1))
                 #expect(try Make.readStream(store, stream).map(\.revision) == revisions)
             }
             let answered = results.flatMap { $0.1.streams[0].positions }.sorted()
@@ -81,7 +81,7 @@ internal import Testing
             for stream in Set(all.map(\.stream)) {
                 let revisions = all.filter { $0.stream == stream }.map(\.revision)
                 #expect(revisions == Array(0..<UInt64(revisions.count)), "\(stream)")
-                #expect(store.streamRevision(stream) == UInt64(revisions.count - 1))
+                #expect(try store.streamRevision(stream) == UInt64(revisions.count - 1))
             }
         }
     }

@@ -419,6 +419,7 @@ internal import Testing
             let all = try Make.readAll(store)
             await store.close()
             _ = try SchemaMigrationTests.sqlite(fixture.databasePath, """
+                \(SchemaMigrationTests.versionFourStreams)
                 DROP TABLE groups; DROP TABLE group_progress; DROP TABLE group_settled; DROP TABLE group_parked;
                 DROP TABLE views;
                 PRAGMA user_version = 2;
@@ -432,7 +433,7 @@ internal import Testing
             _ = try await migrated.saveGroupProgress(
                 "g", checkpoint: 25, settled: [], parked: [ParkedRecord(position: 3, reason: "r", attempts: 1)], unparked: [])
             await migrated.close()
-            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "4")
+            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
             let tables = try SchemaMigrationTests.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'group%' ORDER BY name")
             #expect(tables == "group_parked\ngroup_progress\ngroup_settled\ngroups")

@@ -54,7 +54,7 @@ internal import Testing
             #expect(error?.code == .eventIDConflict)
             #expect(error?.detail == .eventIDConflict(id: events[0].id!, stream: "a-1", revision: original.streams[0].firstRevision))
             #expect(store.headPosition == head)
-            #expect(store.streamRevision("b-1") == nil)
+            #expect(try store.streamRevision("b-1") == nil)
         }
     }
 
@@ -70,7 +70,7 @@ internal import Testing
             #expect(error?.code == .eventIDConflict)
             #expect(error?.detail == .eventIDConflict(id: events[1].id!, stream: "a-1", revision: 2))
             #expect(store.headPosition == head)
-            #expect(store.streamRevision("b-1") == nil)
+            #expect(try store.streamRevision("b-1") == nil)
         }
     }
 

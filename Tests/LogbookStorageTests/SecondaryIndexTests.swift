@@ -212,6 +212,12 @@ private final class DoneFlag: Sendable {
 @Suite struct SchemaMigrationTests {
     static let sqlite3 = "/usr/bin/sqlite3"
 
+    /// Takes a current database's `streams` back to version 4's (no lookup keys); the
+    /// older versions' tests start with it too.
+    static let versionFourStreams = """
+        DROP INDEX streams_lookup_key; ALTER TABLE streams DROP COLUMN lookup_key;
+        """
+
     static func sqlite(_ path: String, _ sql: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sqlite3)
@@ -233,6 +239,7 @@ private final class DoneFlag: Sendable {
             let all = try Make.readAll(store)
             await store.close()
             _ = try Self.sqlite(fixture.databasePath, """
+                \(Self.versionFourStreams)
                 DROP TABLE events_by_type; DROP TABLE events_by_category; DROP TABLE events_by_correlation;
                 DROP TABLE index_state;
                 DROP TABLE groups; DROP TABLE group_progress; DROP TABLE group_settled; DROP TABLE group_parked;
@@ -253,7 +260,7 @@ private final class DoneFlag: Sendable {
                 #expect(read.backwards == expected.reversed(), "\(selector)")
             }
             await migrated.close()
-            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "4")
+            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
             let indexes = try Self.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
             #expect(indexes == "events_event_id\nevents_stream_revision")

@@ -50,11 +50,11 @@ struct StoreFixture {
 
     func open(
         sync: SyncMode = .normal, maxPageCount: Int? = nil, indexing: IndexingPolicy = .standard,
-        engine: StorageEngine = StoreFixture.engine
+        engine: StorageEngine = StoreFixture.engine, streamsCached: Int = StorageLimits.streamsCachedMax
     ) throws -> EventStore {
         try EventStore(
             directory: directory, sync: sync, logger: Self.logger, maxPageCount: maxPageCount, indexing: indexing,
-            engine: engine)
+            engine: engine, streamsCached: streamsCached)
     }
 }
 

@@ -105,6 +105,8 @@ final class AppendWriter {
     /// Commits one batch and answers every write in it; in the log engine, stores the
     /// tail's events in the same transaction, before the group writes.
     func process(_ batch: [PendingWrite]) {
+        // Between batches: nothing an undo log could need goes (`streamEntry`).
+        state.streams.evictIfFull { _ in true }
         var chunks = storesTail ? published.unstoredChunks(after: state.headPosition) : []
         if !chunks.isEmpty, let retry = storeRetryAfter, ContinuousClock.now < retry { chunks = [] }
         guard !batch.isEmpty || !chunks.isEmpty else { return }
@@ -239,7 +241,8 @@ final class AppendWriter {
     /// from there (`LogEvents`), so they are not stored twice.
     private static let noBytes = Data()
 
-    /// One committed event of the log engine's tail, as a row.
+    /// One committed event of the log engine's tail, as a row. The indexer keeps no
+    /// heads: the log writer checks expected revisions, and readers ask it and SQLite.
     private func store(_ event: StoredEvent) throws {
         let stream = try streamEntry(named: event.stream, category: event.category)
         let typeID = try eventTypeID(event.type)
@@ -248,8 +251,6 @@ final class AppendWriter {
             typeID: typeID, categoryID: stream.categoryID, timeMicros: event.timeMicros,
             contentType: event.contentType, data: Self.noBytes, metadata: Self.noBytes,
             correlationID: event.correlationID, causationID: event.causationID))
-        undoLog.append(.headMoved(event.stream, previous: stream.head))
-        state.streams[event.stream]?.head = event.revision
         state.headPosition = event.position
     }
 

@@ -16,8 +16,12 @@ enum DatabaseOpener {
         var state: WriterState
     }
 
+    /// `streamsCached`: nil loads every stream into the writer's state (the SQLite
+    /// engine); otherwise none are loaded and the state keeps at most that many (the log
+    /// engine's indexer, which looks the others up).
     static func open(
-        directory: String, sync: SyncMode, maxPageCount: Int?, indexing: IndexingPolicy, logger: Logger
+        directory: String, sync: SyncMode, maxPageCount: Int?, indexing: IndexingPolicy, streamsCached: Int?,
+        logger: Logger
     ) throws(StorageError) -> Opened {
         let path = try databasePath(in: directory)
         let lock = try DirectoryLock(directory: directory)
@@ -29,7 +33,7 @@ enum DatabaseOpener {
             let state = try pool.writeWithoutTransaction { db in
                 try configureWriter(db, sync: sync)
                 try createSchemaIfNeeded(db, path: path, logger: logger)
-                var state = try WriterState.load(db)
+                var state = try WriterState.load(db, streamsCached: streamsCached)
                 if indexing.indexesWhenIdle, state.indexedUpTo < state.headPosition {
                     // A crash (or a migration) left events without index rows; indexing
                     // them now keeps the first reads from scanning a long tail.
@@ -102,11 +106,17 @@ enum DatabaseOpener {
                 return .commit
             }
             logger.info("event log schema created", metadata: ["path": "\(path)", "version": "\(Schema.version)"])
-        case 1, 2, 3:
+        case 1, 2, 3, 4:
+            let lookupKey = DatabaseFunction(Schema.lookupKeyFunction, argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).map(StreamName.lookupKey)
+            }
+            db.add(function: lookupKey)
+            defer { db.remove(function: lookupKey) }
             try db.inTransaction {
                 if version == 1 { try db.execute(sql: Schema.migrationFromVersion1) }
                 if version <= 2 { try db.execute(sql: Schema.migrationFromVersion2) }
-                try db.execute(sql: Schema.migrationFromVersion3)
+                if version <= 3 { try db.execute(sql: Schema.migrationFromVersion3) }
+                try db.execute(sql: Schema.migrationFromVersion4)
                 return .commit
             }
             logger.info(

@@ -34,7 +34,7 @@ final class LogAppender {
 
     /// One group commit being assembled.
     private struct Commit {
-        var heads: [String: UInt64] = [:]
+        var heads: [String: StreamHead] = [:]
         var types: Set<String> = []
         var categories: Set<String> = []
         var ids: [EventID: Existing] = [:]
@@ -53,7 +53,9 @@ final class LogAppender {
     let logger: Logger
     private(set) var isStopped = false
 
-    private var heads: [String: UInt64]
+    /// Stream heads: those of the streams written since open (or the tail at open),
+    /// bounded, and those SQLite answered for (`loadMissingHeads`, `evictStored`).
+    private var heads: StreamCache<StreamHead>
     /// The spelling each event type and category was first written with (see
     /// `canonicalName`).
     private var typeSpellings: Set<String>
@@ -77,7 +79,7 @@ final class LogAppender {
 
     init(
         log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
-        heads: [String: UInt64], typeSpellings: Set<String>, categorySpellings: Set<String>,
+        heads: [String: StreamHead], streamsCached: Int, typeSpellings: Set<String>, categorySpellings: Set<String>,
         headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent],
         filter: EventIDFilter, filterIsSaved: Bool, headID: EventID?, logger: Logger
     ) {
@@ -92,7 +94,10 @@ final class LogAppender {
         self.published = published
         self.queue = queue
         self.indexQueue = indexQueue
-        self.heads = heads
+        self.heads = StreamCache(capacity: streamsCached)
+        for (name, head) in heads {
+            self.heads[name] = head
+        }
         self.headPosition = headPosition
         self.lastTimeMicros = lastTimeMicros
         self.logger = logger
@@ -107,6 +112,13 @@ final class LogAppender {
     /// sync reach) and answers every one.
     func process(_ pending: [PendingWrite]) {
         forgetStored()
+        evictStored()
+        do {
+            try loadMissingHeads(pending)
+        } catch {
+            for write in pending { write.fail(error) }
+            return
+        }
         let found: [EventID: Existing]
         do {
             found = try lookUpStored(pending)
@@ -163,8 +175,8 @@ final class LogAppender {
     }
 
     private func apply(_ commit: Commit) {
-        for (name, revision) in commit.heads {
-            heads[name] = revision
+        for (name, head) in commit.heads {
+            heads[name] = head
         }
         typeSpellings.formUnion(commit.types)
         categorySpellings.formUnion(commit.categories)
@@ -237,7 +249,7 @@ final class LogAppender {
                 positions.append(position)
             }
             let last = first + UInt64(write.events.count) - 1
-            commit.heads[stream] = last
+            commit.heads[stream] = StreamHead(revision: last, position: positions[positions.count - 1])
             results.append(StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions))
         }
         return .appended(AppendResult(streams: results, commitTimeMicros: time))
@@ -251,16 +263,64 @@ final class LogAppender {
         }
     }
 
+    /// The stream's head; nil for a new stream. Every stream the batch writes is in
+    /// `heads` or new (`loadMissingHeads`).
     private func head(of stream: String, _ commit: Commit) -> UInt64? {
-        commit.heads[stream] ?? heads[stream]
+        commit.heads[stream]?.revision ?? heads.lookUp(stream)?.value.revision
     }
 
     /// The spelling a stream was first written with: Swift's dictionaries find a name
-    /// under any canonically equivalent spelling, SQLite only under the stored bytes.
+    /// under any canonically equivalent spelling, SQLite (through the stream's lookup
+    /// key) answers with the stored one.
     private func canonicalName(_ stream: String, _ commit: Commit) -> String {
-        if let index = heads.index(forKey: stream) { return heads[index].key }
+        if let entry = heads.lookUp(stream) { return entry.name }
         if let index = commit.heads.index(forKey: stream) { return commit.heads[index].key }
         return stream
+    }
+
+    /// Makes room in `heads`, between batches so that a batch keeps what
+    /// `loadMissingHeads` loaded for it. Only heads SQLite holds may go: a stream whose
+    /// newest event is still in the unstored tail would be answered a stale head by
+    /// SQLite. `storedUpTo` only grows, and the indexer moves it after its COMMIT, so an
+    /// entry at or below it is in SQLite for good.
+    private func evictStored() {
+        let stored = published.storedUpTo
+        heads.evictIfFull { $0.position <= stored }
+    }
+
+    /// Looks up in SQLite the streams the batch writes that `heads` does not keep (one
+    /// read transaction for all of them) and keeps those SQLite has.
+    ///
+    /// SQLite's answer is the stream's head, not an old one: an entry leaves `heads`
+    /// only once SQLite holds its newest event (`evictStored`), and every later event of
+    /// the stream would be written by this thread, which puts the stream back in `heads`
+    /// when it commits it. So a stream missing from `heads` has all of its events in
+    /// SQLite's committed state, which a read transaction begun now sees; and one SQLite
+    /// does not know is new (the indexer stores a stream's row with its first event).
+    /// A stream that was never in `heads` is the same case: at open `heads` holds every
+    /// stream of the unstored tail. The lookup is by lookup key, so under any equivalent
+    /// spelling, and `heads` then files the stream under its stored spelling.
+    private func loadMissingHeads(_ pending: [PendingWrite]) throws(StorageError) {
+        var missing = [String]()
+        var seen = Set<String>()
+        for write in pending {
+            guard case .append(let append) = write else { continue }
+            for write in append.append.writes where heads[write.stream] == nil && seen.insert(write.stream).inserted {
+                missing.append(write.stream)
+            }
+        }
+        guard !missing.isEmpty else { return }
+        let found: [StoredStreamHeads.Found]
+        do {
+            found = try pool.read { db in try missing.compactMap { try StoredStreamHeads.head(db, $0) } }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(code: .internalError, message: "stream head lookup failed: \(error)", cause: error)
+        }
+        for stream in found {
+            heads[stream.name] = StreamHead(revision: stream.revision, position: 0)
+        }
     }
 
     /// The spelling a type or category was first written with, as SQLite files it;

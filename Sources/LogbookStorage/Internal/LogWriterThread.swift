@@ -11,7 +11,9 @@ struct LogWriterThread: Sendable {
     var published: PublishedState
     var queue: AppendQueue
     var indexQueue: AppendQueue
-    var heads: [String: UInt64]
+    /// Heads of the streams of the log's unstored tail at open.
+    var heads: [String: StreamHead]
+    var streamsCached: Int
     var typeSpellings: Set<String>
     var categorySpellings: Set<String>
     var headPosition: UInt64
@@ -39,7 +41,7 @@ struct LogWriterThread: Sendable {
         defer { finished.signal() }
         let appender = LogAppender(
             log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
-            heads: heads, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
+            heads: heads, streamsCached: streamsCached, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
             headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
             filter: filter, filterIsSaved: filterIsSaved, headID: headID, logger: logger)
         var batch = [PendingWrite]()

@@ -19,6 +19,14 @@ final class TailChunk: Sendable {
     var lastPosition: UInt64 { events.last?.position ?? 0 }
 }
 
+/// A stream's last revision and the position of that event. A bounded cache may let
+/// the entry go only once SQLite holds the event (`position <= storedUpTo`); an entry
+/// SQLite answered for has position 0.
+struct StreamHead: Sendable, Equatable {
+    var revision: UInt64
+    var position: UInt64
+}
+
 /// What one read sees, taken in one step: positions up to `headPosition` exist;
 /// `events` holds those up to `storedUpTo`, the index tables those up to `indexedUpTo`,
 /// and `tail` the rest (storedUpTo, headPosition].
@@ -31,11 +39,26 @@ struct ReadSnapshot {
     /// The asked-for stream's name as first written: Swift finds a stream under any
     /// canonically equivalent spelling, SQLite only under the stored bytes.
     var streamName: String?
+    /// The asked-for stream is not in memory, which does not keep every stream (log
+    /// engine): SQLite answers for it as of `storedUpTo` (`StoredStreamHeads`).
+    var streamIsUnknown: Bool
     var tail: [TailChunk]
 }
 
 /// What readers may see: the last committed position, stream heads, how far the SQLite
 /// tables reach, and (log engine) the committed events they do not hold yet.
+///
+/// The heads are every stream's in the SQLite engine. In the log engine they are a
+/// bounded cache (`StorageLimits.streamsCachedMax`) of the streams the log writer
+/// published, and a read of another stream asks SQLite. That is right because an entry
+/// leaves the cache only once SQLite holds the stream's newest event: so at the moment
+/// of a snapshot, a stream without an entry has no event in (storedUpTo, headPosition],
+/// every event it has up to the head is in SQLite's committed state (the indexer
+/// publishes `storedUpTo` after its COMMIT), and a read transaction begun afterwards
+/// sees them. Later events of the stream have positions past the snapshot's head, so
+/// the lookup is bounded by the snapshot's `storedUpTo` and answers as of the snapshot.
+/// Readers do not add what SQLite told them to the cache: a stale answer could then
+/// land after the writer moved the head.
 ///
 /// A writer changes these only after a commit succeeded, in one step, so a reader
 /// never sees a position (or a head) whose commit could still fail, and never sees
@@ -48,7 +71,9 @@ final class PublishedState: Sendable {
         var headPosition: UInt64
         var storedUpTo: UInt64
         var indexedUpTo: UInt64
-        var heads: [String: UInt64]
+        var heads: StreamCache<StreamHead>
+        /// Whether `heads` holds every stream (the SQLite engine).
+        let headsAreComplete: Bool
         var tail: [TailChunk] = []
         var tailEvents = 0
         var tailBytes = 0
@@ -64,8 +89,16 @@ final class PublishedState: Sendable {
 
     private let state: Mutex<State>
 
-    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: UInt64]) {
-        state = Mutex(State(headPosition: headPosition, storedUpTo: headPosition, indexedUpTo: indexedUpTo, heads: heads))
+    /// `streamsCached`: nil when `heads` are every stream's (the SQLite engine), else the
+    /// capacity of the cache of heads.
+    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: UInt64], streamsCached: Int?) {
+        var cache = StreamCache<StreamHead>(capacity: streamsCached ?? .max)
+        for (name, revision) in heads {
+            cache[name] = StreamHead(revision: revision, position: 0)
+        }
+        state = Mutex(State(
+            headPosition: headPosition, storedUpTo: headPosition, indexedUpTo: indexedUpTo, heads: cache,
+            headsAreComplete: streamsCached == nil))
     }
 
     var indexedUpTo: UInt64 {
@@ -97,18 +130,20 @@ final class PublishedState: Sendable {
         state.withLock { $0.indexerProblem = problem }
     }
 
-    func head(of stream: String) -> UInt64? {
-        state.withLock { $0.heads[stream] }
-    }
-
     /// Everything a read needs, read together.
     func snapshot(stream: String?) -> ReadSnapshot {
         state.withLock { state in
-            let entry = stream.flatMap { state.heads.index(forKey: $0) }.map { state.heads[$0] }
+            let entry = stream.flatMap { state.heads.lookUp($0) }
             return ReadSnapshot(
                 headPosition: state.headPosition, storedUpTo: state.storedUpTo, indexedUpTo: state.indexedUpTo,
-                streamRevision: entry?.value, streamName: entry?.key, tail: state.tail)
+                streamRevision: entry?.value.revision, streamName: entry?.name,
+                streamIsUnknown: stream != nil && entry == nil && !state.headsAreComplete, tail: state.tail)
         }
+    }
+
+    /// How many heads memory holds (tests watch the cache's bound with it).
+    var headsKept: Int {
+        state.withLock { $0.heads.count }
     }
 
     /// Called once an index batch committed: reads may use the index tables up to here.
@@ -120,19 +155,28 @@ final class PublishedState: Sendable {
     func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>) {
         let observers = state.withLock { state in
             state.storedUpTo = headPosition
-            return Self.advance(&state, headPosition: headPosition, heads: heads)
+            for (stream, revision) in heads {
+                state.heads[stream] = StreamHead(revision: revision, position: headPosition)
+            }
+            return Self.advance(&state, headPosition: headPosition)
         }
         Self.tell(observers, headPosition)
     }
 
     /// A commit that is durable in the log but not yet in SQLite (the log engine): its
     /// events join the tail. Returns how many events the tail holds now.
-    func publish(headPosition: UInt64, heads: some Sequence<(String, UInt64)>, tail chunk: TailChunk) -> Int {
+    /// The heads' cache makes room here: only heads of events SQLite holds may go.
+    func publish(headPosition: UInt64, heads: some Sequence<(String, StreamHead)>, tail chunk: TailChunk) -> Int {
         let (observers, unstored) = state.withLock { state in
             state.tail.append(chunk)
             state.tailEvents += chunk.events.count
             state.tailBytes += chunk.bytes
-            return (Self.advance(&state, headPosition: headPosition, heads: heads), state.tailEvents)
+            for (stream, head) in heads {
+                state.heads[stream] = head
+            }
+            let stored = state.storedUpTo
+            state.heads.evictIfFull { $0.position <= stored }
+            return (Self.advance(&state, headPosition: headPosition), state.tailEvents)
         }
         Self.tell(observers, headPosition)
         return unstored
@@ -187,12 +231,7 @@ final class PublishedState: Sendable {
     }
 
     /// Moves the head; returns the observers to tell, when it moved.
-    private static func advance(
-        _ state: inout State, headPosition: UInt64, heads: some Sequence<(String, UInt64)>
-    ) -> Observers {
-        for (stream, head) in heads {
-            state.heads[stream] = head
-        }
+    private static func advance(_ state: inout State, headPosition: UInt64) -> Observers {
         guard headPosition != state.headPosition else { return Observers() }
         state.headPosition = headPosition
         return Observers(streams: Array(state.observers.values), listeners: state.listeners)

@@ -23,12 +23,18 @@
 /// Views (version 4) are listed in `views`; each has a table `view_<id>` of its
 /// documents and one expression index per indexed JSON path (`ViewTables`).
 ///
+/// Streams (version 5) carry a lookup key, the name's NFC form (`StreamName.lookupKey`),
+/// under a unique index: the log engine keeps only some streams in memory and finds the
+/// others in SQLite, under any canonically equivalent spelling of their name, as the
+/// in-memory maps (Swift `String` keys) do. `name` keeps the spelling first written.
+///
 /// Version 1 had those three as indexes on `events`; version 2 had no group tables;
-/// version 3 had no views. Opening any of them migrates it to 4.
+/// version 3 had no views; version 4 had no lookup keys. Opening any of them migrates
+/// it to 5.
 enum Schema {
     /// `PRAGMA user_version` of the layout below. A file with a higher number was
     /// written by a newer Logbook and is refused rather than misread.
-    static let version = 4
+    static let version = 5
 
     /// `PRAGMA application_id` ("LgBk"), so a foreign SQLite file is recognised as such.
     static let applicationID: Int32 = 0x4C67_426B
@@ -44,11 +50,7 @@ enum Schema {
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE
         );
-        CREATE TABLE streams (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            category_id INTEGER NOT NULL
-        );
+        \(streamsTable(named: "streams"))
         CREATE TABLE events (
             position INTEGER PRIMARY KEY,
             stream_id INTEGER NOT NULL,
@@ -65,12 +67,28 @@ enum Schema {
         );
         CREATE UNIQUE INDEX events_stream_revision ON events(stream_id, revision);
         CREATE UNIQUE INDEX events_event_id ON events(event_id);
+        \(streamsLookupIndex)
         \(secondaryIndexTables)
         \(groupTables)
         \(viewsTable)
         PRAGMA application_id = \(applicationID);
         PRAGMA user_version = \(version);
         """
+
+    /// Streams by id, name and lookup key (version 5).
+    private static func streamsTable(named table: String) -> String {
+        """
+        CREATE TABLE \(table) (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            category_id INTEGER NOT NULL,
+            lookup_key TEXT NOT NULL
+        );
+        """
+    }
+
+    /// Created after the rows of a migration, so it is built once.
+    private static let streamsLookupIndex = "CREATE UNIQUE INDEX streams_lookup_key ON streams(lookup_key);"
 
     /// The tables that replace version 1's secondary indexes on `events`.
     private static let secondaryIndexTables = """
@@ -157,6 +175,25 @@ enum Schema {
         );
         """
 
+    /// The SQL function the migration from version 4 computes lookup keys with; it
+    /// exists on the migrating connection only (`DatabaseOpener`).
+    static let lookupKeyFunction = "logbook_lookup_key"
+
+    /// Version 4 → 5: `streams` rebuilt with the lookup key (SQLite cannot add a NOT NULL
+    /// column without a default), ids kept, so `events` still points at the same rows.
+    /// Two rows with equivalent names cannot exist (both engines looked names up in Swift
+    /// maps); if a damaged file had them, the unique index fails the migration, which
+    /// rolls back and leaves the file at version 4.
+    static let migrationFromVersion4 = """
+        \(streamsTable(named: "streams_v5"))
+        INSERT INTO streams_v5 (id, name, category_id, lookup_key)
+            SELECT id, name, category_id, \(lookupKeyFunction)(name) FROM streams;
+        DROP TABLE streams;
+        ALTER TABLE streams_v5 RENAME TO streams;
+        \(streamsLookupIndex)
+        PRAGMA user_version = 5;
+        """
+
     /// Version 3 → 4: the views table, empty.
     static let migrationFromVersion3 = """
         \(viewsTable)
@@ -185,7 +222,7 @@ enum Schema {
                 time_us, content_type, data, metadata, correlation_id, causation_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        static let insertStream = "INSERT INTO streams (name, category_id) VALUES (?, ?)"
+        static let insertStream = "INSERT INTO streams (name, lookup_key, category_id) VALUES (?, ?, ?)"
         static let insertEventType = "INSERT INTO event_types (name) VALUES (?)"
         static let insertCategory = "INSERT INTO categories (name) VALUES (?)"
         static let findEvent = """
@@ -203,6 +240,25 @@ enum Schema {
             SELECT s.id, s.name, s.category_id,
                 (SELECT MAX(e.revision) FROM events AS e WHERE e.stream_id = s.id)
             FROM streams AS s
+            """
+        /// A stream's row ids by lookup key, for the log engine's indexer.
+        static let findStream = "SELECT id, category_id FROM streams WHERE lookup_key = ?"
+        /// A stream's name as first written and its head (NULL: no events) by lookup key:
+        /// the log writer's lookup of a stream it does not keep in memory. Every event of
+        /// such a stream is in SQLite (`LogAppender.loadMissingHeads`).
+        static let findStreamHead = """
+            SELECT s.name, (SELECT MAX(e.revision) FROM events AS e WHERE e.stream_id = s.id)
+            FROM streams AS s WHERE s.lookup_key = ?
+            """
+        /// The same as of a read's snapshot: its last revision at or below a position.
+        /// Revisions grow with positions, so the first row of the index backwards that
+        /// passes the bound is the one.
+        static let findStreamHeadAsOf = """
+            SELECT s.name, (
+                SELECT e.revision FROM events AS e INDEXED BY events_stream_revision
+                WHERE e.stream_id = s.id AND e.position <= ?2
+                ORDER BY e.revision DESC LIMIT 1)
+            FROM streams AS s WHERE s.lookup_key = ?1
             """
         static let loadEventTypes = "SELECT id, name FROM event_types"
         static let loadCategories = "SELECT id, name FROM categories"

@@ -5,6 +5,11 @@ internal import GRDB
 /// Loaded once at open; afterwards only the writer thread changes it, tentatively
 /// inside a batch (undone with a failed savepoint or batch), so expected-revision
 /// checks and dictionary lookups never read the disk.
+///
+/// The SQLite engine loads every stream. The log engine's indexer loads none: it keeps
+/// the rows of at most `StorageLimits.streamsCachedMax` streams (no heads: the log
+/// writer owns those) and looks the others up on its own connection
+/// (`AppendWriter.streamEntry`).
 struct WriterState: Sendable {
     struct Stream: Sendable {
         var id: Int64
@@ -13,7 +18,9 @@ struct WriterState: Sendable {
         var head: UInt64?
     }
 
-    var streams: [String: Stream] = [:]
+    var streams: StreamCache<Stream>
+    /// Whether `streams` holds every stream (the SQLite engine), so a name it lacks is new.
+    var streamsAreComplete: Bool
     var eventTypes: [String: Int64] = [:]
     var categories: [String: Int64] = [:]
     /// The last position written (0 for an empty log).
@@ -24,9 +31,10 @@ struct WriterState: Sendable {
     var lastTimeMicros: Int64 = 0
 
     /// Heads of every stream with events, in the form readers are given.
+    /// (None in the log engine, which loads no streams.)
     var publishedHeads: [String: UInt64] {
         var heads = [String: UInt64](minimumCapacity: streams.count)
-        for (name, stream) in streams {
+        for (name, stream) in streams.entries {
             if let revision = stream.head {
                 heads[name] = revision
             }
@@ -34,17 +42,20 @@ struct WriterState: Sendable {
         return heads
     }
 
-    static func load(_ db: Database) throws -> WriterState {
-        var state = WriterState()
-        let streamRows = try Row.fetchCursor(db, sql: Schema.SQL.loadStreams)
-        while let row = try streamRows.next() {
-            let name: String = try row.decode(atIndex: 1)
-            let head: Int64? = try row.decode(atIndex: 3)
-            state.streams[name] = Stream(
-                id: try row.decode(atIndex: 0),
-                categoryID: try row.decode(atIndex: 2),
-                head: try head.map { try checkedUnsigned($0, what: "revision of stream '\(name)'") }
-            )
+    /// `streamsCached`: nil loads every stream; otherwise none, and at most that many are kept.
+    static func load(_ db: Database, streamsCached: Int?) throws -> WriterState {
+        var state = WriterState(streams: StreamCache(capacity: streamsCached ?? .max), streamsAreComplete: streamsCached == nil)
+        if state.streamsAreComplete {
+            let streamRows = try Row.fetchCursor(db, sql: Schema.SQL.loadStreams)
+            while let row = try streamRows.next() {
+                let name: String = try row.decode(atIndex: 1)
+                let head: Int64? = try row.decode(atIndex: 3)
+                state.streams[name] = Stream(
+                    id: try row.decode(atIndex: 0),
+                    categoryID: try row.decode(atIndex: 2),
+                    head: try head.map { try checkedUnsigned($0, what: "revision of stream '\(name)'") }
+                )
+            }
         }
         state.eventTypes = try loadDictionary(db, sql: Schema.SQL.loadEventTypes)
         state.categories = try loadDictionary(db, sql: Schema.SQL.loadCategories)
@@ -69,7 +80,7 @@ struct WriterState: Sendable {
         return dictionary
     }
 
-    private static func checkedUnsigned(_ value: Int64, what: String) throws -> UInt64 {
+    static func checkedUnsigned(_ value: Int64, what: String) throws -> UInt64 {
         guard let unsigned = UInt64(exactly: value) else {
             throw StorageError.corrupt("negative \(what) \(value) in the database")
         }

@@ -10,6 +10,7 @@ struct WriterStatements {
     let insertEventType: Statement
     let insertCategory: Statement
     let findEvent: Statement
+    let findStream: Statement
     let begin: Statement
     let commit: Statement
     let savepoint: Statement
@@ -22,6 +23,7 @@ struct WriterStatements {
         insertEventType = try db.makeStatement(sql: Schema.SQL.insertEventType)
         insertCategory = try db.makeStatement(sql: Schema.SQL.insertCategory)
         findEvent = try db.makeStatement(sql: Schema.SQL.findEvent)
+        findStream = try db.makeStatement(sql: Schema.SQL.findStream)
         begin = try db.makeStatement(sql: Schema.SQL.begin)
         commit = try db.makeStatement(sql: Schema.SQL.commit)
         savepoint = try db.makeStatement(sql: Schema.SQL.savepoint)

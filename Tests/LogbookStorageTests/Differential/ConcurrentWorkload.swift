@@ -89,7 +89,7 @@ struct ConcurrentWorkload: Sendable {
         guard planned.optimistic else { return try await store.append(planned.writes) }
         var write = planned.writes[0]
         for _ in 0..<10_000 {
-            write.expected = store.streamRevision(write.stream).map { .exact($0) } ?? .noStream
+            write.expected = try store.streamRevision(write.stream).map { .exact($0) } ?? .noStream
             do {
                 return try await store.append([write])
             } catch let error as StorageError where error.code == .wrongExpectedRevision {

@@ -99,7 +99,7 @@ final class DifferentialRun {
     // MARK: Appends
 
     private func appendOne() async throws {
-        let append = workload.append(heads: heads())
+        let append = workload.append(heads: try heads())
         let log = await Self.append(pair.log, append.writes)
         let sqlite = await Self.append(pair.sqlite, append.writes)
         try check([append], log: [log], sqlite: [sqlite])
@@ -109,7 +109,7 @@ final class DifferentialRun {
     /// Appends queued together, so the log writer decides several in one group commit
     /// (against the commit's own heads and ids) where SQLite uses savepoints.
     private func appendPipeline() async throws {
-        let appends = workload.pipeline(heads: heads())
+        let appends = workload.pipeline(heads: try heads())
         let writes = appends.map(\.writes)
         let log = await EnginePair.pipelined(pair.log, writes)
         let sqlite = await EnginePair.pipelined(pair.sqlite, writes)
@@ -195,7 +195,7 @@ final class DifferentialRun {
     // MARK: Reads
 
     private func readOne() throws {
-        let request = workload.read(headPosition: pair.sqlite.headPosition, heads: heads())
+        let request = workload.read(headPosition: pair.sqlite.headPosition, heads: try heads())
         let pages = request.limit <= 8 && workload.random.percent(60) ? 400 : 1
         try read(request, pages: pages)
     }
@@ -229,10 +229,10 @@ final class DifferentialRun {
     // MARK: Heads, reopening, the whole log
 
     /// The reference store's heads of the pool's streams, for the workload's choices.
-    private func heads() -> [String: UInt64] {
+    private func heads() throws -> [String: UInt64] {
         var heads = [String: UInt64]()
         for stream in workload.pools.streams {
-            heads[stream] = pair.sqlite.streamRevision(stream)
+            heads[stream] = try pair.sqlite.streamRevision(stream)
         }
         return heads
     }
@@ -280,7 +280,8 @@ final class DifferentialRun {
                 try fail("the \(engine)'s commit time decreases at position \(drop + 1)")
             }
         }
-        for stream in workload.pools.streams where pair.sqlite.streamRevision(stream) != nil {
+        for stream in workload.pools.streams {
+            guard try pair.sqlite.streamRevision(stream) != nil else { continue }
             let request = ReadRequest(selector: .stream(stream), limit: StorageLimits.readBatchEventsMax)
             let log = ReadOutcome { try pair.log.read(request) }
             let sqlite = ReadOutcome { try pair.sqlite.read(request) }

@@ -18,6 +18,11 @@ final class EnginePair {
     /// that a segment's sync reach splits.
     static let smallSegmentBytes: Int64 = 16 * 1024
 
+    /// The streams each of the log store's threads keeps in memory: so few that nearly
+    /// every append and stream read of a workload looks its stream up in SQLite, with
+    /// evictions between them, and still answers as the SQLite engine (which keeps all).
+    static let logStreamsCached = 2
+
     private init(
         logDirectory: String, sqliteDirectory: String, log: EventStore, sqlite: EventStore, logSegmentBytes: Int64,
         sync: SyncMode
@@ -64,7 +69,7 @@ final class EnginePair {
     ) throws -> EventStore {
         try EventStore(
             directory: directory, sync: sync, logger: StoreFixture.logger, maxPageCount: nil, indexing: .standard,
-            engine: engine, logSegmentBytes: logSegmentBytes)
+            engine: engine, logSegmentBytes: logSegmentBytes, streamsCached: logStreamsCached)
     }
 
     func close() async {
