@@ -90,7 +90,8 @@ package final class EventStore: Sendable {
         self.logger = logger
         self.published = PublishedState(
             headPosition: opened.state.headPosition, indexedUpTo: opened.state.indexedUpTo,
-            heads: opened.state.publishedHeads, streamsCached: engine == .log ? streamsCached : nil)
+            heads: opened.state.publishedHeads, headCount: opened.state.streams.count,
+            streamsCached: engine == .log ? streamsCached : nil)
         var logHead = opened.state.headPosition
         switch engine {
         case .sqlite:

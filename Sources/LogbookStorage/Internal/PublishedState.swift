@@ -91,8 +91,12 @@ final class PublishedState: Sendable {
 
     /// `streamsCached`: nil when `heads` are every stream's (the SQLite engine), else the
     /// capacity of the cache of heads.
-    init(headPosition: UInt64, indexedUpTo: UInt64, heads: [String: UInt64], streamsCached: Int?) {
+    init(
+        headPosition: UInt64, indexedUpTo: UInt64, heads: some Sequence<(String, UInt64)>, headCount: Int,
+        streamsCached: Int?
+    ) {
         var cache = StreamCache<StreamHead>(capacity: streamsCached ?? .max)
+        cache.reserveCapacity(headCount)
         for (name, revision) in heads {
             cache[name] = StreamHead(revision: revision, position: 0)
         }

@@ -41,6 +41,11 @@ struct StreamCache<Value> {
 
     var count: Int { slots.count }
 
+    /// Room for `count` entries without rehashing (a full load at open).
+    mutating func reserveCapacity(_ count: Int) {
+        slots.reserveCapacity(count)
+    }
+
     /// The entry under `name` or a canonically equivalent spelling, in the spelling it
     /// was stored under, marked used.
     mutating func lookUp(_ name: String) -> (name: String, value: Value)? {
