@@ -72,8 +72,10 @@ extension EventIDFilter {
     ) throws -> (filter: EventIDFilter, rebuilt: Bool) {
         let path = log.directory.appending(fileName).string
         if let bytes = FileManager.default.contents(atPath: path), let saved = decode([UInt8](bytes)) {
+            // A filter too full for the ids to come is still used: the writer rebuilds it
+            // larger when it overflows (`LogAppender.growFilter`), not the start.
             if saved.coveredUpTo <= log.headPosition, try anchorID(at: saved.coveredUpTo, in: log) == saved.anchor,
-                saved.filter.count + extra.count + expectedMore <= saved.filter.capacity
+                saved.filter.count + extra.count <= saved.filter.capacity
             {
                 var filter = saved.filter
                 let ids = try Row.fetchCursor(

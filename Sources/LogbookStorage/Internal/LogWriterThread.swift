@@ -48,6 +48,8 @@ struct LogWriterThread: Sendable {
         while !appender.isStopped, queue.takeBatch(into: &batch) == .batch {
             appender.process(batch)
         }
-        appender.close()
+        // After a fail-stop nothing more is written beside a log that failed or is damaged;
+        // the next start rebuilds the filter from where its file left off.
+        if !appender.isStopped { appender.close() }
     }
 }

@@ -92,7 +92,8 @@ extension LogEngineFaultTests {
         /// The same in a sealed segment. A start reads only the sealed segments' index files
         /// (it costs what the indexes lack, not the log's size), so logbookd starts; it
         /// checks the sealed segments behind the start, and the damage stops its writer:
-        /// appends answer UNAVAILABLE naming the segment and the offset, reads go on.
+        /// appends answer UNAVAILABLE naming the segment and the offset; reads of what is
+        /// not damaged go on, a read of the damaged record answers DATA_LOSS.
         @Test func aFlippedByteInASealedSegmentStopsTheWriter() async throws {
             try await BlockingExecutor.run {
                 let daemon = try Daemon()
@@ -116,11 +117,16 @@ extension LogEngineFaultTests {
                     #expect(status.code == .unavailable, "\(status.summary)")
                     #expect(status.message.contains(sealed), "the refusal names the segment: \(status.summary)")
                     #expect(status.message.contains("byte offset \(record.offset)"), "the refusal names the offset \(record.offset): \(status.summary)")
-                    // Reads come from the SQLite rows the indexer stored before the damage, so they
-                    // serve the events as acknowledged.
-                    let (all, readStatus) = try client.readEvents(.all(Empty()), callID: 3)
-                    #expect(readStatus.code == .ok, "\(readStatus.summary)")
-                    #expect(all == before)
+                    // Reads take the events from the log: one that reaches the damaged record
+                    // answers DATA_LOSS naming it, never the bytes; one that does not is served.
+                    let (_, damagedRead) = try client.readEvents(.all(Empty()), callID: 3)
+                    #expect(damagedRead.code == .dataLoss, "\(damagedRead.summary)")
+                    #expect(damagedRead.message.contains(sealed), "the read names the segment: \(damagedRead.summary)")
+                    #expect(damagedRead.message.contains("byte offset \(record.offset)"), "\(damagedRead.summary)")
+                    let (later, laterStatus) = try client.readEvents(
+                        .all(Empty()), from: .position(record.position + 1), callID: 4)
+                    #expect(laterStatus.code == .ok, "\(laterStatus.summary)")
+                    #expect(later == before.filter { $0.position > record.position })
                     process.stop(signal: SIGKILL)
                 }
                 #expect(try files.snapshot() == damaged, "the log is left as it was")
