@@ -17,6 +17,12 @@ internal import SystemPackage
 /// id count, word count, the words, then a CRC32C of everything before it.
 extension EventIDFilter {
     static let fileName = "event-ids.filter"
+
+    /// Beside `logbook.sqlite` in the data directory, with what else is derived from the
+    /// log: `log/` holds the segment log's own files only.
+    static func path(besides log: SegmentLog) -> String {
+        log.directory.removingLastComponent().appending(fileName).string
+    }
     private static let magic = Array("LBIDFLT1".utf8)
     private static let headerBytes = 48
 
@@ -70,7 +76,7 @@ extension EventIDFilter {
     static func open(
         _ db: Database, log: SegmentLog, adding extra: [EventID], expectedMore: Int, logger: Logger
     ) throws -> (filter: EventIDFilter, rebuilt: Bool) {
-        let path = log.directory.appending(fileName).string
+        let path = path(besides: log)
         if let bytes = FileManager.default.contents(atPath: path), let saved = decode([UInt8](bytes)) {
             // A filter too full for the ids to come is still used: the writer rebuilds it
             // larger when it overflows (`LogAppender.growFilter`), not the start.
@@ -121,8 +127,8 @@ final class EventIDFilterSaver: @unchecked Sendable {
     /// Touched on the log writer thread only.
     private var inFlight: DispatchWorkItem?
 
-    init(directory: String, logger: Logger) {
-        path = directory + "/" + EventIDFilter.fileName
+    init(path: String, logger: Logger) {
+        self.path = path
         self.logger = logger
     }
 

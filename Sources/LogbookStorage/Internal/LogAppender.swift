@@ -85,7 +85,7 @@ final class LogAppender {
     ) {
         self.filter = filter
         self.headID = headID
-        filterSaver = EventIDFilterSaver(directory: log.directory.string, logger: logger)
+        filterSaver = EventIDFilterSaver(path: EventIDFilter.path(besides: log), logger: logger)
         filterCountAtSave = filter.count
         self.typeSpellings = typeSpellings
         self.categorySpellings = categorySpellings

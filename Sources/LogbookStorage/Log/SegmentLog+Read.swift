@@ -67,18 +67,8 @@ extension SegmentLog {
                     expected = jump.entry.position
                 }
                 while expected <= target {
-                    let offset = cursor.offset
-                    let wanted = expected == target
-                    switch try cursor.next(checkingChecksum: wanted) {
-                    case .record(let header, let payload) where header.position == expected:
-                        if wanted { records.append(position: expected, payload: cursor.bytes[payload]) }
-                    case .record(let header, _):
-                        throw location.file.damaged(at: offset, "found position \(header.position) where \(expected) belongs")
-                    case .end:
-                        throw location.file.damaged(at: offset, "the records end before position \(expected)")
-                    case .invalid(let reason):
-                        throw location.file.damaged(at: offset, reason)
-                    }
+                    let payload = try Self.nextRecord(&cursor, at: expected, checkingChecksum: expected == target)
+                    if expected == target { records.append(position: expected, payload: cursor.bytes[payload]) }
                     expected += 1
                 }
                 next += 1
@@ -130,22 +120,31 @@ extension SegmentLog {
         var cursor = RecordCursor(file: location.file, offset: location.entry.offset)
         var expected = location.entry.position
         while expected <= location.lastPosition {
-            let offset = cursor.offset
             let wanted = expected >= start
             // Records before `start` are only stepped over: their CRC is checked when
             // they are read for themselves.
-            switch try cursor.next(checkingChecksum: wanted) {
-            case .record(let header, let payload) where header.position == expected:
-                if wanted, !body(expected, cursor.bytes[payload]) { return true }
-            case .record(let header, _):
-                throw location.file.damaged(at: offset, "found position \(header.position) where \(expected) belongs")
-            case .end:
-                throw location.file.damaged(at: offset, "the records end before position \(expected)")
-            case .invalid(let reason):
-                throw location.file.damaged(at: offset, reason)
-            }
+            let payload = try Self.nextRecord(&cursor, at: expected, checkingChecksum: wanted)
+            if wanted, !body(expected, cursor.bytes[payload]) { return true }
             expected += 1
         }
         return false
+    }
+
+    /// The next record, which must be at `expected`: its payload's range in
+    /// `cursor.bytes`. Anything else there is damage, named with its file and offset.
+    private static func nextRecord(
+        _ cursor: inout RecordCursor, at expected: UInt64, checkingChecksum: Bool
+    ) throws(StorageError) -> Range<Int> {
+        let offset = cursor.offset
+        switch try cursor.next(checkingChecksum: checkingChecksum) {
+        case .record(let header, let payload) where header.position == expected:
+            return payload
+        case .record(let header, _):
+            throw cursor.file.damaged(at: offset, "found position \(header.position) where \(expected) belongs")
+        case .end:
+            throw cursor.file.damaged(at: offset, "the records end before position \(expected)")
+        case .invalid(let reason):
+            throw cursor.file.damaged(at: offset, reason)
+        }
     }
 }

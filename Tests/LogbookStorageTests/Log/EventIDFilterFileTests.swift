@@ -10,7 +10,7 @@ internal import Testing
     }
 
     static func filterPath(_ fixture: StoreFixture) -> String {
-        fixture.directory + "/" + StorageEngine.logFolder + "/" + EventIDFilter.fileName
+        fixture.directory + "/" + EventIDFilter.fileName
     }
 
     @Test func fileRoundTripsAndRefusesDamage() throws {
