@@ -19,22 +19,22 @@ extension EventStore {
                 var snapshot = snapshot
                 let found = try StoredStreamHeads.head(db, streamName, asOf: snapshot.storedUpTo)
                 (snapshot.streamRevision, snapshot.streamName) = (found?.revision, found?.name)
-                guard let query = try Self.query(request, snapshot, fromLog: log != nil) else { return [] }
-                return try query.run(db, log: log)
+                guard let query = try Self.query(request, snapshot, log: log) else { return [] }
+                return try query.run(db)
             }
         }
-        guard let query = try Self.query(request, snapshot, fromLog: log != nil) else { return [] }
-        guard query.needsDatabase else { return try query.run(nil, log: log) }
-        return try onReader { db in try query.run(db, log: log) }
+        guard let query = try Self.query(request, snapshot, log: log) else { return [] }
+        guard query.needsDatabase else { return try query.run(nil) }
+        return try onReader { db in try query.run(db) }
     }
 
     /// The read's statements and tail scan; nil when it can match nothing. A stream
     /// that does not exist (as of the snapshot) is `.notFound`.
-    private static func query(_ request: ReadRequest, _ snapshot: ReadSnapshot, fromLog: Bool) throws -> ReadQuery? {
+    private static func query(_ request: ReadRequest, _ snapshot: ReadSnapshot, log: SegmentLog?) throws -> ReadQuery? {
         if case .stream(let name) = request.selector, snapshot.streamRevision == nil {
             throw StorageError(code: .notFound, message: "stream '\(name)' does not exist")
         }
-        return try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, fromLog: fromLog)
+        return try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, log: log)
     }
 
     /// Waits until SQLite's `events` holds every position up to `position`: the log

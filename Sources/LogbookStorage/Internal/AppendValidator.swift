@@ -75,7 +75,6 @@ enum AppendValidator {
         let id = event.id ?? EventID.v7()
         return PreparedEvent(
             id: id,
-            idBlob: id.data,
             type: event.type,
             data: Data(event.data),
             contentType: event.contentType,

@@ -16,7 +16,7 @@ extension AppendWriter {
     func replayResult(_ append: PreparedAppend) throws -> AppendResult? {
         try AppendReplay.result(append) { write, id in
             guard let streamID = state.streams[write.stream]?.id,
-                  let existing = try existingEvent(id.data), existing.streamID == streamID
+                  let existing = try existingEvent(id), existing.streamID == streamID
             else { return nil }
             return AppendReplay.Found(revision: existing.revision, position: existing.position, timeMicros: existing.timeMicros)
         }
@@ -26,15 +26,16 @@ extension AppendWriter {
     func conflictError(_ append: PreparedAppend) throws -> StorageError? {
         for write in append.writes {
             for event in write.events {
-                guard let existing = try existingEvent(event.idBlob) else { continue }
+                guard let existing = try existingEvent(event.id) else { continue }
                 return AppendErrors.conflict(event.id, (existing.stream, existing.revision))
             }
         }
         return nil
     }
 
-    private func existingEvent(_ idBlob: Data) throws -> ExistingEvent? {
-        guard let row = try Row.fetchOne(statements.findEvent, arguments: [idBlob]) else { return nil }
+    /// Only on the failure path: the id's blob is made here, not for every event appended.
+    private func existingEvent(_ id: EventID) throws -> ExistingEvent? {
+        guard let row = try Row.fetchOne(statements.findEvent, arguments: [id.data]) else { return nil }
         let revision: Int64 = try row.decode(atIndex: 1)
         let position: Int64 = try row.decode(atIndex: 2)
         guard let revision = UInt64(exactly: revision), let position = UInt64(exactly: position) else {

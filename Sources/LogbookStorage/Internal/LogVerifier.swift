@@ -6,8 +6,9 @@ internal import Synchronization
 /// the store opened.
 ///
 /// An open reads only the sealed segments' index files (so a start costs what the
-/// indexes lack, not the size of the log), and reads are served from SQLite, so damage
-/// in a sealed segment would otherwise surface only when the indexes are next rebuilt.
+/// indexes lack, not the size of the log), and a read checks only the records it
+/// returns, so damage in a sealed segment would otherwise surface only when something
+/// reads that record or the indexes are next rebuilt.
 /// Found damage stops the log writer for good, naming the segment and the byte offset:
 /// appends answer UNAVAILABLE with that reason, reads go on, and every later start runs the
 /// check again. (A start that must rebuild the indexes reads the segments and refuses the

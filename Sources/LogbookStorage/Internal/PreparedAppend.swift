@@ -20,7 +20,6 @@ struct PreparedWrite: Sendable {
 /// One event of a `PreparedWrite`, with its blobs already encoded.
 struct PreparedEvent: Sendable {
     var id: EventID
-    var idBlob: Data
     var type: String
     var data: Data
     var contentType: String

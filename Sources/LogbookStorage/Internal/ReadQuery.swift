@@ -32,8 +32,8 @@ struct ReadQuery {
     /// Run in order until `limit` events are found.
     var parts: [Part]
     var limit: Int
-    /// Log engine: the rows name the events (`keyColumns`), which come from the log.
-    var fromLog: Bool
+    /// Log engine: the rows only name the events (`keyColumns`), which come from here.
+    var log: SegmentLog?
 
     /// Whether running it needs a reader connection.
     var needsDatabase: Bool {
@@ -54,10 +54,10 @@ struct ReadQuery {
         """
 
     /// Nil when the request can match nothing (e.g. forwards from `.end`).
-    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, fromLog: Bool) throws(StorageError) {
+    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, log: SegmentLog?) throws(StorageError) {
         try Self.validate(request)
-        self.fromLog = fromLog
-        let columns = fromLog ? Self.keyColumns : Self.columns
+        self.log = log
+        let columns = log == nil ? Self.columns : Self.keyColumns
         let visible = min(snapshot.headPosition, request.asOfPosition ?? snapshot.headPosition)
         guard let whole = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
         limit = request.limit
@@ -177,9 +177,8 @@ struct ReadQuery {
             arguments: StatementArguments(values + filterValues))
     }
 
-    /// Runs every part in order; `db` is nil when `needsDatabase` is false. In the log
-    /// engine (`log` set) the rows only name the events, which come from the log.
-    func run(_ db: Database?, log: SegmentLog?) throws -> [RecordedEvent] {
+    /// Runs every part in order; `db` is nil when `needsDatabase` is false.
+    func run(_ db: Database?) throws -> [RecordedEvent] {
         var events = [RecordedEvent]()
         events.reserveCapacity(min(limit, StorageLimits.readReservedEventsMax))
         for part in parts where events.count < limit {
@@ -188,8 +187,7 @@ struct ReadQuery {
                 guard let db else { throw StorageError(code: .internalError, message: "a read needs SQLite but has no connection") }
                 let statement = try db.cachedStatement(sql: part.sql)
                 let rows = try Row.fetchCursor(statement, arguments: part.arguments + [limit - events.count])
-                if fromLog {
-                    guard let log else { throw StorageError(code: .internalError, message: "a log read has no log") }
+                if let log {
                     var keys = [LogEvents.Key]()
                     while let row = try rows.next() {
                         keys.append(try LogEvents.Key(row))

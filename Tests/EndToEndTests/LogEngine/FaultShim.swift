@@ -25,26 +25,13 @@ struct FaultShim {
         let library = directory.appendingPathComponent("faultshim.so").path
         var messages: [String] = []
         for compiler in ["cc", "clang"] {
-            let (status, message) = try Self.run(compiler, ["-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"])
+            let (status, message) = try SystemCommand.run(compiler, ["-shared", "-fPIC", "-O1", "-o", library, source, "-ldl"])
             if status == 0 {
                 return FaultShim(library: library, trigger: directory.appendingPathComponent("fault-now").path)
             }
             messages.append("\(compiler) (exit \(status)): \(message)")
         }
         throw Daemon.DaemonError(message: "cannot build \(source): \(messages.joined(separator: "; "))")
-    }
-
-    private static func run(_ command: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
     }
 
     /// The environment for logbookd: `calls` on files whose name ends in `suffix` fail

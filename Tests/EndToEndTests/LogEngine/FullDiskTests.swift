@@ -113,18 +113,11 @@ extension LogEngineFaultTests {
 
         /// Runs mount(8), or umount(8) for `-u`.
         private static func mount(_ arguments: [String]) throws {
-            let process = Process()
             let unmount = arguments.first == "-u"
-            process.executableURL = URL(fileURLWithPath: unmount ? "/bin/umount" : "/bin/mount")
-            process.arguments = unmount ? Array(arguments.dropFirst()) : arguments
-            let output = Pipe()
-            process.standardError = output
-            process.standardOutput = output
-            try process.run()
-            let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw Daemon.DaemonError(message: "\(unmount ? "umount" : "mount") \(arguments) failed: \(message)")
+            let command = unmount ? "umount" : "mount"
+            let (status, message) = try SystemCommand.run(command, unmount ? Array(arguments.dropFirst()) : arguments)
+            guard status == 0 else {
+                throw Daemon.DaemonError(message: "\(command) \(arguments) failed: \(message)")
             }
         }
     }
