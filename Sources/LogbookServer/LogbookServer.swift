@@ -64,7 +64,7 @@ package final class LogbookServer: Service {
             limits: limits)
         let context = ServerContext(
             store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups, views: views,
-            queries: queries, stats: self.stats)
+            queries: queries, stats: self.stats, lanes: AppendLanes(store: self.store, stats: self.stats))
         let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await self.bind(path, context: context)
@@ -112,7 +112,7 @@ package final class LogbookServer: Service {
             .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    let handler = ConnectionHandler(server: context, peer: peer)
+                    let handler = ConnectionHandler(server: context, peer: peer, lane: context.lanes.lane(for: channel.eventLoop))
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax, refusesCallsIndividually: true)))

@@ -221,6 +221,22 @@ package final class EventStore: Sendable {
         }
     }
 
+    /// Checks an append on the calling thread without queueing it: a caller that gathers
+    /// appends (an event loop, over one pass of its sockets) hands them to the writer
+    /// together with `enqueue`, so the writer sees them in one batch and is woken once.
+    package func check(
+        _ writes: [StreamWrite],
+        completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+    ) throws(StorageError) -> CheckedAppend {
+        CheckedAppend(pending: PendingAppend(append: try AppendValidator.prepare(writes), completion: completion))
+    }
+
+    /// Queues checked appends in one hand-off. Each that cannot be queued (the queue is
+    /// full, the store is stopping) is answered through its completion, at once.
+    package func enqueue(_ appends: [CheckedAppend]) {
+        (logQueue ?? queue).enqueue(contentsOf: appends.lazy.map { .append($0.pending) })
+    }
+
     /// The position of the last committed event (0 for an empty log).
     package var headPosition: UInt64 {
         published.headPosition

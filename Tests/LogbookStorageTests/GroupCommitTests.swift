@@ -1,4 +1,5 @@
 internal import LogbookStorage
+internal import Synchronization
 internal import Testing
 
 /// Many concurrent appenders through group commit: no gaps, no duplicates, and a
@@ -84,6 +85,57 @@ internal import Testing
                 #expect(try store.streamRevision(stream) == UInt64(revisions.count - 1))
             }
         }
+    }
+
+    /// Appends handed over together (`check`, then one `enqueue`, as an event loop does
+    /// after a pass over its sockets) commit in order; those past the queue's bound are
+    /// refused as overloaded, alone, and after `close` all of them are refused.
+    @Test func appendsQueuedTogether() async throws {
+        try await StoreFixture.with { fixture in
+            let store = try fixture.open()
+            let count = StorageLimits.appendQueueDepthMax + 100
+            let outcomes = try await Self.enqueueTogether(store, count: count)
+            let refused = outcomes.filter { if case .failure = $0 { true } else { false } }
+            #expect(refused.count == 100)
+            for outcome in refused {
+                guard case .failure(let error) = outcome else { continue }
+                #expect((error as? StorageError)?.code == .overloaded, "\(error)")
+            }
+            let all = try Make.readAll(store)
+            #expect(all.count == StorageLimits.appendQueueDepthMax)
+            #expect(all.map(\.revision) == Array(0..<UInt64(all.count)), "one stream, in the order handed over")
+
+            await store.close()
+            let late = try await Self.enqueueTogether(store, count: 3)
+            for outcome in late {
+                guard case .failure(let error) = outcome else {
+                    Issue.record("an append was queued after close")
+                    continue
+                }
+                #expect((error as? StorageError)?.code == .stopped)
+            }
+        }
+    }
+
+    /// Checks `count` one-event appends to one stream, queues them in one hand-off and
+    /// returns their outcomes.
+    private static func enqueueTogether(_ store: EventStore, count: Int) async throws -> [Result<AppendResult, any Error>] {
+        let outcomes = Mutex([Result<AppendResult, any Error>]())
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            var appends = [CheckedAppend]()
+            for _ in 0..<count {
+                let append = try! store.check([Make.write("together", .any, Make.events(1))]) { result in
+                    let finished = outcomes.withLock { outcomes in
+                        outcomes.append(result)
+                        return outcomes.count == count
+                    }
+                    if finished { done.resume() }
+                }
+                appends.append(append)
+            }
+            store.enqueue(appends)
+        }
+        return outcomes.withLock { $0 }
     }
 
     /// `close` answers what is already queued, and refuses what comes after.

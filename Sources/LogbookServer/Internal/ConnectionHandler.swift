@@ -24,9 +24,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var helloTimer: Scheduled<Void>?
     private var flushPending = false
+    private var answersUnflushed = false
+    private let lane: AppendLane
 
-    init(server: ServerContext, peer: PeerCredentials) {
+    init(server: ServerContext, peer: PeerCredentials, lane: AppendLane) {
         self.server = server
+        self.lane = lane
         self.peer = peer
         var logger = server.logger
         logger[metadataKey: "peer"] = "\(peer)"
@@ -134,21 +137,32 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Append
 
     private func startAppend(_ callID: UInt64, _ request: AppendRequest, context: ChannelHandlerContext) {
-        let writes: [StreamWrite]
         do {
-            writes = try Conversions.streamWrites(request, limits: self.server.limits)
+            try self.lane.submit(try Conversions.streamWrites(request, limits: self.server.limits), callID: callID, from: self)
         } catch {
-            self.finish(callID, frames: [Frame(callID: callID, body: .status(error.status))])
-            return
+            self.finish(callID, frames: [Frame(callID: callID, body: .status(CallError(error).status))])
         }
-        let loop = context.eventLoop
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        let stats = self.server.stats
-        self.server.store.append(writes) { result in
-            if case .success = result { stats.appended() }
-            let frames = Self.lastFrames(callID, result.map { .appendReply(Conversions.appendReply($0)) })
-            loop.execute { handler.value.finish(callID, frames: frames) }
+    }
+
+    /// Writes an append's reply and Status, unflushed: `AppendLane` flushes each
+    /// connection once after writing all the answers of a commit.
+    func answerAppend(_ callID: UInt64, _ result: Result<AppendResult, any Error>) {
+        guard let context = self.context else { return }
+        switch result {
+        case .success(let appended):
+            context.write(Self.wrapOutboundOut(Frame(callID: callID, body: .appendReply(Conversions.appendReply(appended)))), promise: nil)
+            context.write(Self.wrapOutboundOut(Frame(callID: callID, body: .status(Status(code: .ok)))), promise: nil)
+        case .failure(let error):
+            context.write(Self.wrapOutboundOut(Frame(callID: callID, body: .status(CallError(error).status))), promise: nil)
         }
+        self.answersUnflushed = true
+        self.callFinished(callID)
+    }
+
+    func flushAnswers() {
+        guard self.answersUnflushed else { return }
+        self.answersUnflushed = false
+        self.context?.flush()
     }
 
     // MARK: Lookups

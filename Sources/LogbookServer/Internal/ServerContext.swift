@@ -12,4 +12,5 @@ struct ServerContext: Sendable {
     var views: ViewCatalog
     var queries: QueryService
     var stats: ServerStats
+    var lanes: AppendLanes
 }

@@ -11,8 +11,8 @@ final class ServerStats: Sendable {
     var connections: Int { self.connectionCount.withLock { $0 } }
     var uptime: Duration { ContinuousClock.now - self.started }
 
-    func appended() {
-        self.appendCount.add(1, ordering: .relaxed)
+    func appended(_ count: Int = 1) {
+        self.appendCount.add(UInt64(count), ordering: .relaxed)
     }
 
     /// Counts a new connection unless `max` are open already.

@@ -52,6 +52,36 @@ final class AppendQueue: Sendable {
         if wake { wakeUp.signal() }
     }
 
+    /// Queues several writes under one lock with at most one wake-up. Those the queue
+    /// cannot take (past its bound, or the writer is not accepting) are failed here.
+    func enqueue(contentsOf writes: some Collection<PendingWrite>) {
+        var refused: (error: StorageError, from: Int)?
+        let wake = state.withLock { state -> Bool in
+            let error: StorageError
+            switch state.phase {
+            case .open:
+                let room = max(0, StorageLimits.appendQueueDepthMax - state.pending.count)
+                state.pending.append(contentsOf: writes.prefix(room))
+                if room < writes.count {
+                    refused = (StorageError(
+                        code: .overloaded,
+                        message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) writes waiting)"), room)
+                }
+                return Self.claimWakeUp(&state)
+            case .closing:
+                error = .stopped("the event store is shutting down")
+            case .stopped(let reason):
+                error = .stopped(reason)
+            }
+            refused = (error, 0)
+            return false
+        }
+        if wake { wakeUp.signal() }
+        if let refused {
+            for write in writes.dropFirst(refused.from) { write.fail(refused.error) }
+        }
+    }
+
     /// Wakes the writer with no write queued: in the log engine the indexer is nudged
     /// after each log commit and takes the new events from the published tail. Coalesces:
     /// many nudges before the writer wakes are one.

@@ -34,3 +34,8 @@ struct PendingAppend: Sendable {
     /// Called once, on the writer thread: keep it short.
     var completion: @Sendable (Result<AppendResult, any Error>) -> Void
 }
+
+/// An append that passed validation and waits to be queued (`EventStore.check`).
+package struct CheckedAppend: Sendable {
+    let pending: PendingAppend
+}
