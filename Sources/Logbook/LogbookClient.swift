@@ -102,6 +102,25 @@ public final class LogbookClient: Sendable, Service {
         return LogbookClient(shared: SharedConnection(connected: connection, configuration: configuration, logger: logger))
     }
 
+    /// The executor of the event loop this client's connection runs on.
+    ///
+    /// A task that prefers it runs its calls on the connection's own thread: the request
+    /// leaves and the answer resumes the task without a hop between threads, which halves
+    /// the client's CPU per append and shortens each round trip (the README has the
+    /// figures). Code run this way shares the thread with the connection's I/O, so it must
+    /// not block:
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(client.executor) {
+    ///     for order in orders {
+    ///         _ = try await client.append(to: "order-\(order.id)", events: order.events)
+    ///     }
+    /// }
+    /// ```
+    public var executor: any TaskExecutor {
+        self.shared.executor
+    }
+
     /// Keeps the client connected until the task is cancelled, a `ServiceGroup` shuts down
     /// gracefully, or ``close()`` is called; then closes it and returns.
     ///

@@ -40,6 +40,8 @@ package final class EventStore: Sendable {
     /// The log engine's segment log; reads take events from it (`LogEvents`).
     let log: SegmentLog?
     private let logQueue: AppendQueue?
+    /// The log engine's writer state, for appends committed on the caller's thread.
+    private let logCommitter: LogCommitter?
     private let logWriterFinished = CompletionSignal()
     /// Ends the log engine's check of its sealed segments when the store closes.
     private let verifierStop = LogVerifier.StopFlag()
@@ -95,7 +97,7 @@ package final class EventStore: Sendable {
         var logHead = opened.state.headPosition
         switch engine {
         case .sqlite:
-            (log, logQueue) = (nil, nil)
+            (log, logQueue, logCommitter) = (nil, nil, nil)
             eventIDFilterRebuilt = false
         case .log:
             let log: SegmentLog
@@ -130,7 +132,7 @@ package final class EventStore: Sendable {
                 _ = published.publish(headPosition: log.headPosition, heads: tailHeads.lazy.map { ($0.key, $0.value) }, tail: TailChunk(events: unstored))
             }
             logHead = log.headPosition
-            LogWriterThread(
+            logCommitter = LogWriterThread(
                 log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
                 heads: tailHeads, streamsCached: streamsCached,
                 typeSpellings: Set(opened.state.eventTypes.keys).union(unstored.map(\.type)),
@@ -231,10 +233,21 @@ package final class EventStore: Sendable {
         CheckedAppend(pending: PendingAppend(append: try AppendValidator.prepare(writes), completion: completion))
     }
 
-    /// Queues checked appends in one hand-off. Each that cannot be queued (the queue is
-    /// full, the store is stopping) is answered through its completion, at once.
+    /// Hands checked appends to the writer in one go. Each that cannot be queued (the
+    /// queue is full, the store is stopping) is answered through its completion, at once.
+    ///
+    /// On the log engine, when nothing is queued and the writer is idle, the appends are
+    /// committed here, on the calling thread, which blocks for the commit's sync: a lone
+    /// client's append then costs no hand-off to the writer thread and back. An event
+    /// loop, which runs its connections one after another anyway, gains; a task on
+    /// Swift's cooperative pool must not call this (use `append`).
     package func enqueue(_ appends: [CheckedAppend]) {
-        (logQueue ?? queue).enqueue(contentsOf: appends.lazy.map { .append($0.pending) })
+        let writes = appends.map { PendingWrite.append($0.pending) }
+        if let logCommitter {
+            logCommitter.commit(writes)
+        } else {
+            queue.enqueue(contentsOf: writes)
+        }
     }
 
     /// The position of the last committed event (0 for an empty log).

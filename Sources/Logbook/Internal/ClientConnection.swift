@@ -36,8 +36,11 @@ final class ClientConnection: Sendable {
     }
 
     /// Connects to the socket and performs the handshake.
-    static func connect(socketPath: String, clientName: String) async throws(LogbookError) -> ClientConnection {
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    static func connect(
+        socketPath: String,
+        clientName: String,
+        on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    ) async throws(LogbookError) -> ClientConnection {
         let handshake = eventLoop.makePromise(of: HelloReply.self)
         let channel: any Channel
         do {

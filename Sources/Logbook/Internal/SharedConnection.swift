@@ -57,6 +57,9 @@ final class SharedConnection: Sendable {
     let clientName: String
     let configuration: LogbookClient.Configuration
     let logger: Logger
+    /// The event loop every connection of this client runs on, so that tasks that prefer
+    /// it (`executor`) stay on their connection's thread across reconnections.
+    let executor: EventLoopTaskExecutor
     private let state: Mutex<State>
     private let appendsRetried = Atomic<Int>(0)
 
@@ -81,6 +84,7 @@ final class SharedConnection: Sendable {
     init(socketPath: String, clientName: String, configuration: LogbookClient.Configuration, logger: Logger) {
         self.socketPath = socketPath
         self.clientName = clientName
+        self.executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(State(
@@ -95,6 +99,7 @@ final class SharedConnection: Sendable {
     init(connected connection: ClientConnection, configuration: LogbookClient.Configuration, logger: Logger) {
         self.socketPath = connection.socketPath
         self.clientName = connection.clientName
+        self.executor = EventLoopTaskExecutor(connection.channel.eventLoop)
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(State(
@@ -268,7 +273,8 @@ final class SharedConnection: Sendable {
     private func attempt() {
         Task {
             do throws(LogbookError) {
-                let connection = try await ClientConnection.connect(socketPath: self.socketPath, clientName: self.clientName)
+                let connection = try await ClientConnection.connect(
+                    socketPath: self.socketPath, clientName: self.clientName, on: self.executor.eventLoop)
                 self.connected(connection)
             } catch {
                 self.attemptFailed(error)

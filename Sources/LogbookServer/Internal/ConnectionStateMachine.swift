@@ -18,6 +18,10 @@ struct ConnectionStateMachine {
         case open(openCalls: [UInt64: CallKind])
         case draining(openCalls: [UInt64: CallKind])
         case closed
+        /// Held only while an input changes the open calls: with the dictionary out of
+        /// `state`, the change is made in place instead of to a copy (an allocation per
+        /// call started and per call finished).
+        case modifying
     }
 
     enum ReceiveAction: Equatable {
@@ -68,18 +72,22 @@ struct ConnectionStateMachine {
             return .sendHelloReply(hello)
 
         case .open(var calls):
+            self.state = .modifying
             let action = Self.receive(frame, calls: &calls, openCallsMax: self.openCallsMax, draining: false)
             self.state = .open(openCalls: calls)
             if case .closeConnection = action { self.state = .closed }
             return action
 
         case .draining(var calls):
+            self.state = .modifying
             let action = Self.receive(frame, calls: &calls, openCallsMax: self.openCallsMax, draining: true)
             self.state = .draining(openCalls: calls)
             return action
 
         case .closed:
             return .none
+        case .modifying:
+            preconditionFailure("ConnectionStateMachine re-entered while modifying")
         }
     }
 
@@ -137,7 +145,7 @@ struct ConnectionStateMachine {
         case .awaitingHello, .open, .draining:
             self.state = .closed
             return .closeConnection(status)
-        case .closed:
+        case .closed, .modifying:
             return .none
         }
     }
@@ -145,10 +153,12 @@ struct ConnectionStateMachine {
     mutating func callFinished(_ callID: UInt64) -> FinishAction {
         switch self.state {
         case .open(var calls):
+            self.state = .modifying
             calls[callID] = nil
             self.state = .open(openCalls: calls)
             return .none
         case .draining(var calls):
+            self.state = .modifying
             calls[callID] = nil
             if calls.isEmpty {
                 self.state = .closed
@@ -158,6 +168,8 @@ struct ConnectionStateMachine {
             return .none
         case .awaitingHello, .closed:
             return .none
+        case .modifying:
+            preconditionFailure("ConnectionStateMachine re-entered while modifying")
         }
     }
 
@@ -175,7 +187,7 @@ struct ConnectionStateMachine {
             }
             self.state = .draining(openCalls: calls)
             return (calls.filter { $0.value != .append }.map(\.key).sorted(), false)
-        case .draining, .closed:
+        case .draining, .closed, .modifying:
             return ([], false)
         }
     }

@@ -49,6 +49,11 @@ enum Conversions {
         }
     }
 
+    private static func checkShort(_ value: String, field: String, limits: Limits) throws(CallError) {
+        guard value.utf8.count > limits.nameBytesMax else { return }
+        throw CallError.limit("name_bytes_max (\(field))", value: value.utf8.count, max: limits.nameBytesMax, code: .invalidArgument)
+    }
+
     private static func proposedEvent(_ event: LogbookWire.ProposedEvent, limits: Limits) throws(CallError) -> LogbookStorage.ProposedEvent {
         var id: EventID?
         if !event.id.isEmpty {
@@ -61,12 +66,10 @@ enum Conversions {
             throw CallError.badField("ProposedEvent.type", "every event needs a type")
         }
         try self.checkName(event.type, field: "ProposedEvent.type", limits: limits)
-        for (value, field) in [
-            (event.contentType, "ProposedEvent.content_type"), (event.correlationID, "ProposedEvent.correlation_id"),
-            (event.causationID, "ProposedEvent.causation_id"),
-        ] where value.utf8.count > limits.nameBytesMax {
-            throw CallError.limit("name_bytes_max (\(field))", value: value.utf8.count, max: limits.nameBytesMax, code: .invalidArgument)
-        }
+        // One call each, not a loop over an array of them: this runs for every event appended.
+        try self.checkShort(event.contentType, field: "ProposedEvent.content_type", limits: limits)
+        try self.checkShort(event.correlationID, field: "ProposedEvent.correlation_id", limits: limits)
+        try self.checkShort(event.causationID, field: "ProposedEvent.causation_id", limits: limits)
         var size = event.data.count
         for entry in event.metadata {
             size += entry.key.utf8.count + entry.value.utf8.count

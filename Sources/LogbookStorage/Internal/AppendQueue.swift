@@ -24,6 +24,10 @@ final class AppendQueue: Sendable {
         var nudged = false
         var writerIdle = false
         var phase = Phase.open
+        /// The log writer's state is in use, by the writer thread or by a caller that
+        /// commits on its own thread (`tryClaim`); only for a queue whose writer takes
+        /// batches with `claims`.
+        var claimed = false
     }
 
     private let state = Mutex(State())
@@ -82,6 +86,28 @@ final class AppendQueue: Sendable {
         }
     }
 
+    /// Claims the writer's state for a commit on the calling thread: only while nothing
+    /// is queued (so the caller's appends are the oldest and the order of the queue holds),
+    /// nobody else holds it, and the queue is open. A claim ends with `release`.
+    func tryClaim() -> Bool {
+        state.withLock { state in
+            guard case .open = state.phase, !state.claimed, state.pending.isEmpty else { return false }
+            state.claimed = true
+            return true
+        }
+    }
+
+    /// Ends a claim (`tryClaim`, or a batch taken with `claims`). Wakes the writer thread
+    /// if it waits for the claim and has work: writes queued meanwhile, or a close.
+    func release() {
+        let wake = state.withLock { state -> Bool in
+            state.claimed = false
+            if case .open = state.phase, state.pending.isEmpty { return false }
+            return Self.claimWakeUp(&state)
+        }
+        if wake { wakeUp.signal() }
+    }
+
     /// Wakes the writer with no write queued: in the log engine the indexer is nudged
     /// after each log commit and takes the new events from the published tail. Coalesces:
     /// many nudges before the writer wakes are one.
@@ -117,14 +143,25 @@ final class AppendQueue: Sendable {
     /// that long, so the writer can do background work while no one waits on it.
     /// `spins`: whether to spin briefly first (see `spinBriefly`); only the thread that
     /// answers appends gains from it.
-    func takeBatch(into batch: inout [PendingWrite], idleAfter: DispatchTimeInterval? = nil, spins: Bool = true) -> Taken {
+    /// With `claims`, a batch is taken only when no one holds the writer's state (see
+    /// `tryClaim`), the taker then holds it and must `release` it; and `.finished` comes only
+    /// once no one holds it.
+    func takeBatch(
+        into batch: inout [PendingWrite], idleAfter: DispatchTimeInterval? = nil, spins: Bool = true, claims: Bool = false
+    ) -> Taken {
         batch.removeAll(keepingCapacity: true)
         if spins { self.spinBriefly() }
         while true {
             let outcome = state.withLock { state -> Taken? in
+                if claims, state.claimed {
+                    // Someone commits on their own thread; their `release` wakes us.
+                    state.writerIdle = true
+                    return nil
+                }
                 if !state.pending.isEmpty || state.nudged {
                     swap(&state.pending, &batch)
                     state.nudged = false
+                    if claims { state.claimed = true }
                     return .batch
                 }
                 if case .open = state.phase {

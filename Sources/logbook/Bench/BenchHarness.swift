@@ -15,16 +15,21 @@ final class BenchHarness: Sendable {
     }
 
     private let socketPath: String
+    /// Whether each client's task prefers its connection's event loop.
+    private let pinned: Bool
     private let cleanUps = Mutex<[@Sendable () async -> Void]>([])
 
-    private init(socketPath: String) {
+    private init(socketPath: String, pinned: Bool) {
         self.socketPath = socketPath
+        self.pinned = pinned
     }
 
     /// Runs a workload and cleans up after it, last registered first; a failure is
     /// reported and becomes the exit status DESIGN §9 asks for.
-    static func run(socketPath: String, _ workload: (BenchHarness) async throws -> BenchReport) async throws -> BenchReport {
-        let harness = BenchHarness(socketPath: socketPath)
+    static func run(
+        socketPath: String, pinned: Bool, _ workload: (BenchHarness) async throws -> BenchReport
+    ) async throws -> BenchReport {
+        let harness = BenchHarness(socketPath: socketPath, pinned: pinned)
         return try await Terminal.run(reportingFor: socketPath) {
             try await workload(harness)
         } cleanUp: {
@@ -60,7 +65,9 @@ final class BenchHarness: Sendable {
         var measured = try await withThrowingTaskGroup(of: Measured.self) { group in
             for (index, share) in Self.split(total, into: clients.count).enumerated() {
                 let client = clients[index]
-                group.addTask {
+                // Each client's work runs on its connection's event loop, as a service
+                    // that cares for latency would run it (`LogbookClient.executor`).
+                group.addTask(executorPreference: self.pinned ? client.executor : nil) {
                     var latencies = Latencies()
                     let count = try await body(index, client, share, &latencies)
                     return Measured(latencies: latencies, count: count)

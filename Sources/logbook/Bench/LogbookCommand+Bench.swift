@@ -69,6 +69,9 @@ extension LogbookCommand {
         @Flag(help: "subscribe: consume a temporary persistent group instead of following $all.")
         var group = false
 
+        @Flag(help: "Run each client's calls on the global executor instead of its connection's event loop (see LogbookClient.executor).")
+        var unpinned = false
+
         @Option(help: "query: documents in the view.")
         var docs = 100_000
 
@@ -103,7 +106,7 @@ extension LogbookCommand {
         }
 
         func run() async throws {
-            let report = try await BenchHarness.run(socketPath: self.global.socketPath) { harness in
+            let report = try await BenchHarness.run(socketPath: self.global.socketPath, pinned: !self.unpinned) { harness in
                 switch self.workload {
                 case .append: try await self.runAppend(harness)
                 case .read: try await self.runRead(harness)
