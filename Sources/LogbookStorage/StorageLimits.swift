@@ -139,8 +139,9 @@ package enum StorageLimits {
     /// Parked events returned by one `parkedEvents`; a replay pages through the rest.
     package static let parkedEventsPerListMax = 10_000
 
-    /// How long the writer spins for more work after a commit before it sleeps; about one
-    /// local round trip.
+    /// How long the SQLite engine's writer spins for more work after a commit before it
+    /// sleeps; about one local round trip. (The log engine's writer does not spin: an idle
+    /// writer lets the event loop commit a lone client's appends itself.)
     static let writerSpin: Duration = .microseconds(200)
 
     // MARK: Views and Query

@@ -51,7 +51,7 @@ final class AppendQueue: Sendable {
                     message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) writes waiting)")
             }
             state.pending.append(pending)
-            return Self.claimWakeUp(&state)
+            return Self.claimWakeUpUnlessClaimed(&state)
         }
         if wake { wakeUp.signal() }
     }
@@ -71,7 +71,7 @@ final class AppendQueue: Sendable {
                         code: .overloaded,
                         message: "the append queue is full (\(StorageLimits.appendQueueDepthMax) writes waiting)"), room)
                 }
-                return Self.claimWakeUp(&state)
+                return Self.claimWakeUpUnlessClaimed(&state)
             case .closing:
                 error = .stopped("the event store is shutting down")
             case .stopped(let reason):
@@ -222,6 +222,12 @@ final class AppendQueue: Sendable {
             swap(&state.pending, &drained)
             return drained
         }
+    }
+
+    /// For a write queued: while someone holds the claim the writer could not take it
+    /// anyway, and `release` wakes it then; waking it now would cost it two wake-ups.
+    private static func claimWakeUpUnlessClaimed(_ state: inout State) -> Bool {
+        state.claimed ? false : claimWakeUp(&state)
     }
 
     private static func claimWakeUp(_ state: inout State) -> Bool {

@@ -49,7 +49,10 @@ struct LogWriterThread: Sendable {
     private func run(_ committer: LogCommitter) {
         defer { finished.signal() }
         var batch = [PendingWrite]()
-        while queue.takeBatch(into: &batch, claims: true) == .batch {
+        // No spin before sleeping (the SQLite writer's `spinBriefly`): a lone client's
+        // appends are committed by its event loop, which finds this thread idle, so a spin
+        // would only take a core from the loops.
+        while queue.takeBatch(into: &batch, spins: false, claims: true) == .batch {
             let stopped = committer.processClaimed(batch)
             queue.release()
             if stopped { break }
