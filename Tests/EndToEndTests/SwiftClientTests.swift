@@ -1,4 +1,5 @@
 internal import Foundation
+internal import NIOPosix
 internal import Logbook
 internal import Testing
 
@@ -104,6 +105,27 @@ final class SwiftClientTests {
         #expect(all.map(\.position) == Array(1...UInt64(streams * perStream)))
         let backwards = try await self.events(client, .category("conc"), direction: .backwards)
         #expect(backwards.map(\.position) == all.map(\.position).reversed())
+        await client.close()
+    }
+
+    /// A task that prefers the client's executor runs on the connection's event loop (an
+    /// NIO thread), and its calls work there as anywhere.
+    @Test func callsRunOnTheConnectionsEventLoopWhenPreferred() async throws {
+        let client = try await LogbookClient.connect(socketPath: self.daemon.socketPath)
+        let (thread, positions) = try await withTaskExecutorPreference(client.executor) {
+            var positions: [UInt64] = []
+            for index in 0..<20 {
+                let result = try await client.append(
+                    to: "pinned", expected: index == 0 ? .noStream : .exact(UInt64(index - 1)),
+                    events: [EventData(type: "Step", json: "{}")])
+                positions += result.positions
+            }
+            return (MultiThreadedEventLoopGroup.currentEventLoop, positions)
+        }
+        #expect(thread != nil, "the task ran on an event loop's thread")
+        let read = try await self.events(client, .stream("pinned"))
+        #expect(read.map(\.position) == positions)
+        #expect(read.map(\.revision) == Array(0..<20))
         await client.close()
     }
 }
