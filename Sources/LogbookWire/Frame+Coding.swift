@@ -19,7 +19,13 @@ extension Frame {
     /// Fails with `RESOURCE_EXHAUSTED` when the encoded frame is larger than `frameBytesMax`
     /// (the peer's announced limit), before anything is written.
     package func encode(into buffer: inout ByteBuffer, frameBytesMax: Int = Int(UInt32.max)) throws(WireError) {
-        let arena = Arena()
+        try self.encode(into: &buffer, frameBytesMax: frameBytesMax, using: Arena())
+    }
+
+    /// The same, building the C message in `arena`, which is reset afterwards for the next
+    /// frame (an encoder keeps one per connection).
+    func encode(into buffer: inout ByteBuffer, frameBytesMax: Int, using arena: Arena) throws(WireError) {
+        defer { arena.reset() }
         let message = try self.cMessage(in: arena)
         try withExtendedLifetime(arena) { () throws(WireError) in
             let size = logbook__v1__frame__get_packed_size(message)
@@ -47,6 +53,13 @@ extension Frame {
     /// UTF-8 in a string, an unknown enum value) throws with `callID` set, so a receiver can
     /// refuse that one call and keep the connection.
     package static func decode(payload: UnsafeRawBufferPointer) throws(WireError) -> Frame {
+        try self.decode(payload: payload, using: Arena(capacity: payload.count * 2 + 512))
+    }
+
+    /// The same, unpacking into `arena`, which is reset afterwards for the next frame (a
+    /// decoder keeps one per connection): the Swift value copies out all it needs.
+    static func decode(payload: UnsafeRawBufferPointer, using arena: Arena) throws(WireError) -> Frame {
+        defer { arena.reset() }
         let scan = FrameScan.scan(payload, descriptor: Frame.descriptor)
         switch scan {
         case .ok, .nulInString:
@@ -56,7 +69,6 @@ extension Frame {
         case .tooManyMessages:
             throw WireError(code: .resourceExhausted, message: "frame holds more than \(FrameScan.messagesMax) messages")
         }
-        let arena = Arena(capacity: payload.count * 2 + 512)
         var allocator = arena.allocator
         let decoded = logbook__v1__frame__unpack(
             &allocator,
@@ -91,8 +103,16 @@ extension Frame {
 
     /// Decodes a payload held in a `ByteBuffer` (all its readable bytes).
     package static func decode(payload: ByteBuffer) throws(WireError) -> Frame {
+        try self.decode(payload: payload, using: nil)
+    }
+
+    /// The same, unpacking into `arena` when one is given (see `decode(payload:using:)`).
+    static func decode(payload: ByteBuffer, using arena: Arena?) throws(WireError) -> Frame {
         do {
-            return try payload.withUnsafeReadableBytes { bytes in try Frame.decode(payload: bytes) }
+            return try payload.withUnsafeReadableBytes { bytes in
+                guard let arena else { return try Frame.decode(payload: bytes) }
+                return try Frame.decode(payload: bytes, using: arena)
+            }
         } catch let error as WireError {
             throw error
         } catch {

@@ -18,6 +18,8 @@ package struct FrameDecoder: ByteToMessageDecoder {
 
     private let frameBytesMax: Int
     private let refusesCallsIndividually: Bool
+    /// Reused for every frame of the connection (`Arena.reset`).
+    private let arena = Arena()
 
     /// - Parameter refusesCallsIndividually: report a refused frame that names a call as a
     ///   `RefusedFrame` event rather than an error that ends the connection (the server, so
@@ -71,7 +73,7 @@ package struct FrameDecoder: ByteToMessageDecoder {
             let payload = buffer.getSlice(at: buffer.readerIndex + Frame.lengthPrefixBytes, length: Int(length))
         else { return nil }
         buffer.moveReaderIndex(forwardBy: total)
-        return try Frame.decode(payload: payload)
+        return try Frame.decode(payload: payload, using: self.arena)
     }
 }
 
@@ -80,12 +82,14 @@ package struct FrameEncoder: MessageToByteEncoder {
     package typealias OutboundIn = Frame
 
     private let frameBytesMax: Int
+    /// Reused for every frame of the connection (`Arena.reset`).
+    private let arena = Arena()
 
     package init(frameBytesMax: Int) {
         self.frameBytesMax = frameBytesMax
     }
 
     package func encode(data: Frame, out: inout ByteBuffer) throws {
-        try data.encode(into: &out, frameBytesMax: self.frameBytesMax)
+        try data.encode(into: &out, frameBytesMax: self.frameBytesMax, using: self.arena)
     }
 }

@@ -106,4 +106,38 @@ internal import Testing
         #expect(try channel.readInbound(as: Frame.self) == frames[2])
         #expect(try channel.finish().isClean)
     }
+
+    /// The encoder and the decoder reuse one arena per connection: frames far larger than
+    /// the block it keeps between frames, among small ones, come through whole, and so do
+    /// the small ones after them.
+    @Test func largeFramesAmongSmallOnesRoundTrip() throws {
+        let channel = try Self.makeChannel()
+        let small = FrameSamples.full.prefix(6).map(\.frame)
+        let large = (1...2).map { n in
+            Frame(callID: UInt64(100 + n), body: .appendRequest(AppendRequest(streams: [
+                StreamAppend(stream: "big-\(n)", events: [
+                    ProposedEvent(type: "Big", data: [UInt8](repeating: UInt8(n), count: 300_000)),
+                    ProposedEvent(type: "Small", data: [1, 2, 3]),
+                ]),
+            ])))
+        }
+        let frames = small + [large[0]] + small + [large[1], large[1]] + small
+
+        var wire = ByteBuffer()
+        for frame in frames {
+            try channel.writeOutbound(frame)
+            while var written = try channel.readOutbound(as: ByteBuffer.self) {
+                wire.writeBuffer(&written)
+            }
+        }
+        #expect(wire == (try Self.encoded(frames)))
+
+        try channel.writeInbound(wire)
+        var received: [Frame] = []
+        while let frame = try channel.readInbound(as: Frame.self) {
+            received.append(frame)
+        }
+        #expect(received == frames)
+        #expect(try channel.finish().isClean)
+    }
 }

@@ -89,7 +89,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(Self.wrapOutboundOut(Frame(callID: 0, body: .helloReply(self.helloReply()))), promise: nil)
         case .startCall(let callID, let frame):
             if case .appendRequest(let request) = frame.body {
-                self.startAppend(callID, request, context: context)
+                self.startAppend(callID, request)
             } else if case .queryRequest(let request) = frame.body, self.server.queries.isLookup(request) {
                 self.lookUp(callID, request)
             } else {
@@ -136,7 +136,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Append
 
-    private func startAppend(_ callID: UInt64, _ request: AppendRequest, context: ChannelHandlerContext) {
+    private func startAppend(_ callID: UInt64, _ request: AppendRequest) {
         do {
             try self.lane.submit(try Conversions.streamWrites(request, limits: self.server.limits), callID: callID, from: self)
         } catch {

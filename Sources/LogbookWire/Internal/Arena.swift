@@ -12,8 +12,35 @@ final class Arena {
     private var remaining = 0
     private var nextBlockSize: Int
 
+    private var firstBlockSize = 0
+
+    /// The largest first block `reset` keeps; a larger one (a rare big frame) is freed, so
+    /// a reused arena holds no more than this between frames.
+    static let keptBlockBytesMax = 64 * 1024
+
     init(capacity: Int = 4096) {
         self.nextBlockSize = max(capacity, 256)
+    }
+
+    /// Forgets everything allocated, for the next frame: keeps the first block when it is
+    /// small, so a connection's frames of ordinary size allocate nothing here.
+    func reset() {
+        guard let first = self.blocks.first else { return }
+        let keepsFirst = self.firstBlockSize <= Self.keptBlockBytesMax
+        for block in self.blocks.dropFirst(keepsFirst ? 1 : 0) {
+            block.deallocate()
+        }
+        if keepsFirst {
+            self.blocks.removeSubrange(1...)
+            self.cursor = first
+            self.remaining = self.firstBlockSize
+            self.nextBlockSize = self.firstBlockSize * 2
+        } else {
+            self.blocks.removeAll(keepingCapacity: true)
+            self.cursor = nil
+            self.remaining = 0
+            self.nextBlockSize = Self.keptBlockBytesMax
+        }
     }
 
     deinit {
@@ -36,6 +63,7 @@ final class Arena {
         self.nextBlockSize = size * 2
         // Aligned as malloc aligns, so a block's first slice needs no padding.
         let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        if self.blocks.isEmpty { self.firstBlockSize = size }
         self.blocks.append(block)
         let padding = (alignment - Int(bitPattern: block) % alignment) % alignment
         self.cursor = block + padding + byteCount
