@@ -49,9 +49,16 @@ extension EventStore {
 
     /// Runs `body` on a reader connection, turning SQLite's errors into the store's.
     func onReader<T>(_ body: (Database) throws -> T) throws -> T {
+        try onReader(isolated: true, body)
+    }
+
+    /// The same; with `isolated` false the statements run without a transaction around
+    /// them, each on its own snapshot. For a read that is one statement that is the same
+    /// answer without the BEGIN and COMMIT, and the locks they take, per call.
+    func onReader<T>(isolated: Bool, _ body: (Database) throws -> T) throws -> T {
         try checkOpen()
         do {
-            return try pool.read(body)
+            return isolated ? try pool.read(body) : try pool.unsafeRead(body)
         } catch let error as StorageError {
             throw error
         } catch let error as DatabaseError {

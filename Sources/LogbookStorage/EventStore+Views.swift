@@ -49,9 +49,22 @@ extension EventStore {
     package func query(_ query: ViewQuery) throws -> ViewPage {
         let plan = try ViewQueryPlan(query)
         let snapshot = try snapshot(for: query)
-        return try onReader { db in
-            try plan.run(try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db), db)
+        // A user view is read in one statement (its row in `views` first only names the
+        // table), so it needs no transaction around it; a system view's SQL may read more.
+        let isolated = query.view.hasPrefix("$")
+        do {
+            return try onReader(isolated: isolated) { db in
+                try plan.run(try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db), db)
+            }
+        } catch let error as StorageError where !isolated && Self.isDroppedTable(error) {
+            // Dropped between naming its table and reading it: as if dropped just before.
+            throw AppendWriter.viewNotFound(query.view)
         }
+    }
+
+    private static func isDroppedTable(_ error: StorageError) -> Bool {
+        guard let cause = error.cause as? DatabaseError, cause.resultCode == .SQLITE_ERROR else { return false }
+        return cause.message?.hasPrefix("no such table") ?? false
     }
 
     /// One page over rows the caller made (the server's `$groups` and `$stats`), with

@@ -146,6 +146,10 @@ package enum StorageLimits {
 
     // MARK: Views and Query
 
+    /// Decoded `indexed_paths` texts remembered (`StoredView`); a view's paths never change,
+    /// so this only bounds memory against views defined and dropped over and over.
+    static let viewsDecodedPathsMax = 1_024
+
     /// UTF-8 bytes of a view name.
     package static let viewNameBytesMax = 256
 

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import GRDB
+internal import Synchronization
 
 /// A row of `views`: a definition and the id that names its table and indexes.
 struct StoredView {
@@ -14,11 +15,25 @@ struct StoredView {
         id = try row.decode(atIndex: 0)
         let name: String = try row.decode(atIndex: 1)
         let paths: String = try row.decode(atIndex: 3)
-        guard let decoded = try? JSONDecoder().decode([String].self, from: Data(paths.utf8)) else {
+        guard let decoded = Self.decodedPaths(paths) else {
             throw StorageError.corrupt("view '\(name)' has unreadable indexed paths")
         }
         definition = ViewDefinition(name: name, group: try row.decode(atIndex: 2), indexedPaths: decoded)
     }
+
+    /// `indexed_paths` decoded, remembered by their stored text: every query of a view reads
+    /// its row, and JSONDecoder took a good part of a lookup by key.
+    private static func decodedPaths(_ stored: String) -> [String]? {
+        if let known = decoded.withLock({ $0[stored] }) { return known }
+        guard let paths = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)) else { return nil }
+        decoded.withLock { known in
+            if known.count >= StorageLimits.viewsDecodedPathsMax { known.removeAll() }
+            known[stored] = paths
+        }
+        return paths
+    }
+
+    private static let decoded = Mutex([String: [String]]())
 
     static func find(_ name: String, _ db: Database) throws -> StoredView? {
         try Row.fetchOne(db.cachedStatement(sql: Schema.SQL.findView), arguments: [name]).map(StoredView.init)
