@@ -139,7 +139,13 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookStorageTests",
-            dependencies: ["LogbookStorage"],
+            // Every module the tests import is named, so a change to any of them rebuilds them.
+            dependencies: [
+                "LogbookStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -157,6 +163,9 @@ let package = Package(
             name: "LogbookTests",
             dependencies: [
                 "Logbook",
+                "LogbookWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
