@@ -103,16 +103,13 @@ extension Frame {
 
     /// Decodes a payload held in a `ByteBuffer` (all its readable bytes).
     package static func decode(payload: ByteBuffer) throws(WireError) -> Frame {
-        try self.decode(payload: payload, using: nil)
+        try self.decode(payload: payload, using: Arena(capacity: payload.readableBytes * 2 + 512))
     }
 
-    /// The same, unpacking into `arena` when one is given (see `decode(payload:using:)`).
-    static func decode(payload: ByteBuffer, using arena: Arena?) throws(WireError) -> Frame {
+    /// The same, unpacking into `arena` (see `decode(payload:using:)`).
+    static func decode(payload: ByteBuffer, using arena: Arena) throws(WireError) -> Frame {
         do {
-            return try payload.withUnsafeReadableBytes { bytes in
-                guard let arena else { return try Frame.decode(payload: bytes) }
-                return try Frame.decode(payload: bytes, using: arena)
-            }
+            return try payload.withUnsafeReadableBytes { bytes in try Frame.decode(payload: bytes, using: arena) }
         } catch let error as WireError {
             throw error
         } catch {

@@ -11,7 +11,7 @@ final class ServerStats: Sendable {
     var connections: Int { self.connectionCount.withLock { $0 } }
     var uptime: Duration { ContinuousClock.now - self.started }
 
-    func appended(_ count: Int = 1) {
+    func appended(_ count: Int) {
         self.appendCount.add(UInt64(count), ordering: .relaxed)
     }
 

@@ -58,7 +58,7 @@ final class AppendQueue: Sendable {
 
     /// Queues several writes under one lock with at most one wake-up. Those the queue
     /// cannot take (past its bound, or the writer is not accepting) are failed here.
-    func enqueue(contentsOf writes: some Collection<PendingWrite>) {
+    func enqueue(contentsOf writes: [PendingWrite]) {
         var refused: (error: StorageError, from: Int)?
         let wake = state.withLock { state -> Bool in
             let error: StorageError
