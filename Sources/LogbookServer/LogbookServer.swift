@@ -101,7 +101,7 @@ package final class LogbookServer: Service {
             server.channel.close(promise: nil)
         }
         await groups.stop()
-        queries.stop()
+        await queries.stop()
         SocketFile.remove(path, inode: inode)
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
     }

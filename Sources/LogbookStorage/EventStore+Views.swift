@@ -103,8 +103,9 @@ extension EventStore {
         let snapshot = try snapshot(for: query)
         return try onReader { db in
             let source = try Self.source(of: query, head: snapshot.headPosition, indexedUpTo: snapshot.indexedUpTo, db)
-            let (sql, arguments) = try plan.sql(source, db)
-            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }
+            let (sql, arguments) = try plan.sql(source) { try ViewLiteral.classify($0, db) }
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
+                .map { $0["detail"] }
         }
     }
 
@@ -129,12 +130,13 @@ extension EventStore {
             guard !query.view.hasPrefix("$"), let view = try StoredView.find(query.view, db) else {
                 throw AppendWriter.viewNotFound(query.view)
             }
-            guard query.asOfPosition == nil else {
-                throw StorageError.invalidArgument(
-                    "view '\(query.view)' has no history: time travel works on $streams and ReadStream")
-            }
+            guard query.asOfPosition == nil else { throw noHistory(query.view) }
             return ViewSource(table: view.table, indexedPaths: Set(view.definition.indexedPaths))
         }
+    }
+
+    static func noHistory(_ view: String) -> StorageError {
+        StorageError.invalidArgument("view '\(view)' has no history: time travel works on $streams and ReadStream")
     }
 
     private static func check(_ write: ViewWrite, view: StoredView?, group: String, _ db: Database) throws {

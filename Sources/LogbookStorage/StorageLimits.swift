@@ -183,4 +183,12 @@ package enum StorageLimits {
     /// Rows of one query page when the query does not say, and at most.
     package static let queryRowsDefault = 100
     package static let queryRowsMax = 10_000
+
+    /// Statements a view lookup reader keeps prepared (`ViewLookupReader`): each view has
+    /// a few shapes of lookup, so this covers dozens of views; past it the cache restarts.
+    static let lookupStatementsKeptMax = 256
+
+    /// How long a view lookup on an event loop waits out SQLite's rare busy moments of a
+    /// WAL reader (another process recovering the log, the last connection closing).
+    static let lookupBusyTimeoutMilliseconds = 1_000
 }

@@ -168,6 +168,7 @@ internal import Testing
             try await store.defineView(ViewDefinition(name: "v", group: "g", indexedPaths: indexed))
             let documents = documents(count: count)
             try await ViewStoreTests.save(store, documents.map { ViewStoreTests.put($0.key, $0.json) })
+            defer { LookupParity.forget(store) }
             try await body(store, documents)
         }
     }
@@ -178,7 +179,7 @@ internal import Testing
         var query = query
         var rows = [ViewRow]()
         while true {
-            let page = try store.query(query)
+            let page = try LookupParity.query(store, query)
             rows += page.rows
             guard let next = page.nextCursor else { return rows }
             #expect(page.rows.count == query.limit)
@@ -238,10 +239,10 @@ internal import Testing
             #expect(all.map(\.key) == expected { _ in true })
             let prefixed = try Self.all(store, ViewQuery(view: "v", keys: .prefix("k1"), predicates: predicates, limit: 3))
             #expect(prefixed.map(\.key) == expected { $0.hasPrefix("k1") })
-            let one = try store.query(ViewQuery(view: "v", keys: .key("k123")))
+            let one = try LookupParity.query(store, ViewQuery(view: "v", keys: .key("k123")))
             #expect(one.rows == [ViewRow(key: "k123", json: try #require(documents.first { $0.key == "k123" }).json)])
             #expect(one.nextCursor == nil)
-            #expect(try store.query(ViewQuery(view: "v", keys: .key("k1234"))).rows.isEmpty)
+            #expect(try LookupParity.query(store, ViewQuery(view: "v", keys: .key("k1234"))).rows.isEmpty)
         }
     }
 
@@ -296,11 +297,11 @@ internal import Testing
         try await Self.withDocuments(count: 30) { store, _ in
             let query = ViewQuery(
                 view: "v", predicates: [ViewPredicate(path: "$.n", op: .notEqual, values: ["1"])], orderBy: "$.s", limit: 2)
-            let cursor = try #require(try store.query(query).nextCursor)
+            let cursor = try #require(try LookupParity.query(store, query).nextCursor)
             var larger = query
             larger.limit = 5
             larger.cursor = cursor
-            #expect(try store.query(larger).rows.count == 5, "the page size may change")
+            #expect(try LookupParity.query(store, larger).rows.count == 5, "the page size may change")
             var others = [ViewQuery]()
             for change in 0..<6 {
                 var other = query
@@ -316,7 +317,7 @@ internal import Testing
                 others.append(other)
             }
             for other in others {
-                let error = #expect(throws: StorageError.self) { try store.query(other) }
+                let error = #expect(throws: StorageError.self) { try LookupParity.query(store, other) }
                 #expect(error?.code == .invalidArgument)
                 #expect(error?.message.contains("the cursor belongs to another query") == true)
             }
@@ -324,7 +325,7 @@ internal import Testing
             let otherFormat: [UInt8] = [2] + Array(cursor.dropFirst())
             for bytes: [UInt8] in [[], [1], Array(cursor.dropLast()), cursor + [0], otherFormat] {
                 damaged.cursor = bytes
-                #expect(Self.code { _ = try store.query(damaged) } == .invalidArgument)
+                #expect(Self.code { _ = try LookupParity.query(store, damaged) } == .invalidArgument)
             }
             #expect(Self.code { _ = try store.query(ViewQuery(view: "v", keys: .key("k001"), cursor: cursor), rows: []) } == .invalidArgument)
         }
@@ -334,7 +335,7 @@ internal import Testing
         try await Self.withDocuments(count: 3) { store, _ in
             func refusal(_ query: ViewQuery) -> StorageError? {
                 do {
-                    _ = try store.query(query)
+                    _ = try LookupParity.query(store, query)
                     return nil
                 } catch {
                     return error as? StorageError

@@ -91,7 +91,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             if case .appendRequest(let request) = frame.body {
                 self.startAppend(callID, request)
             } else if case .queryRequest(let request) = frame.body, self.server.queries.isLookup(request) {
-                self.lookUp(callID, request)
+                self.lookUp(callID, request, on: context.eventLoop)
             } else {
                 var credit: UInt64 = 0
                 if case .subscribeRequest(let request) = frame.body {
@@ -169,8 +169,8 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A query by key or by an indexed equality, answered here on the event loop: the
     /// read is shorter than the thread hops of a call run elsewhere (DESIGN.md §6).
-    private func lookUp(_ callID: UInt64, _ request: QueryRequest) {
-        let result = Result { try self.server.queries.lookup(request) }
+    private func lookUp(_ callID: UInt64, _ request: QueryRequest, on loop: any EventLoop) {
+        let result = Result { try self.server.queries.lookup(request, on: loop) }
         self.finish(callID, frames: Self.lastFrames(callID, result.map { .queryReply($0) }))
     }
 

@@ -1,6 +1,8 @@
 internal import LogbookStorage
 internal import LogbookWire
+internal import NIOCore
 internal import NIOPosix
+internal import Synchronization
 
 /// Query (DESIGN.md §6): finds where a query's rows come from (a view, a system view of
 /// the store's or of the server's), waits for `min_position` when asked, and pages the
@@ -24,6 +26,13 @@ final class QueryService: Sendable {
     let limits: Limits
     /// The log's published head, for `min_position` on system views.
     let head: PositionWatch
+    private let readers = Mutex(LookupReaders())
+
+    /// Each event loop's lookup reader, made at its first lookup there.
+    private struct LookupReaders {
+        var byLoop = [ObjectIdentifier: (loop: any EventLoop, reader: NIOLoopBound<ViewLookupReader>)]()
+        var stopped = false
+    }
 
     init(
         store: EventStore, catalog: ViewCatalog, groups: GroupManager, systemRows: SystemViewRows,
@@ -42,8 +51,18 @@ final class QueryService: Sendable {
         store.onHeadPosition { head.publish($0) }
     }
 
-    func stop() {
+    /// Ends waits on the head and closes the lookup readers, each on its loop. Called
+    /// once every connection has ended, so no lookup is running.
+    func stop() async {
         self.head.close()
+        let readers = self.readers.withLock { readers in
+            readers.stopped = true
+            defer { readers.byLoop.removeAll() }
+            return Array(readers.byLoop.values)
+        }
+        for (loop, reader) in readers {
+            try? await loop.submit { reader.value.close() }.get()
+        }
     }
 
     func query(_ request: QueryRequest) async throws -> QueryReply {
@@ -72,15 +91,30 @@ final class QueryService: Sendable {
         return ViewConversions.reply(try await self.page(query, source: source), asOf: asOf)
     }
 
-    /// Answers a lookup (see `isLookup`) on the calling thread, the connection's event loop:
-    /// it reads a few rows through an index, which costs less than the hops to another thread.
-    func lookup(_ request: QueryRequest) throws -> QueryReply {
+    /// Answers a lookup (see `isLookup`) on `loop`, the connection's event loop, which
+    /// calls it: it reads a few rows through an index, on the loop's own read connection
+    /// with statements kept prepared, which costs less than the hops to another thread.
+    func lookup(_ request: QueryRequest, on loop: any EventLoop) throws -> QueryReply {
         guard case .view(_, let checkpoint) = try self.source(of: request.view) else {
             throw CallError(.internal, "\(request.view) is not a view to look up")
         }
         let asOf = checkpoint.value  // before the documents, as in `query`
-        let page = try self.fitting(ViewConversions.query(request)) { try self.store.query($0) }
+        let reader = try self.reader(on: loop)
+        let page = try self.fitting(ViewConversions.query(request)) { try reader.query($0) }
         return ViewConversions.reply(page, asOf: asOf)
+    }
+
+    private func reader(on loop: any EventLoop) throws -> ViewLookupReader {
+        let key = ObjectIdentifier(loop)
+        let known = try self.readers.withLock { readers in
+            guard !readers.stopped else { throw CallError.shuttingDown }
+            return readers.byLoop[key]?.reader
+        }
+        if let known { return known.value }
+        // Only this loop makes its reader, so no other can have been added meanwhile.
+        let reader = try self.store.makeViewLookupReader()
+        self.readers.withLock { $0.byLoop[key] = (loop, NIOLoopBound(reader, eventLoop: loop)) }
+        return reader
     }
 
     /// Whether a query is a lookup: no wait, no time travel, one view, and a key or an

@@ -41,15 +41,15 @@ struct EventRowInsert {
         code |= sqlite3_bind_int64(handle, 3, Int64(bitPattern: row.revision))
         // Big-endian, as `EventID.data` spells it, so blobs sort like the UUIDs.
         var id = (row.id.high.bigEndian, row.id.low.bigEndian)
-        code |= withUnsafeBytes(of: &id) { Self.bindBlob(handle, 4, $0) }
+        code |= withUnsafeBytes(of: &id) { SQLiteBinding.bindBlob(handle, 4, $0) }
         code |= sqlite3_bind_int64(handle, 5, row.typeID)
         code |= sqlite3_bind_int64(handle, 6, row.categoryID)
         code |= sqlite3_bind_int64(handle, 7, row.timeMicros)
-        code |= Self.bindText(handle, 8, row.contentType)
-        code |= row.data.withUnsafeBytes { Self.bindBlob(handle, 9, $0) }
-        code |= row.metadata.withUnsafeBytes { Self.bindBlob(handle, 10, $0) }
-        code |= Self.bindText(handle, 11, row.correlationID)
-        code |= Self.bindText(handle, 12, row.causationID)
+        code |= SQLiteBinding.bindText(handle, 8, row.contentType)
+        code |= row.data.withUnsafeBytes { SQLiteBinding.bindBlob(handle, 9, $0) }
+        code |= row.metadata.withUnsafeBytes { SQLiteBinding.bindBlob(handle, 10, $0) }
+        code |= SQLiteBinding.bindText(handle, 11, row.correlationID)
+        code |= SQLiteBinding.bindText(handle, 12, row.causationID)
         // The codes are SQLITE_OK (0) unless a bind failed; the first failure's message
         // is the connection's last error either way.
         if code != SQLITE_OK { throw error(sqlite3_errcode(sqlite3_db_handle(handle))) }
@@ -65,23 +65,5 @@ struct EventRowInsert {
         return DatabaseError(
             resultCode: ResultCode(rawValue: extended != SQLITE_OK ? extended : code), message: message,
             sql: Schema.SQL.insertEvent)
-    }
-
-    /// SQLITE_TRANSIENT: SQLite copies the bytes before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    /// An empty buffer may have no address, which SQLite would bind as NULL.
-    private static func bindBlob(_ handle: OpaquePointer, _ index: CInt, _ bytes: UnsafeRawBufferPointer) -> CInt {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
-        return sqlite3_bind_blob(handle, index, base, CInt(bytes.count), transient)
-    }
-
-    private static func bindText(_ handle: OpaquePointer, _ index: CInt, _ text: String) -> CInt {
-        var text = text
-        return text.withUTF8 { utf8 in
-            guard let base = utf8.baseAddress, !utf8.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, transient) }
-            return sqlite3_bind_text(
-                handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), CInt(utf8.count), transient)
-        }
     }
 }

@@ -12,13 +12,18 @@ struct StoredView {
 
     /// Decodes the columns `id, name, group_name, indexed_paths`.
     init(_ row: Row) throws {
-        id = try row.decode(atIndex: 0)
-        let name: String = try row.decode(atIndex: 1)
-        let paths: String = try row.decode(atIndex: 3)
-        guard let decoded = Self.decodedPaths(paths) else {
+        try self.init(
+            id: row.decode(atIndex: 0), name: row.decode(atIndex: 1), group: row.decode(atIndex: 2),
+            indexedPaths: row.decode(atIndex: 3))
+    }
+
+    /// The view with these column values; `indexedPaths` as stored (a JSON array).
+    init(id: Int64, name: String, group: String, indexedPaths: String) throws {
+        guard let decoded = Self.decodedPaths(indexedPaths) else {
             throw StorageError.corrupt("view '\(name)' has unreadable indexed paths")
         }
-        definition = ViewDefinition(name: name, group: try row.decode(atIndex: 2), indexedPaths: decoded)
+        self.id = id
+        self.definition = ViewDefinition(name: name, group: group, indexedPaths: decoded)
     }
 
     /// `indexed_paths` decoded, remembered by their stored text: every query of a view reads

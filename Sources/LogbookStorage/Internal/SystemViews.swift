@@ -38,7 +38,7 @@ enum SystemViews {
                     JOIN events AS l ON l.position = s.last_position
                 )
                 """,
-            arguments: [bound, bound],
+            arguments: [bound.databaseValue, bound.databaseValue],
             table: "v")
     }
 
@@ -62,7 +62,7 @@ enum SystemViews {
                     FROM a JOIN event_types AS t ON t.id = a.type_id
                 )
                 """,
-            arguments: [indexed, indexed, Int64(clamping: bound)],
+            arguments: [indexed.databaseValue, indexed.databaseValue, Int64(clamping: bound).databaseValue],
             table: "v")
     }
 
@@ -71,7 +71,7 @@ enum SystemViews {
     static func rows(_ json: String) -> ViewSource {
         ViewSource(
             with: "WITH v(key, doc) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
-            arguments: [json],
+            arguments: [json.databaseValue],
             table: "v")
     }
 

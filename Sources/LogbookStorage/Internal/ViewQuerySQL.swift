@@ -5,7 +5,8 @@ internal import GRDB
 struct ViewSource {
     /// `WITH … v(key, doc) AS (…)`, or empty.
     var with: String = ""
-    var arguments = StatementArguments()
+    /// The values of the placeholders in `with`.
+    var arguments = [DatabaseValue]()
     var table: String
     /// A view's indexed paths: queries on them alone come in few shapes, worth keeping
     /// prepared (see `ViewQueryPlan.run`).
@@ -37,7 +38,8 @@ struct ViewLiteral {
     /// What `json_extract(literal, '$')` gives: booleans are 1 and 0.
     var value: DatabaseValue
 
-    private static let classification = """
+    /// Classifies `?1`: whether it is JSON, its JSON type, and the value extracted.
+    static let classificationSQL = """
         SELECT json_valid(?1),
             CASE WHEN json_valid(?1) THEN json_type(?1) END,
             CASE WHEN json_valid(?1) THEN json_extract(?1, '$') END
@@ -45,19 +47,26 @@ struct ViewLiteral {
 
     /// Nil for text that is not JSON, or is an object or an array.
     static func classify(_ json: String, _ db: Database) throws -> ViewLiteral? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: classification), arguments: [json]) else { return nil }
-        let valid: Bool = try row.decode(atIndex: 0)
-        let type: String? = try row.decode(atIndex: 1)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: classificationSQL), arguments: [json]) else { return nil }
+        return ViewLiteral(valid: try row.decode(atIndex: 0), type: try row.decode(atIndex: 1), value: row[2])
+    }
+
+    /// The literal from the columns of `classificationSQL`; nil as `classify` says.
+    init?(valid: Bool, type: String?, value: DatabaseValue) {
         guard valid, let type else { return nil }
-        let value: DatabaseValue = row[2]
         switch type {
-        case "integer", "real": return ViewLiteral(kind: .number, value: value)
-        case "text": return ViewLiteral(kind: .text, value: value)
-        case "true": return ViewLiteral(kind: .true, value: value)
-        case "false": return ViewLiteral(kind: .false, value: value)
-        case "null": return ViewLiteral(kind: .null, value: value)
+        case "integer", "real": self.init(kind: .number, value: value)
+        case "text": self.init(kind: .text, value: value)
+        case "true": self.init(kind: .true, value: value)
+        case "false": self.init(kind: .false, value: value)
+        case "null": self.init(kind: .null, value: value)
         default: return nil
         }
+    }
+
+    init(kind: Kind, value: DatabaseValue) {
+        self.kind = kind
+        self.value = value
     }
 }
 
@@ -97,39 +106,52 @@ struct ViewQueryPlan {
         self.cursor = try query.cursor.map { bytes throws(StorageError) in try Self.decodeCursor(bytes, of: query) }
     }
 
-    /// The prepared statement for `sql`. Preparing costs a lookup by key about a sixth of
-    /// its time, but GRDB's cache of prepared statements has no bound: only queries whose
-    /// paths are all indexed, without `in` (whose SQL grows with its values), are cached,
-    /// so the cached shapes are bounded by the view definitions, not by what clients send.
-    private func statement(_ sql: String, for source: ViewSource, _ db: Database) throws -> Statement {
-        let bounded = query.predicates.allSatisfy { $0.op != .in && source.indexedPaths.contains($0.path) }
+    /// Whether the statement of this query on `source` is worth keeping prepared.
+    /// Preparing costs a lookup by key about a sixth of its time, but a cache of prepared
+    /// statements needs a bound: only queries whose paths are all indexed, without `in`
+    /// (whose SQL grows with its values), are kept, so the kept shapes are bounded by the
+    /// view definitions, not by what clients send.
+    func keepsStatement(on source: ViewSource) -> Bool {
+        query.predicates.allSatisfy { $0.op != .in && source.indexedPaths.contains($0.path) }
             && query.orderBy.map(source.indexedPaths.contains) ?? true
-        return bounded ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
     }
 
     /// Runs the query on `source` and makes its page.
     func run(_ source: ViewSource, _ db: Database) throws -> ViewPage {
-        let (sql, arguments) = try self.sql(source, db)
-        let rows = try Row.fetchCursor(try self.statement(sql, for: source, db), arguments: arguments)
+        let (sql, arguments) = try self.sql(source) { try ViewLiteral.classify($0, db) }
+        let statement = keepsStatement(on: source) ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
+        return try page {
+            guard let row = try rows.next() else { return nil }
+            return (try row.decode(atIndex: 0), try row.decode(atIndex: 1), row[2])
+        }
+    }
+
+    /// The page made of the rows `next` gives, in the query's order, as the SELECT of
+    /// `sql` returns them: key, document, order value.
+    func page(_ next: () throws -> (key: String, json: String, value: DatabaseValue)?) throws -> ViewPage {
         var page = [ViewRow]()
         var lastValue = DatabaseValue.null
-        while let row = try rows.next() {
+        while let row = try next() {
             guard page.count < query.limit else {
                 return ViewPage(rows: page, nextCursor: try nextCursor(after: page[page.count - 1], value: lastValue))
             }
-            page.append(ViewRow(key: try row.decode(atIndex: 0), json: try row.decode(atIndex: 1)))
-            lastValue = row[2]
+            page.append(ViewRow(key: row.key, json: row.json))
+            lastValue = row.value
         }
         return ViewPage(rows: page, nextCursor: nil)
     }
 
-    /// The SELECT and its arguments, in the order of their placeholders.
-    func sql(_ source: ViewSource, _ db: Database) throws -> (String, StatementArguments) {
+    /// The SELECT and its arguments, in the order of their placeholders; `classify` is
+    /// `ViewLiteral.classify` on the connection that runs it.
+    func sql(
+        _ source: ViewSource, classify: (String) throws -> ViewLiteral?
+    ) throws -> (String, [DatabaseValue]) {
         var conditions = [String]()
         var arguments = source.arguments
         func add(_ condition: String, _ values: [DatabaseValue]) {
             conditions.append(condition)
-            arguments += StatementArguments(values)
+            arguments += values
         }
         switch query.keys {
         case .all: break
@@ -137,7 +159,7 @@ struct ViewQueryPlan {
         case .prefix(let prefix): add("key >= ? AND key < ? || \(Self.prefixEnd)", [prefix.databaseValue, prefix.databaseValue])
         }
         for predicate in query.predicates {
-            let literals = try predicate.values.map { try Self.literal($0, of: predicate, db) }
+            let literals = try predicate.values.map { try Self.literal($0, of: predicate, classify) }
             let (condition, values) = try Self.condition(predicate, literals)
             add(condition, values)
         }
@@ -149,7 +171,7 @@ struct ViewQueryPlan {
         let value = query.orderBy.map(ViewSQL.extract) ?? "NULL"
         let order = query.orderBy.map { "\(ViewSQL.extract($0)) \(direction), key \(direction)" } ?? "key \(direction)"
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [query.limit + 1]
+        arguments.append((query.limit + 1).databaseValue)
         let sql = "\(source.with) SELECT key, doc, \(value) FROM \(source.table) \(filter) ORDER BY \(order) LIMIT ?"
         return (sql, arguments)
     }
@@ -190,8 +212,10 @@ struct ViewQueryPlan {
         return cursor
     }
 
-    private static func literal(_ json: String, of predicate: ViewPredicate, _ db: Database) throws -> ViewLiteral {
-        guard let literal = try ViewLiteral.classify(json, db) else {
+    private static func literal(
+        _ json: String, of predicate: ViewPredicate, _ classify: (String) throws -> ViewLiteral?
+    ) throws -> ViewLiteral {
+        guard let literal = try classify(json) else {
             throw StorageError.invalidArgument(
                 "the predicate on \(predicate.path) compares against \(json): compare against a number, string, true, false or null")
         }
