@@ -8,6 +8,7 @@
 #
 #   Benchmarks/run.sh [RUNS]      (default 3)
 #   ONLY=append|query Benchmarks/run.sh     one half only; SCRATCH=DIR: swift build's scratch path
+#   BIN=DIR Benchmarks/run.sh               the logbookd and logbook already built in DIR (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -17,12 +18,15 @@ events=${EVENTS:-50000}
 command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server redis-tools; }
 scratch=${SCRATCH:-.build}
 only=${ONLY:-all}
-swift build -c release --scratch-path "$scratch" --product logbookd >/dev/null
-swift build -c release --scratch-path "$scratch" --product logbook >/dev/null
-bin=$scratch/release
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+  swift build -c release --scratch-path "$scratch" --product logbookd >/dev/null
+  swift build -c release --scratch-path "$scratch" --product logbook >/dev/null
+  bin=$scratch/release
+fi
 
 work=$(mktemp -d /tmp/lbbench.XXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 declare -A daemon
 for engine in log sqlite; do
