@@ -21,6 +21,12 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
     /// Nil unless exactly 16 bytes are given.
     init?(byteSequence bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
+        // Contiguous bytes (an array, SQLite's `Data`) load as two words: stepping through
+        // `Data` a byte at a time was a twentieth of the CPU of a read.
+        if let id = bytes.withContiguousStorageIfAvailable({ Self(bigEndian: UnsafeRawBufferPointer($0)) }) {
+            self = id
+            return
+        }
         var high: UInt64 = 0
         var low: UInt64 = 0
         for (index, byte) in bytes.enumerated() {
@@ -31,6 +37,13 @@ package struct EventID: Hashable, Sendable, CustomStringConvertible {
             }
         }
         self.init(high: high, low: low)
+    }
+
+    /// The id held big-endian in the 16 bytes of `raw`.
+    init(bigEndian raw: UnsafeRawBufferPointer) {
+        self.init(
+            high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
     }
 
     /// Parses the canonical `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` form, either case.

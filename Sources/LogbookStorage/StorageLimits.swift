@@ -46,6 +46,10 @@ package enum StorageLimits {
     /// only when the events are really there.
     static let readReservedEventsMax = 256
 
+    /// The payload bytes a `$all` read of the log engine takes from the log at a time:
+    /// a filtered read may pass over many records to find a few.
+    static let logScanBytesMax = 4 * 1024 * 1024
+
     /// Problems `PRAGMA quick_check` reports when the store is opened: enough to say what
     /// is damaged, without a long listing for a file that is refused anyway.
     static let integrityProblemsReported = 10

@@ -96,10 +96,11 @@ internal import Testing
             await store.close()
             // 3 events per commit: the SQLite engine catches up at 102 and 204 and leaves
             // 96 un-indexed. The log engine's indexer stores commits in batches of its
-            // own timing, so its boundary is only known once the store is closed.
+            // own timing (when idle it may store and index all 300 at once), so its
+            // boundary is only known once the store is closed.
             let stopped = store.indexedUpTo
             if StoreFixture.engine == .sqlite { #expect(stopped == 204) }
-            #expect(stopped < 300)
+            #expect(stopped <= 300)
 
             let reopened = try fixture.open(indexing: .pinned(batchEvents: 100))
             #expect(reopened.indexedUpTo == stopped)

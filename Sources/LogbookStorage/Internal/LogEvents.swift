@@ -53,7 +53,7 @@ enum LogEvents {
 
     private static func recorded(_ record: LogRecords.Record, _ key: Key) throws(StorageError) -> RecordedEvent {
         guard record.position == key.position,
-            let event = record.payload.withUnsafeBytes({ EventRecord.decode($0, position: record.position)?.recorded })
+            let event = record.payload.withUnsafeBytes({ EventRecord.recorded($0, position: record.position) })
         else {
             throw .corrupt("the log's record at position \(key.position) is missing or does not decode")
         }

@@ -95,7 +95,7 @@ enum MetadataCodec {
             guard let length = readVarint(), Int(length) <= remaining else { return nil }
             let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))])
             offset += Int(length)
-            return String(validating: slice, as: UTF8.self)
+            return String(validatingUTF8: slice)
         }
     }
 }

@@ -16,7 +16,8 @@ internal import GRDB
 ///
 /// In the log engine the SQLite tables end at the snapshot's `storedUpTo`; the events
 /// after it, up to the head, come from the in-memory tail (`TailScan`), the same
-/// conditions tested in Swift. A read at the head needs no SQL at all.
+/// conditions tested in Swift. A read at the head needs no SQL at all, and neither does
+/// `$all`, whose stored part comes from the log in position order (`LogScan`).
 struct ReadQuery {
     /// One statement; `LIMIT` is its last parameter, bound when it runs.
     struct SQLPart {
@@ -26,6 +27,7 @@ struct ReadQuery {
 
     enum Part {
         case sql(SQLPart)
+        case log(LogScan)
         case tail(TailScan)
     }
 
@@ -67,13 +69,18 @@ struct ReadQuery {
             let tailRange = max(whole.lowerBound, stored + 1)...whole.upperBound
             tail = .tail(TailScan(request, range: tailRange, stream: streamName, chunks: snapshot.tail))
         }
-        var sqlParts = [Part]()
+        var storedParts = [Part]()
         if whole.lowerBound <= stored {
-            sqlParts = Self.sqlParts(
-                request, range: whole.lowerBound...min(whole.upperBound, stored),
-                indexedUpTo: snapshot.indexedUpTo, stream: streamName, columns: columns)
+            let range = whole.lowerBound...min(whole.upperBound, stored)
+            if log != nil, case .all = request.selector {
+                storedParts = [.log(LogScan(request, range: range))]
+            } else {
+                storedParts = Self.sqlParts(
+                    request, range: range, indexedUpTo: snapshot.indexedUpTo, stream: streamName, columns: columns)
+            }
         }
-        let ordered = request.direction == .forwards ? sqlParts + [tail].compactMap { $0 } : [tail].compactMap { $0 } + sqlParts
+        let ordered = request.direction == .forwards
+            ? storedParts + [tail].compactMap { $0 } : [tail].compactMap { $0 } + storedParts
         parts = ordered
     }
 
@@ -198,6 +205,9 @@ struct ReadQuery {
                         events.append(try EventRowDecoder.decode(row))
                     }
                 }
+            case .log(let scan):
+                guard let log else { throw StorageError(code: .internalError, message: "a log scan without a log") }
+                try scan.run(into: &events, limit: limit, log: log)
             case .tail(let scan):
                 try scan.run(into: &events, limit: limit)
             }

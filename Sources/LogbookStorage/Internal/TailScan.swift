@@ -13,8 +13,7 @@ struct TailScan {
     }
 
     private let match: Match
-    private let eventTypes: [String]
-    private let streamPrefix: String
+    private let filter: ReadFilter
     private let range: ClosedRange<UInt64>
     private let forwards: Bool
     private let chunks: [TailChunk]
@@ -31,8 +30,7 @@ struct TailScan {
         case .eventType(let name): match = .eventType(name)
         case .correlationID(let id): match = .correlationID(id)
         }
-        eventTypes = request.filter?.eventTypes ?? []
-        streamPrefix = request.filter?.streamPrefix ?? ""
+        filter = request.filter ?? ReadFilter()
         self.range = range
         forwards = request.direction == .forwards
         self.chunks = chunks
@@ -76,9 +74,7 @@ struct TailScan {
         case .correlationID(let id):
             guard Self.same(event.correlationID, id) else { return false }
         }
-        if !eventTypes.isEmpty, !eventTypes.contains(where: { Self.same(event.type, $0) }) { return false }
-        if !streamPrefix.isEmpty, !event.stream.unicodeScalars.starts(with: streamPrefix.unicodeScalars) { return false }
-        return true
+        return filter.admits(type: event.type, stream: event.stream)
     }
 
     private static func same(_ left: String, _ right: String) -> Bool {

@@ -98,37 +98,74 @@ enum EventRecord {
     /// Reads a payload back; nil when it is not a well-formed version-1 event record
     /// (the caller names the segment and position in its error).
     static func decode(_ payload: UnsafeRawBufferPointer, position: UInt64) -> StoredEvent? {
-        guard payload.count >= fixedBytes + 4 * fieldCount, payload[0] == version else { return nil }
-        var offset = fixedBytes
-        func take() -> UnsafeRawBufferPointer? {
-            guard payload.count - offset >= 4 else { return nil }
-            let count = Int(payload.loadLittleEndian(at: offset, as: UInt32.self))
-            offset += 4
-            guard payload.count - offset >= count else { return nil }
-            defer { offset += count }
-            return UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + count)])
-        }
-        func string() -> String? {
-            take().flatMap { String(validating: $0, as: UTF8.self) }
-        }
-        guard let stream = string(), let type = string(), let contentType = string(),
-              let correlationID = string(), let causationID = string(),
-              let metadata = take(), let data = take(), offset == payload.count
-        else { return nil }
+        guard let fields = Fields(payload), let strings = fields.strings() else { return nil }
         return StoredEvent(
             position: position,
-            stream: stream,
-            category: StreamName.category(of: stream),
-            revision: payload.loadLittleEndian(at: 8, as: UInt64.self),
-            id: EventID(
+            stream: strings.stream,
+            category: StreamName.category(of: strings.stream),
+            revision: fields.revision,
+            id: fields.id,
+            type: strings.type,
+            timeMicros: fields.timeMicros,
+            contentType: strings.contentType,
+            data: Data(fields.data),
+            metadata: Data(fields.metadata),
+            correlationID: strings.correlationID,
+            causationID: strings.causationID)
+    }
+
+    /// The event a read returns, straight from a payload: what `decode(_:position:)` and
+    /// then `StoredEvent.recorded` give, without the copies of data and metadata between.
+    static func recorded(_ payload: UnsafeRawBufferPointer, position: UInt64) -> RecordedEvent? {
+        guard let fields = Fields(payload), let strings = fields.strings(),
+              let metadata = MetadataCodec.decode(fields.metadata)
+        else { return nil }
+        return RecordedEvent(
+            stream: strings.stream, revision: fields.revision, position: position, id: fields.id, type: strings.type,
+            data: [UInt8](fields.data), contentType: strings.contentType, metadata: metadata,
+            correlationID: strings.correlationID, causationID: strings.causationID, timeMicros: fields.timeMicros)
+    }
+
+    /// A payload's fields, the variable ones still bytes of it.
+    private struct Fields {
+        var revision: UInt64
+        var timeMicros: Int64
+        var id: EventID
+        var stream, type, contentType, correlationID, causationID, metadata, data: UnsafeRawBufferPointer
+
+        init?(_ payload: UnsafeRawBufferPointer) {
+            guard payload.count >= fixedBytes + 4 * fieldCount, payload[0] == version else { return nil }
+            var offset = fixedBytes
+            func take() -> UnsafeRawBufferPointer? {
+                guard payload.count - offset >= 4 else { return nil }
+                let count = Int(payload.loadLittleEndian(at: offset, as: UInt32.self))
+                offset += 4
+                guard payload.count - offset >= count else { return nil }
+                defer { offset += count }
+                return UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + count)])
+            }
+            guard let stream = take(), let type = take(), let contentType = take(),
+                  let correlationID = take(), let causationID = take(),
+                  let metadata = take(), let data = take(), offset == payload.count
+            else { return nil }
+            (self.stream, self.type, self.contentType, self.correlationID, self.causationID) =
+                (stream, type, contentType, correlationID, causationID)
+            (self.metadata, self.data) = (metadata, data)
+            revision = payload.loadLittleEndian(at: 8, as: UInt64.self)
+            timeMicros = payload.loadLittleEndian(at: 16, as: Int64.self)
+            id = EventID(
                 high: UInt64(bigEndian: payload.loadLittleEndian(at: 24, as: UInt64.self)),
-                low: UInt64(bigEndian: payload.loadLittleEndian(at: 32, as: UInt64.self))),
-            type: type,
-            timeMicros: payload.loadLittleEndian(at: 16, as: Int64.self),
-            contentType: contentType,
-            data: Data(data),
-            metadata: Data(metadata),
-            correlationID: correlationID,
-            causationID: causationID)
+                low: UInt64(bigEndian: payload.loadLittleEndian(at: 32, as: UInt64.self)))
+        }
+
+        /// The five strings, nil when one is not UTF-8.
+        func strings() -> (stream: String, type: String, contentType: String, correlationID: String, causationID: String)? {
+            guard let stream = String(validatingUTF8: stream), let type = String(validatingUTF8: type),
+                  let contentType = String(validatingUTF8: contentType),
+                  let correlationID = String(validatingUTF8: correlationID),
+                  let causationID = String(validatingUTF8: causationID)
+            else { return nil }
+            return (stream, type, contentType, correlationID, causationID)
+        }
     }
 }
