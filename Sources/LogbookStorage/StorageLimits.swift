@@ -50,6 +50,10 @@ package enum StorageLimits {
     /// a filtered read may pass over many records to find a few.
     static let logScanBytesMax = 4 * 1024 * 1024
 
+    /// The records a filtered `$all` read of the log engine takes from the log at least at
+    /// a time (it takes what it still needs when that is more).
+    static let logScanFilteredRecordsMin = 256
+
     /// Problems `PRAGMA quick_check` reports when the store is opened: enough to say what
     /// is damaged, without a long listing for a file that is refused anyway.
     static let integrityProblemsReported = 10

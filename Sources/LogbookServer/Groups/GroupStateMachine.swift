@@ -59,17 +59,13 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         case settled
     }
 
+    /// An event the machine holds; its payload is in `payloads` until it settles, so that
+    /// looking an entry up copies no event.
     private struct Entry {
         var position: UInt64
         var stream: String
-        /// Dropped once settled: a settled entry only waits for the checkpoint.
-        var payload: Payload?
         var origin: Origin
-        var state: EntryState {
-            didSet {
-                if case .settled = self.state { self.payload = nil }
-            }
-        }
+        var state: EntryState
         var attempts: UInt32 = 0
     }
 
@@ -90,17 +86,31 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     /// Every position up to here has been loaded or was not matched.
     private(set) var readCursor: UInt64
     private var entries: [Key: Entry] = [:]
+    /// The events of entries not yet settled.
+    private var payloads: [Key: Payload] = [:]
     /// Main-sequence positions in order; `mainHead` skips the ones already released.
     private var mainOrder: [UInt64] = []
     private var mainHead = 0
+    /// No main entry at an index of `mainOrder` below this is pending, so `dispatch` starts
+    /// here: in flight, the entries before it would be passed over on every input.
+    private var dispatchFrom = 0
+    /// by_stream: the streams with an event in flight, and how many (one, but for a
+    /// replayed event beside it). `dispatch` treats them as busy without visiting them.
+    private var inFlightStreams: [String: Int] = [:]
     private var replayOrder: [UInt64] = []
     private var deliveries: [UInt64: Key] = [:]
     private var consumers: [ConsumerID: Consumer] = [:]
+    /// The consumers by when they joined, the order round_robin turns in.
+    private var joinOrder: [ConsumerID] = []
     private var joinCounter: UInt64 = 0
     private var nextDeliveryID: UInt64 = 1
     private var roundRobinNext = 0
     /// by_stream: streams whose events are parked behind a poison event (a sequenced park).
     private(set) var heldStreams: Set<String> = []
+
+    /// Whether `dispatch` walks every entry from the head, as it did before `dispatchFrom`
+    /// and `inFlightStreams`: the tests run both on the same inputs and compare.
+    private let walksAll: Bool
 
     /// Positions settled above the checkpoint before a restart: never delivered again.
     private var settledBeforeRestart: Set<UInt64>
@@ -114,8 +124,10 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         checkpoint: UInt64,
         settledAbove: Set<UInt64> = [],
         heldStreams: Set<String> = [],
-        firstDeliveryID: UInt64 = 1
+        firstDeliveryID: UInt64 = 1,
+        walksAll: Bool = false
     ) {
+        self.walksAll = walksAll
         self.nextDeliveryID = firstDeliveryID
         self.settings = settings
         self.checkpoint = checkpoint
@@ -161,15 +173,18 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         self.joinCounter += 1
         let limit = min(maxInFlight ?? self.settings.maxInFlight, self.settings.maxInFlight)
         self.consumers[consumer] = Consumer(joined: self.joinCounter, maxInFlight: max(1, limit))
+        self.joinOrder = self.consumers.sorted { $0.value.joined < $1.value.joined }.map(\.key)
         return self.dispatch(now: now)
     }
 
     /// A consumer left: what it held goes back to the others, its attempts still counted.
     mutating func leave(_ consumer: ConsumerID, now: Instant) -> [Output] {
         guard let left = self.consumers.removeValue(forKey: consumer) else { return [] }
+        self.joinOrder.removeAll { $0 == consumer }
         for deliveryID in left.inFlight {
             guard let key = self.deliveries.removeValue(forKey: deliveryID) else { continue }
-            self.entries[key]?.state = .pending(eligibleAt: nil)
+            self.landed(key)
+            self.makePending(key, eligibleAt: nil)
         }
         return self.dispatch(now: now)
     }
@@ -181,17 +196,18 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         for event in events where event.position > self.readCursor {
             self.readCursor = event.position
             if self.settledBeforeRestart.remove(event.position) != nil {
-                self.insert(Entry(position: event.position, stream: event.stream, payload: nil, origin: .main, state: .settled))
+                self.insert(Entry(position: event.position, stream: event.stream, origin: .main, state: .settled))
                 continue
             }
             if self.heldStreams.contains(event.stream) {
                 // A later event of a stream parked behind a poison event waits in the
                 // parked store too, so the stream's order survives the replay.
                 parks.append(Parked(position: event.position, stream: event.stream, reason: "held behind a parked event of its stream", attempts: 0))
-                self.insert(Entry(position: event.position, stream: event.stream, payload: nil, origin: .main, state: .settled))
+                self.insert(Entry(position: event.position, stream: event.stream, origin: .main, state: .settled))
                 continue
             }
-            self.insert(Entry(position: event.position, stream: event.stream, payload: event.payload, origin: .main, state: .pending(eligibleAt: nil)))
+            self.insert(Entry(position: event.position, stream: event.stream, origin: .main, state: .pending(eligibleAt: nil)))
+            self.payloads[Key(origin: .main, position: event.position)] = event.payload
         }
         self.readCursor = max(self.readCursor, scannedTo)
         var outputs: [Output] = parks.isEmpty ? [] : [.park(parks)]
@@ -202,9 +218,9 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     /// Parked events fed back for another round of deliveries, in position order.
     mutating func replay(_ events: [(position: UInt64, stream: String, payload: Payload)], now: Instant) -> [Output] {
         for event in events where self.entries[Key(origin: .replay, position: event.position)] == nil {
-            self.entries[Key(origin: .replay, position: event.position)] = Entry(
-                position: event.position, stream: event.stream, payload: event.payload, origin: .replay, state: .pending(eligibleAt: nil)
-            )
+            let key = Key(origin: .replay, position: event.position)
+            self.entries[key] = Entry(position: event.position, stream: event.stream, origin: .replay, state: .pending(eligibleAt: nil))
+            self.payloads[key] = event.payload
             self.replayOrder.append(event.position)
         }
         return self.dispatch(now: now)
@@ -221,7 +237,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         var unparked: [UInt64] = []
         for deliveryID in deliveryIDs {
             guard let key = self.take(deliveryID, from: consumer) else { continue }
-            self.entries[key]?.state = .settled
+            self.settle(key)
             if key.origin == .main { settledMain.append(key.position) } else { unparked.append(key.position) }
         }
         return self.finishSettling(main: settledMain, replayed: unparked, now: now)
@@ -235,7 +251,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
             guard let key = self.take(deliveryID, from: consumer), let entry = self.entries[key] else { continue }
             switch action {
             case .skip:
-                self.entries[key]?.state = .settled
+                self.settle(key)
                 if key.origin == .main { settledMain.append(key.position) } else { unparked.append(key.position) }
             case .park:
                 parks += self.park(key, reason: reason.isEmpty ? "parked by a consumer" : reason, settled: &settledMain)
@@ -269,6 +285,36 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         self.mainOrder.append(entry.position)
     }
 
+    /// Settles an entry; a settled entry only waits for the checkpoint, without its event.
+    private mutating func settle(_ key: Key) {
+        self.entries[key]?.state = .settled
+        self.payloads[key] = nil
+    }
+
+    /// Makes an entry pending again, and `dispatch` look at it.
+    private mutating func makePending(_ key: Key, eligibleAt: Instant?) {
+        self.entries[key]?.state = .pending(eligibleAt: eligibleAt)
+        guard key.origin == .main else { return }
+        // `mainOrder` ascends: the first index at or past the position.
+        var (low, high) = (self.mainHead, self.mainOrder.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if self.mainOrder[middle] < key.position { low = middle + 1 } else { high = middle }
+        }
+        self.dispatchFrom = min(self.dispatchFrom, low)
+    }
+
+    /// An entry's delivery is over (settled, taken back or given back): its stream is no
+    /// longer busy on its account.
+    private mutating func landed(_ key: Key) {
+        guard self.settings.strategy == .byStream, let stream = self.entries[key]?.stream else { return }
+        if let count = self.inFlightStreams[stream], count > 1 {
+            self.inFlightStreams[stream] = count - 1
+        } else {
+            self.inFlightStreams[stream] = nil
+        }
+    }
+
     /// Removes a delivery if `consumer` holds it; nil for a stale or foreign delivery id.
     private mutating func take(_ deliveryID: UInt64, from consumer: ConsumerID) -> Key? {
         guard let key = self.deliveries[deliveryID],
@@ -276,6 +322,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         else { return nil }
         self.deliveries[deliveryID] = nil
         self.consumers[consumer]?.inFlight.remove(deliveryID)
+        self.landed(key)
         return key
     }
 
@@ -285,7 +332,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         }
         let exponent = min(Int(entry.attempts) - 1, self.settings.retryBackoffDoublingsMax)
         let backoff = self.settings.retryBackoff * (1 << max(0, exponent))
-        self.entries[key]?.state = .pending(eligibleAt: now + backoff)
+        self.makePending(key, eligibleAt: now + backoff)
         return []
     }
 
@@ -293,7 +340,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     /// the stream's order survives (a sequenced park).
     private mutating func park(_ key: Key, reason: String, settled: inout [UInt64]) -> [Parked] {
         guard let entry = self.entries[key] else { return [] }
-        self.entries[key]?.state = .settled
+        self.settle(key)
         if key.origin == .replay {
             // Parked again: it stays in the parked store; only its replay copy goes.
             self.entries[key] = nil
@@ -306,7 +353,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         for position in self.mainOrder[self.mainHead...] where position > key.position {
             let later = Key(origin: .main, position: position)
             guard let held = self.entries[later], held.stream == entry.stream, case .pending = held.state else { continue }
-            self.entries[later]?.state = .settled
+            self.settle(later)
             settled.append(position)
             parks.append(Parked(position: position, stream: held.stream, reason: "held behind the parked event at \(key.position)", attempts: held.attempts))
         }
@@ -339,6 +386,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         }
         if self.mainHead > self.settings.compactionEntriesMin, self.mainHead * 2 > self.mainOrder.count {
             self.mainOrder.removeFirst(self.mainHead)
+            self.dispatchFrom = max(0, self.dispatchFrom - self.mainHead)
             self.mainHead = 0
         }
         guard !settledNow.isEmpty || self.checkpoint != before else { return [] }
@@ -346,39 +394,81 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
     }
 
     /// Hands eligible events to consumers with room, replayed ones first, each sequence in
-    /// position order.
+    /// position order. Main entries before `dispatchFrom` are in flight or settled: they are
+    /// not visited, and under by_stream `inFlightStreams` stands for what they would add to
+    /// the busy streams.
     private mutating func dispatch(now: Instant) -> [Output] {
-        guard !self.consumers.isEmpty else { return [] }
+        guard self.consumers.values.contains(where: \.hasRoom) else { return [] }
         var batches: [ConsumerID: [Delivery]] = [:]
-        var busyStreams: Set<String> = []
-        let ordered = self.replayOrder.map { Key(origin: .replay, position: $0) }
-            + self.mainOrder[self.mainHead...].map { Key(origin: .main, position: $0) }
-        for key in ordered {
-            guard self.consumers.values.contains(where: \.hasRoom) else { break }
-            guard let entry = self.entries[key] else { continue }
-            if case .settled = entry.state { continue }
-            if self.settings.strategy == .byStream {
-                // Only the first unsettled event of a stream may be out; replayed events of a
-                // stream go before its held main events.
-                guard busyStreams.insert(entry.stream).inserted else { continue }
-                if key.origin == .main, self.heldStreams.contains(entry.stream) { continue }
+        var busyStreams = self.walksAll ? [] : Set(self.inFlightStreams.keys)
+        for position in self.replayOrder {
+            if self.offer(Key(origin: .replay, position: position), now: now, busy: &busyStreams, to: &batches) == .noRoom {
+                return Self.outputs(batches)
             }
-            guard case .pending(let eligibleAt) = entry.state, eligibleAt.map({ $0 <= now }) ?? true,
-                let payload = entry.payload
-            else { continue }
-            guard let consumer = self.pickConsumer(for: entry.stream) else { continue }
-            let deliveryID = self.nextDeliveryID
-            self.nextDeliveryID += 1
-            let attempt = entry.attempts + 1
-            self.entries[key]?.attempts = attempt
-            self.entries[key]?.state = .inFlight(consumer: consumer, deliveryID: deliveryID, deadline: now + self.settings.ackTimeout)
-            self.deliveries[deliveryID] = key
-            self.consumers[consumer]?.inFlight.insert(deliveryID)
-            batches[consumer, default: []].append(
-                Delivery(deliveryID: deliveryID, attempt: attempt, position: entry.position, stream: entry.stream, payload: payload)
-            )
         }
-        return batches.sorted { $0.key < $1.key }.map { .deliver($0.key, $0.value) }
+        var index = self.walksAll ? self.mainHead : max(self.mainHead, self.dispatchFrom)
+        var firstLeft: Int?
+        offering: while index < self.mainOrder.count {
+            switch self.offer(Key(origin: .main, position: self.mainOrder[index]), now: now, busy: &busyStreams, to: &batches) {
+            case .noRoom:
+                firstLeft = firstLeft ?? index
+                break offering
+            case .left:
+                firstLeft = firstLeft ?? index
+            case .delivered, .notPending:
+                break
+            }
+            index += 1
+        }
+        self.dispatchFrom = firstLeft ?? self.mainOrder.count
+        return Self.outputs(batches)
+    }
+
+    private enum Offer {
+        /// No consumer has room: nothing more can go out now.
+        case noRoom
+        /// In flight, settled or gone.
+        case notPending
+        case delivered
+        /// Pending, but not deliverable now (its stream is busy or held, its retry is not
+        /// due, or its stream's consumer is full).
+        case left
+    }
+
+    /// Delivers the entry at `key` if it may go out now.
+    private mutating func offer(_ key: Key, now: Instant, busy: inout Set<String>, to batches: inout [ConsumerID: [Delivery]]) -> Offer {
+        guard self.consumers.values.contains(where: \.hasRoom) else { return .noRoom }
+        guard let entry = self.entries[key] else { return .notPending }
+        if case .settled = entry.state { return .notPending }
+        if self.settings.strategy == .byStream {
+            // Only the first unsettled event of a stream may be out; replayed events of a
+            // stream go before its held main events.
+            guard busy.insert(entry.stream).inserted else {
+                if case .pending = entry.state { return .left }
+                return .notPending
+            }
+            if key.origin == .main, self.heldStreams.contains(entry.stream) { return .left }
+        }
+        guard case .pending(let eligibleAt) = entry.state else { return .notPending }
+        guard eligibleAt.map({ $0 <= now }) ?? true, let payload = self.payloads[key],
+            let consumer = self.pickConsumer(for: entry.stream)
+        else { return .left }
+        let deliveryID = self.nextDeliveryID
+        self.nextDeliveryID += 1
+        let attempt = entry.attempts + 1
+        self.entries[key]?.attempts = attempt
+        self.entries[key]?.state = .inFlight(consumer: consumer, deliveryID: deliveryID, deadline: now + self.settings.ackTimeout)
+        self.deliveries[deliveryID] = key
+        self.consumers[consumer]?.inFlight.insert(deliveryID)
+        if self.settings.strategy == .byStream { self.inFlightStreams[entry.stream, default: 0] += 1 }
+        batches[consumer, default: []].append(
+            Delivery(deliveryID: deliveryID, attempt: attempt, position: entry.position, stream: entry.stream, payload: payload)
+        )
+        return .delivered
+    }
+
+    private static func outputs(_ batches: [ConsumerID: [Delivery]]) -> [Output] {
+        batches.sorted { $0.key < $1.key }.map { .deliver($0.key, $0.value) }
     }
 
     private mutating func pickConsumer(for stream: String) -> ConsumerID? {
@@ -388,7 +478,7 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
             guard let active = self.consumers.min(by: { $0.value.joined < $1.value.joined }) else { return nil }
             return active.value.hasRoom ? active.key : nil
         case .roundRobin:
-            let ids = self.consumers.sorted { $0.value.joined < $1.value.joined }.map(\.key)
+            let ids = self.joinOrder
             for offset in 0..<ids.count {
                 let id = ids[(self.roundRobinNext + offset) % ids.count]
                 if self.consumers[id]?.hasRoom == true {

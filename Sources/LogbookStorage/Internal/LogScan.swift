@@ -18,8 +18,9 @@ struct LogScan {
     func run(into events: inout [RecordedEvent], limit: Int, log: SegmentLog) throws(StorageError) {
         var next = forwards ? range.lowerBound : range.upperBound
         while events.count < limit, range.contains(next) {
-            // Unfiltered, each record read is an event returned; filtered, read ahead.
-            let wanted = filter.isEmpty ? limit - events.count : StorageLimits.readBatchEventsMax
+            // Unfiltered, each record read is an event returned; filtered, read a little
+            // ahead, so a filter that passes few events does not read one record per call.
+            let wanted = max(limit - events.count, filter.isEmpty ? 1 : StorageLimits.logScanFilteredRecordsMin)
             let records = try log.read(
                 from: next, direction: forwards ? .forwards : .backwards, countMax: wanted,
                 bytesMax: StorageLimits.logScanBytesMax)

@@ -19,6 +19,10 @@ extension LogbookCommand {
                 temporary by-stream group on $all from its end (each event goes to one consumer, \
                 which acks it); the rate counts events delivered and acked, and the group is \
                 deleted afterwards.
+                drain: appends --events events (--batch, default 500, per append) over \(Self.drainStreams) streams, \
+                then --clients consumers of a temporary round-robin group from the first of them \
+                consume and ack them all; the rate counts events acked and confirmed on disk, \
+                from the group's creation; latency is from a delivery to its ack's confirmation.
                 query: defines a temporary group and view (indexed on $.n), appends --docs events, \
                 one per stream, acts as the group's worker putting each into the view, waits until \
                 the view has them all, then --clients connections run --queries queries of one \
@@ -36,6 +40,7 @@ extension LogbookCommand {
             case append
             case read
             case subscribe
+            case drain
             case query
             case visible
         }
@@ -60,7 +65,7 @@ extension LogbookCommand {
         @Option(help: "Bytes of data per event.")
         var size = 200
 
-        @Option(help: "append: events per append (default \(Self.appendBatchDefault)); read: events per read call (default \(Self.readBatchDefault)).")
+        @Option(help: "append: events per append (default \(Self.appendBatchDefault)); read: events per read call (default \(Self.readBatchDefault)); drain: events per append of the backlog (default 500).")
         var batch: Int?
 
         @Flag(help: "append: each append to a new stream of its own (what a stream costs the daemon).")
@@ -111,6 +116,7 @@ extension LogbookCommand {
                 case .append: try await self.runAppend(harness)
                 case .read: try await self.runRead(harness)
                 case .subscribe: try await (self.group ? self.runSubscribeGroup(harness) : self.runSubscribe(harness))
+                case .drain: try await self.runDrain(harness)
                 case .query: try await self.runQuery(harness)
                 case .visible: try await self.runVisible(harness)
                 }
