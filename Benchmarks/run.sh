@@ -7,7 +7,7 @@
 # (/proc/PID/task/TID/stat of the thread named logbook-log). Needs root for apt.
 #
 #   Benchmarks/run.sh [RUNS]      (default 3)
-#   ONLY=append|query Benchmarks/run.sh     one half only; SCRATCH=DIR: swift build's scratch path
+#   ONLY=append|query|groups Benchmarks/run.sh   one part only; SCRATCH=DIR: swift build's scratch path
 #   BIN=DIR Benchmarks/run.sh               the logbookd and logbook already built in DIR (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,7 +119,7 @@ row() { # name, logbook bench args, redis-benchmark args ("" for none), redis co
 }
 
 payload=$(head -c 200 /dev/zero | tr '\0' x)
-if [ "$only" != query ]; then
+if [ "$only" = all ] || [ "$only" = append ]; then
 echo "| workload (medians of $runs) | log engine events/s | SQLite engine events/s | Redis XADD/s | log ÷ Redis | SQLite ÷ Redis | log daemon CPU µs/event | log writer thread µs/event | SQLite daemon CPU µs/event | Redis CPU µs/event |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 append_row "append, 1 client" "append --clients 1 --events $((events / 10)) --size 200" "-c 1 -n $((events / 10))" $((events / 10))
@@ -129,8 +129,53 @@ echo
 echo "| workload | logbook events/s (median of $runs) | logbook p99 µs | redis | redis p99 µs | ratio |"
 echo "| --- | --- | --- | --- | --- | --- |"
 row "read 1M events (log engine)" "read --clients 1 --events 1000000 --size 200" ""
+
+# $all in calls of 500 against XRANGE COUNT 500 over Redis's stream of the append rows
+# (redis-benchmark counts calls: each brings 500 entries).
+lb=(); rd=()
+for _ in $(seq "$runs"); do
+  out=$("$bin/logbook" bench read --clients 4 --events 200000 --size 200 --json)
+  lb+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
+  csv=$(redis-benchmark -s "$work/redis.sock" -c 4 -n 2000 --csv XRANGE bench - + COUNT 500 | tail -1)
+  rd+=("$(echo "$csv" | python3 -c 'import csv,sys; print(float(list(csv.reader(sys.stdin))[0][1]) * 500)')")
+done
+lbm=$(printf '%s\n' "${lb[@]}" | median); rdm=$(printf '%s\n' "${rd[@]}" | median)
+printf '| read $all, 4 clients, 500 per call (log engine) | %.0f | - | %.0f (XRANGE COUNT 500) | - | %.2f |\n' \
+  "$lbm" "$rdm" "$(python3 -c "print($lbm/$rdm)")"
 fi
-[ "$only" != append ] || exit 0
+
+if [ "$only" = all ] || [ "$only" = groups ]; then
+# A group draining a backlog: 100,000 events appended first, then delivered and acked by
+# 1 and 4 consumers of a round-robin group (log engine). The peer is a Redis stream drained
+# by a consumer group, XREADGROUP COUNT 100 then XACK, driven from Python (redis-py with
+# hiredis, in a virtual environment made on first use). CPU per event is the server's over
+# the whole workload, backlog appends included.
+venv=${BENCH_VENV:-/tmp/logbook-bench-venv}
+[ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q redis hiredis; }
+redis_pid=$(pgrep -f "redis-server.*$work" | head -1)
+echo
+echo "| group drain (medians of $runs) | logbook events/s | logbook daemon CPU µs/event | Redis events/s | Redis CPU µs/event | ratio |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for consumers in 1 4; do
+  lb=(); lbcpu=(); rd=(); rdcpu=()
+  for _ in $(seq "$runs"); do
+    before=$(ticks "${daemon[log]}")
+    out=$("$bin/logbook" bench drain --clients "$consumers" --events 100000 --json)
+    after=$(ticks "${daemon[log]}")
+    lb+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
+    lbcpu+=("$(python3 -c "print(($after - $before) * 1e6 / $hz / 100000)")")
+    before=$(ticks "$redis_pid")
+    out=$("$venv/bin/python" Benchmarks/redis_drain.py "$work/redis.sock" 100000 "$consumers")
+    after=$(ticks "$redis_pid")
+    rd+=("$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events_per_second"])')")
+    rdcpu+=("$(python3 -c "print(($after - $before) * 1e6 / $hz / 100000)")")
+  done
+  lbm=$(printf '%s\n' "${lb[@]}" | median); rdm=$(printf '%s\n' "${rd[@]}" | median)
+  printf '| %s consumer(s) | %.0f | %.1f | %.0f | %.1f | %.2f |\n' "$consumers" "$lbm" \
+    "$(printf '%s\n' "${lbcpu[@]}" | median)" "$rdm" "$(printf '%s\n' "${rdcpu[@]}" | median)" "$(python3 -c "print($lbm/$rdm)")"
+done
+fi
+[ "$only" = all ] || [ "$only" = query ] || exit 0
 
 # The read side (issue 4): a view of 100,000 documents written by a worker through its acks,
 # queried for one document by key and by an indexed predicate ($.n = N). The peer for a

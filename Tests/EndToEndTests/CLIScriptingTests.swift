@@ -139,6 +139,7 @@ struct CLIScriptingTests {
         Invocation("bench", ["bench", "read", "--events", "10"]),
         Invocation("bench", ["bench", "subscribe", "--events", "10"]),
         Invocation("bench", ["bench", "subscribe", "--group", "--events", "10"]),
+        Invocation("bench", ["bench", "drain", "--events", "10"]),
         Invocation("bench", ["bench", "query", "--docs", "10", "--queries", "10"]),
         Invocation("bench", ["bench", "visible", "--events", "10"]),
     ]
@@ -248,7 +249,7 @@ struct CLIScriptingTests {
         ("logbook append s-1 --expect ", ["any", "no-stream", "exists"]),
         ("logbook read --all --from ", ["start", "end"]),
         ("logbook subscribe --all --from e", ["end"]),
-        ("logbook bench ", ["append", "read", "subscribe", "query", "visible"]),
+        ("logbook bench ", ["append", "read", "subscribe", "drain", "query", "visible"]),
         ("logbook bench query --by ", ["key", "predicate"]),
     ])
     func bashCompletes(_ line: String, _ expected: [String]) throws {

@@ -137,5 +137,13 @@ final class CLITests {
         let read = try self.cli.run(["bench", "read", "--clients", "2", "--events", "400", "--json"])
         #expect(read.status == 0, "\(read.stderr)")
         #expect(try read.json().first?["workload"] as? String == "read")
+        let drain = try self.cli.run(["bench", "drain", "--clients", "2", "--events", "300", "--batch", "7", "--json"])
+        #expect(drain.status == 0, "\(drain.stderr)")
+        let drained = try #require(try drain.json().first)
+        #expect(drained["workload"] as? String == "drain")
+        #expect(drained["events"] as? Int == 300)
+        #expect((drained["events_per_second"] as? Double ?? 0) > 0)
+        let groups = try self.cli.run(["groups", "list", "--json"])
+        #expect(!groups.stdout.contains("bench-"), "the temporary group is deleted: \(groups.stdout)")
     }
 }
