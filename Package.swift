@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// One set of settings for every target (grpc-swift-2 and hummingbird do the same).
@@ -56,7 +56,8 @@ let package = Package(
             dependencies: [
                 "CLogbookCRC",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, for the one statement bound on the hot path (`EventRowInsert`).
+                // SQLite's C API, for the hot paths GRDB's boxing costs too much on
+                // (`EventRowInsert`, `ViewLookupReader`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -195,3 +196,25 @@ let package = Package(
         ),
     ]
 )
+
+// Microbenchmarks of the hot paths (package-benchmark with its malloc interposer: allocations
+// per operation): `LOGBOOK_BENCHMARKS=1 swift package benchmark`, see Benchmarks/README.md.
+// Only then is the dependency resolved and built, so the daemon's build and CI never pay for it.
+if Context.environment["LOGBOOK_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "LogbookBenchmarks",
+            dependencies: [
+                "LogbookStorage",
+                "LogbookWire",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/LogbookBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}
