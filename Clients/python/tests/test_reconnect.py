@@ -138,7 +138,13 @@ def test_async_calls_in_flight_at_a_sigkill(restartable, name):
                 "read": asyncio.create_task(client.read(f"{name}-1").collect()),
                 "create_group": asyncio.create_task(client.create_group(GroupSettings(f"{name}-g"))),
             }
+            deadline = time.monotonic() + 30
             while open_calls(client) < len(tasks):
+                # Bounded, and saying what it saw: an unbounded wait once hung the suite.
+                if time.monotonic() > deadline:
+                    states = [call.state.name for call in client._connection.calls]
+                    finished = {key: repr(task.exception() or task.result()) for key, task in tasks.items() if task.done()}
+                    raise AssertionError(f"timed out waiting for 3 open calls: {states}, finished: {finished}")
                 await asyncio.sleep(0.005)
             await asyncio.to_thread(restartable.restart, signal.SIGKILL)
             outcomes = dict(zip(tasks, await asyncio.gather(*tasks.values(), return_exceptions=True)))
