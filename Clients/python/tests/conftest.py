@@ -104,6 +104,24 @@ class Daemon:
             self.process.wait()
             raise AssertionError(f"logbookd did not stop within 30 s of signal {sig}; its log:\n{self.log[-4000:]}") from None
 
+    def pause(self) -> None:
+        """Stops the daemon with SIGSTOP and waits until every one of its threads has stopped.
+
+        The stop is not immediate: the thread the kernel picks to start it may wait for a
+        CPU while another thread, already running, still reads and answers a request. On a
+        loaded machine that let an append sent after `send_signal` be answered."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        deadline = time.monotonic() + 30
+        while True:
+            states = [_thread_state(task) for task in tasks.iterdir()]
+            if all(state == "T" for state in states):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"logbookd's threads did not all stop within 30 s of SIGSTOP: {states}")
+            time.sleep(0.001)
+
     def restart(self, sig: int = signal.SIGTERM) -> None:
         """Stops the daemon with `sig` and starts it again on the same socket and data."""
         self.kill(sig)
@@ -167,3 +185,12 @@ def cli(binaries: dict[str, Path], daemon: Daemon):
         return result
 
     return run
+
+
+def _thread_state(task: Path) -> str:
+    """The state letter of a thread from /proc (`T` when stopped); a thread that just
+    ended counts as stopped."""
+    try:
+        return (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "T"

@@ -106,7 +106,7 @@ def test_sync_calls_in_flight_at_a_sigkill(restartable, name):
             "query": lambda: client.query("$streams", key=f"{name}-1"),
             "create_group": lambda: client.create_group(GroupSettings(f"{name}-g")),
         }
-        restartable.process.send_signal(signal.SIGSTOP)
+        restartable.pause()
         threads = [threading.Thread(target=run, args=item) for item in calls.items()]
         for thread in threads:
             thread.start()
@@ -132,7 +132,7 @@ def test_async_calls_in_flight_at_a_sigkill(restartable, name):
         async with logbook_client.aio.Client(restartable.socket_path) as client:
             await client.append(f"{name}-1", [ev(0)])
             appended = ev(1)
-            restartable.process.send_signal(signal.SIGSTOP)
+            restartable.pause()
             tasks = {
                 "append": asyncio.create_task(client.append(f"{name}-1", [appended])),
                 "read": asyncio.create_task(client.read(f"{name}-1").collect()),
@@ -161,7 +161,7 @@ def test_async_calls_in_flight_at_a_sigkill(restartable, name):
 
 def test_appends_are_not_sent_again_when_the_client_says_so(restartable, name):
     with logbook_client.Client(restartable.socket_path, retry_appends=False) as client:
-        restartable.process.send_signal(signal.SIGSTOP)
+        restartable.pause()
         outcome: list[object] = []
         thread = threading.Thread(target=lambda: outcome.append(_try(client.append, f"{name}-1", [ev()])))
         thread.start()
