@@ -34,14 +34,14 @@ package final class ViewLookupReader {
         // recovers the log or the last connection closes.
         sqlite3_busy_timeout(connection, CInt(StorageLimits.lookupBusyTimeoutMilliseconds))
         var prepared = [OpaquePointer]()
-        for sql in ["BEGIN", "COMMIT", Schema.SQL.findView, ViewLiteral.classificationSQL] {
-            guard let statement = Self.prepare(sql, on: connection, persistent: true) else {
-                let error = Self.failure(on: connection, sql: sql)
-                prepared.forEach { sqlite3_finalize($0) }
-                sqlite3_close_v2(connection)
-                throw error
+        do {
+            for sql in ["BEGIN", "COMMIT", Schema.SQL.findView, ViewLiteral.classificationSQL] {
+                prepared.append(try Self.prepare(sql, on: connection, persistent: true))
             }
-            prepared.append(statement)
+        } catch {
+            prepared.forEach { sqlite3_finalize($0) }
+            sqlite3_close_v2(connection)
+            throw error
         }
         self.store = store
         self.connection = connection
@@ -80,7 +80,7 @@ package final class ViewLookupReader {
         let source = ViewSource(table: view.table, indexedPaths: Set(view.definition.indexedPaths))
         let (sql, arguments) = try plan.sql(source) { try self.classify($0, on: connection) }
         let keeps = plan.keepsStatement(on: source)
-        let statement = try keeps ? self.statement(sql, on: connection) : Self.prepared(sql, on: connection)
+        let statement = try keeps ? self.statement(sql, on: connection) : Self.prepare(sql, on: connection, persistent: false)
         defer { if keeps { sqlite3_reset(statement) } else { sqlite3_finalize(statement) } }
         for (index, value) in arguments.enumerated() {
             guard SQLiteBinding.bind(value, at: CInt(index + 1), to: statement) == SQLITE_OK else {
@@ -137,26 +137,18 @@ package final class ViewLookupReader {
             kept.values.forEach { sqlite3_finalize($0) }
             kept.removeAll()
         }
-        guard let statement = Self.prepare(sql, on: connection, persistent: true) else {
-            throw Self.failure(on: connection, sql: sql)
-        }
+        let statement = try Self.prepare(sql, on: connection, persistent: true)
         kept[sql] = statement
         return statement
     }
 
-    private static func prepared(_ sql: String, on connection: OpaquePointer) throws -> OpaquePointer {
-        guard let statement = prepare(sql, on: connection, persistent: false) else {
-            throw failure(on: connection, sql: sql)
-        }
-        return statement
-    }
-
-    private static func prepare(_ sql: String, on connection: OpaquePointer, persistent: Bool) -> OpaquePointer? {
+    private static func prepare(_ sql: String, on connection: OpaquePointer, persistent: Bool) throws(StorageError) -> OpaquePointer {
         var statement: OpaquePointer?
         let flags = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
-        guard sqlite3_prepare_v3(connection, sql, -1, flags, &statement, nil) == SQLITE_OK else {
+        guard sqlite3_prepare_v3(connection, sql, -1, flags, &statement, nil) == SQLITE_OK, let statement else {
+            let error = failure(on: connection, sql: sql)
             sqlite3_finalize(statement)
-            return nil
+            throw error
         }
         return statement
     }

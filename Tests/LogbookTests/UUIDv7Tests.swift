@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 internal import Testing
 
 @testable internal import Logbook
@@ -15,6 +16,16 @@ struct UUIDv7Tests {
         #expect(bytes[8] >> 6 == 0b10, "RFC 4122 variant")
         #expect(bytes[8] & 0x3F == 0x3F && bytes[9...].allSatisfy { $0 == 0xFF }, "62 random bits")
         #expect(id.uuidString.lowercased().hasPrefix("01234567-89ab-7abc-bfff-"))
+    }
+
+    @Test("a child made by fork draws new random bits instead of going on with its parent's")
+    func aForkedChildDrawsNewRandomBits() {
+        var parent = UUIDv7.RandomBlock()
+        _ = parent.next()
+        var child = parent  // the copy fork makes
+        let parentNext = parent.next()
+        UUIDv7.forks.wrappingAdd(1, ordering: .relaxed)  // what the fork handler does in the child
+        #expect(child.next() != parentNext)
     }
 
     private static func millis(_ id: UUID) -> UInt64 {
