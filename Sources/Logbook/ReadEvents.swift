@@ -55,10 +55,21 @@ public struct ReadEvents: AsyncSequence, Sendable {
 /// the event loop. A read started while the client's connection is down waits for the
 /// next one (up to its timeout, else the client's reconnect wait); a read whose connection
 /// is lost mid-way fails with `.unavailable` and ``LogbookError/isSafeToRetry``.
+///
+/// The read has its own flow control (``ReadCredit``): the server sends what the consumer
+/// has made room for, so a consumer that stops iterating holds back only this read, never
+/// the other calls on the client's connection.
 final class ReadIteratorStorage {
+    private struct Call {
+        let lease: SharedConnection.Lease
+        let id: UInt64
+        var batches: EventStream.Producer.AsyncIterator
+        var credit: ReadCredit
+    }
+
     private enum State {
         case idle(LogbookClient, ReadEvents.Options)
-        case streaming(LogbookClient, ReadEvents.Options, SharedConnection.Lease, EventStream.Producer.AsyncIterator)
+        case streaming(LogbookClient, ReadEvents.Options, Call)
         case finished
     }
 
@@ -86,22 +97,25 @@ final class ReadIteratorStorage {
                 return nil
             case .idle(let client, let options):
                 do {
-                    let request = try Self.request(options)
+                    let credit = ReadCredit()
+                    var request = try Self.request(options)
+                    request.initialCredit = credit.initial
                     let deadline = self.deadline ?? ContinuousClock.now + (options.timeout ?? client.configuration.reconnectWait)
                     self.deadline = deadline
-                    let (lease, iterator) = try await client.shared.stream(.readRequest(request), timeout: options.timeout, deadline: deadline)
-                    self.state = .streaming(client, options, lease, iterator)
+                    let (lease, callID, batches) = try await client.shared.stream(
+                        .readRequest(request), timeout: options.timeout, deadline: deadline)
+                    self.state = .streaming(client, options, Call(lease: lease, id: callID, batches: batches, credit: credit))
                 } catch {
                     self.state = .finished
                     throw error
                 }
-            case .streaming(let client, let options, let lease, let iterator):
+            case .streaming(let client, let options, var call):
                 let batch: [LogbookWire.RecordedEvent]?
                 do {
-                    batch = try await iterator.next()
+                    batch = try await call.batches.next()
                 } catch var error as LogbookError where error.code == .unavailable {
                     if !error.isFromServer {
-                        client.shared.lost(generation: lease.generation, reason: error)
+                        client.shared.lost(generation: call.lease.generation, reason: error)
                     }
                     if error.wasNotSent {
                         // The connection was lost before the request left: send it on the next.
@@ -119,6 +133,10 @@ final class ReadIteratorStorage {
                     self.state = .finished
                     return nil
                 }
+                if let grant = call.credit.took(events: batch.count, bytes: batch.reduce(0) { $0 + $1.approximateBytes }) {
+                    call.lease.connection.grantCredit(call.id, count: grant)
+                }
+                self.state = .streaming(client, options, call)
                 self.events.refill(batch)
             }
         }
@@ -154,5 +172,14 @@ final class ReadIteratorStorage {
             asOfPosition: options.asOf ?? 0,
             asOfTimeUnixMicros: asOfTimeUnixMicros
         )
+    }
+}
+
+extension LogbookWire.RecordedEvent {
+    /// About the bytes this event takes on the wire: what read credit is sized by.
+    fileprivate var approximateBytes: Int {
+        self.metadata.reduce(self.data.count + self.stream.utf8.count + self.type.utf8.count + 64) {
+            $0 + $1.key.utf8.count + $1.value.utf8.count + 4
+        }
     }
 }

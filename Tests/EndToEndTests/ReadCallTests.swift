@@ -7,7 +7,8 @@ internal import Glibc
 #endif
 
 /// Long reads: Cancel and deadlines reach a read that the socket's back-pressure holds,
-/// and a reader that vanishes mid-read costs nobody else anything.
+/// a reader that vanishes mid-read costs nobody else anything, and a read with credit
+/// sends no more than it was granted while its connection goes on serving.
 @Suite("Read calls", .serialized)
 struct ReadCallTests {
     /// 20,000 events of ~600 bytes: far more than the socket buffers hold.
@@ -92,5 +93,63 @@ struct ReadCallTests {
         }
         #expect(count == 10)
         #expect(daemon.process?.isRunning == true)
+    }
+
+    /// Events of `callID` that arrive before the Status of `otherCallID` (a call made after
+    /// them on the same connection), and that Status.
+    private func events(of callID: UInt64, before otherCallID: UInt64, on client: RawClient) throws -> (events: [RecordedEvent], Status) {
+        var events: [RecordedEvent] = []
+        while let frame = try client.receive() {
+            switch (frame.callID, frame.body) {
+            case (callID, .eventBatch(let batch)): events += batch.events
+            case (callID, .status(let status)): Issue.record("the read ended early: \(status)")
+            case (otherCallID, .status(let status)): return (events, status)
+            default: break
+            }
+        }
+        throw RawClient.Closed()
+    }
+
+    @Test func aReadSendsWhatItsCreditAllowsAndItsConnectionGoesOn() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        try self.seed(daemon)
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        try client.send(Frame(callID: 1, body: .readRequest(ReadRequest(selector: Selector(kind: .all(Empty())), initialCredit: 100))))
+        usleep(200_000)  // time to send more than the credit, were it not honoured
+        // An append on the same connection is answered while the read waits for credit;
+        // the frames of the read that came first are its credit's worth, no more.
+        try client.send(Frame(callID: 2, body: .appendRequest(.single("beside-the-read"))))
+        let (first, appended) = try self.events(of: 1, before: 2, on: client)
+        #expect(appended.code == .ok, "\(appended)")
+        #expect(first.count == 100)
+        #expect(first.map(\.position) == Array(1...100))
+
+        try client.send(Frame(callID: 1, body: .credit(Credit(count: 1000))))
+        usleep(200_000)
+        try client.send(Frame(callID: 3, body: .readRequest(ReadRequest(selector: Selector(kind: .stream("big-7")), maxCount: 3))))
+        let (more, read) = try self.events(of: 1, before: 3, on: client)
+        #expect(read.code == .ok, "\(read)")
+        #expect(more.map(\.position) == Array(101...1100), "the grant's worth, in order, after the first")
+
+        try client.send(Frame(callID: 1, body: .cancel(Cancel())))
+        let (status, _) = try self.status(of: 1, on: client)
+        #expect(status.code == .cancelled, "\(status)")
+    }
+
+    @Test func aReadWithCreditEndsAtItsMaxCountAndOneWithoutIsNotHeld() throws {
+        let daemon = try Daemon()
+        try daemon.start()
+        try self.seed(daemon)
+        let client = try RawClient(path: daemon.socketPath)
+        _ = try client.hello()
+        let capped = try client.call(1, .readRequest(ReadRequest(selector: Selector(kind: .all(Empty())), maxCount: 40, initialCredit: 100)))
+        #expect(capped.status.code == .ok)
+        #expect(capped.frames.reduce(0) { if case .eventBatch(let b) = $1.body { $0 + b.events.count } else { $0 } } == 40)
+        // No credit asked: the server sends the whole read (clients before credit).
+        let whole = try client.call(2, .readRequest(ReadRequest(selector: Selector(kind: .stream("big-0")))))
+        #expect(whole.status.code == .ok)
+        #expect(whole.frames.reduce(0) { if case .eventBatch(let b) = $1.body { $0 + b.events.count } else { $0 } } == 1000)
     }
 }

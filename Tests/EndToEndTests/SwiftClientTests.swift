@@ -128,4 +128,47 @@ final class SwiftClientTests {
         #expect(read.map(\.revision) == Array(0..<20))
         await client.close()
     }
+
+    /// A read whose consumer stops holds back only itself: the other calls on the client's
+    /// one connection go on, and the read, taken up again, gives every event in order.
+    /// Before reads had credit, the stalled read's batches filled the client's buffer, the
+    /// client stopped reading the socket, and every call on the connection waited.
+    @Test func aStalledReadHoldsBackNoOtherCall() async throws {
+        let client = try await LogbookClient.connect(socketPath: self.daemon.socketPath)
+        let pad = String(repeating: "x", count: 600)
+        for batch in 0..<20 {  // 12 MB: far more than the buffers and the socket hold
+            let events = (0..<1000).map { _ in EventData(type: "Big", json: #"{"pad":"\#(pad)"}"#) }
+            _ = try await client.append(to: "stalled-\(batch)", events: events)
+        }
+        var stalled = client.read(.all).makeAsyncIterator()
+        let first = try await stalled.next()
+        #expect(first?.position == 1)
+        try await Task.sleep(for: .milliseconds(300))  // the server sends what it may
+
+        var positions: [UInt64] = [1]
+        let served = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try await client.append(to: "beside-a-stalled-read", events: [EventData(type: "Beside", json: "{}")])
+                var beside: [RecordedEvent] = []
+                for try await event in client.read(.stream("beside-a-stalled-read")) { beside.append(event) }
+                #expect(beside.map(\.type) == ["Beside"])
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                return false
+            }
+            let served = try await group.next() ?? false
+            if !served {
+                // Taking the stalled read up again is what lets the waiting calls finish.
+                while let event = try await stalled.next() { positions.append(event.position) }
+            }
+            group.cancelAll()
+            return served
+        }
+        #expect(served, "calls beside a stalled read must not wait for it")
+        while let event = try await stalled.next() { positions.append(event.position) }
+        #expect(positions == Array(1...20_000), "the read's snapshot, whole and in order")
+        await client.close()
+    }
 }

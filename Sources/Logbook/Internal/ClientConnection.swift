@@ -131,10 +131,15 @@ final class ClientConnection: Sendable {
         EventStream.Delegate
     >
 
-    /// Starts a call that answers with event batches, and returns the consumer's end.
-    func stream(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> EventStream.Producer.AsyncIterator {
+    /// Starts a call that answers with event batches, and returns its call id and the
+    /// consumer's end.
+    func stream(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> (callID: UInt64, batches: EventStream.Producer.AsyncIterator) {
         let frame = Frame(callID: self.takeCallID(), timeoutMs: timeout?.roundedUpMilliseconds ?? 0, body: body)
-        return try self.start(frame, buffered: ClientLimits.readBatchesBufferedLow...ClientLimits.readBatchesBufferedHigh) { .stream($0) }
+        let batches: EventStream.Producer.AsyncIterator = try self.start(
+            frame,
+            buffered: ClientLimits.readBatchesBufferedLow...ClientLimits.readBatchesBufferedHigh
+        ) { .stream($0) }
+        return (frame.callID, batches)
     }
 
     /// Starts a catch-up subscription, and returns its call id and the consumer's end.
@@ -182,7 +187,7 @@ final class ClientConnection: Sendable {
         return producer.sequence.makeAsyncIterator()
     }
 
-    /// Lets the server send `count` more events on a subscription.
+    /// Lets the server send `count` more events on a read or a subscription.
     func grantCredit(_ callID: UInt64, count: UInt32) {
         let router = self.router
         router.eventLoop.execute { router.value.grantCredit(callID, count: count) }

@@ -33,12 +33,14 @@ package enum ClientLimits {
 
     // MARK: Buffers between the event loop and a consumer task
 
-    /// Batches a read may hold before the router stops reading from the socket. A batch
-    /// holds at most the server's `read_batch_events_max` events, so this bounds a slow
-    /// reader's memory to a few batches while one is always ready.
-    package static let readBatchesBufferedHigh = 4
+    /// Batches a read may hold before the router stops reading from the socket, which
+    /// pauses every call on the connection. Credit (``ReadCredit``) keeps a read well
+    /// below this; it is the backstop for a read's first batches, sent before their size
+    /// is known, and for a server that ignores credit. A batch is at most the server's
+    /// `read_batch_bytes_max` (1 MiB) unless one event is larger.
+    package static let readBatchesBufferedHigh = 16
     /// Batches left when reading resumes.
-    package static let readBatchesBufferedLow = 2
+    package static let readBatchesBufferedLow = 4
     /// Frames a catch-up subscription buffers before the router stops reading its
     /// connection. Credit bounds its events; this only keeps markers from piling up.
     package static let subscriptionFramesBufferedHigh = 64
@@ -49,6 +51,18 @@ package enum ClientLimits {
     package static let groupBatchesBufferedHigh = 64
     /// See ``groupBatchesBufferedHigh``.
     package static let groupBatchesBufferedLow = 16
+
+    // MARK: Reads
+
+    /// The credit a read opens with: the server's `read_batch_events_max`, so the common
+    /// read (an aggregate's stream, a page) needs no Credit frame at all.
+    package static let readCreditInitial = 512
+    /// The most events a read lets the server send ahead of its consumer: four batches,
+    /// so the next is always on the way while the consumer works through one.
+    package static let readCreditEventsMax = 2048
+    /// The most bytes of events a read lets the server send ahead of its consumer, at the
+    /// size of the events taken last: large events get fewer credits.
+    package static let readCreditBytesMax = 4 << 20
 
     // MARK: Subscriptions
 

@@ -165,9 +165,12 @@ final class SharedConnection: Sendable {
     }
 
     /// Starts a call that answers with event batches, on the current connection or the next.
-    func stream(_ body: Frame.Body, timeout: Duration?, deadline: ContinuousClock.Instant) async throws -> (Lease, EventStream.Producer.AsyncIterator) {
+    func stream(
+        _ body: Frame.Body, timeout: Duration?, deadline: ContinuousClock.Instant
+    ) async throws -> (Lease, callID: UInt64, EventStream.Producer.AsyncIterator) {
         let lease = try await self.lease(until: deadline)
-        return (lease, try lease.connection.stream(body, timeout: Self.remaining(timeout, until: deadline)))
+        let (callID, batches) = try lease.connection.stream(body, timeout: Self.remaining(timeout, until: deadline))
+        return (lease, callID, batches)
     }
 
     /// What is left of a call's timeout; nil for none. At least a millisecond, so that a

@@ -4,8 +4,10 @@ internal import NIOPosix
 
 extension CallRunner {
     /// ReadStream: one snapshot of the log, sent in EventBatch frames of at most
-    /// `readBatchBytesMax` each.
-    func read(_ request: LogbookWire.ReadRequest) async throws {
+    /// `readBatchBytesMax` each, and never more events than the client has granted
+    /// (`credit`): a reader that stops taking events waits here, costing its connection
+    /// nothing.
+    func read(_ request: LogbookWire.ReadRequest, credit: CreditGate) async throws {
         let store = self.context.store
         let limits = self.context.limits
         let selector = try Conversions.selector(request.selector, limits: limits)
@@ -22,12 +24,14 @@ extension CallRunner {
 
         while remaining > 0 {
             try Task.checkCancellation()
-            let limit = Int(min(remaining, UInt64(batchLimit)))
+            let granted = try await credit.available()
+            let limit = Int(min(remaining, UInt64(batchLimit), granted))
             let query = LogbookStorage.ReadRequest(
                 selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
             )
             let events = try await store.read(query, on: self.context.threadPool)
             guard let last = events.last else { break }
+            credit.spend(UInt64(events.count))
             let bytes = try await self.send(events)
             remaining -= UInt64(events.count)
             guard events.count == limit else { break }

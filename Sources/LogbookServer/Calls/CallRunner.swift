@@ -21,7 +21,7 @@ struct CallRunner: Sendable {
             switch frame.body {
             case .readRequest(let request):
                 try await Self.race(stop, deadline: deadline) {
-                    try await self.read(request)
+                    try await self.read(request, credit: control.credit)
                 }
             case .subscribeRequest(let request):
                 switch request.target {

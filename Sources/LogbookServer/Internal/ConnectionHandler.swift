@@ -94,8 +94,14 @@ final class ConnectionHandler: ChannelInboundHandler {
                 self.lookUp(callID, request, on: context.eventLoop)
             } else {
                 var credit: UInt64 = 0
-                if case .subscribeRequest(let request) = frame.body {
+                switch frame.body {
+                case .subscribeRequest(let request):
                     credit = UInt64(request.initialCredit == 0 ? self.server.limits.subscriptionCreditDefault : Int(request.initialCredit))
+                case .readRequest(let request):
+                    // A client that grants none asks for no flow control (clients before it).
+                    credit = request.initialCredit == 0 ? .max : UInt64(request.initialCredit)
+                default:
+                    break
                 }
                 self.calls.register(callID, initialCredit: credit)
                 context.fireChannelRead(Self.wrapInboundOut(frame))

@@ -1100,8 +1100,9 @@ package struct ReadRequest: Sendable, Hashable {
     package var filter: Filter?
     package var asOfPosition: UInt64
     package var asOfTimeUnixMicros: Int64
+    package var initialCredit: UInt32
 
-    package init(selector: Selector? = nil, from: StartFrom? = nil, direction: Direction = .forwards, maxCount: UInt64 = 0, filter: Filter? = nil, asOfPosition: UInt64 = 0, asOfTimeUnixMicros: Int64 = 0) {
+    package init(selector: Selector? = nil, from: StartFrom? = nil, direction: Direction = .forwards, maxCount: UInt64 = 0, filter: Filter? = nil, asOfPosition: UInt64 = 0, asOfTimeUnixMicros: Int64 = 0, initialCredit: UInt32 = 0) {
         self.selector = selector
         self.from = from
         self.direction = direction
@@ -1109,6 +1110,7 @@ package struct ReadRequest: Sendable, Hashable {
         self.filter = filter
         self.asOfPosition = asOfPosition
         self.asOfTimeUnixMicros = asOfTimeUnixMicros
+        self.initialCredit = initialCredit
     }
 }
 
@@ -1123,6 +1125,7 @@ extension ReadRequest: CMessageConvertible {
         if let p = c.filter { self.filter = try Filter(cMessage: p) }
         self.asOfPosition = c.as_of_position
         self.asOfTimeUnixMicros = c.as_of_time_unix_micros
+        self.initialCredit = c.initial_credit
     }
 
     func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__ReadRequest> {
@@ -1135,6 +1138,7 @@ extension ReadRequest: CMessageConvertible {
         if let value = self.filter { c.pointee.filter = try value.cMessage(in: arena) }
         c.pointee.as_of_position = self.asOfPosition
         c.pointee.as_of_time_unix_micros = self.asOfTimeUnixMicros
+        c.pointee.initial_credit = self.initialCredit
         return c
     }
 }

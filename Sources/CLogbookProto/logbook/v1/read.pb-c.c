@@ -142,7 +142,7 @@ void   logbook__v1__delivery__free_unpacked
   assert(message->base.descriptor == &logbook__v1__delivery__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descriptors[8] =
 {
   {
     "selector",
@@ -228,6 +228,18 @@ static const ProtobufCFieldDescriptor logbook__v1__read_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "initial_credit",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__ReadRequest, initial_credit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__read_request__field_indices_by_name[] = {
   5,   /* field[5] = as_of_position */
@@ -235,13 +247,14 @@ static const unsigned logbook__v1__read_request__field_indices_by_name[] = {
   2,   /* field[2] = direction */
   4,   /* field[4] = filter */
   1,   /* field[1] = from */
+  7,   /* field[7] = initial_credit */
   3,   /* field[3] = max_count */
   0,   /* field[0] = selector */
 };
 static const ProtobufCIntRange logbook__v1__read_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor logbook__v1__read_request__descriptor =
 {
@@ -251,7 +264,7 @@ const ProtobufCMessageDescriptor logbook__v1__read_request__descriptor =
   "Logbook__V1__ReadRequest",
   "logbook.v1",
   sizeof(Logbook__V1__ReadRequest),
-  7,
+  8,
   logbook__v1__read_request__field_descriptors,
   logbook__v1__read_request__field_indices_by_name,
   1,  logbook__v1__read_request__number_ranges,

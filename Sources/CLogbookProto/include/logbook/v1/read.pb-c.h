@@ -46,10 +46,17 @@ struct  Logbook__V1__ReadRequest
    * the last position committed at or before it.
    */
   int64_t as_of_time_unix_micros;
+  /*
+   * Flow control of this call alone: how many events the server may send before the
+   * client grants more with Credit frames on the call (as a subscription does). A reader
+   * that stops taking events then holds back only its own read, never its connection.
+   * 0: no flow control (the server sends as fast as the connection takes them).
+   */
+  uint32_t initial_credit;
 };
 #define LOGBOOK__V1__READ_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__read_request__descriptor) \
-    , NULL, NULL, LOGBOOK__V1__DIRECTION__DIRECTION_FORWARDS, 0, NULL, 0, 0 }
+    , NULL, NULL, LOGBOOK__V1__DIRECTION__DIRECTION_FORWARDS, 0, NULL, 0, 0, 0 }
 
 
 struct  Logbook__V1__EventBatch

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from logbook_client._pb.logbook.v1 import events_pb2 as logbook_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15logbook/v1/read.proto\x12\nlogbook.v1\x1a\x17logbook/v1/events.proto\"\xf3\x01\n\x0bReadRequest\x12&\n\x08selector\x18\x01 \x01(\x0b\x32\x14.logbook.v1.Selector\x12#\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x15.logbook.v1.StartFrom\x12(\n\tdirection\x18\x03 \x01(\x0e\x32\x15.logbook.v1.Direction\x12\x11\n\tmax_count\x18\x04 \x01(\x04\x12\"\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x12.logbook.v1.Filter\x12\x16\n\x0e\x61s_of_position\x18\x06 \x01(\x04\x12\x1e\n\x16\x61s_of_time_unix_micros\x18\x07 \x01(\x03\"a\n\nEventBatch\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.logbook.v1.RecordedEvent\x12(\n\ndeliveries\x18\x02 \x03(\x0b\x32\x14.logbook.v1.Delivery\"0\n\x08\x44\x65livery\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\rb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15logbook/v1/read.proto\x12\nlogbook.v1\x1a\x17logbook/v1/events.proto\"\x8b\x02\n\x0bReadRequest\x12&\n\x08selector\x18\x01 \x01(\x0b\x32\x14.logbook.v1.Selector\x12#\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x15.logbook.v1.StartFrom\x12(\n\tdirection\x18\x03 \x01(\x0e\x32\x15.logbook.v1.Direction\x12\x11\n\tmax_count\x18\x04 \x01(\x04\x12\"\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x12.logbook.v1.Filter\x12\x16\n\x0e\x61s_of_position\x18\x06 \x01(\x04\x12\x1e\n\x16\x61s_of_time_unix_micros\x18\x07 \x01(\x03\x12\x16\n\x0einitial_credit\x18\x08 \x01(\r\"a\n\nEventBatch\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.logbook.v1.RecordedEvent\x12(\n\ndeliveries\x18\x02 \x03(\x0b\x32\x14.logbook.v1.Delivery\"0\n\x08\x44\x65livery\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\rb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logbook_client._pb.logbook.v1.read_pb2', globals())
@@ -22,9 +22,9 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   _READREQUEST._serialized_start=63
-  _READREQUEST._serialized_end=306
-  _EVENTBATCH._serialized_start=308
-  _EVENTBATCH._serialized_end=405
-  _DELIVERY._serialized_start=407
-  _DELIVERY._serialized_end=455
+  _READREQUEST._serialized_end=330
+  _EVENTBATCH._serialized_start=332
+  _EVENTBATCH._serialized_end=429
+  _DELIVERY._serialized_start=431
+  _DELIVERY._serialized_end=479
 # @@protoc_insertion_point(module_scope)

@@ -21,6 +21,7 @@ class ReadRequest(google.protobuf.message.Message):
     FILTER_FIELD_NUMBER: builtins.int
     AS_OF_POSITION_FIELD_NUMBER: builtins.int
     AS_OF_TIME_UNIX_MICROS_FIELD_NUMBER: builtins.int
+    INITIAL_CREDIT_FIELD_NUMBER: builtins.int
     @property
     def selector(self) -> logbook_client._pb.logbook.v1.events_pb2.Selector: ...
     direction: logbook_client._pb.logbook.v1.events_pb2.Direction.ValueType
@@ -37,6 +38,13 @@ class ReadRequest(google.protobuf.message.Message):
     the last position committed at or before it.
     """
 
+    initial_credit: builtins.int
+    """Flow control of this call alone: how many events the server may send before the
+    client grants more with Credit frames on the call (as a subscription does). A reader
+    that stops taking events then holds back only its own read, never its connection.
+    0: no flow control (the server sends as fast as the connection takes them).
+    """
+
     def __init__(self,
         *,
         selector: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.Selector] = ...,
@@ -45,9 +53,10 @@ class ReadRequest(google.protobuf.message.Message):
         filter: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.Filter] = ...,
         as_of_position: builtins.int = ...,
         as_of_time_unix_micros: builtins.int = ...,
+        initial_credit: builtins.int = ...,
         ) -> None: ...
     def HasField(self, field_name: typing_extensions.Literal["filter",b"filter","from",b"from","selector",b"selector"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["as_of_position",b"as_of_position","as_of_time_unix_micros",b"as_of_time_unix_micros","direction",b"direction","filter",b"filter","from",b"from","max_count",b"max_count","selector",b"selector"]) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["as_of_position",b"as_of_position","as_of_time_unix_micros",b"as_of_time_unix_micros","direction",b"direction","filter",b"filter","from",b"from","initial_credit",b"initial_credit","max_count",b"max_count","selector",b"selector"]) -> None: ...
 global___ReadRequest = ReadRequest
 
 class EventBatch(google.protobuf.message.Message):
