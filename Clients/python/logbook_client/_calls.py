@@ -66,6 +66,13 @@ CATCH_UP_CREDIT = 1000
 GROUP_CREDIT = 100
 #: Credit goes back to the server in parts of the window this large (a quarter).
 CREDIT_PARTS = 4
+#: The credit a read opens with: the server's read batch, so most reads send no Credit.
+READ_CREDIT = 512
+#: The most events a read lets the server send ahead of what its iterator handed out.
+READ_CREDIT_EVENTS_MAX = 2048
+#: The most bytes of events it lets the server send ahead, at the size of the last frame's
+#: events: large events get fewer credits (the Swift client's `ReadCredit`).
+READ_CREDIT_BYTES_MAX = 4 << 20
 
 
 def as_method(method: F, build: Callable[..., Any]) -> F:
@@ -231,7 +238,7 @@ class Stream(Generic[ItemT]):
         self._items.clear()
 
     def credit_due(self) -> int:
-        """How much Credit to grant now (subscriptions only)."""
+        """How much Credit to grant now (reads and subscriptions)."""
         return 0
 
     def outgoing(self, frame: P.Frame) -> P.Frame | None:
@@ -248,10 +255,39 @@ class Stream(Generic[ItemT]):
 
 
 class ReadStream(Stream[RecordedEvent]):
+    """A Read call, with its own flow control: it opens with `READ_CREDIT` and grants back
+    what the iterator hands out, within `READ_CREDIT_EVENTS_MAX` events and
+    `READ_CREDIT_BYTES_MAX` bytes. A reader that stops iterating holds that much at most."""
+
+    def __init__(self, request: P.Frame) -> None:
+        super().__init__(request)
+        self._outstanding = request.read_request.initial_credit
+        self._event_bytes = 1
+        self._granted_back = 0
+
+    def credit_due(self) -> int:
+        if self.done or not self._granted_back:
+            return 0
+        count, self._granted_back = self._granted_back, 0
+        return count
+
     def _read(self, frame: P.Frame) -> list[RecordedEvent]:
         if frame.WhichOneof("body") != "event_batch":
             raise P.unexpected(frame, "event_batch or status")
-        return [P.recorded_event(e) for e in frame.event_batch.events]
+        events = frame.event_batch.events
+        if events:
+            self._event_bytes = max(1, frame.event_batch.ByteSize() // len(events))
+        return [P.recorded_event(e) for e in events]
+
+    def _took(self, item: RecordedEvent) -> bool:
+        self._outstanding = max(0, self._outstanding - 1)
+        window = min(READ_CREDIT_EVENTS_MAX, max(1, READ_CREDIT_BYTES_MAX // self._event_bytes))
+        shortfall = window - self._outstanding
+        # With nothing outstanding the server waits for this grant, however small.
+        if shortfall > 0 and (self._outstanding == 0 or shortfall >= max(1, window // CREDIT_PARTS)):
+            self._outstanding += shortfall
+            self._granted_back += shortfall
+        return True
 
 
 class SubscriptionStream(Stream[P.SubscriptionItem]):
@@ -491,6 +527,7 @@ def read(
     was when that was its last position, `as_of_time_unix_micros` as it was at that time.
     """
     frame = P.read_frame(0, selector, selection, backwards, limit, as_of, as_of_time_unix_micros)
+    frame.read_request.initial_credit = READ_CREDIT
     return ReadStream(P.with_timeout(frame, timeout))
 
 

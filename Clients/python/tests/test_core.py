@@ -249,6 +249,39 @@ def test_a_read_that_fails_raises_once_and_is_done():
         calls.read("s").receive(frame_pb2.Frame(call_id=1, caught_up={"position": 3}))
 
 
+def test_a_read_opens_with_credit_and_grants_back_what_is_taken():
+    stream = calls.read("s")
+    assert stream.request.read_request.initial_credit == calls.READ_CREDIT == 512
+    stream.receive(batch(1, *range(512)))
+    stream.next_item()
+    # Small events: the window grows to its most events at once.
+    assert stream.credit_due() == calls.READ_CREDIT_EVENTS_MAX - 511 and stream.credit_due() == 0
+    for _ in range(511):
+        stream.next_item()
+        assert stream.credit_due() == 0, "less than a quarter of the window is short"
+    stream.receive(batch(1, 512))
+    stream.next_item()
+    assert stream.credit_due() == calls.READ_CREDIT_EVENTS_MAX // 4
+
+
+def test_a_read_of_large_events_grants_fewer():
+    stream = calls.read("s")
+    frame = batch(1, 0, 1)
+    for event in frame.event_batch.events:
+        event.data = bytes((1 << 20) - 1024)  # ~1 MiB events: the window is 4 of them
+    stream.receive(frame)
+    granted = 0
+    for _ in range(2):
+        stream.next_item()
+        granted += stream.credit_due()
+    assert granted == 0, "510 are still outstanding"
+    stream = calls.read("s")
+    stream._outstanding = 1
+    stream.receive(frame)
+    stream.next_item()
+    assert stream.credit_due() == 4
+
+
 def test_a_subscription_grants_credit_as_events_are_taken():
     stream = calls.subscribe("s", initial_credit=8)  # granted back 2 at a time
     stream.receive(batch(1, 0, 1, 2))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
 
 import logbook_client
+from logbook_client import _calls as calls
 from logbook_client import (
     ALL,
     ANY,
@@ -109,6 +111,26 @@ def test_read_across_many_batches(client, name):
     assert [int(e.data) for e in events] == list(range(count))
     backwards = list(client.read(stream, backwards=True))
     assert [e.revision for e in backwards] == list(range(count - 1, -1, -1))
+
+
+def test_a_stalled_read_holds_its_credit_and_no_more(client, name):
+    # 12 MB in 20 streams: far more than a read's window; other calls on the same client
+    # read the socket meanwhile, so without credit the whole read would pile up here.
+    pad = b'{"pad":"' + b"x" * 600 + b'"}'
+    for batch in range(20):
+        client.append(f"{name}-{batch}", [EventData("Big", pad) for _ in range(1000)])
+    stalled = client.read(category=name)
+    first = next(stalled)
+    assert first.stream == f"{name}-0"
+    for i in range(5):
+        client.append(f"{name}-beside", [EventData("Beside", b"{}")])
+        assert len(list(client.read(f"{name}-beside"))) == i + 1
+        time.sleep(0.05)
+    call = stalled._call
+    assert call is not None
+    held = len(stalled._stream._items) + sum(len(f.event_batch.events) for f in call.frames)
+    assert 0 < held <= calls.READ_CREDIT_EVENTS_MAX, f"{held} events held for a read that took 1"
+    assert sum(1 for _ in stalled) == 20_000 - 1, "the whole read, once taken up again"
 
 
 # --- expected revisions --------------------------------------------------------------------
