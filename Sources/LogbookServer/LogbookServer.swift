@@ -39,6 +39,17 @@ package final class LogbookServer: Service {
     }
 
     package func run() async throws {
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.configuration.eventLoops))
+        do {
+            try await self.serve(on: eventLoops)
+        } catch {
+            try? await eventLoops.shutdownGracefully()
+            throw error
+        }
+        try await eventLoops.shutdownGracefully()
+    }
+
+    private func serve(on eventLoops: MultiThreadedEventLoopGroup) async throws {
         let path = self.configuration.socketPath
         try Self.prepareSocket(path)
         let threadPool = NIOThreadPool(numberOfThreads: self.configuration.limits.readThreads)
@@ -67,7 +78,7 @@ package final class LogbookServer: Service {
             queries: queries, stats: self.stats, lanes: AppendLanes(store: self.store, stats: self.stats))
         let server: NIOAsyncChannel<Connection, Never>
         do {
-            server = try await self.bind(path, context: context)
+            server = try await self.bind(path, context: context, on: eventLoops)
         } catch {
             throw StartError(description: "cannot listen on \(path): \(error)")
         }
@@ -106,9 +117,11 @@ package final class LogbookServer: Service {
         self.logger.info("stopped", metadata: ["socket": "\(path)"])
     }
 
-    private func bind(_ path: String, context: ServerContext) async throws -> NIOAsyncChannel<Connection, Never> {
+    private func bind(
+        _ path: String, context: ServerContext, on eventLoops: MultiThreadedEventLoopGroup
+    ) async throws -> NIOAsyncChannel<Connection, Never> {
         let limits = context.limits
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: eventLoops)
             .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in

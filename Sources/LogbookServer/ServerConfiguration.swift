@@ -1,3 +1,5 @@
+internal import NIOCore
+
 /// How the server listens and what it allows.
 package struct ServerConfiguration: Sendable {
     /// The Unix socket path clients connect to.
@@ -5,6 +7,15 @@ package struct ServerConfiguration: Sendable {
     /// The socket file's permission bits: owner and group may connect.
     package var socketMode: UInt32 = 0o660
     package var limits = Limits()
+    /// The event loops that serve the connections (``eventLoopsDefault`` unless given).
+    package var eventLoops = Self.eventLoopsDefault
+
+    /// One per core. Fewer trade reads for appends: on two cores, one loop took 15% less
+    /// daemon CPU per append with 50 clients (the loop commits every batch itself, where
+    /// two loops hand each other's appends to the writer thread) at the same append and
+    /// drain throughput, but lookups by 16 clients about 10% and reads of `$all` about 20%
+    /// slower (Benchmarks/README.md).
+    package static var eventLoopsDefault: Int { System.coreCount }
 
     package init(socketPath: String) {
         self.socketPath = socketPath

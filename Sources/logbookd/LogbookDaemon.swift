@@ -50,6 +50,12 @@ struct LogbookDaemon: AsyncParsableCommand {
     @Option(help: "The socket file's mode, in octal.")
     var socketMode = "660"
 
+    @Option(help: """
+        The event loops that serve the connections; one per core by default. Fewer leave \
+        more of the host to its clients: appends cost less CPU, reads go slower.
+        """)
+    var eventLoops: Int?
+
     @Option(help: "The least severe messages logbookd writes to stderr.")
     var logLevel: LevelOption = .info
 
@@ -62,6 +68,9 @@ struct LogbookDaemon: AsyncParsableCommand {
     func validate() throws {
         if self.acl != nil {
             throw ValidationError("--acl is not supported yet: this version lets anyone who can open the socket do anything")
+        }
+        if let loops = self.eventLoops, !(1...256).contains(loops) {
+            throw ValidationError("--event-loops must be between 1 and 256, not \(loops)")
         }
         guard UInt32(self.socketMode, radix: 8) != nil else {
             throw ValidationError("--socket-mode must be octal, like 660")
@@ -92,6 +101,9 @@ struct LogbookDaemon: AsyncParsableCommand {
 
         var configuration = ServerConfiguration(socketPath: self.socket)
         configuration.socketMode = UInt32(self.socketMode, radix: 8) ?? 0o660
+        if let loops = self.eventLoops {
+            configuration.eventLoops = loops
+        }
         if let seconds = self.helloTimeout {
             configuration.limits.helloTimeout = .seconds(seconds)
         }

@@ -89,6 +89,29 @@ struct RobustnessTests {
         try self.expectServing(daemon, stream: "beside-silent-2")
     }
 
+    @Test func oneEventLoopServesManyConnections() throws {
+        let daemon = try Daemon()
+        try daemon.start(["--event-loops", "1"])
+        let clients = try (0..<3).map { _ in try RawClient(path: daemon.socketPath) }
+        for client in clients { _ = try client.hello() }
+        for (index, client) in clients.enumerated() {
+            try client.send(Frame(callID: 1, body: .appendRequest(.single("one-loop-\(index)"))))
+        }
+        for client in clients {
+            let reply = try #require(try client.receive())
+            guard case .appendReply = reply.body else {
+                Issue.record("expected an AppendReply, got \(reply.body.map(String.init(describing:)) ?? "nothing")")
+                continue
+            }
+            #expect(try client.receive()?.body == .status(Status(code: .ok)))
+        }
+        try self.expectServing(daemon, stream: "one-loop-after")
+        // No loop at all is refused at start, saying why.
+        let none = try Daemon()
+        #expect(throws: Daemon.DaemonError.self) { try none.start(["--event-loops", "0"]) }
+        #expect(none.log.contains("--event-loops must be between 1 and 256"), "\(none.log)")
+    }
+
     @Test func helloReplyCarriesLimitsAndPeerCredentials() throws {
         let daemon = try Daemon()
         try daemon.start()
