@@ -12,6 +12,9 @@ final class BenchHarness: Sendable {
         var count = 0
         /// From the start until the last client finished.
         var elapsed = Duration.zero
+        /// Each client's own rate (what it counted over the time it took), where clients
+        /// had shares of the same work: how fairly the daemon served them.
+        var clientRates: [Double] = []
     }
 
     private let socketPath: String
@@ -70,13 +73,15 @@ final class BenchHarness: Sendable {
                 group.addTask(executorPreference: self.pinned ? client.executor : nil) {
                     var latencies = Latencies()
                     let count = try await body(index, client, share, &latencies)
-                    return Measured(latencies: latencies, count: count)
+                    let seconds = (ContinuousClock.now - started).seconds
+                    return Measured(latencies: latencies, count: count, clientRates: [seconds > 0 ? Double(count) / seconds : 0])
                 }
             }
             var sum = Measured()
             for try await part in group {
                 sum.latencies.add(part.latencies)
                 sum.count += part.count
+                sum.clientRates += part.clientRates
             }
             return sum
         }
@@ -109,5 +114,12 @@ final class BenchHarness: Sendable {
     /// A short random name for this run's streams, groups and views.
     static func runID() -> String {
         String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -13,8 +13,15 @@ struct BenchReport {
     var unit = "events"
 
     var seconds: Double {
-        let (seconds, attoseconds) = self.measured.elapsed.components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        self.measured.elapsed.seconds
+    }
+
+    /// The slowest client's rate over the fastest's (1 when every client was served alike);
+    /// nil with fewer than two clients sharing the work.
+    var fairness: Double? {
+        let rates = self.measured.clientRates
+        guard rates.count > 1, let slowest = rates.min(), let fastest = rates.max(), fastest > 0 else { return nil }
+        return slowest / fastest
     }
 
     var eventsPerSecond: Double {
@@ -28,7 +35,8 @@ struct BenchReport {
         return """
             {"workload":"\(self.workload)","clients":\(self.clients),"events":\(self.measured.count),\
             "events_per_second":\(rate),"p50_us":\(latencies.at(percentile: 50)),\
-            "p99_us":\(latencies.at(percentile: 99)),"p999_us":\(latencies.at(percentile: 99.9))}
+            "p99_us":\(latencies.at(percentile: 99)),"p999_us":\(latencies.at(percentile: 99.9))\
+            \(self.fairness.map { ",\"fairness\":\(($0 * 1000).rounded() / 1000)" } ?? "")}
             """
     }
 
@@ -40,7 +48,18 @@ struct BenchReport {
               latency per \(self.latencyOf): p50 \(Self.time(latencies.at(percentile: 50))) \
             p99 \(Self.time(latencies.at(percentile: 99))) \
             p99.9 \(Self.time(latencies.at(percentile: 99.9))) \
-            max \(Self.time(latencies.max)) (\(latencies.count) calls)
+            max \(Self.time(latencies.max)) (\(latencies.count) calls)\(self.fairnessLine)
+            """
+    }
+
+    private var fairnessLine: String {
+        guard let fairness = self.fairness, let slowest = self.measured.clientRates.min(),
+            let fastest = self.measured.clientRates.max()
+        else { return "" }
+        return """
+
+              per client: slowest \(Int(slowest.rounded())) \(self.unit)/s, fastest \(Int(fastest.rounded())), \
+            slowest ÷ fastest \(Self.fixed(fairness, 2))
             """
     }
 
