@@ -220,7 +220,8 @@ enum FrameSamples {
                 maxCount: 1_000 + UInt64(index),
                 filter: filter,
                 asOfPosition: 77,
-                asOfTimeUnixMicros: 1_700_000_000_000_000 + Int64(index)
+                asOfTimeUnixMicros: 1_700_000_000_000_000 + Int64(index),
+                initialCredit: index.isMultiple(of: 2) ? 512 : UInt32.max
             )
             bodies.append(("readRequest \(index)", .readRequest(request)))
         }
