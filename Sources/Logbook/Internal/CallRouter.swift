@@ -33,11 +33,20 @@ final class CallRouter: ChannelDuplexHandler {
         case group(GroupStream.Producer.Source, GroupStream.Hooks)
     }
 
-    private struct Call {
+    /// An open call. A class, so that the router finds and changes it in place: as a
+    /// struct (with its state machine holding a reply frame), every lookup copied it and
+    /// every change went through the dictionary's modify accessor, which allocates for a
+    /// value this large: four allocations and several copies per unary call.
+    private final class Call {
         var machine: CallStateMachine
         let sink: Sink
         /// Whether this call's consumer asked to stop producing.
         var paused = false
+
+        init(machine: CallStateMachine, sink: Sink) {
+            self.machine = machine
+            self.sink = sink
+        }
     }
 
     private struct PendingCall {
@@ -109,11 +118,11 @@ final class CallRouter: ChannelDuplexHandler {
             self.connectionFrame(frame.body, context: context)
             return
         }
-        guard let action = self.calls[frame.callID]?.machine.receive(frame.body) else {
+        guard let call = self.calls[frame.callID] else {
             // A frame for a call that ended: nothing waits for it.
             return
         }
-        self.perform(action, callID: frame.callID)
+        self.perform(call.machine.receive(frame.body), callID: frame.callID)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -146,8 +155,8 @@ final class CallRouter: ChannelDuplexHandler {
     /// The caller of a unary call was cancelled: ask the server to end the call.
     func cancel(_ id: UInt64) {
         if self.removePending(id, failingWith: CancellationError()) { return }
-        guard let action = self.calls[id]?.machine.cancel() else { return }
-        self.perform(action, callID: id)
+        guard let call = self.calls[id] else { return }
+        self.perform(call.machine.cancel(), callID: id)
     }
 
     /// A read's consumer went away (stopped iterating, or its task was cancelled).
@@ -158,7 +167,8 @@ final class CallRouter: ChannelDuplexHandler {
             // leave before the Cancel.
             for ack in hooks.ended() { self.sendControl(id, .ack(ack)) }
         }
-        guard let action = self.calls[id]?.machine.cancel() else { return }
+        guard let call = self.calls[id] else { return }
+        let action = call.machine.cancel()
         self.setPaused(id, false)
         self.perform(action, callID: id)
     }
@@ -321,8 +331,8 @@ final class CallRouter: ChannelDuplexHandler {
     }
 
     private func setPaused(_ id: UInt64, _ paused: Bool) {
-        guard let wasPaused = self.calls[id]?.paused, wasPaused != paused else { return }
-        self.calls[id]?.paused = paused
+        guard let call = self.calls[id], call.paused != paused else { return }
+        call.paused = paused
         self.pausedCalls += paused ? 1 : -1
         if self.pausedCalls == 0, self.readHeldBack {
             self.readHeldBack = false
@@ -354,7 +364,7 @@ final class CallRouter: ChannelDuplexHandler {
         let calls = self.calls
         self.calls.removeAll()
         self.pausedCalls = 0
-        for (_, var call) in calls {
+        for (_, call) in calls {
             if case .fail(let error) = call.machine.connectionFailed(error) {
                 Self.fail(call.sink, with: error)
             } else if case .stream(let source) = call.sink {
