@@ -143,11 +143,12 @@ struct GroupWorkerTests {
         }
 
         // What neither confirmed, the victim settled just before it died: it had those
-        // deliveries (at most max_in_flight of them), the survivor never got them, and the
-        // checkpoint says they are settled.
+        // deliveries, the survivor never got them, and the checkpoint says they are settled.
+        // At most twice max_in_flight: the acks of one settlement write, and of what the
+        // victim was sent while that write ran (deliveries do not wait for it).
         let union = Set(victimPositions).union(survivorPositions)
         let unconfirmed = Set(1...total).subtracting(union)
-        #expect(unconfirmed.count <= maxInFlight, "\(unconfirmed.count) positions settled without a confirmation")
+        #expect(unconfirmed.count <= 2 * maxInFlight, "\(unconfirmed.count) positions settled without a confirmation")
         #expect(unconfirmed.isSubset(of: Set(killedAt.delivered.map(\.position))))
         #expect(unconfirmed.isDisjoint(with: Set(survived.delivered.map(\.position))))
         // Every delivery line carries its delivery id and attempt.

@@ -9,9 +9,10 @@ internal import Synchronization
 ///
 /// Everything that changes the machine goes through one inbox and one task, so decisions
 /// and their persistence happen in order without locks around the machine. Each pass takes
-/// every command waiting, applies them, loads more of the log if there is room, persists
-/// what became settled or parked in one storage write, and only then confirms settlements to
-/// consumers (`Settled`): a confirmed ack survives a `kill -9`.
+/// every command waiting, applies them, loads more of the log if there is room, sends the
+/// deliveries that need nothing from disk, persists what became settled or parked in one
+/// storage write, and only then confirms settlements to consumers (`Settled`: a confirmed
+/// ack survives a `kill -9`) and sends the deliveries that wait for them.
 final class GroupRuntime: Sendable {
     typealias Machine = GroupStateMachine<LogbookStorage.RecordedEvent>
     typealias ConsumerID = Machine.ConsumerID
@@ -139,6 +140,8 @@ final class GroupRuntime: Sendable {
             var outputs: [Machine.Output] = []
             var confirm: [ConsumerID: [UInt64]] = [:]
             var viewWrites: [LogbookStorage.ViewWrite] = []
+            /// by_stream: the streams with a settlement in this pass, not on disk yet.
+            var settling: Set<String> = []
             for command in commands {
                 switch command {
                 case .join(let consumer, let maxInFlight, let sink):
@@ -161,12 +164,16 @@ final class GroupRuntime: Sendable {
                         }
                     }
                     confirm[consumer, default: []] += held
+                    self.noteSettling(held, in: &settling)
                     outputs += self.machine.ack(consumer, held, now: now)
                 case .refuseAck(let consumer, let status):
                     outputs += self.endConsumer(consumer, status, now: now)
                 case .nack(let consumer, let ids, let action, let reason):
                     let held = ids.filter { self.machine.holds(consumer, $0) }
-                    if action != .retry { confirm[consumer, default: []] += held }
+                    if action != .retry {
+                        confirm[consumer, default: []] += held
+                        self.noteSettling(held, in: &settling)
+                    }
                     outputs += self.machine.nack(consumer, held, action: action, reason: reason, now: now)
                 case .head(let position):
                     self.head = max(self.head, position)
@@ -179,6 +186,7 @@ final class GroupRuntime: Sendable {
                     outputs.removeAll()
                     viewWrites.removeAll()
                     confirm.removeAll()
+                    settling.removeAll()
                     do {
                         let checkpoint = try await self.runtime.store.resetGroup(
                             self.runtime.definition.name, to: position, clearViews: clearViews)
@@ -208,13 +216,16 @@ final class GroupRuntime: Sendable {
             let wasReplaying = self.replayAfter != nil
             outputs += await self.replayPage(now: now)
             let replayReadToTheEnd = wasReplaying && self.replayAfter == nil
-            // Deliveries go out whatever happens; settlements are confirmed only once on disk.
+            // Deliveries that need nothing from disk go out before the write, so consumers
+            // work while it syncs; settlements are confirmed only once on disk.
+            let (early, late) = self.split(outputs, settling: settling)
+            self.send(early, confirm: [:])
             let persisted = await self.persist(outputs, viewWrites: viewWrites)
             guard persisted else {
                 await self.reload(now: now)
                 return true
             }
-            self.send(outputs, confirm: confirm)
+            self.send(late, confirm: confirm)
             let unparked = outputs.contains { if case .unpark = $0 { true } else { false } }
             if persisted, unparked || replayReadToTheEnd {
                 self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
@@ -223,6 +234,42 @@ final class GroupRuntime: Sendable {
                 self.runtime.inbox.send(.head(self.head))  // more to load: come round again
             }
             return true
+        }
+
+        /// by_stream: the streams of these deliveries (about to be settled) wait for the
+        /// settlement to be on disk before their next event goes out. Sent before, it could
+        /// reach the consumer ahead of the settled event's redelivery after a crash, and the
+        /// stream's order would not hold.
+        private func noteSettling(_ deliveryIDs: [UInt64], in settling: inout Set<String>) {
+            guard self.runtime.policy.strategy == .byStream else { return }
+            for id in deliveryIDs {
+                if let stream = self.machine.stream(ofDelivery: id) { settling.insert(stream) }
+            }
+        }
+
+        /// The deliveries that may go out before this pass's write (`early`), and the rest
+        /// (`late`): under by_stream, those of a stream with a settlement or a park in this
+        /// pass. A consumer may then hold up to twice its `max_in_flight` of acked events
+        /// not yet confirmed: the acks of one pass, and of what it was sent early meanwhile.
+        private func split(_ outputs: [Machine.Output], settling: Set<String>) -> (early: [Machine.Output], late: [Machine.Output]) {
+            var waiting = settling
+            if self.runtime.policy.strategy == .byStream {
+                for case .park(let parks) in outputs { waiting.formUnion(parks.map(\.stream)) }
+            }
+            var early: [Machine.Output] = []
+            var late: [Machine.Output] = []
+            for output in outputs {
+                guard case .deliver(let consumer, let batch) = output else { continue }
+                guard !waiting.isEmpty else {
+                    early.append(output)
+                    continue
+                }
+                let now = batch.filter { !waiting.contains($0.stream) }
+                let later = batch.filter { waiting.contains($0.stream) }
+                if !now.isEmpty { early.append(.deliver(consumer, now)) }
+                if !later.isEmpty { late.append(.deliver(consumer, later)) }
+            }
+            return (early, late)
         }
 
         enum ViewWriteCheck {
@@ -394,9 +441,7 @@ final class GroupRuntime: Sendable {
             }
         }
 
-        /// Confirmations go before the deliveries their settlements made room for: a
-        /// consumer then never holds more settled-but-unconfirmed deliveries than its
-        /// `max_in_flight`, so one killed mid-run leaves at most that many it cannot vouch for.
+        /// Confirmations go before the deliveries sent with them.
         private func send(_ outputs: [Machine.Output], confirm: [ConsumerID: [UInt64]]) {
             for (consumer, ids) in confirm where !ids.isEmpty {
                 self.sinks[consumer]?.sink.yield(.settled(ids))

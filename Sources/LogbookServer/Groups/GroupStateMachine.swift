@@ -128,6 +128,11 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         return earliest
     }
 
+    /// The stream of the event a delivery in flight carries.
+    func stream(ofDelivery deliveryID: UInt64) -> String? {
+        self.deliveries[deliveryID].flatMap { self.entries[$0]?.stream }
+    }
+
     /// Whether `consumer` holds this delivery now (so an ack of it will settle something).
     func holds(_ consumer: ConsumerID, _ deliveryID: UInt64) -> Bool {
         guard let key = self.deliveries[deliveryID], case .inFlight(let holder, _, _) = self.entries[key]?.state else { return false }

@@ -48,6 +48,23 @@ struct FaultShim {
         ]
     }
 
+    /// The environment for logbookd: `calls` on files whose name ends in `suffix` wait,
+    /// while the trigger exists, instead of failing; then they go through.
+    func environment(stalling calls: [Call], on suffix: String) -> [String: String] {
+        [
+            "LD_PRELOAD": self.library,
+            "FAULTSHIM_SUFFIX": suffix,
+            "FAULTSHIM_CALLS": calls.map(\.rawValue).joined(separator: ","),
+            "FAULTSHIM_TRIGGER": self.trigger,
+            "FAULTSHIM_STALL": "1",
+        ]
+    }
+
+    /// Lets stalled calls go on (and fails or stalls no more).
+    func disarm() {
+        try? FileManager.default.removeItem(atPath: self.trigger)
+    }
+
     /// Arms the shim: the next matching call fails.
     func arm() throws {
         try #require(FileManager.default.createFile(atPath: self.trigger, contents: nil))
@@ -73,6 +90,8 @@ struct FaultShim {
 // through; a writer that retried the failed call would then see it succeed.
 // FAULTSHIM_PARTIAL=1: a failing pwritev first writes half of its bytes, as a write cut
 // short by a failing disk may.
+// FAULTSHIM_STALL=1: a call that would fail waits instead until the trigger is gone, then
+// goes through (a sync that takes as long as the test wants).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -113,6 +132,11 @@ static int fault_due(const char *call, int fd) {
     const char *trigger = getenv("FAULTSHIM_TRIGGER");
     if (trigger == NULL || !listed(call) || !is_segment(fd)) return 0;
     if (access(trigger, F_OK) != 0) return 0;
+    const char *stall = getenv("FAULTSHIM_STALL");
+    if (stall != NULL && strcmp(stall, "1") == 0) {
+        while (access(trigger, F_OK) == 0) usleep(1000);
+        return 0;
+    }
     const char *once = getenv("FAULTSHIM_ONCE");
     if (once != NULL && strcmp(once, "1") == 0) {
         // Only the thread whose unlink succeeds fails its call.
