@@ -81,8 +81,8 @@ enum RequestCheck {
     }
 
     /// The bytes a string takes on the wire (with its overhead); fails for a NUL inside,
-    /// which protobuf-c would cut the string at. The field is named only then: making its
-    /// name for every string of every event was a tenth of the client's CPU per append.
+    /// which protobuf-c would cut the string at. The field is named only then: naming it
+    /// for every string of every event was 8 of the client's 31 allocations per append.
     private static func string(_ value: String, field: @autoclosure () -> String) throws(LogbookError) -> Int {
         let utf8 = value.utf8
         let hasNUL = utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? utf8.contains(0)
