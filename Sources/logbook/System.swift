@@ -86,6 +86,14 @@ enum System {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
+
+    /// The wall clock in microseconds since the Unix epoch: what the daemon stamps a
+    /// commit with, on the same host.
+    static func wallMicroseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
 }
 
 /// Why a system call failed, in the words of `strerror`.

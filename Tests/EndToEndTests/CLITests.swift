@@ -131,6 +131,8 @@ final class CLITests {
         #expect(summary["events"] as? Int == 400)
         #expect((summary["events_per_second"] as? Double ?? 0) > 0)
         #expect(summary["p99_us"] != nil)
+        let fairness = try #require(summary["fairness"] as? Double, "clients sharing the work report how alike they were served")
+        #expect(fairness > 0 && fairness <= 1)
         let unpinned = try self.cli.run(["bench", "append", "--clients", "2", "--events", "100", "--unpinned", "--json"])
         #expect(unpinned.status == 0, "\(unpinned.stderr)")
         #expect(try unpinned.json().first?["events"] as? Int == 100)

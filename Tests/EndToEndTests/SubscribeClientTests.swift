@@ -279,5 +279,7 @@ final class SubscribeClientTests {
         #expect((report["events_per_second"] as? Double ?? 0) > 0)
         #expect((report["p50_us"] as? Int ?? 0) > 0)
         #expect(report["p999_us"] != nil)
+        let sinceCommit = try #require(report["since_commit_p99_us"] as? Int, "the commit-to-delivery latency")
+        #expect(sinceCommit <= (report["p99_us"] as? Int ?? 0) + 1000, "a commit comes after its append was sent")
     }
 }

@@ -15,6 +15,8 @@ final class BenchHarness: Sendable {
         /// Each client's own rate (what it counted over the time it took), where clients
         /// had shares of the same work: how fairly the daemon served them.
         var clientRates: [Double] = []
+        /// From each event's commit to its delivery, where a workload measures that too.
+        var sinceCommit: Latencies?
     }
 
     private let socketPath: String

@@ -36,7 +36,8 @@ struct BenchReport {
             {"workload":"\(self.workload)","clients":\(self.clients),"events":\(self.measured.count),\
             "events_per_second":\(rate),"p50_us":\(latencies.at(percentile: 50)),\
             "p99_us":\(latencies.at(percentile: 99)),"p999_us":\(latencies.at(percentile: 99.9))\
-            \(self.fairness.map { ",\"fairness\":\(($0 * 1000).rounded() / 1000)" } ?? "")}
+            \(self.fairness.map { ",\"fairness\":\(($0 * 1000).rounded() / 1000)" } ?? "")\
+            \(self.measured.sinceCommit.map { ",\"since_commit_p50_us\":\($0.at(percentile: 50)),\"since_commit_p99_us\":\($0.at(percentile: 99))" } ?? "")}
             """
     }
 
@@ -48,7 +49,17 @@ struct BenchReport {
               latency per \(self.latencyOf): p50 \(Self.time(latencies.at(percentile: 50))) \
             p99 \(Self.time(latencies.at(percentile: 99))) \
             p99.9 \(Self.time(latencies.at(percentile: 99.9))) \
-            max \(Self.time(latencies.max)) (\(latencies.count) calls)\(self.fairnessLine)
+            max \(Self.time(latencies.max)) (\(latencies.count) calls)\(self.fairnessLine)\(self.sinceCommitLine)
+            """
+    }
+
+    private var sinceCommitLine: String {
+        guard let latencies = self.measured.sinceCommit else { return "" }
+        return """
+
+              from commit to delivery: p50 \(Self.time(latencies.at(percentile: 50))) \
+            p99 \(Self.time(latencies.at(percentile: 99))) p99.9 \(Self.time(latencies.at(percentile: 99.9))) \
+            max \(Self.time(latencies.max))
             """
     }
 

@@ -4,7 +4,8 @@ extension LogbookCommand.Bench {
     /// `bench subscribe`: `--clients` subscribers follow `$all` from its end (filtered to this
     /// run's streams) while 50 connections append `--events` events, one per append; each
     /// subscriber receives every one of them. Latency is from the ``SendStamp`` in each event
-    /// to its delivery.
+    /// to its delivery (the append's own time included), and from its commit (the time the
+    /// daemon stamped it with) to its delivery.
     func runSubscribe(_ harness: BenchHarness) async throws -> BenchReport {
         let (subscribers, perSubscriber) = (self.clients, self.eventCount)
         let prefix = "bench-\(BenchHarness.runID())-"
@@ -26,11 +27,14 @@ extension LogbookCommand.Bench {
                     }
                     isReady.yield()
                     var received = BenchHarness.Measured()
+                    var sinceCommit = Latencies()
                     while received.count < perSubscriber, let message = try await messages.next() {
                         guard let event = message.event else { continue }
                         received.latencies.record(sinceStampIn: event.data)
+                        sinceCommit.record(sinceCommitAt: event.timeUnixMicros)
                         received.count += 1
                     }
+                    received.sinceCommit = sinceCommit
                     return received
                 }
             }
@@ -56,6 +60,10 @@ extension LogbookCommand.Bench {
                     continue
                 }
                 sum.latencies.add(part.latencies)
+                if let sinceCommit = part.sinceCommit {
+                    sum.sinceCommit = sum.sinceCommit ?? Latencies()
+                    sum.sinceCommit?.add(sinceCommit)
+                }
                 sum.count += part.count
                 subscribersDone += 1
                 if subscribersDone == subscribers { sum.elapsed = ContinuousClock.now - started }

@@ -57,4 +57,11 @@ extension Latencies {
         let sent = SendStamp.read(data)
         self.record(microseconds: now >= sent ? (now - sent) / 1000 : 0)
     }
+
+    /// Records the time from an event's commit (the time the daemon stamped it with, on
+    /// this host's wall clock) until now.
+    mutating func record(sinceCommitAt timeUnixMicros: Int64) {
+        let now = System.wallMicroseconds()
+        self.record(microseconds: now >= timeUnixMicros ? UInt64(now - timeUnixMicros) : 0)
+    }
 }
