@@ -40,7 +40,7 @@ extension CallRunner {
             switch message {
             case .deliveries(let batch):
                 try await self.write(.eventBatch(EventBatch(
-                    events: batch.map { Conversions.recordedEvent($0.payload) },
+                    events: batch.map { Conversions.recordedEvent($0.payload.event) },
                     deliveries: batch.map { Delivery(deliveryID: $0.deliveryID, attempt: $0.attempt) }
                 )))
             case .settled(let ids):

@@ -14,7 +14,7 @@ internal import Synchronization
 /// storage write, and only then confirms settlements to consumers (`Settled`: a confirmed
 /// ack survives a `kill -9`) and sends the deliveries that wait for them.
 final class GroupRuntime: Sendable {
-    typealias Machine = GroupStateMachine<LogbookStorage.RecordedEvent>
+    typealias Machine = GroupStateMachine<LoadedEvent>
     typealias ConsumerID = Machine.ConsumerID
 
     /// What a consumer's call receives.
@@ -358,7 +358,7 @@ final class GroupRuntime: Sendable {
                 return []
             }
             let scannedTo = events.count < room ? self.head : (events.last?.position ?? self.head)
-            return self.machine.load(events.map { ($0.position, $0.stream, $0) }, scannedTo: scannedTo, now: now)
+            return self.machine.load(events.map { ($0.position, $0.stream, LoadedEvent($0)) }, scannedTo: scannedTo, now: now)
         }
 
         /// Streams parked events back into the group a page at a time, never all at once.
@@ -374,7 +374,7 @@ final class GroupRuntime: Sendable {
                 }
                 self.replayAfter = last.event.position
                 self.replayedStreams.formUnion(page.map { $0.event.stream })
-                return self.machine.replay(page.map { ($0.event.position, $0.event.stream, $0.event) }, now: now)
+                return self.machine.replay(page.map { ($0.event.position, $0.event.stream, LoadedEvent($0.event)) }, now: now)
             } catch {
                 self.runtime.logger.error("group cannot read its parked events", metadata: ["error": "\(error)"])
                 self.replayAfter = nil
@@ -462,5 +462,16 @@ final class GroupRuntime: Sendable {
             streams.formUnion(page.map { $0.event.stream })
             after = last.event.position
         }
+    }
+}
+
+/// An event a group loaded, shared by reference: the machine keeps it until it settles and
+/// every delivery of it carries it, so each of those copies is one retain instead of one
+/// for each of the event's fields.
+final class LoadedEvent: Sendable {
+    let event: LogbookStorage.RecordedEvent
+
+    init(_ event: LogbookStorage.RecordedEvent) {
+        self.event = event
     }
 }
