@@ -52,13 +52,21 @@ enum LogEvents {
     }
 
     private static func recorded(_ record: LogRecords.Record, _ key: Key) throws(StorageError) -> RecordedEvent {
-        guard record.position == key.position,
-            let event = record.payload.withUnsafeBytes({ EventRecord.recorded($0, position: record.position) })
-        else {
-            throw .corrupt("the log's record at position \(key.position) is missing or does not decode")
-        }
+        let event = try record.event(at: key.position)
         guard event.id == key.id, event.revision == key.revision else {
             throw .corrupt("the log's event at position \(key.position) is not the one the index names")
+        }
+        return event
+    }
+}
+
+extension LogRecords.Record {
+    /// The event this record holds, which must be the one at `position`.
+    func event(at position: UInt64) throws(StorageError) -> RecordedEvent {
+        guard self.position == position,
+            let event = self.payload.withUnsafeBytes({ EventRecord.recorded($0, position: position) })
+        else {
+            throw .corrupt("the log's record at position \(position) is missing or does not decode")
         }
         return event
     }

@@ -29,11 +29,7 @@ struct LogScan {
             }
             for record in records {
                 guard range.contains(next), events.count < limit else { return }
-                guard record.position == next,
-                      let event = record.payload.withUnsafeBytes({ EventRecord.recorded($0, position: next) })
-                else {
-                    throw .corrupt("the log's record at position \(next) is missing or does not decode")
-                }
+                let event = try record.event(at: next)
                 if filter.admits(type: event.type, stream: event.stream) { events.append(event) }
                 next = forwards ? next + 1 : next - 1
             }

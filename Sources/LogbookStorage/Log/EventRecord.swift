@@ -153,9 +153,7 @@ enum EventRecord {
             (self.metadata, self.data) = (metadata, data)
             revision = payload.loadLittleEndian(at: 8, as: UInt64.self)
             timeMicros = payload.loadLittleEndian(at: 16, as: Int64.self)
-            id = EventID(
-                high: UInt64(bigEndian: payload.loadLittleEndian(at: 24, as: UInt64.self)),
-                low: UInt64(bigEndian: payload.loadLittleEndian(at: 32, as: UInt64.self)))
+            id = EventID(bigEndian: UnsafeRawBufferPointer(rebasing: payload[24..<40]))
         }
 
         /// The five strings, nil when one is not UTF-8.
