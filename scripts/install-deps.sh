@@ -2,7 +2,7 @@
 # Installs the system packages Logbook needs to build, test and regenerate its protocol code
 # on Debian (run as root). Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
-packages=(libprotobuf-c-dev libsqlite3-dev protobuf-c-compiler protobuf-compiler python3-protobuf python3-venv mypy-protobuf)
+packages=(libprotobuf-c-dev libsqlite3-dev postgresql-15 protobuf-c-compiler protobuf-compiler python3-protobuf python3-venv mypy-protobuf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -19,6 +19,13 @@ fi
 echo "== build"
 swift build --build-tests
 
+echo "== a throwaway PostgreSQL 15 for the PostgreSQL store's tests"
+postgres_dir=$(mktemp -d /tmp/logbook-test-postgres.XXXXXX)
+chmod 755 "$postgres_dir"
+export LOGBOOK_TEST_POSTGRES
+LOGBOOK_TEST_POSTGRES=$(scripts/postgres.sh start "$postgres_dir")
+trap 'scripts/postgres.sh stop "$postgres_dir" || true; rm -rf "$postgres_dir"' EXIT
+
 echo "== tests"
 # The log engine's fault suites (a hundred kill -9 restarts, injected I/O errors) run on
 # their own afterwards: beside the rest they load the machine enough to starve the tests

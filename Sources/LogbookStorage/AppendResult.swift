@@ -4,4 +4,8 @@ package struct AppendResult: Sendable, Equatable {
     /// Microseconds since the Unix epoch at which the events were committed (for an
     /// idempotent replay: when the original was committed).
     package var commitTimeMicros: Int64
+
+    package init(streams: [StreamWriteResult], commitTimeMicros: Int64) {
+        (self.streams, self.commitTimeMicros) = (streams, commitTimeMicros)
+    }
 }

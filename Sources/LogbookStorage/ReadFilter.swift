@@ -10,11 +10,11 @@ package struct ReadFilter: Sendable, Hashable {
         self.streamPrefix = streamPrefix
     }
 
-    var isEmpty: Bool { eventTypes.isEmpty && streamPrefix.isEmpty }
+    package var isEmpty: Bool { eventTypes.isEmpty && streamPrefix.isEmpty }
 
     /// Whether an event of `type` in `stream` passes, as the SQL of a read tests it: names
     /// compared byte for byte, the prefix by Unicode scalars (SQLite's `substr`).
-    func admits(type: String, stream: String) -> Bool {
+    package func admits(type: String, stream: String) -> Bool {
         if !eventTypes.isEmpty, !eventTypes.contains(where: { type.utf8.elementsEqual($0.utf8) }) { return false }
         if !streamPrefix.isEmpty, !stream.unicodeScalars.starts(with: streamPrefix.unicodeScalars) { return false }
         return true

@@ -12,4 +12,13 @@ package struct RecordedEvent: Sendable, Equatable {
     package var causationID: String
     /// Commit time, microseconds since the Unix epoch; never decreases with position.
     package var timeMicros: Int64
+
+    package init(
+        stream: String, revision: UInt64, position: UInt64, id: EventID, type: String, data: [UInt8],
+        contentType: String, metadata: [MetadataEntry], correlationID: String, causationID: String, timeMicros: Int64
+    ) {
+        (self.stream, self.revision, self.position, self.id, self.type) = (stream, revision, position, id, type)
+        (self.data, self.contentType, self.metadata) = (data, contentType, metadata)
+        (self.correlationID, self.causationID, self.timeMicros) = (correlationID, causationID, timeMicros)
+    }
 }

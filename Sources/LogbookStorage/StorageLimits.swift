@@ -199,4 +199,16 @@ package enum StorageLimits {
     /// How long a view lookup on an event loop waits out SQLite's rare busy moments of a
     /// WAL reader (another process recovering the log, the last connection closing).
     static let lookupBusyTimeoutMilliseconds = 1_000
+
+    // PostgreSQL store (DESIGN §10).
+
+    /// Events in one append transaction at most: a daemon's waiting appends go into one
+    /// transaction up to this many, so one transaction's arrays stay a few MiB.
+    package static let postgresBatchEventsMax = 10_000
+
+    /// Connections one daemon opens to PostgreSQL: its writer, its LISTEN, and readers.
+    package static let postgresConnectionsMax = 16
+
+    /// How long the LISTEN connection waits before it tries again after losing PostgreSQL.
+    package static let postgresListenRetryDelay: Duration = .milliseconds(500)
 }

@@ -1,6 +1,6 @@
 /// The refusals both engines give an append, worded once.
-enum AppendErrors {
-    static func wrongExpectedRevision(_ write: PreparedWrite, head: UInt64?) -> StorageError {
+package enum AppendErrors {
+    package static func wrongExpectedRevision(_ write: PreparedWrite, head: UInt64?) -> StorageError {
         let actual = head.map { "the last revision is \($0)" } ?? "the stream does not exist"
         return StorageError(
             code: .wrongExpectedRevision,
@@ -13,7 +13,7 @@ enum AppendErrors {
     }
 
     /// `existing`: the stream and revision that already hold the id.
-    static func conflict(_ id: EventID, _ existing: (stream: String, revision: UInt64)) -> StorageError {
+    package static func conflict(_ id: EventID, _ existing: (stream: String, revision: UInt64)) -> StorageError {
         StorageError(
             code: .eventIDConflict,
             message: "event id \(id) already exists at revision \(existing.revision) of stream '\(existing.stream)'",

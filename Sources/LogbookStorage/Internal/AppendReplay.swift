@@ -1,16 +1,20 @@
 /// The rule both engines use to recognise a retried append whose reply was lost.
-enum AppendReplay {
+package enum AppendReplay {
     /// Where an event that already exists sits in its stream.
-    struct Found {
-        var revision: UInt64
-        var position: UInt64
-        var timeMicros: Int64
+    package struct Found {
+        package var revision: UInt64
+        package var position: UInt64
+        package var timeMicros: Int64
+
+        package init(revision: UInt64, position: UInt64, timeMicros: Int64) {
+            (self.revision, self.position, self.timeMicros) = (revision, position, timeMicros)
+        }
     }
 
     /// The original result when every event of every stream of the append already
     /// exists in that stream, at consecutive revisions, in the given order. Nil otherwise.
     /// `found(write, id)` says where the event with `id` sits when it is in `write`'s stream.
-    static func result(
+    package static func result(
         _ append: PreparedAppend, found: (PreparedWrite, EventID) throws -> Found?
     ) rethrows -> AppendResult? {
         var results = [StreamWriteResult]()

@@ -4,8 +4,8 @@ internal import Foundation
 ///
 /// Everything that can be decided without the log's state is decided here, on the
 /// appending task, so a malformed request never costs the writer (or its batch) time.
-enum AppendValidator {
-    static func prepare(_ writes: [StreamWrite]) throws(StorageError) -> PreparedAppend {
+package enum AppendValidator {
+    package static func prepare(_ writes: [StreamWrite]) throws(StorageError) -> PreparedAppend {
         guard !writes.isEmpty else { throw .invalidArgument("an append must name at least one stream") }
         guard writes.count <= StorageLimits.streamsPerAppendMax else {
             throw .invalidArgument(

@@ -1,4 +1,4 @@
-internal import Foundation
+package import Foundation
 
 /// The compact on-disk form of an event's metadata.
 ///
@@ -16,10 +16,10 @@ internal import Foundation
 /// Varints are unsigned LEB128 of at most 5 bytes. Decoding checks every length against
 /// the bytes left, the UTF-8 and that nothing trails, so a damaged row is reported as
 /// corrupt instead of being misread.
-enum MetadataCodec {
+package enum MetadataCodec {
     static let formatVersion: UInt8 = 1
 
-    static func encode(_ entries: [MetadataEntry]) -> Data {
+    package static func encode(_ entries: [MetadataEntry]) -> Data {
         guard !entries.isEmpty else { return Data() }
         var size = 6
         for entry in entries {
@@ -36,7 +36,7 @@ enum MetadataCodec {
     }
 
     /// Nil when the bytes are not a well-formed encoding.
-    static func decode(_ bytes: UnsafeRawBufferPointer) -> [MetadataEntry]? {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) -> [MetadataEntry]? {
         guard !bytes.isEmpty else { return [] }
         var reader = Reader(bytes: bytes)
         guard reader.readByte() == formatVersion, let count = reader.readVarint() else { return nil }

@@ -1,31 +1,31 @@
-internal import Foundation
+package import Foundation
 
 /// An append that passed validation, in the form the writer binds without more work.
 ///
 /// Ids are assigned and blobs built on the appending task, off the single writer
 /// thread, so the writer only checks revisions, binds and steps statements.
-struct PreparedAppend: Sendable {
-    var writes: [PreparedWrite]
-    var eventCount: Int
+package struct PreparedAppend: Sendable {
+    package var writes: [PreparedWrite]
+    package var eventCount: Int
 }
 
 /// One stream's part of a `PreparedAppend`.
-struct PreparedWrite: Sendable {
-    var stream: String
-    var category: String
-    var expected: ExpectedRevision
-    var events: [PreparedEvent]
+package struct PreparedWrite: Sendable {
+    package var stream: String
+    package var category: String
+    package var expected: ExpectedRevision
+    package var events: [PreparedEvent]
 }
 
 /// One event of a `PreparedWrite`, with its blobs already encoded.
-struct PreparedEvent: Sendable {
-    var id: EventID
-    var type: String
-    var data: Data
-    var contentType: String
-    var metadata: Data
-    var correlationID: String
-    var causationID: String
+package struct PreparedEvent: Sendable {
+    package var id: EventID
+    package var type: String
+    package var data: Data
+    package var contentType: String
+    package var metadata: Data
+    package var correlationID: String
+    package var causationID: String
 }
 
 /// An append waiting in the queue for the writer, with whoever waits for its outcome.

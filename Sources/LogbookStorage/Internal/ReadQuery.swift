@@ -57,11 +57,11 @@ struct ReadQuery {
 
     /// Nil when the request can match nothing (e.g. forwards from `.end`).
     init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, log: SegmentLog?) throws(StorageError) {
-        try Self.validate(request)
+        try request.validate()
         self.log = log
         let columns = log == nil ? Self.columns : Self.keyColumns
         let visible = min(snapshot.headPosition, request.asOfPosition ?? snapshot.headPosition)
-        guard let whole = Self.positionRange(request.start, request.direction, visible: visible) else { return nil }
+        guard let whole = request.positionRange(visible: visible) else { return nil }
         limit = request.limit
         let stored = snapshot.storedUpTo
         var tail: Part?
@@ -213,40 +213,6 @@ struct ReadQuery {
             }
         }
         return events
-    }
-
-    private static func validate(_ request: ReadRequest) throws(StorageError) {
-        guard (1...StorageLimits.readBatchEventsMax).contains(request.limit) else {
-            throw .invalidArgument("read limit must be 1…\(StorageLimits.readBatchEventsMax), not \(request.limit)")
-        }
-        if case .revision = request.start {
-            guard case .stream = request.selector else {
-                throw .invalidArgument("a read from a revision needs a stream selector")
-            }
-        }
-        if case .correlationID(let id) = request.selector, id.isEmpty {
-            throw .invalidArgument("correlation id must not be empty")
-        }
-        if let filter = request.filter, filter.eventTypes.count > StorageLimits.filterEventTypesMax {
-            throw .invalidArgument("a filter may name at most \(StorageLimits.filterEventTypesMax) event types")
-        }
-    }
-
-    /// The inclusive range of positions the read may return, before the selector.
-    private static func positionRange(
-        _ start: ReadStart, _ direction: ReadDirection, visible: UInt64
-    ) -> ClosedRange<UInt64>? {
-        guard visible >= 1 else { return nil }
-        switch (direction, start) {
-        case (.forwards, .start), (.forwards, .revision), (.backwards, .end), (.backwards, .revision):
-            return 1...visible
-        case (.forwards, .end), (.backwards, .start):
-            return nil
-        case (.forwards, .position(let position)):
-            return position <= visible ? max(position, 1)...visible : nil
-        case (.backwards, .position(let position)):
-            return position >= 1 ? 1...min(position, visible) : nil
-        }
     }
 
     private static func addFilter(

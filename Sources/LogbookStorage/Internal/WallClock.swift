@@ -1,9 +1,9 @@
 internal import Foundation
 
 /// Wall-clock time in the units the log stores.
-enum WallClock {
+package enum WallClock {
     /// Microseconds since the Unix epoch.
-    static func nowMicros() -> Int64 {
+    package static func nowMicros() -> Int64 {
         Int64(Date().timeIntervalSince1970 * 1_000_000)
     }
 }

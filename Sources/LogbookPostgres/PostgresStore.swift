@@ -1,0 +1,207 @@
+internal import Foundation
+package import LogbookStorage
+package import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import PostgresNIO
+internal import Synchronization
+
+/// The event log in PostgreSQL, shared by every logbookd that opens the same database
+/// (DESIGN §10).
+///
+/// Appends keep every promise of the embedded stores across daemons: expected
+/// revisions, durable idempotency by event id, atomic multi-stream appends with
+/// consecutive positions, and positions visible in commit order (`PostgresWriter` says
+/// how). A commit on any daemon notifies the others (`LISTEN logbook_head`); reads by
+/// position are the truth, the notification only the wake-up.
+package final class PostgresStore: Sendable {
+    private let client: PostgresClient
+    private let heads: HeadWatch
+    private let writer: PostgresWriter
+    private let logger: Logger
+    private let tasks: Mutex<[Task<Void, Never>]>
+    private let isClosed = Atomic(false)
+    /// Where the store lives, for messages (no password).
+    package let location: String
+
+    private init(client: PostgresClient, url: PostgresURL, head: UInt64, logger: Logger) {
+        self.client = client
+        self.heads = HeadWatch(head)
+        self.writer = PostgresWriter(client: client, heads: heads, logger: logger)
+        self.logger = logger
+        self.location = url.redacted
+        self.tasks = Mutex([])
+    }
+
+    /// Connects, migrates the schema (or refuses a newer one), and starts the writer and
+    /// the listener. Fails when PostgreSQL cannot be reached.
+    package static func open(_ url: PostgresURL, logger: Logger) async throws -> PostgresStore {
+        // One connection first: the pool would keep retrying a database that is not there,
+        // where a daemon starting should say at once that it cannot reach it, and why.
+        do {
+            let probe = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration, id: 0,
+                logger: logger
+            ).get()
+            try await probe.close()
+        } catch {
+            throw StorageError(
+                code: .stopped, message: "cannot connect to PostgreSQL at \(url.redacted): \(PostgresErrors.describe(error))",
+                cause: error)
+        }
+        var configuration = url.configuration
+        configuration.options.maximumConnections = StorageLimits.postgresConnectionsMax
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        do {
+            try await PostgresSchema.migrate(client, logger: logger)
+            let head = try await Self.storedHead(client, logger: logger)
+            let store = PostgresStore(client: client, url: url, head: head, logger: logger)
+            store.start(runner)
+            return store
+        } catch {
+            runner.cancel()
+            throw PostgresErrors.storageError(error, doing: "opening \(url.redacted)")
+        }
+    }
+
+    private func start(_ runner: Task<Void, Never>) {
+        let writer = self.writer
+        let listener = Task { [weak self] in
+            guard let self else { return }
+            await self.listen()
+        }
+        let committer = Task { await writer.run() }
+        tasks.withLock { $0 = [runner, listener, committer] }
+    }
+
+    private static func storedHead(_ client: PostgresClient, logger: Logger) async throws -> UInt64 {
+        for try await position in try await client.query(
+            "SELECT position FROM logbook_head WHERE id = 1", logger: logger
+        ).decode(Int64.self) {
+            return UInt64(position)
+        }
+        throw StorageError(code: .corrupt, message: "logbook_head has no row")
+    }
+
+    /// Follows the other daemons' commits until the store closes, reconnecting when
+    /// PostgreSQL goes away; after each (re)connect it reads the head, so a commit made
+    /// while nobody listened is not missed.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: PostgresSchema.headChannel) { notifications in
+                        heads.publish(try await Self.storedHead(client, logger: logger))
+                        for try await notification in notifications {
+                            if let position = UInt64(notification.payload) { heads.publish(position) }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("lost PostgreSQL's head notifications; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: StorageLimits.postgresListenRetryDelay)
+        }
+    }
+
+    // MARK: Appends
+
+    /// Appends to one or more streams atomically, once the transaction that carries it
+    /// has committed. A retry of an append that already succeeded returns the original
+    /// result and writes nothing.
+    package func append(_ writes: [StreamWrite]) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { continuation in
+            append(writes) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// The same, reporting to `completion` once the commit is durable.
+    package func append(
+        _ writes: [StreamWrite], completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+    ) {
+        do {
+            writer.enqueue(.init(append: try AppendValidator.prepare(writes), completion: completion))
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    // MARK: Heads
+
+    /// The last position this daemon knows to be committed (its own commits at once,
+    /// the other daemons' when their notification arrives).
+    package var headPosition: UInt64 { heads.head }
+
+    /// The head now, then after every move.
+    package func headPositions() -> AsyncStream<UInt64> { heads.positions() }
+
+    /// Calls `listener` with the head now and after every move; it must not block.
+    package func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void) { heads.onHead(listener) }
+
+    /// The last revision of `stream`, nil when it does not exist.
+    package func streamRevision(_ stream: String) async throws -> UInt64? {
+        let key = StreamName.lookupKey(stream)
+        do {
+            for try await revision in try await client.query(
+                "SELECT revision FROM logbook_streams WHERE lookup_key = \(key)", logger: logger
+            ).decode(Int64.self) {
+                return UInt64(revision)
+            }
+            return nil
+        } catch {
+            throw PostgresErrors.storageError(error, doing: "reading stream '\(stream)'")
+        }
+    }
+
+    // MARK: Reads
+
+    /// One batch of at most `request.limit` events, up to the head this daemon knows
+    /// (or `asOfPosition`). Reading a stream that does not exist throws `.notFound`.
+    package func read(_ request: ReadRequest) async throws -> [RecordedEvent] {
+        try request.validate()
+        let head = headPosition
+        let visible = min(request.asOfPosition ?? head, head)
+        do {
+            guard let query = try await PostgresRead.query(
+                request, visible: visible, head: head, client: client, logger: logger)
+            else { return [] }
+            var events = [RecordedEvent]()
+            events.reserveCapacity(min(request.limit, 512))
+            for try await row in try await client.query(query, logger: logger).decode(PostgresRead.Columns.self) {
+                events.append(try PostgresRead.event(row))
+            }
+            return events
+        } catch {
+            throw PostgresErrors.storageError(error, doing: "read")
+        }
+    }
+
+    /// The last position committed at or before `micros` (0 when none was).
+    package func position(atOrBeforeTime micros: Int64) async throws -> UInt64 {
+        do {
+            for try await position in try await client.query(
+                "SELECT coalesce(max(position), 0) FROM logbook_events WHERE time_us <= \(micros)", logger: logger
+            ).decode(Int64.self) {
+                return min(UInt64(position), headPosition)
+            }
+            return 0
+        } catch {
+            throw PostgresErrors.storageError(error, doing: "time travel")
+        }
+    }
+
+    // MARK: Closing
+
+    /// Stops taking appends, commits those queued, then disconnects. Safe to call twice.
+    package func close() async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        writer.close()
+        let tasks = self.tasks.withLock { $0 }
+        if tasks.count == 3 { await tasks[2].value }
+        tasks.first?.cancel()
+        tasks.dropFirst().first?.cancel()
+        heads.finish()
+    }
+}

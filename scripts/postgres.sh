@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster for tests and benchmarks, Unix socket only.
+#
+#   scripts/postgres.sh start DIR   initdb into DIR/data, start it, print its URL
+#   scripts/postgres.sh stop DIR    stop it (the directory stays; remove it yourself)
+#
+# PostgreSQL refuses to run as root, so the cluster runs as the `postgres` user that
+# Debian's package creates (scripts/install-deps.sh installs it). The URL names the
+# socket directory: postgresql:///postgres?host=DIR&user=postgres
+set -euo pipefail
+command=${1:?usage: postgres.sh start|stop DIR}
+dir=${2:?usage: postgres.sh start|stop DIR}
+bin=/usr/lib/postgresql/15/bin
+as_postgres=()
+[ "$(id -u)" = 0 ] && as_postgres=(runuser -u postgres --)
+
+case "$command" in
+start)
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  "${as_postgres[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log"
+  # fsync stays on: the store's promises are about what survives.
+  "${as_postgres[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=200" start >/dev/null
+  echo "postgresql:///postgres?host=$dir&user=postgres"
+  ;;
+stop)
+  "${as_postgres[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+*)
+  echo "usage: postgres.sh start|stop DIR" >&2
+  exit 2
+  ;;
+esac
