@@ -80,6 +80,7 @@ let package = Package(
         .target(
             name: "LogbookServer",
             dependencies: [
+                "LogbookPostgres",
                 "LogbookWire",
                 "LogbookStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -92,6 +93,7 @@ let package = Package(
         .executableTarget(
             name: "logbookd",
             dependencies: [
+                "LogbookPostgres",
                 "LogbookServer",
                 "LogbookStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -70,8 +70,8 @@ enum PostgresSchema {
     ]
 
     /// Brings the database to `version`, or refuses one that is newer.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS logbook_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)",

@@ -36,30 +36,34 @@ package final class PostgresStore: Sendable {
     /// Connects, migrates the schema (or refuses a newer one), and starts the writer and
     /// the listener. Fails when PostgreSQL cannot be reached.
     package static func open(_ url: PostgresURL, logger: Logger) async throws -> PostgresStore {
-        // One connection first: the pool would keep retrying a database that is not there,
-        // where a daemon starting should say at once that it cannot reach it, and why.
-        do {
-            let probe = try await PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration, id: 0,
-                logger: logger
-            ).get()
-            try await probe.close()
-        } catch {
-            throw StorageError(
-                code: .stopped, message: "cannot connect to PostgreSQL at \(url.redacted): \(PostgresErrors.describe(error))",
-                cause: error)
-        }
         var configuration = url.configuration
         configuration.options.maximumConnections = StorageLimits.postgresConnectionsMax
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
+        // The schema and the head come through one connection of its own first: the pool
+        // would keep retrying a database that is not there, where a daemon starting should
+        // say at once that it cannot reach it, and why.
+        let connection: PostgresConnection
         do {
-            try await PostgresSchema.migrate(client, logger: logger)
-            let head = try await Self.storedHead(client, logger: logger)
+            connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration, id: 0,
+                logger: logger
+            ).get()
+        } catch {
+            runner.cancel()
+            throw StorageError(
+                code: .stopped, message: "cannot connect to PostgreSQL at \(url.redacted): \(PostgresErrors.describe(error))",
+                cause: error)
+        }
+        do {
+            try await PostgresSchema.migrate(connection, logger: logger)
+            let head = try await Self.storedHead(connection, logger: logger)
+            try? await connection.close()
             let store = PostgresStore(client: client, url: url, head: head, logger: logger)
             store.start(runner)
             return store
         } catch {
+            try? await connection.close()
             runner.cancel()
             throw PostgresErrors.storageError(error, doing: "opening \(url.redacted)")
         }
@@ -75,8 +79,8 @@ package final class PostgresStore: Sendable {
         tasks.withLock { $0 = [runner, listener, committer] }
     }
 
-    private static func storedHead(_ client: PostgresClient, logger: Logger) async throws -> UInt64 {
-        for try await position in try await client.query(
+    private static func storedHead(_ connection: PostgresConnection, logger: Logger) async throws -> UInt64 {
+        for try await position in try await connection.query(
             "SELECT position FROM logbook_head WHERE id = 1", logger: logger
         ).decode(Int64.self) {
             return UInt64(position)
@@ -92,7 +96,7 @@ package final class PostgresStore: Sendable {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: PostgresSchema.headChannel) { notifications in
-                        heads.publish(try await Self.storedHead(client, logger: logger))
+                        heads.publish(try await Self.storedHead(connection, logger: logger))
                         for try await notification in notifications {
                             if let position = UInt64(notification.payload) { heads.publish(position) }
                         }
@@ -125,6 +129,21 @@ package final class PostgresStore: Sendable {
             writer.enqueue(.init(append: try AppendValidator.prepare(writes), completion: completion))
         } catch {
             completion(.failure(error))
+        }
+    }
+
+    /// Checks an append without queueing it (the server's event loops gather appends
+    /// and hand them over together with `enqueue`).
+    package func check(
+        _ writes: [StreamWrite], completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+    ) throws(StorageError) -> CheckedAppend {
+        CheckedAppend(append: try AppendValidator.prepare(writes), completion: completion)
+    }
+
+    /// Queues checked appends, in order; the writer takes them into its next transaction.
+    package func enqueue(_ appends: [CheckedAppend]) {
+        for append in appends {
+            writer.enqueue(.init(append: append.append, completion: append.completion))
         }
     }
 

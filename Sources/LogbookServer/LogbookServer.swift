@@ -13,11 +13,11 @@ internal import Synchronization
 /// removes the socket file.
 package final class LogbookServer: Service {
     private let configuration: ServerConfiguration
-    private let store: EventStore
+    private let store: any ServedStore
     private let logger: Logger
     private let stats = ServerStats()
 
-    package init(configuration: ServerConfiguration, store: EventStore, logger: Logger) {
+    package init(configuration: ServerConfiguration, store: any ServedStore, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.logger = logger

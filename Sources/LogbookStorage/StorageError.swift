@@ -50,6 +50,7 @@ extension StorageError {
             case unsupportedSchema
             case inUse
             case internalError
+            case unimplemented
         }
 
         private let wrapped: Wrapped
@@ -92,6 +93,8 @@ extension StorageError {
         package static let inUse = Self(.inUse)
         /// A bug or an unexpected SQLite error (INTERNAL).
         package static let internalError = Self(.internalError)
+        /// This store does not offer the call yet (UNIMPLEMENTED).
+        package static let unimplemented = Self(.unimplemented)
     }
 }
 

@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import Logging
+internal import LogbookPostgres
 internal import LogbookServer
 internal import LogbookStorage
 internal import ServiceLifecycle
@@ -21,6 +22,9 @@ struct LogbookDaemon: AsyncParsableCommand {
             A new data directory gets the log engine: segment files under log/ hold the events, \
             and SQLite beside them (logbook.sqlite) their indexes, the groups' progress and the \
             views. A directory written by the SQLite engine opens with it. \
+            With --store postgresql://..., the log lives in PostgreSQL instead, shared by every \
+            logbookd that names the same database (groups, views and Query on it are not built \
+            yet and answer UNIMPLEMENTED). \
             SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits.
             """,
         version: ServerVersion.server
@@ -37,6 +41,13 @@ struct LogbookDaemon: AsyncParsableCommand {
         event a SQLite row). An existing directory opens with the engine that wrote it.
         """)
     var engine: EngineOption?
+
+    @Option(help: ArgumentHelp("""
+        A PostgreSQL database to keep the log in instead of --data, shared by every logbookd \
+        that names it: postgresql://[user[:password]@][host][:port][/database][?host=/socket/dir]. \
+        Groups, views and Query are not available on it yet (UNIMPLEMENTED).
+        """, valueName: "url"))
+    var store: String?
 
     @Option(help: "full: an acknowledged append is on disk (fsync per commit). normal: faster, the last commits may be lost on power loss.")
     var sync: SyncOption = .full
@@ -66,6 +77,16 @@ struct LogbookDaemon: AsyncParsableCommand {
     var logSegmentBytes: Int64?
 
     func validate() throws {
+        if let store = self.store {
+            do {
+                _ = try PostgresURL(store)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+            if self.engine != nil {
+                throw ValidationError("--engine chooses the engine of a data directory; --store names a PostgreSQL database instead")
+            }
+        }
         if self.acl != nil {
             throw ValidationError("--acl is not supported yet: this version lets anyone who can open the socket do anything")
         }
@@ -91,12 +112,20 @@ struct LogbookDaemon: AsyncParsableCommand {
         } catch {
             Self.fail(error.description)
         }
-        let store: EventStore
-        do {
-            store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger, engine: self.engine?.engine,
-                logSegmentBytes: self.logSegmentBytes)
-        } catch {
-            Self.fail("cannot open the data directory \(self.data): \(error)")
+        let store: any ServedStore
+        if let url = self.store.flatMap({ try? PostgresURL($0) }) {
+            do {
+                store = try await PostgresStore.open(url, logger: logger)
+            } catch {
+                Self.fail((error as? StorageError)?.message ?? "cannot open the PostgreSQL store \(url.redacted): \(error)")
+            }
+        } else {
+            do {
+                store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger, engine: self.engine?.engine,
+                    logSegmentBytes: self.logSegmentBytes)
+            } catch {
+                Self.fail("cannot open the data directory \(self.data): \(error)")
+            }
         }
 
         var configuration = ServerConfiguration(socketPath: self.socket)

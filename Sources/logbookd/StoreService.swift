@@ -1,10 +1,10 @@
-internal import LogbookStorage
+internal import LogbookServer
 internal import ServiceLifecycle
 
 /// Keeps the store open while the server runs, and closes it (committing what is queued)
 /// after the server has stopped.
 struct StoreService: Service {
-    let store: EventStore
+    let store: any ServedStore
 
     func run() async throws {
         try? await gracefulShutdown()

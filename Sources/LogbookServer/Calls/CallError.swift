@@ -84,6 +84,7 @@ struct CallError: Error {
         case .failedPrecondition: code = .failedPrecondition
         case .notFound: code = .notFound
         case .corrupt: code = .dataLoss
+        case .unimplemented: code = .unimplemented
         default: code = .internal
         }
         self.init(code, error.message)

@@ -21,14 +21,14 @@ final class GroupManager: Sendable {
         var checkpoints: [String: PositionWatch] = [:]
     }
 
-    private let store: EventStore
+    private let store: any ServedStore
     private let threadPool: NIOThreadPool
     private let limits: Limits
     private let logger: Logger
     private let state = Mutex(State())
     private let consumerIDs = Atomic<UInt64>(0)
 
-    init(store: EventStore, threadPool: NIOThreadPool, limits: Limits, logger: Logger) {
+    init(store: any ServedStore, threadPool: NIOThreadPool, limits: Limits, logger: Logger) {
         self.store = store
         self.threadPool = threadPool
         self.limits = limits

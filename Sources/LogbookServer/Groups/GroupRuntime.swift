@@ -50,7 +50,7 @@ final class GroupRuntime: Sendable {
 
     let definition: GroupDefinition
     private let policy: GroupPolicy
-    private let store: EventStore
+    private let store: any ServedStore
     private let threadPool: NIOThreadPool
     private let limits: Limits
     private let logger: Logger
@@ -62,7 +62,7 @@ final class GroupRuntime: Sendable {
     private let checkpoint: PositionWatch
 
     init(
-        stored: StoredGroup, checkpoint: PositionWatch, store: EventStore, threadPool: NIOThreadPool, limits: Limits,
+        stored: StoredGroup, checkpoint: PositionWatch, store: any ServedStore, threadPool: NIOThreadPool, limits: Limits,
         logger: Logger
     ) {
         self.definition = stored.definition

@@ -29,13 +29,13 @@ final class AppendLane: Sendable {
     }
 
     let loop: any EventLoop
-    private let store: EventStore
+    private let store: any ServedStore
     private let stats: ServerStats
     /// Appends read in the current pass, not yet handed to the writer; loop only.
     private let gathered: NIOLoopBoundBox<[CheckedAppend]>
     private let answers = Mutex(Answers())
 
-    init(loop: any EventLoop, store: EventStore, stats: ServerStats) {
+    init(loop: any EventLoop, store: any ServedStore, stats: ServerStats) {
         self.loop = loop
         self.store = store
         self.stats = stats
@@ -95,11 +95,11 @@ final class AppendLane: Sendable {
 
 /// One `AppendLane` per event loop, made when the loop's first connection opens.
 final class AppendLanes: Sendable {
-    private let store: EventStore
+    private let store: any ServedStore
     private let stats: ServerStats
     private let lanes = Mutex([ObjectIdentifier: AppendLane]())
 
-    init(store: EventStore, stats: ServerStats) {
+    init(store: any ServedStore, stats: ServerStats) {
         self.store = store
         self.stats = stats
     }

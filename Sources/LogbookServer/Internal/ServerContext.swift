@@ -4,7 +4,7 @@ internal import NIOPosix
 
 /// What every connection shares.
 struct ServerContext: Sendable {
-    var store: EventStore
+    var store: any ServedStore
     var limits: Limits
     var logger: Logger
     var threadPool: NIOThreadPool

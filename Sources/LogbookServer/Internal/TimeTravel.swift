@@ -8,7 +8,7 @@ enum TimeTravel {
     /// The position the request reads the log as of; nil when it asks for neither (the
     /// caller reads at the head). `request` names the message in errors ("ReadRequest").
     static func position(
-        asOfPosition: UInt64, asOfTimeMicros: Int64, request: String, store: EventStore, threadPool: NIOThreadPool
+        asOfPosition: UInt64, asOfTimeMicros: Int64, request: String, store: any ServedStore, threadPool: NIOThreadPool
     ) async throws -> UInt64? {
         if asOfPosition != 0, asOfTimeMicros != 0 {
             throw CallError.badField("\(request).as_of_time_unix_micros", "give as_of_position or as_of_time, not both")
@@ -18,7 +18,7 @@ enum TimeTravel {
             return min(asOfPosition, head)
         }
         if asOfTimeMicros != 0 {
-            return min(try await threadPool.runIfActive { try store.position(atOrBeforeTime: asOfTimeMicros) }, head)
+            return min(try await store.position(atOrBeforeTime: asOfTimeMicros, on: threadPool), head)
         }
         return nil
     }

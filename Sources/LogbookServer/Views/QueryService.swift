@@ -18,7 +18,7 @@ final class QueryService: Sendable {
         case rows(@Sendable () throws -> [ViewRow])
     }
 
-    private let store: EventStore
+    private let store: any ServedStore
     private let catalog: ViewCatalog
     private let groups: GroupManager
     private let systemRows: SystemViewRows
@@ -35,7 +35,7 @@ final class QueryService: Sendable {
     }
 
     init(
-        store: EventStore, catalog: ViewCatalog, groups: GroupManager, systemRows: SystemViewRows,
+        store: any ServedStore, catalog: ViewCatalog, groups: GroupManager, systemRows: SystemViewRows,
         threadPool: NIOThreadPool, limits: Limits
     ) {
         self.store = store

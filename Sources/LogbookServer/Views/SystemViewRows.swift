@@ -11,7 +11,7 @@ struct SystemViewRows: Sendable {
     static let groups = "$groups"
     static let stats = "$stats"
 
-    let store: EventStore
+    let store: any ServedStore
     let groups: GroupManager
     let stats: ServerStats
 
@@ -44,7 +44,7 @@ struct SystemViewRows: Sendable {
             appends: self.stats.appends,
             events: head,
             headPosition: head,
-            bytes: ServerStats.bytesOnDisk(databasePath: self.store.databasePath),
+            bytes: self.store.bytesOnDisk(),
             connections: self.stats.connections,
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18
         )

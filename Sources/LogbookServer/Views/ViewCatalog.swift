@@ -7,10 +7,10 @@ internal import Synchronization
 /// Definitions change only through this catalog, so it keeps them in memory: a query then
 /// finds its view's group without a read.
 final class ViewCatalog: Sendable {
-    private let store: EventStore
+    private let store: any ServedStore
     private let definitions: Mutex<[String: LogbookStorage.ViewDefinition]>
 
-    init(store: EventStore) throws {
+    init(store: any ServedStore) throws {
         self.store = store
         self.definitions = Mutex(Dictionary(uniqueKeysWithValues: try store.views().map { ($0.name, $0) }))
     }

@@ -38,4 +38,16 @@ struct PendingAppend: Sendable {
 /// An append that passed validation and waits to be queued (`EventStore.check`).
 package struct CheckedAppend: Sendable {
     let pending: PendingAppend
+
+    init(pending: PendingAppend) {
+        self.pending = pending
+    }
+
+    /// For a store outside this module (PostgreSQL) that checks appends with the same rules.
+    package init(append: PreparedAppend, completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void) {
+        pending = PendingAppend(append: append, completion: completion)
+    }
+
+    package var append: PreparedAppend { pending.append }
+    package var completion: @Sendable (Result<AppendResult, any Error>) -> Void { pending.completion }
 }

@@ -1,0 +1,124 @@
+package import LogbookPostgres
+package import LogbookStorage
+package import NIOPosix
+
+/// What the server needs of a store (DESIGN §4): the embedded `EventStore`, on the log
+/// or the SQLite engine, or the `PostgresStore` that several daemons share (§10).
+///
+/// It lives here rather than in LogbookStorage because of how blocking work runs: the
+/// embedded store reads SQLite synchronously, so the calls that may read at length take
+/// the server's thread pool and run there (as they always did), while the PostgreSQL
+/// store, which never blocks a thread, ignores it. The other synchronous calls are
+/// short reads of small tables, made inline as before.
+package protocol ServedStore: AnyObject, Sendable {
+    // MARK: The log
+    var headPosition: UInt64 { get }
+    func headPositions() -> AsyncStream<UInt64>
+    func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void)
+    func check(
+        _ writes: [StreamWrite], completion: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+    ) throws(StorageError) -> CheckedAppend
+    func enqueue(_ appends: [CheckedAppend])
+    /// One batch of a read; `.notFound` for a stream that does not exist.
+    func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent]
+    func position(atOrBeforeTime micros: Int64, on threadPool: NIOThreadPool) async throws -> UInt64
+    /// The bytes the store takes on this host's disk (0 for a store elsewhere).
+    func bytesOnDisk() -> UInt64
+    func close() async
+
+    // MARK: Groups
+    func groups() throws -> [StoredGroup]
+    func group(_ name: String) throws -> StoredGroup?
+    func createGroup(_ definition: GroupDefinition) async throws -> UInt64
+    func updateGroup(_ definition: GroupDefinition) async throws
+    func deleteGroup(_ name: String) async throws
+    @discardableResult
+    func saveGroupProgress(
+        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
+        viewWrites: [ViewWrite]
+    ) async throws -> UInt64
+    @discardableResult
+    func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool) async throws -> UInt64
+    func parkedEvents(_ name: String, after: UInt64, limit: Int) throws -> [ParkedEvent]
+    func parkedCount(_ name: String) throws -> UInt64
+
+    // MARK: Views and Query
+    func views() throws -> [ViewDefinition]
+    func defineView(_ definition: ViewDefinition) async throws
+    func dropView(_ name: String) async throws
+    func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) throws
+    func query(_ query: ViewQuery) throws -> ViewPage
+    func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage
+    func makeViewLookupReader() throws -> ViewLookupReader
+}
+
+extension ServedStore {
+    /// A read batch for the server's callers: a stream nobody has written to reads as
+    /// empty, as in Message DB, so a projection or a subscription that reads before the
+    /// first append needs no special case.
+    func read(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
+        do {
+            return try await readBatch(request, on: threadPool)
+        } catch let error as StorageError where error.code == .notFound {
+            return []
+        }
+    }
+}
+
+extension EventStore: ServedStore {
+    package func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
+        try await threadPool.runIfActive { try self.read(request) }
+    }
+
+    package func position(atOrBeforeTime micros: Int64, on threadPool: NIOThreadPool) async throws -> UInt64 {
+        try await threadPool.runIfActive { try self.position(atOrBeforeTime: micros) }
+    }
+
+    package func bytesOnDisk() -> UInt64 {
+        ServerStats.bytesOnDisk(databasePath: databasePath)
+    }
+}
+
+/// The PostgreSQL store serves the log today: appends, reads, subscriptions and time
+/// travel. Groups, views and queries on it are the next part of its issue; until then
+/// they answer UNIMPLEMENTED, and a daemon on it starts with none.
+extension PostgresStore: ServedStore {
+    package func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
+        try await read(request)
+    }
+
+    package func position(atOrBeforeTime micros: Int64, on threadPool: NIOThreadPool) async throws -> UInt64 {
+        try await position(atOrBeforeTime: micros)
+    }
+
+    package func bytesOnDisk() -> UInt64 { 0 }
+
+    private static func unimplemented(_ what: String) -> StorageError {
+        StorageError(code: .unimplemented, message: "\(what) is not available on the PostgreSQL store yet")
+    }
+
+    package func groups() throws -> [StoredGroup] { [] }
+    package func group(_ name: String) throws -> StoredGroup? { nil }
+    package func createGroup(_ definition: GroupDefinition) async throws -> UInt64 { throw Self.unimplemented("a persistent group") }
+    package func updateGroup(_ definition: GroupDefinition) async throws { throw Self.unimplemented("a persistent group") }
+    package func deleteGroup(_ name: String) async throws { throw Self.unimplemented("a persistent group") }
+    package func saveGroupProgress(
+        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
+        viewWrites: [ViewWrite]
+    ) async throws -> UInt64 { throw Self.unimplemented("a persistent group") }
+    package func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool) async throws -> UInt64 {
+        throw Self.unimplemented("a persistent group")
+    }
+    package func parkedEvents(_ name: String, after: UInt64, limit: Int) throws -> [ParkedEvent] { [] }
+    package func parkedCount(_ name: String) throws -> UInt64 { 0 }
+
+    package func views() throws -> [ViewDefinition] { [] }
+    package func defineView(_ definition: ViewDefinition) async throws { throw Self.unimplemented("a view") }
+    package func dropView(_ name: String) async throws { throw Self.unimplemented("a view") }
+    package func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) throws {
+        throw Self.unimplemented("a view")
+    }
+    package func query(_ query: ViewQuery) throws -> ViewPage { throw Self.unimplemented("Query") }
+    package func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage { throw Self.unimplemented("Query") }
+    package func makeViewLookupReader() throws -> ViewLookupReader { throw Self.unimplemented("Query") }
+}
