@@ -3,14 +3,20 @@
 #
 #   scripts/postgres.sh start DIR   initdb into DIR/data, start it, print its URL
 #   scripts/postgres.sh stop DIR    stop it (the directory stays; remove it yourself)
+#   scripts/postgres.sh restart DIR stop it fast (open connections are cut) and start it again
 #
 # PostgreSQL refuses to run as root, so the cluster runs as the `postgres` user that
 # Debian's package creates (scripts/install-deps.sh installs it). The URL names the
 # socket directory: postgresql:///postgres?host=DIR&user=postgres
 set -euo pipefail
-command=${1:?usage: postgres.sh start|stop DIR}
-dir=${2:?usage: postgres.sh start|stop DIR}
+command=${1:?usage: postgres.sh start|stop|restart DIR}
+dir=${2:?usage: postgres.sh start|stop|restart DIR}
 bin=/usr/lib/postgresql/15/bin
+# The server outlives this script: it must not inherit a descriptor its caller waits on
+# (a pipe, or the one Foundation's Process watches to learn that this script exited).
+for fd in $(ls /proc/$$/fd); do
+  if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 as_postgres=()
 [ "$(id -u)" = 0 ] && as_postgres=(runuser -u postgres --)
 
@@ -28,8 +34,11 @@ start)
 stop)
   "${as_postgres[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   ;;
+restart)
+  "${as_postgres[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w restart >/dev/null
+  ;;
 *)
-  echo "usage: postgres.sh start|stop DIR" >&2
+  echo "usage: postgres.sh start|stop|restart DIR" >&2
   exit 2
   ;;
 esac

@@ -38,6 +38,11 @@ enum PostgresErrors {
     /// What a person needs to read of a connection error: PostgreSQL's own message when it
     /// sent one, else the client's code and the cause underneath.
     static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError,
+           let inner = error.closureError ?? error.beginError ?? error.commitError
+        {
+            return describe(inner)
+        }
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] { return message }
         return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"

@@ -104,7 +104,7 @@ package final class PostgresStore: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("lost PostgreSQL's head notifications; retrying", metadata: ["error": "\(error)"])
+                logger.warning("lost PostgreSQL's head notifications; retrying", metadata: ["error": "\(PostgresErrors.describe(error))"])
             }
             try? await Task.sleep(for: StorageLimits.postgresListenRetryDelay)
         }

@@ -97,7 +97,7 @@ final class PostgresWriter: Sendable {
             }
         } catch {
             let failure = PostgresErrors.storageError(error, doing: "append")
-            logger.error("append transaction failed", metadata: ["error": "\(error)"])
+            logger.error("append transaction failed", metadata: ["error": "\(PostgresErrors.describe(error))"])
             for pending in batch { pending.completion(.failure(failure)) }
             return
         }

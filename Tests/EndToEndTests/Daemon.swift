@@ -29,7 +29,16 @@ final class Daemon {
         return URL(fileURLWithPath: ".build/debug").absoluteURL
     }()
 
+    /// With `LOGBOOK_TEST_STORE=postgres`, every daemon keeps its log in a database of its
+    /// own in the test cluster instead of its data directory, so the suites that are not
+    /// about one engine run against the PostgreSQL store too (`scripts/test.sh`).
+    static let onPostgres = ProcessInfo.processInfo.environment["LOGBOOK_TEST_STORE"] == "postgres"
+
+    /// The daemon's PostgreSQL database, when `onPostgres`.
+    private let database: SharedDatabase?
+
     init() throws {
+        database = Self.onPostgres ? try SharedDatabase() : nil
         // Unix socket paths are short (108 bytes): keep the directory near /tmp.
         let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("lb-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
@@ -45,13 +54,15 @@ final class Daemon {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: self.directory)
+        database?.drop()
     }
 
     /// Starts the daemon and waits until its socket accepts connections.
     func start(_ extraArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent("logbookd")
-        process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"] + extraArguments
+        process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"]
+            + (database.map { ["--store", $0.url] } ?? []) + extraArguments
         _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
         log.seekToEndOfFile()

@@ -14,7 +14,7 @@ internal import Glibc
 /// (`LOGBOOK_TEST_POSTGRES`); each test makes its own with `psql`.
 @Suite(
     "PostgreSQL store: daemons sharing one database",
-    .enabled(if: SharedDatabase.adminURL != nil, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
+    .enabled(if: SharedDatabase.adminURL != nil && !Daemon.onPostgres, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
 final class PostgresStoreTests {
     let database: SharedDatabase
     let daemons: [Daemon]
