@@ -28,7 +28,7 @@ start)
   "${as_postgres[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log"
   # fsync stays on: the store's promises are about what survives.
   "${as_postgres[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=200" start >/dev/null
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=500" start >/dev/null
   echo "postgresql:///postgres?host=$dir&user=postgres"
   ;;
 stop)

@@ -66,6 +66,26 @@ enum PostgresSchema {
                 WHERE correlation_id <> ''
             """,
             "CREATE INDEX logbook_events_time ON logbook_events (time_us, position)",
+            // One round trip for what an append transaction reads before it decides: the
+            // head row, locked first, then the batch's streams and ids. Each statement of a
+            // VOLATILE function takes a new snapshot, so the two reads after the lock see
+            // every commit that held it before; one statement could not (its snapshot
+            // would predate the wait for the lock).
+            """
+            CREATE FUNCTION logbook_begin_append(stream_keys text[], event_ids bytea[])
+            RETURNS TABLE (kind "char", stream_key text, stream text, revision bigint, "position" bigint,
+                           time_us bigint, event_id bytea)
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                RETURN QUERY SELECT 'h'::"char", NULL::text, NULL::text, NULL::bigint, h.position, h.time_us, NULL::bytea
+                    FROM logbook_head h WHERE h.id = 1 FOR UPDATE;
+                RETURN QUERY SELECT 's'::"char", s.lookup_key::text, s.name::text, s.revision, s.position, NULL::bigint, NULL::bytea
+                    FROM logbook_streams s WHERE s.lookup_key = ANY(stream_keys);
+                RETURN QUERY SELECT 'e'::"char", e.stream_key::text, e.stream::text, e.revision, e.position, e.time_us, e.event_id
+                    FROM logbook_events e WHERE e.event_id = ANY(event_ids);
+            END
+            $$
+            """,
         ]
     ]
 

@@ -18,6 +18,9 @@ package final class PostgresStore: Sendable {
     private let client: PostgresClient
     private let heads: HeadWatch
     private let writer: PostgresWriter
+    /// The writer's connection, and the listener's.
+    private let writerLink: PostgresLink
+    private let listenerLink: PostgresLink
     private let logger: Logger
     private let tasks: Mutex<[Task<Void, Never>]>
     private let isClosed = Atomic(false)
@@ -27,17 +30,22 @@ package final class PostgresStore: Sendable {
     private init(client: PostgresClient, url: PostgresURL, head: UInt64, logger: Logger) {
         self.client = client
         self.heads = HeadWatch(head)
-        self.writer = PostgresWriter(client: client, heads: heads, logger: logger)
+        self.writerLink = PostgresLink(url: url, logger: logger)
+        self.listenerLink = PostgresLink(url: url, logger: logger)
+        self.writer = PostgresWriter(link: writerLink, heads: heads, logger: logger)
         self.logger = logger
         self.location = url.redacted
         self.tasks = Mutex([])
     }
 
     /// Connects, migrates the schema (or refuses a newer one), and starts the writer and
-    /// the listener. Fails when PostgreSQL cannot be reached.
-    package static func open(_ url: PostgresURL, logger: Logger) async throws -> PostgresStore {
+    /// the listener. Fails when PostgreSQL cannot be reached. `connectionsMax` bounds the
+    /// connections it opens (tests that open many stores on one cluster keep it small).
+    package static func open(
+        _ url: PostgresURL, logger: Logger, connectionsMax: Int = StorageLimits.postgresConnectionsMax
+    ) async throws -> PostgresStore {
         var configuration = url.configuration
-        configuration.options.maximumConnections = StorageLimits.postgresConnectionsMax
+        configuration.options.maximumConnections = max(2, connectionsMax)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         // The schema and the head come through one connection of its own first: the pool
@@ -94,7 +102,7 @@ package final class PostgresStore: Sendable {
     private func listen() async {
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await listenerLink.withConnection { connection in
                     try await connection.listen(on: PostgresSchema.headChannel) { notifications in
                         heads.publish(try await Self.storedHead(connection, logger: logger))
                         for try await notification in notifications {
@@ -219,8 +227,12 @@ package final class PostgresStore: Sendable {
         writer.close()
         let tasks = self.tasks.withLock { $0 }
         if tasks.count == 3 { await tasks[2].value }
+        // The listener first, so that losing its connection is not taken for an outage.
+        if tasks.count == 3 { tasks[1].cancel() }
+        await listenerLink.close()
+        await writerLink.close()
+        if tasks.count == 3 { await tasks[1].value }
         tasks.first?.cancel()
-        tasks.dropFirst().first?.cancel()
         heads.finish()
     }
 }

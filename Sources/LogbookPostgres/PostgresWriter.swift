@@ -27,13 +27,13 @@ final class PostgresWriter: Sendable {
     private let queue = Mutex(Queue())
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
-    private let client: PostgresClient
+    private let link: PostgresLink
     private let heads: HeadWatch
     private let logger: Logger
 
-    init(client: PostgresClient, heads: HeadWatch, logger: Logger) {
+    init(link: PostgresLink, heads: HeadWatch, logger: Logger) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        self.client = client
+        self.link = link
         self.heads = heads
         self.logger = logger
     }
@@ -92,8 +92,9 @@ final class PostgresWriter: Sendable {
         let outcomes: [PostgresBatch.Outcome]
         let head: UInt64
         do {
-            (outcomes, head) = try await client.withTransaction(logger: logger) { connection in
-                try await Self.run(batch.map(\.append), on: connection, logger: logger)
+            let (appends, logger) = (batch.map(\.append), self.logger)
+            (outcomes, head) = try await link.transaction { connection in
+                try await Self.run(appends, on: connection, logger: logger)
             }
         } catch {
             let failure = PostgresErrors.storageError(error, doing: "append")
@@ -112,60 +113,44 @@ final class PostgresWriter: Sendable {
         }
     }
 
-    /// The transaction's statements; returns each append's outcome and the head after it.
+    /// The transaction's statements, two round trips between BEGIN and COMMIT: one that
+    /// locks the head and reads what the batch needs (`logbook_begin_append`), one that
+    /// writes everything. Returns each append's outcome and the head after it.
     private static func run(
         _ appends: [PreparedAppend], on connection: PostgresConnection, logger: Logger
     ) async throws -> ([PostgresBatch.Outcome], UInt64) {
-        var head: (position: Int64, time: Int64) = (0, 0)
-        for try await row in try await connection.query(
-            "SELECT position, time_us FROM logbook_head WHERE id = 1 FOR UPDATE", logger: logger
-        ).decode((Int64, Int64).self) {
-            head = row
+        let keys = Array(Set(appends.lazy.flatMap(\.writes).map { StreamName.lookupKey($0.stream) }))
+        let ids = appends.flatMap { $0.writes.flatMap { $0.events.map { ByteBuffer(bytes: $0.id.bytes) } } }
+        var head: (position: UInt64, time: Int64)?
+        var streams = [String: PostgresBatch.Stream]()
+        var existing = [EventID: PostgresBatch.Existing]()
+        let rows = try await connection.query(
+            "SELECT * FROM logbook_begin_append(\(keys)::text[], \(ids)::bytea[])", logger: logger)
+        for try await (kind, key, stream, revision, position, time, id) in rows.decode(
+            (UInt8, String?, String?, Int64?, Int64, Int64?, ByteBuffer?).self)
+        {
+            switch (kind, key, stream, revision, time, id) {
+            case (UInt8(ascii: "h"), _, _, _, let time?, _):
+                head = (UInt64(position), time)
+            case (UInt8(ascii: "s"), let key?, let name?, let revision?, _, _):
+                streams[key] = PostgresBatch.Stream(name: name, revision: UInt64(revision), position: UInt64(position))
+            case (UInt8(ascii: "e"), let key?, let stream?, let revision?, let time?, let id?):
+                guard let id = EventID(bytes: Array(buffer: id)) else {
+                    throw StorageError(code: .corrupt, message: "an event id in logbook_events is not 16 bytes")
+                }
+                existing[id] = PostgresBatch.Existing(
+                    streamKey: key, stream: stream, revision: UInt64(revision), position: UInt64(position), timeMicros: time)
+            default:
+                throw StorageError(code: .corrupt, message: "logbook_begin_append returned a row of kind \(kind) it should not")
+            }
         }
+        guard let head else { throw StorageError(code: .corrupt, message: "logbook_head has no row") }
         var batch = PostgresBatch(
-            head: UInt64(head.position), timeMicros: max(head.time, WallClock.nowMicros()),
-            streams: try await streams(appends, connection, logger), existing: try await existing(appends, connection, logger))
+            head: head.position, timeMicros: max(head.time, WallClock.nowMicros()), streams: streams, existing: existing)
         let outcomes = appends.map { batch.apply($0) }
-        guard !batch.rows.isEmpty else { return (outcomes, UInt64(head.position)) }
+        guard !batch.rows.isEmpty else { return (outcomes, head.position) }
         try await insert(batch, connection, logger)
         return (outcomes, batch.head)
-    }
-
-    private static func streams(
-        _ appends: [PreparedAppend], _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [String: PostgresBatch.Stream] {
-        let keys = Array(Set(appends.lazy.flatMap(\.writes).map { StreamName.lookupKey($0.stream) }))
-        var streams = [String: PostgresBatch.Stream]()
-        let rows = try await connection.query(
-            "SELECT lookup_key, name, revision, position FROM logbook_streams WHERE lookup_key = ANY(\(keys))",
-            logger: logger)
-        for try await (key, name, revision, position) in rows.decode((String, String, Int64, Int64).self) {
-            streams[key] = PostgresBatch.Stream(name: name, revision: UInt64(revision), position: UInt64(position))
-        }
-        return streams
-    }
-
-    private static func existing(
-        _ appends: [PreparedAppend], _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [EventID: PostgresBatch.Existing] {
-        let ids = appends.flatMap { $0.writes.flatMap { $0.events.map { ByteBuffer(bytes: $0.id.bytes) } } }
-        var found = [EventID: PostgresBatch.Existing]()
-        let rows = try await connection.query(
-            """
-            SELECT event_id, stream_key, stream, revision, position, time_us
-            FROM logbook_events WHERE event_id = ANY(\(ids))
-            """,
-            logger: logger)
-        for try await (id, key, stream, revision, position, time) in rows.decode(
-            (ByteBuffer, String, String, Int64, Int64, Int64).self)
-        {
-            guard let id = EventID(bytes: Array(buffer: id)) else {
-                throw StorageError(code: .corrupt, message: "an event id in logbook_events is not 16 bytes")
-            }
-            found[id] = PostgresBatch.Existing(
-                streamKey: key, stream: stream, revision: UInt64(revision), position: UInt64(position), timeMicros: time)
-        }
-        return found
     }
 
     private static func insert(_ batch: PostgresBatch, _ connection: PostgresConnection, _ logger: Logger) async throws {
@@ -183,33 +168,33 @@ final class PostgresWriter: Sendable {
         let correlations = rows.map(\.event.correlationID)
         let causations = rows.map(\.event.causationID)
         let time = batch.timeMicros
-        try await connection.query(
-            """
-            INSERT INTO logbook_events (position, stream_key, stream, revision, category, event_id, type, time_us,
-                content_type, data, metadata, correlation_id, causation_id)
-            SELECT p, k, s, r, c, i, t, \(time), ct, d, m, co, ca
-            FROM unnest(\(positions)::bigint[], \(keys)::text[], \(streams)::text[], \(revisions)::bigint[],
-                \(categories)::text[], \(ids)::bytea[], \(types)::text[], \(contentTypes)::text[], \(data)::bytea[],
-                \(metadata)::bytea[], \(correlations)::text[], \(causations)::text[])
-                AS u(p, k, s, r, c, i, t, ct, d, m, co, ca)
-            """,
-            logger: logger)
         let written = batch.written.compactMap { key in batch.streams[key].map { (key, $0) } }
         let streamKeys = written.map(\.0)
         let names = written.map(\.1.name)
         let streamRevisions = written.map { Int64($0.1.revision) }
         let streamPositions = written.map { Int64($0.1.position) }
+        let head = Int64(batch.head)
+        // One statement, one round trip: the events, the streams' heads, the head row and
+        // the notification (sent by PostgreSQL at COMMIT).
         try await connection.query(
             """
-            INSERT INTO logbook_streams (lookup_key, name, revision, position)
-            SELECT * FROM unnest(\(streamKeys)::text[], \(names)::text[], \(streamRevisions)::bigint[], \(streamPositions)::bigint[])
-            ON CONFLICT (lookup_key) DO UPDATE SET revision = excluded.revision, position = excluded.position
+            WITH events AS (
+                INSERT INTO logbook_events (position, stream_key, stream, revision, category, event_id, type, time_us,
+                    content_type, data, metadata, correlation_id, causation_id)
+                SELECT p, k, s, r, c, i, t, \(time), ct, d, m, co, ca
+                FROM unnest(\(positions)::bigint[], \(keys)::text[], \(streams)::text[], \(revisions)::bigint[],
+                    \(categories)::text[], \(ids)::bytea[], \(types)::text[], \(contentTypes)::text[], \(data)::bytea[],
+                    \(metadata)::bytea[], \(correlations)::text[], \(causations)::text[])
+                    AS u(p, k, s, r, c, i, t, ct, d, m, co, ca)),
+            streams AS (
+                INSERT INTO logbook_streams (lookup_key, name, revision, position)
+                SELECT * FROM unnest(\(streamKeys)::text[], \(names)::text[], \(streamRevisions)::bigint[],
+                    \(streamPositions)::bigint[])
+                ON CONFLICT (lookup_key) DO UPDATE SET revision = excluded.revision, position = excluded.position),
+            head AS (
+                UPDATE logbook_head SET position = \(head), time_us = \(time) WHERE id = 1)
+            SELECT pg_notify(\(PostgresSchema.headChannel), \(String(head)))
             """,
             logger: logger)
-        let head = Int64(batch.head)
-        try await connection.query(
-            "UPDATE logbook_head SET position = \(head), time_us = \(time) WHERE id = 1", logger: logger)
-        try await connection.query(
-            "SELECT pg_notify(\(PostgresSchema.headChannel), \(String(head)))", logger: logger)
     }
 }

@@ -209,6 +209,10 @@ package enum StorageLimits {
     /// Connections one daemon opens to PostgreSQL: its writer, its LISTEN, and readers.
     package static let postgresConnectionsMax = 16
 
+    /// How long one append transaction may take before its connection is closed and its
+    /// appends answer UNAVAILABLE (see `PostgresLink.transaction`).
+    package static let postgresTransactionMax: Duration = .seconds(5)
+
     /// How long the LISTEN connection waits before it tries again after losing PostgreSQL.
     package static let postgresListenRetryDelay: Duration = .milliseconds(500)
 }

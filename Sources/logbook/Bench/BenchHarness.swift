@@ -48,10 +48,11 @@ final class BenchHarness: Sendable {
     }
 
     /// Opens `count` connections, each for one task; they are closed when the workload ends.
-    func connect(_ count: Int) async throws -> [LogbookClient] {
+    func connect(_ count: Int, socketPath: String? = nil) async throws -> [LogbookClient] {
         var clients: [LogbookClient] = []
         for index in 0..<count {
-            let client = try await LogbookClient.connect(socketPath: self.socketPath, clientName: "logbook-bench-\(index)")
+            let client = try await LogbookClient.connect(
+                socketPath: socketPath ?? self.socketPath, clientName: "logbook-bench-\(index)")
             self.onCleanUp { await client.close() }
             clients.append(client)
         }

@@ -86,6 +86,11 @@ extension LogbookCommand {
         @Option(help: "query: find each document by key or by an indexed predicate.")
         var by: QueryBy = .key
 
+        @Option(help: ArgumentHelp(
+            "subscribe: the appenders connect to this daemon's socket instead (one sharing the store, as with --store postgresql://...): the latency then crosses daemons.",
+            valueName: "path"), completion: .file())
+        var appendersSocket: String?
+
         /// Events in all without `--events`: enough for stable percentiles.
         static let eventsDefault = 10_000
         /// `bench visible` appends and queries one event at a time, so it runs fewer.
@@ -108,6 +113,9 @@ extension LogbookCommand {
             guard self.size >= 0 else { throw ValidationError("--size must not be negative") }
             if let batch = self.batch, batch <= 0 { throw ValidationError("--batch must be positive") }
             if self.group, self.workload != .subscribe { throw ValidationError("--group goes with bench subscribe") }
+            if self.appendersSocket != nil, self.workload != .subscribe || self.group {
+                throw ValidationError("--appenders-socket goes with bench subscribe (without --group)")
+            }
         }
 
         func run() async throws {

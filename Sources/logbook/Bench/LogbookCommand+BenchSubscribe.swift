@@ -10,13 +10,15 @@ extension LogbookCommand.Bench {
         let (subscribers, perSubscriber) = (self.clients, self.eventCount)
         let prefix = "bench-\(BenchHarness.runID())-"
         let template = BenchHarness.payload(size: max(self.size, 8))
-        let appenders = try await harness.connect(SendStamp.appenders)
+        let appenders = try await harness.connect(SendStamp.appenders, socketPath: self.appendersSocket)
+        // Subscribers on this daemon; with --appenders-socket the appends reach another one.
+        let follower = self.appendersSocket == nil ? appenders[0] : try await harness.connect(1)[0]
         // Generous: a run that loses an event fails instead of hanging.
         let timeout = Duration.seconds(60) + .milliseconds(perSubscriber * subscribers / 5)
         let (ready, isReady) = AsyncStream<Void>.makeStream()
         let measured = try await withThrowingTaskGroup(of: BenchHarness.Measured?.self) { group in
             for _ in 0..<subscribers {
-                let subscription = appenders[0].subscribe(.all, from: .end, filter: ReadFilter(streamPrefix: prefix))
+                let subscription = follower.subscribe(.all, from: .end, filter: ReadFilter(streamPrefix: prefix))
                 group.addTask {
                     var messages = subscription.makeAsyncIterator()
                     do {
@@ -75,7 +77,7 @@ extension LogbookCommand.Bench {
             workload: "subscribe",
             clients: subscribers,
             measured: measured,
-            detail: "\(perSubscriber) events of \(template.count) bytes from \(appenders.count) appenders, 1 per append, delivered to each subscriber",
+            detail: "\(perSubscriber) events of \(template.count) bytes from \(appenders.count) appenders\(self.appendersSocket.map { " on \($0)" } ?? ""), 1 per append, delivered to each subscriber",
             latencyOf: "append→delivery"
         )
     }

@@ -9,7 +9,7 @@ internal import Testing
 /// start, limit, filter and `asOfPosition`), every answer compared, with a reopen of the
 /// PostgreSQL store between phases. `LOGBOOK_DIFF_SEEDS` chooses the seeds, as for the
 /// engine differential run.
-@Suite(.enabled(if: PostgresFixture.isAvailable, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
+@Suite(.serialized, .enabled(if: PostgresFixture.isAvailable, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
 struct PostgresDifferentialTests {
     @Test(arguments: EngineDifferentialTests.seeds)
     func randomWorkloadGetsTheSameAnswersAsSQLite(seed: UInt64) async throws {
@@ -72,7 +72,7 @@ final class PostgresDifferentialRun {
     }
 
     func run(stepsPerPhase: Int) async throws {
-        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger)
+        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
         try await steps(stepsPerPhase)
         try await reopen()
         try await steps(stepsPerPhase)
@@ -176,7 +176,7 @@ final class PostgresDifferentialRun {
     /// Closes and opens the PostgreSQL store, then compares the whole log and its order.
     private func reopen() async throws {
         await store.close()
-        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger)
+        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
         counts.reopens += 1
         try await compareHeads()
         let postgres = await ReadOutcome.of { try await self.store.readAll() }

@@ -37,7 +37,7 @@ enum PostgresFixture {
     /// Runs `body` with a store open on a new database; closes it afterwards.
     static func withStore<T>(_ body: (PostgresStore, PostgresURL) async throws -> T) async throws -> T {
         try await withDatabase { url in
-            let store = try await PostgresStore.open(url, logger: StoreFixture.logger)
+            let store = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
             do {
                 let result = try await body(store, url)
                 await store.close()

@@ -1,0 +1,123 @@
+internal import LogbookStorage
+internal import Logging
+internal import NIOPosix
+internal import PostgresNIO
+internal import Synchronization
+
+/// One connection to PostgreSQL that is made again when it breaks, for the store's two
+/// long-lived users that need exactly one: the writer (one transaction at a time, by
+/// design) and the listener.
+///
+/// They do not lease from `PostgresClient`'s pool: under load, a restart of PostgreSQL
+/// left that pool (postgres-nio 1.33) with requests that were never served once the
+/// server was back, and appends waited forever. Here a broken connection is dropped, the
+/// call fails with UNAVAILABLE, and the next call connects anew.
+final class PostgresLink: Sendable {
+    private let url: PostgresURL
+    private let logger: Logger
+    private struct State {
+        var connection: PostgresConnection?
+        var isClosed = false
+    }
+
+    private let state = Mutex(State())
+
+    init(url: PostgresURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    /// Runs `body` on the connection, connecting first when there is none; a failure
+    /// drops the connection when it is closed, so the next call makes a new one.
+    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let current = try await self.current()
+        do {
+            return try await body(current)
+        } catch {
+            if current.isClosed { drop(current) }
+            throw error
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT. Any failure closes the connection instead of
+    /// rolling back (PostgreSQL aborts the transaction of a closed connection), and so
+    /// does a transaction that has not ended within `StorageLimits.postgresTransactionMax`:
+    /// when PostgreSQL restarts, a statement in flight on a connection it cut was seen to
+    /// wait for an answer that never came. The next call connects anew.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        let used = Slot()
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    let current = try await self.current()
+                    used.value.withLock { $0 = current }
+                    try await current.query("BEGIN", logger: logger)
+                    let result = try await body(current)
+                    try await current.query("COMMIT", logger: logger)
+                    return result
+                }
+                group.addTask {
+                    try await Task.sleep(for: StorageLimits.postgresTransactionMax)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw StorageError(
+                        code: .stopped,
+                        message: "PostgreSQL did not answer within \(StorageLimits.postgresTransactionMax); an append in flight may or may not have committed: retry it with the same event ids")
+                }
+                return result
+            }
+        } catch {
+            if let current = used.value.withLock({ $0 }) {
+                drop(current)
+                // Closing fails the statement still waiting, so the group above can end.
+                try? await current.close()
+            }
+            throw error
+        }
+    }
+
+    /// Closes the connection; later calls fail instead of connecting again.
+    func close() async {
+        let current = state.withLock { state in
+            state.isClosed = true
+            defer { state.connection = nil }
+            return state.connection
+        }
+        try? await current?.close()
+    }
+
+    private func current() async throws -> PostgresConnection {
+        let existing = try state.withLock { state throws(StorageError) -> PostgresConnection? in
+            guard !state.isClosed else { throw StorageError(code: .stopped, message: "the store is closing") }
+            return state.connection
+        }
+        if let existing, !existing.isClosed { return existing }
+        let made = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration,
+            id: Int.random(in: 1_000...Int.max), logger: logger
+        ).get()
+        let kept = state.withLock { state -> Bool in
+            guard !state.isClosed else { return false }
+            state.connection = made
+            return true
+        }
+        guard kept else {
+            try? await made.close()
+            throw StorageError(code: .stopped, message: "the store is closing")
+        }
+        return made
+    }
+
+    /// Forgets `broken`, if it is still the current connection.
+    private func drop(_ broken: PostgresConnection) {
+        state.withLock { if $0.connection === broken { $0.connection = nil } }
+    }
+}
+
+/// The connection a transaction's task took, for the code that may have to close it.
+private final class Slot: Sendable {
+    let value = Mutex<PostgresConnection?>(nil)
+}
