@@ -9,7 +9,7 @@ internal import Testing
 /// start, limit, filter and `asOfPosition`), every answer compared, with a reopen of the
 /// PostgreSQL store between phases. `LOGBOOK_DIFF_SEEDS` chooses the seeds, as for the
 /// engine differential run.
-@Suite(.serialized, .enabled(if: PostgresFixture.isAvailable, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
+@Suite(.serialized, .enabled(if: PostgresFixture.isAvailable && StoreFixture.engine != .sqlite, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster); runs once, in the default storage run"))
 struct PostgresDifferentialTests {
     @Test(arguments: EngineDifferentialTests.seeds)
     func randomWorkloadGetsTheSameAnswersAsSQLite(seed: UInt64) async throws {

@@ -5,7 +5,7 @@ internal import PostgresNIO
 internal import Testing
 
 /// Two stores on one database, as two daemons on two hosts: the promises hold across them.
-@Suite(.enabled(if: PostgresFixture.isAvailable, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
+@Suite(.enabled(if: PostgresFixture.isAvailable && StoreFixture.engine != .sqlite, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster); runs once, in the default storage run"))
 struct PostgresSharedStoreTests {
     /// Runs `body` with two stores open on one new database.
     private static func withTwo(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
