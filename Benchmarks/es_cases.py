@@ -9,39 +9,16 @@ medians as a Markdown table.
 Run by Benchmarks/eventsourcing.sh, which starts the servers.
 """
 
-import contextlib
-import io
-import re
 import statistics
 import sys
-from typing import Any, Callable
 
 import umadb
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
-from eventsourcing.tests import persistence as cases
 from eventsourcing_umadb.recorders import UmaDBApplicationRecorder
 
 import logbook_client
+from es_harness import case_for, rate
 from logbook_client.eventsourcing import LogbookApplicationRecorder
-
-
-def case_for(make: Callable[[], Any]) -> type:
-    class Case(cases.ApplicationRecorderTestCase):  # type: ignore[misc]
-        def create_recorder(self) -> Any:
-            return make()
-
-    return Case
-
-
-def rate(case: type, method: str, pattern: str) -> float:
-    out = io.StringIO()
-    test = case(method)
-    with contextlib.redirect_stdout(out):
-        getattr(test, method)()
-    found = re.search(pattern, out.getvalue())
-    if found is None:
-        raise SystemExit(f"no rate in the output of {method}: {out.getvalue()!r}")
-    return float(found.group(1))
 
 
 def main() -> None:

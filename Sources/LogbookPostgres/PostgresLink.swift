@@ -4,14 +4,14 @@ internal import NIOPosix
 internal import PostgresNIO
 internal import Synchronization
 
-/// One connection to PostgreSQL that is made again when it breaks, for the store's two
-/// long-lived users that need exactly one: the writer (one transaction at a time, by
-/// design) and the listener.
+/// One connection to PostgreSQL that is made again when it breaks: the writer's (one
+/// transaction at a time, by design), the listener's, and each of the readers'
+/// (`PostgresReaders`).
 ///
-/// They do not lease from `PostgresClient`'s pool: under load, a restart of PostgreSQL
-/// left that pool (postgres-nio 1.33) with requests that were never served once the
-/// server was back, and appends waited forever. Here a broken connection is dropped, the
-/// call fails with UNAVAILABLE, and the next call connects anew.
+/// The store does not lease from `PostgresClient`'s pool: under load, a restart of
+/// PostgreSQL left that pool (postgres-nio 1.33) with requests that were never served once
+/// the server was back, and appends and reads waited forever. Here a broken connection is
+/// dropped, the call fails with UNAVAILABLE, and the next call connects anew.
 final class PostgresLink: Sendable {
     private let url: PostgresURL
     private let logger: Logger
@@ -28,7 +28,8 @@ final class PostgresLink: Sendable {
     }
 
     /// Runs `body` on the connection, connecting first when there is none; a failure
-    /// drops the connection when it is closed, so the next call makes a new one.
+    /// drops the connection when it is closed, so the next call makes a new one. For the
+    /// listener, whose call lasts as long as the connection.
     func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let current = try await self.current()
         do {
@@ -39,6 +40,12 @@ final class PostgresLink: Sendable {
         }
     }
 
+    /// Runs `body` (a read) within `StorageLimits.postgresStatementMax`, closing the
+    /// connection when it takes longer, for the reason `transaction` gives.
+    func timed<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await bounded(by: StorageLimits.postgresStatementMax, body)
+    }
+
     /// Runs `body` between BEGIN and COMMIT. Any failure closes the connection instead of
     /// rolling back (PostgreSQL aborts the transaction of a closed connection), and so
     /// does a transaction that has not ended within `StorageLimits.postgresTransactionMax`:
@@ -46,26 +53,40 @@ final class PostgresLink: Sendable {
     /// wait for an answer that never came. The next call connects anew.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
+        return try await bounded(by: StorageLimits.postgresTransactionMax) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let result = try await body(connection)
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        }
+    }
+
+    /// Runs `body` on the connection, racing `limit`: whatever fails or takes longer
+    /// closes the connection (which also fails a statement still waiting), and the next
+    /// call connects anew.
+    private func bounded<T: Sendable>(
+        by limit: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let used = Slot()
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     let current = try await self.current()
                     used.value.withLock { $0 = current }
-                    try await current.query("BEGIN", logger: logger)
-                    let result = try await body(current)
-                    try await current.query("COMMIT", logger: logger)
-                    return result
+                    return try await body(current)
                 }
                 group.addTask {
-                    try await Task.sleep(for: StorageLimits.postgresTransactionMax)
+                    try await Task.sleep(for: limit)
+                    // The group cannot end while the other task waits on a statement that
+                    // will never be answered; closing its connection fails that wait.
+                    if let stuck = used.value.withLock({ $0 }) { try? await stuck.close() }
                     return nil
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let result = first else {
                     throw StorageError(
                         code: .stopped,
-                        message: "PostgreSQL did not answer within \(StorageLimits.postgresTransactionMax); an append in flight may or may not have committed: retry it with the same event ids")
+                        message: "PostgreSQL did not answer within \(limit); an append in flight may or may not have committed: retry it with the same event ids")
                 }
                 return result
             }

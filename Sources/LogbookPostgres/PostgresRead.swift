@@ -16,12 +16,12 @@ enum PostgresRead {
     /// at `head`, as in the embedded stores: `asOfPosition` bounds the events, not whether
     /// the stream is there.
     static func query(
-        _ request: ReadRequest, visible: UInt64, head: UInt64, client: PostgresClient, logger: Logger
+        _ request: ReadRequest, visible: UInt64, head: UInt64, connection: PostgresConnection, logger: Logger
     ) async throws -> PostgresQuery? {
         var streamKey: String?
         if case .stream(let name) = request.selector {
             let key = StreamName.lookupKey(name)
-            guard try await firstPosition(ofStream: key, client: client, logger: logger).map({ $0 <= head }) == true else {
+            guard try await firstPosition(ofStream: key, connection: connection, logger: logger).map({ $0 <= head }) == true else {
                 throw StorageError(code: .notFound, message: "stream '\(name)' does not exist")
             }
             streamKey = key
@@ -65,8 +65,8 @@ enum PostgresRead {
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
-    private static func firstPosition(ofStream key: String, client: PostgresClient, logger: Logger) async throws -> UInt64? {
-        for try await position in try await client.query(
+    private static func firstPosition(ofStream key: String, connection: PostgresConnection, logger: Logger) async throws -> UInt64? {
+        for try await position in try await connection.query(
             "SELECT position FROM logbook_events WHERE stream_key = \(key) AND revision = 0", logger: logger
         ).decode(Int64.self) {
             return UInt64(position)

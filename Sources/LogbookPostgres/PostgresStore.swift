@@ -15,7 +15,9 @@ internal import Synchronization
 /// how). A commit on any daemon notifies the others (`LISTEN logbook_head`); reads by
 /// position are the truth, the notification only the wake-up.
 package final class PostgresStore: Sendable {
-    private let client: PostgresClient
+    /// The readers' connections, used in turn; the writer and the listener keep one each.
+    private let readers: [PostgresLink]
+    private let nextReader = Atomic(0)
     private let heads: HeadWatch
     private let writer: PostgresWriter
     /// The writer's connection, and the listener's.
@@ -24,33 +26,24 @@ package final class PostgresStore: Sendable {
     private let logger: Logger
     private let tasks: Mutex<[Task<Void, Never>]>
     private let isClosed = Atomic(false)
-    /// Where the store lives, for messages (no password).
-    package let location: String
 
-    private init(client: PostgresClient, url: PostgresURL, head: UInt64, logger: Logger) {
-        self.client = client
+    private init(url: PostgresURL, head: UInt64, readConnections: Int, logger: Logger) {
+        self.readers = (0..<max(1, readConnections)).map { _ in PostgresLink(url: url, logger: logger) }
         self.heads = HeadWatch(head)
         self.writerLink = PostgresLink(url: url, logger: logger)
         self.listenerLink = PostgresLink(url: url, logger: logger)
         self.writer = PostgresWriter(link: writerLink, heads: heads, logger: logger)
         self.logger = logger
-        self.location = url.redacted
         self.tasks = Mutex([])
     }
 
     /// Connects, migrates the schema (or refuses a newer one), and starts the writer and
-    /// the listener. Fails when PostgreSQL cannot be reached. `connectionsMax` bounds the
-    /// connections it opens (tests that open many stores on one cluster keep it small).
+    /// the listener. Fails at once when PostgreSQL cannot be reached, saying where and why.
+    /// `readConnections`: how many connections reads use in turn (tests that open many
+    /// stores on one cluster keep it small).
     package static func open(
-        _ url: PostgresURL, logger: Logger, connectionsMax: Int = StorageLimits.postgresConnectionsMax
+        _ url: PostgresURL, logger: Logger, readConnections: Int = StorageLimits.postgresReadConnections
     ) async throws -> PostgresStore {
-        var configuration = url.configuration
-        configuration.options.maximumConnections = max(2, connectionsMax)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
-        // The schema and the head come through one connection of its own first: the pool
-        // would keep retrying a database that is not there, where a daemon starting should
-        // say at once that it cannot reach it, and why.
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
@@ -58,7 +51,6 @@ package final class PostgresStore: Sendable {
                 logger: logger
             ).get()
         } catch {
-            runner.cancel()
             throw StorageError(
                 code: .stopped, message: "cannot connect to PostgreSQL at \(url.redacted): \(PostgresErrors.describe(error))",
                 cause: error)
@@ -67,24 +59,23 @@ package final class PostgresStore: Sendable {
             try await PostgresSchema.migrate(connection, logger: logger)
             let head = try await Self.storedHead(connection, logger: logger)
             try? await connection.close()
-            let store = PostgresStore(client: client, url: url, head: head, logger: logger)
-            store.start(runner)
+            let store = PostgresStore(url: url, head: head, readConnections: readConnections, logger: logger)
+            store.start()
             return store
         } catch {
             try? await connection.close()
-            runner.cancel()
             throw PostgresErrors.storageError(error, doing: "opening \(url.redacted)")
         }
     }
 
-    private func start(_ runner: Task<Void, Never>) {
+    private func start() {
         let writer = self.writer
         let listener = Task { [weak self] in
             guard let self else { return }
             await self.listen()
         }
         let committer = Task { await writer.run() }
-        tasks.withLock { $0 = [runner, listener, committer] }
+        tasks.withLock { $0 = [listener, committer] }
     }
 
     private static func storedHead(_ connection: PostgresConnection, logger: Logger) async throws -> UInt64 {
@@ -169,14 +160,16 @@ package final class PostgresStore: Sendable {
 
     /// The last revision of `stream`, nil when it does not exist.
     package func streamRevision(_ stream: String) async throws -> UInt64? {
-        let key = StreamName.lookupKey(stream)
+        let (key, logger) = (StreamName.lookupKey(stream), self.logger)
         do {
-            for try await revision in try await client.query(
-                "SELECT revision FROM logbook_streams WHERE lookup_key = \(key)", logger: logger
-            ).decode(Int64.self) {
-                return UInt64(revision)
+            return try await reader().timed { connection in
+                for try await revision in try await connection.query(
+                    "SELECT revision FROM logbook_streams WHERE lookup_key = \(key)", logger: logger
+                ).decode(Int64.self) {
+                    return UInt64(revision)
+                }
+                return nil
             }
-            return nil
         } catch {
             throw PostgresErrors.storageError(error, doing: "reading stream '\(stream)'")
         }
@@ -190,16 +183,19 @@ package final class PostgresStore: Sendable {
         try request.validate()
         let head = headPosition
         let visible = min(request.asOfPosition ?? head, head)
+        let logger = self.logger
         do {
-            guard let query = try await PostgresRead.query(
-                request, visible: visible, head: head, client: client, logger: logger)
-            else { return [] }
-            var events = [RecordedEvent]()
-            events.reserveCapacity(min(request.limit, 512))
-            for try await row in try await client.query(query, logger: logger).decode(PostgresRead.Columns.self) {
-                events.append(try PostgresRead.event(row))
+            return try await reader().timed { connection in
+                guard let query = try await PostgresRead.query(
+                    request, visible: visible, head: head, connection: connection, logger: logger)
+                else { return [] }
+                var events = [RecordedEvent]()
+                events.reserveCapacity(min(request.limit, 512))
+                for try await row in try await connection.query(query, logger: logger).decode(PostgresRead.Columns.self) {
+                    events.append(try PostgresRead.event(row))
+                }
+                return events
             }
-            return events
         } catch {
             throw PostgresErrors.storageError(error, doing: "read")
         }
@@ -207,16 +203,25 @@ package final class PostgresStore: Sendable {
 
     /// The last position committed at or before `micros` (0 when none was).
     package func position(atOrBeforeTime micros: Int64) async throws -> UInt64 {
+        let logger = self.logger
         do {
-            for try await position in try await client.query(
-                "SELECT coalesce(max(position), 0) FROM logbook_events WHERE time_us <= \(micros)", logger: logger
-            ).decode(Int64.self) {
-                return min(UInt64(position), headPosition)
+            let position = try await reader().timed { connection in
+                for try await position in try await connection.query(
+                    "SELECT coalesce(max(position), 0) FROM logbook_events WHERE time_us <= \(micros)", logger: logger
+                ).decode(Int64.self) {
+                    return UInt64(position)
+                }
+                return 0
             }
-            return 0
+            return min(position, headPosition)
         } catch {
             throw PostgresErrors.storageError(error, doing: "time travel")
         }
+    }
+
+    /// The next reader's connection, in turn.
+    private func reader() -> PostgresLink {
+        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
     }
 
     // MARK: Closing
@@ -226,13 +231,13 @@ package final class PostgresStore: Sendable {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.close()
         let tasks = self.tasks.withLock { $0 }
-        if tasks.count == 3 { await tasks[2].value }
+        if tasks.count == 2 { await tasks[1].value }
         // The listener first, so that losing its connection is not taken for an outage.
-        if tasks.count == 3 { tasks[1].cancel() }
+        if tasks.count == 2 { tasks[0].cancel() }
         await listenerLink.close()
         await writerLink.close()
-        if tasks.count == 3 { await tasks[1].value }
-        tasks.first?.cancel()
+        for reader in readers { await reader.close() }
+        if tasks.count == 2 { await tasks[0].value }
         heads.finish()
     }
 }

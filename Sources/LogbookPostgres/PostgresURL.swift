@@ -91,17 +91,7 @@ package struct PostgresURL: Sendable, Equatable {
             + (host.hasPrefix("/") ? "?host=\(host)" : "")
     }
 
-    /// The client's settings for this place.
-    package var configuration: PostgresClient.Configuration {
-        if host.hasPrefix("/") {
-            return PostgresClient.Configuration(
-                unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-        }
-        return PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: .disable)
-    }
-
-    /// The same, for one connection of its own.
+    /// The settings of a connection to this place.
     package var connectionConfiguration: PostgresConnection.Configuration {
         if host.hasPrefix("/") {
             return PostgresConnection.Configuration(

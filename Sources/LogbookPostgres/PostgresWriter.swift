@@ -8,9 +8,10 @@ internal import Synchronization
 /// This daemon's group commit on PostgreSQL: every append waiting when a transaction
 /// starts goes into it, so 50 appending clients cost a handful of transactions, not 50.
 ///
-/// One transaction: lock the head row (serialising commits across daemons), read the
-/// heads of the streams and the ids the batch names, decide each append in memory
-/// (`PostgresBatch`), insert all rows in one statement, move the head, notify, commit.
+/// One transaction, on the writer's own connection (`PostgresLink`): lock the head row
+/// (serialising commits across daemons) and read the heads of the streams and the ids
+/// the batch names in one call, decide each append in memory (`PostgresBatch`), then write
+/// the rows, the streams' heads and the head and notify in one statement, and commit.
 /// Answers go out only after COMMIT returned, so a reply with OK is durable as
 /// PostgreSQL's `synchronous_commit` makes it.
 final class PostgresWriter: Sendable {

@@ -206,12 +206,17 @@ package enum StorageLimits {
     /// transaction up to this many, so one transaction's arrays stay a few MiB.
     package static let postgresBatchEventsMax = 10_000
 
-    /// Connections one daemon opens to PostgreSQL: its writer, its LISTEN, and readers.
-    package static let postgresConnectionsMax = 16
+    /// Connections one daemon opens to PostgreSQL for reads, used in turn; the writer and
+    /// the LISTEN keep one more each.
+    package static let postgresReadConnections = 4
 
     /// How long one append transaction may take before its connection is closed and its
     /// appends answer UNAVAILABLE (see `PostgresLink.transaction`).
     package static let postgresTransactionMax: Duration = .seconds(5)
+
+    /// How long one read statement may take before its connection is closed and the read
+    /// answers UNAVAILABLE (a read batch is at most `readBatchEventsMax` events).
+    package static let postgresStatementMax: Duration = .seconds(30)
 
     /// How long the LISTEN connection waits before it tries again after losing PostgreSQL.
     package static let postgresListenRetryDelay: Duration = .milliseconds(500)

@@ -72,7 +72,7 @@ final class PostgresDifferentialRun {
     }
 
     func run(stepsPerPhase: Int) async throws {
-        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
         try await steps(stepsPerPhase)
         try await reopen()
         try await steps(stepsPerPhase)
@@ -176,7 +176,7 @@ final class PostgresDifferentialRun {
     /// Closes and opens the PostgreSQL store, then compares the whole log and its order.
     private func reopen() async throws {
         await store.close()
-        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+        postgres = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
         counts.reopens += 1
         try await compareHeads()
         let postgres = await ReadOutcome.of { try await self.store.readAll() }

@@ -2,6 +2,7 @@ internal import Foundation
 @testable internal import LogbookPostgres
 @testable internal import LogbookStorage
 internal import Logging
+internal import NIOPosix
 internal import PostgresNIO
 
 /// A database of its own for each test, in the throwaway cluster `scripts/test.sh`
@@ -19,8 +20,8 @@ enum PostgresFixture {
     static func withDatabase<T>(_ body: (PostgresURL) async throws -> T) async throws -> T {
         guard let url else { throw StorageError(code: .internalError, message: "LOGBOOK_TEST_POSTGRES is not set") }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await admin(url) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: StoreFixture.logger)
+        try await admin(url) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: StoreFixture.logger)
         }
         var database = url
         database.database = name
@@ -37,7 +38,7 @@ enum PostgresFixture {
     /// Runs `body` with a store open on a new database; closes it afterwards.
     static func withStore<T>(_ body: (PostgresStore, PostgresURL) async throws -> T) async throws -> T {
         try await withDatabase { url in
-            let store = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+            let store = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
             do {
                 let result = try await body(store, url)
                 await store.close()
@@ -49,18 +50,26 @@ enum PostgresFixture {
         }
     }
 
-    /// Runs `body` with a client of its own on `url` (for statements a test makes itself).
+    /// Runs `body` with a connection of its own to `url` (for statements a test makes itself).
     @discardableResult
-    static func admin<T>(_ url: PostgresURL, _ body: (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: url.configuration, backgroundLogger: StoreFixture.logger)
-        let runner = Task { await client.run() }
-        defer { runner.cancel() }
-        return try await body(client)
+    static func admin<T>(_ url: PostgresURL, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration, id: 1,
+            logger: StoreFixture.logger
+        ).get()
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 
     private static func drop(_ name: String, _ url: PostgresURL) async throws {
-        try await admin(url) { client in
-            try await client.query(
+        try await admin(url) { connection in
+            try await connection.query(
                 PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: StoreFixture.logger)
         }
     }

@@ -10,7 +10,7 @@ struct PostgresSharedStoreTests {
     /// Runs `body` with two stores open on one new database.
     private static func withTwo(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
         try await PostgresFixture.withStore { first, url in
-            let second = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+            let second = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
             do {
                 try await body(first, second)
             } catch {
@@ -139,13 +139,13 @@ struct PostgresSharedStoreTests {
     /// A database written by a newer Logbook is refused, and left as it was.
     @Test func newerSchemaIsRefused() async throws {
         try await PostgresFixture.withDatabase { url in
-            let store = try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+            let store = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
             await store.close()
-            try await PostgresFixture.admin(url) { client in
-                try await client.query("UPDATE logbook_schema SET version = 99", logger: StoreFixture.logger)
+            try await PostgresFixture.admin(url) { connection in
+                try await connection.query("UPDATE logbook_schema SET version = 99", logger: StoreFixture.logger)
             }
             let error = await #expect(throws: StorageError.self) {
-                try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+                try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
             }
             #expect(error?.code == .unsupportedSchema)
             #expect(error?.message.contains("99") == true)
@@ -156,7 +156,7 @@ struct PostgresSharedStoreTests {
     @Test func anUnreachableDatabaseFailsTheOpen() async throws {
         let url = try PostgresURL("postgresql:///nope?host=/nonexistent-logbook-dir&user=postgres")
         await #expect(throws: StorageError.self) {
-            try await PostgresStore.open(url, logger: StoreFixture.logger, connectionsMax: 4)
+            try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
         }
     }
 }
