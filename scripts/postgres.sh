@@ -6,7 +6,7 @@
 #   scripts/postgres.sh restart DIR stop it fast (open connections are cut) and start it again
 #
 # PostgreSQL refuses to run as root, so the cluster runs as the `postgres` user that
-# Debian's package creates (scripts/install-deps.sh installs it). The URL names the
+# Debian's package creates (scripts/install-deps.sh --test installs it). The URL names the
 # socket directory: postgresql:///postgres?host=DIR&user=postgres
 set -euo pipefail
 command=${1:?usage: postgres.sh start|stop|restart DIR}

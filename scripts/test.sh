@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 echo "== generated code is up to date"
 scripts/generate.sh
