@@ -43,7 +43,7 @@ final class PostgresLink: Sendable {
     /// Runs `body` (a read) within `StorageLimits.postgresStatementMax`, closing the
     /// connection when it takes longer, for the reason `transaction` gives.
     func timed<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await bounded(by: StorageLimits.postgresStatementMax, body)
+        try await bounded(by: StorageLimits.postgresStatementMax, closingOnError: false, body)
     }
 
     /// Runs `body` between BEGIN and COMMIT. Any failure closes the connection instead of
@@ -53,7 +53,7 @@ final class PostgresLink: Sendable {
     /// wait for an answer that never came. The next call connects anew.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
-        return try await bounded(by: StorageLimits.postgresTransactionMax) { connection in
+        return try await bounded(by: StorageLimits.postgresTransactionMax, closingOnError: true) { connection in
             try await connection.query("BEGIN", logger: logger)
             let result = try await body(connection)
             try await connection.query("COMMIT", logger: logger)
@@ -61,11 +61,13 @@ final class PostgresLink: Sendable {
         }
     }
 
-    /// Runs `body` on the connection, racing `limit`: whatever fails or takes longer
-    /// closes the connection (which also fails a statement still waiting), and the next
-    /// call connects anew.
+    /// Runs `body` on the connection, racing `limit`. Taking longer closes the connection
+    /// (which also fails a statement still waiting), and so does failing when
+    /// `closingOnError` (a transaction, which an error leaves aborted) or when the
+    /// connection broke; the next call connects anew. A read that fails otherwise (a
+    /// stream that does not exist) leaves the connection to the other reads on it.
     private func bounded<T: Sendable>(
-        by limit: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        by limit: Duration, closingOnError: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let used = Slot()
         do {
@@ -91,9 +93,9 @@ final class PostgresLink: Sendable {
                 return result
             }
         } catch {
-            if let current = used.value.withLock({ $0 }) {
+            let timedOut = (error as? StorageError)?.message.hasPrefix("PostgreSQL did not answer") == true
+            if let current = used.value.withLock({ $0 }), closingOnError || timedOut || current.isClosed {
                 drop(current)
-                // Closing fails the statement still waiting, so the group above can end.
                 try? await current.close()
             }
             throw error
@@ -120,16 +122,17 @@ final class PostgresLink: Sendable {
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: url.connectionConfiguration,
             id: Int.random(in: 1_000...Int.max), logger: logger
         ).get()
-        let kept = state.withLock { state -> Bool in
-            guard !state.isClosed else { return false }
+        // Readers share a link: another call may have connected meanwhile. Keep one
+        // connection and close the other, so none is dropped open.
+        let (kept, spare) = state.withLock { state -> (PostgresConnection?, PostgresConnection?) in
+            guard !state.isClosed else { return (nil, made) }
+            if let other = state.connection, !other.isClosed { return (other, made) }
             state.connection = made
-            return true
+            return (made, nil)
         }
-        guard kept else {
-            try? await made.close()
-            throw StorageError(code: .stopped, message: "the store is closing")
-        }
-        return made
+        if let spare { try? await spare.close() }
+        guard let kept else { throw StorageError(code: .stopped, message: "the store is closing") }
+        return kept
     }
 
     /// Forgets `broken`, if it is still the current connection.
