@@ -88,7 +88,8 @@ final class PostgresLink: Sendable {
                 guard let first = try await group.next(), let result = first else {
                     throw StorageError(
                         code: .stopped,
-                        message: "PostgreSQL did not answer within \(limit); an append in flight may or may not have committed: retry it with the same event ids")
+                        message: "PostgreSQL did not answer within \(limit)"
+                            + (closingOnError ? "; an append in flight may or may not have committed: retry it with the same event ids" : ""))
                 }
                 return result
             }
