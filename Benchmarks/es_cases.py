@@ -9,7 +9,6 @@ medians as a Markdown table.
 Run by Benchmarks/eventsourcing.sh, which starts the servers.
 """
 
-import statistics
 import sys
 
 import umadb
@@ -17,7 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing_umadb.recorders import UmaDBApplicationRecorder
 
 import logbook_client
-from es_harness import case_for, rate
+from es_harness import case_for, medians
 from logbook_client.eventsourcing import LogbookApplicationRecorder
 
 
@@ -36,13 +35,7 @@ def main() -> None:
         "UmaDB": case_for(lambda: UmaDBApplicationRecorder(uma)),
         "SQLite (in-process)": case_for(lambda: sqlite_recorder),
     }
-    rows: dict[str, dict[str, float]] = {}
-    for name, case in peers.items():
-        concurrent, single = [], []
-        for _ in range(runs):
-            concurrent.append(rate(case, "test_concurrent_throughput", r"Rate: (\d+) inserts per second"))
-            single.append(rate(case, "test_performance", r"(\d+) inserts per second"))
-        rows[name] = {"concurrent": statistics.median(concurrent), "single": statistics.median(single)}
+    rows = medians(peers, runs)
     uma_row = rows["UmaDB"]
     sqlite_row = rows["SQLite (in-process)"]
     print(f"| recorder (medians of {runs}) | concurrent inserts/s | ÷ UmaDB | ÷ SQLite | one thread, single events, inserts/s | ÷ UmaDB | ÷ SQLite |")

@@ -9,14 +9,13 @@ cluster; each run RUNS times in one process; prints the medians as a Markdown ta
 Run by Benchmarks/postgres.sh, which starts the cluster and the daemon.
 """
 
-import statistics
 import sys
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
 import logbook_client
-from es_harness import case_for, rate
+from es_harness import case_for, medians
 from logbook_client.eventsourcing import LogbookApplicationRecorder
 
 
@@ -39,13 +38,7 @@ def main() -> None:
             lambda: LogbookApplicationRecorder(client, namespace=f"bench{next(namespaces)}")),
         "eventsourcing's PostgreSQL recorder": case_for(postgres_recorder),
     }
-    rows: dict[str, dict[str, float]] = {}
-    for name, case in peers.items():
-        concurrent, single = [], []
-        for _ in range(runs):
-            concurrent.append(rate(case, "test_concurrent_throughput", r"Rate: (\d+) inserts per second"))
-            single.append(rate(case, "test_performance", r"(\d+) inserts per second"))
-        rows[name] = {"concurrent": statistics.median(concurrent), "single": statistics.median(single)}
+    rows = medians(peers, runs)
     peer = rows["eventsourcing's PostgreSQL recorder"]
     print(f"| recorder (medians of {runs}) | concurrent inserts/s | ÷ the library's | one thread, single events, inserts/s | ÷ the library's |")
     print("| --- | --- | --- | --- | --- |")

@@ -45,8 +45,8 @@ struct PostgresBatch {
     /// Every id of the batch that exists, by id.
     private var existing: [EventID: Existing]
     private(set) var rows: [Row] = []
-    /// Lookup keys of the streams written, in first-written order.
-    private(set) var written: [String] = []
+    /// Lookup keys of the streams written.
+    private(set) var written: Set<String> = []
 
     init(head: UInt64, timeMicros: Int64, streams: [String: Stream], existing: [EventID: Existing]) {
         self.head = head
@@ -91,7 +91,7 @@ struct PostgresBatch {
                 streamKey: key, stream: name, revision: revision, position: head, timeMicros: timeMicros)
             positions.append(head)
         }
-        if stream == nil { written.append(key) } else if !written.contains(key) { written.append(key) }
+        written.insert(key)
         let last = first + UInt64(write.events.count) - 1
         streams[key] = Stream(name: name, revision: last, position: head)
         return StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions)

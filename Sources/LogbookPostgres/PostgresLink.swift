@@ -85,21 +85,20 @@ final class PostgresLink: Sendable {
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw StorageError(
-                        code: .stopped,
-                        message: "PostgreSQL did not answer within \(limit)"
-                            + (closingOnError ? "; an append in flight may or may not have committed: retry it with the same event ids" : ""))
-                }
+                guard let first = try await group.next(), let result = first else { throw TimedOut() }
                 return result
             }
         } catch {
-            let timedOut = (error as? StorageError)?.message.hasPrefix("PostgreSQL did not answer") == true
+            let timedOut = error is TimedOut
             if let current = used.value.withLock({ $0 }), closingOnError || timedOut || current.isClosed {
                 drop(current)
                 try? await current.close()
             }
-            throw error
+            guard timedOut else { throw error }
+            throw StorageError(
+                code: .stopped,
+                message: "PostgreSQL did not answer within \(limit)"
+                    + (closingOnError ? "; an append in flight may or may not have committed: retry it with the same event ids" : ""))
         }
     }
 
@@ -146,3 +145,6 @@ final class PostgresLink: Sendable {
 private final class Slot: Sendable {
     let value = Mutex<PostgresConnection?>(nil)
 }
+
+/// `bounded`'s limit passed before its body ended.
+private struct TimedOut: Error {}
