@@ -17,6 +17,10 @@ enum PostgresErrors {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? "\(error.code)"
         switch state {
+        case "LB001":  // logbook_save_group: a lease moved
+            return StorageError(code: .failedPrecondition, message: message, cause: error)
+        case "LB002":  // logbook_save_group: no such group
+            return StorageError(code: .notFound, message: message, cause: error)
         case "53100":  // disk_full
             return StorageError(code: .diskFull, message: "PostgreSQL's disk is full: \(message)", cause: error)
         case .some(let state) where state.hasPrefix("08") || state.hasPrefix("57"):

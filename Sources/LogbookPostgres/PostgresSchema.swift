@@ -16,9 +16,18 @@ internal import PostgresNIO
 ///   written, the last revision and its position.
 /// - `logbook_events`: the log. Text columns compare bytes (`COLLATE "C"`), as the
 ///   embedded stores do.
+/// - `logbook_groups` and the tables beside it (version 2): persistent groups shared by
+///   the daemons. A group's streams fall into `StorageLimits.groupPartitions` partitions
+///   (`GroupShare`); each partition row holds its checkpoint and its lease: the daemon
+///   that owns it, until when, and an epoch that every change of owner (and every reset)
+///   raises. A progress save names the epochs it was decided under and is refused when
+///   one has moved (`logbook_save_group`), so a daemon that lost a lease cannot settle
+///   what its successor now delivers. `logbook_lease_group` is the one place leases
+///   change: the daemons that want a group (they have consumers in it) register with an
+///   expiry, and partition p belongs to the (p mod n)th of the n live ones by id.
 enum PostgresSchema {
     /// The version this code writes and understands.
-    static let version = 1
+    static let version = 2
 
     /// Any value; the advisory lock that serialises migrations.
     static let migrationLockKey: Int64 = 0x4C4F_4742_4F4F_4B31
@@ -83,6 +92,159 @@ enum PostgresSchema {
                     FROM logbook_streams s WHERE s.lookup_key = ANY(stream_keys);
                 RETURN QUERY SELECT 'e'::"char", e.stream_key::text, e.stream::text, e.revision, e.position, e.time_us, e.event_id
                     FROM logbook_events e WHERE e.event_id = ANY(event_ids);
+            END
+            $$
+            """,
+        ],
+        [
+            """
+            CREATE TABLE logbook_groups (
+                name text COLLATE "C" PRIMARY KEY,
+                selector_kind text NOT NULL,
+                selector_value text COLLATE "C" NOT NULL,
+                start_kind text NOT NULL,
+                start_position bigint NOT NULL,
+                filter_event_types text[] COLLATE "C" NOT NULL,
+                filter_stream_prefix text COLLATE "C" NOT NULL,
+                strategy text NOT NULL,
+                max_in_flight bigint NOT NULL,
+                ack_timeout_ms bigint NOT NULL,
+                max_deliveries bigint NOT NULL,
+                retry_backoff_ms bigint NOT NULL,
+                created_us bigint NOT NULL,
+                initial_checkpoint bigint NOT NULL)
+            """,
+            """
+            CREATE TABLE logbook_group_partitions (
+                group_name text COLLATE "C" NOT NULL REFERENCES logbook_groups ON DELETE CASCADE,
+                part integer NOT NULL,
+                checkpoint bigint NOT NULL,
+                owner uuid,
+                epoch bigint NOT NULL DEFAULT 0,
+                lease_until timestamptz,
+                PRIMARY KEY (group_name, part))
+            """,
+            """
+            CREATE TABLE logbook_group_settled (
+                group_name text COLLATE "C" NOT NULL REFERENCES logbook_groups ON DELETE CASCADE,
+                position bigint NOT NULL,
+                PRIMARY KEY (group_name, position))
+            """,
+            """
+            CREATE TABLE logbook_group_parked (
+                group_name text COLLATE "C" NOT NULL REFERENCES logbook_groups ON DELETE CASCADE,
+                position bigint NOT NULL,
+                reason text NOT NULL,
+                attempts bigint NOT NULL,
+                parked_us bigint NOT NULL,
+                PRIMARY KEY (group_name, position))
+            """,
+            """
+            CREATE TABLE logbook_group_members (
+                group_name text COLLATE "C" NOT NULL REFERENCES logbook_groups ON DELETE CASCADE,
+                daemon uuid NOT NULL,
+                expires timestamptz NOT NULL,
+                PRIMARY KEY (group_name, daemon))
+            """,
+            // A daemon's claim on a group, renewed: it registers (or, not wanting the
+            // group, leaves), drops the members whose registration expired, gives up the
+            // partitions that are no longer its own and takes those that are, when free or
+            // their lease ran out. The group row is locked first, so two daemons never
+            // balance one group at once. Rows: 'g' with the group's lowest checkpoint;
+            // 'p' per partition held (epoch, checkpoint); 's' per settled position above
+            // the lowest checkpoint held. No rows: no such group.
+            """
+            CREATE FUNCTION logbook_lease_group(p_group text, p_daemon uuid, p_wanted boolean, p_lease_ms bigint)
+            RETURNS TABLE (r_kind "char", r_part integer, r_epoch bigint, r_position bigint)
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                v_now timestamptz := clock_timestamp();
+                v_members uuid[];
+                v_count integer;
+                v_me integer;
+                v_floor bigint;
+            BEGIN
+                PERFORM 1 FROM logbook_groups g WHERE g.name = p_group FOR NO KEY UPDATE;
+                IF NOT FOUND THEN RETURN; END IF;
+                DELETE FROM logbook_group_members m
+                    WHERE m.group_name = p_group AND (m.expires < v_now OR (m.daemon = p_daemon AND NOT p_wanted));
+                IF p_wanted THEN
+                    INSERT INTO logbook_group_members AS m VALUES (p_group, p_daemon, v_now + p_lease_ms * interval '1 millisecond')
+                        ON CONFLICT (group_name, daemon) DO UPDATE SET expires = excluded.expires;
+                END IF;
+                SELECT array_agg(m.daemon ORDER BY m.daemon) INTO v_members FROM logbook_group_members m WHERE m.group_name = p_group;
+                v_count := coalesce(array_length(v_members, 1), 0);
+                v_me := coalesce(array_position(v_members, p_daemon), 0) - 1;
+                UPDATE logbook_group_partitions p SET owner = NULL, lease_until = NULL
+                    WHERE p.group_name = p_group AND p.owner = p_daemon AND (v_me < 0 OR p.part % greatest(v_count, 1) <> v_me);
+                IF v_me >= 0 THEN
+                    UPDATE logbook_group_partitions p
+                        SET epoch = CASE WHEN p.owner = p_daemon THEN p.epoch ELSE p.epoch + 1 END,
+                            owner = p_daemon,
+                            lease_until = v_now + p_lease_ms * interval '1 millisecond'
+                        WHERE p.group_name = p_group AND p.part % v_count = v_me
+                          AND (p.owner IS NULL OR p.owner = p_daemon OR p.lease_until < v_now);
+                END IF;
+                RETURN QUERY SELECT 'g'::"char", NULL::integer, NULL::bigint, min(p.checkpoint)
+                    FROM logbook_group_partitions p WHERE p.group_name = p_group;
+                RETURN QUERY SELECT 'p'::"char", p.part, p.epoch, p.checkpoint
+                    FROM logbook_group_partitions p WHERE p.group_name = p_group AND p.owner = p_daemon;
+                SELECT min(p.checkpoint) INTO v_floor
+                    FROM logbook_group_partitions p WHERE p.group_name = p_group AND p.owner = p_daemon;
+                IF v_floor IS NOT NULL THEN
+                    RETURN QUERY SELECT 's'::"char", NULL::integer, NULL::bigint, s.position
+                        FROM logbook_group_settled s WHERE s.group_name = p_group AND s.position > v_floor
+                        ORDER BY s.position;
+                END IF;
+            END
+            $$
+            """,
+            // One progress save, fenced: every partition it names must still be the
+            // daemon's under the epoch it was decided under (SQLSTATE LB001 otherwise;
+            // LB002 for no such group). The partition rows stay locked to the end of the
+            // save, so a lease that moves waits for it, and its new owner reads this save.
+            // Checkpoints move forwards only; settled positions are kept above the lowest
+            // checkpoint of the group; parks go in before unparks. Returns the lowest
+            // checkpoint of the partitions saved.
+            """
+            CREATE FUNCTION logbook_save_group(
+                p_group text, p_daemon uuid, p_parts integer[], p_epochs bigint[], p_checkpoint bigint,
+                p_settled bigint[], p_parked bigint[], p_reasons text[], p_attempts bigint[], p_unparked bigint[],
+                p_time_us bigint)
+            RETURNS bigint
+            LANGUAGE plpgsql VOLATILE AS $$
+            DECLARE
+                v_held integer;
+                v_floor bigint;
+            BEGIN
+                PERFORM 1 FROM logbook_groups g WHERE g.name = p_group;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'group ''%'' does not exist', p_group USING ERRCODE = 'LB002';
+                END IF;
+                SELECT count(*) INTO v_held FROM (
+                    SELECT 1 FROM logbook_group_partitions p
+                        JOIN unnest(p_parts, p_epochs) AS l(part, epoch) ON p.part = l.part AND p.epoch = l.epoch
+                        WHERE p.group_name = p_group AND p.owner = p_daemon
+                        FOR UPDATE OF p) AS held;
+                IF v_held <> coalesce(array_length(p_parts, 1), 0) OR v_held = 0 THEN
+                    RAISE EXCEPTION 'this daemon no longer holds the lease it delivered group ''%'' under', p_group
+                        USING ERRCODE = 'LB001';
+                END IF;
+                UPDATE logbook_group_partitions p SET checkpoint = greatest(p.checkpoint, p_checkpoint)
+                    WHERE p.group_name = p_group AND p.part = ANY(p_parts);
+                SELECT min(p.checkpoint) INTO v_floor FROM logbook_group_partitions p WHERE p.group_name = p_group;
+                DELETE FROM logbook_group_settled s WHERE s.group_name = p_group AND s.position <= v_floor;
+                INSERT INTO logbook_group_settled
+                    SELECT p_group, s FROM unnest(p_settled) AS s WHERE s > p_checkpoint AND s > v_floor
+                    ON CONFLICT DO NOTHING;
+                INSERT INTO logbook_group_parked AS k
+                    SELECT p_group, u.position, u.reason, u.attempts, p_time_us
+                    FROM unnest(p_parked, p_reasons, p_attempts) AS u(position, reason, attempts)
+                    ON CONFLICT (group_name, position) DO UPDATE
+                        SET reason = excluded.reason, attempts = excluded.attempts, parked_us = excluded.parked_us;
+                DELETE FROM logbook_group_parked k WHERE k.group_name = p_group AND k.position = ANY(p_unparked);
+                RETURN (SELECT min(p.checkpoint) FROM logbook_group_partitions p
+                    WHERE p.group_name = p_group AND p.part = ANY(p_parts));
             END
             $$
             """,

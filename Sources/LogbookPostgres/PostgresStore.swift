@@ -23,7 +23,10 @@ package final class PostgresStore: Sendable {
     /// The writer's connection, and the listener's.
     private let writerLink: PostgresLink
     private let listenerLink: PostgresLink
-    private let logger: Logger
+    let logger: Logger
+    /// This daemon's name in the group leases (`PostgresStore+Groups`), new at each start:
+    /// a restarted daemon claims anew rather than trusting what it held before.
+    let daemonID = UUID()
     private let tasks: Mutex<[Task<Void, Never>]>
     private let isClosed = Atomic(false)
 
@@ -220,7 +223,7 @@ package final class PostgresStore: Sendable {
     }
 
     /// The next reader's connection, in turn.
-    private func reader() -> PostgresLink {
+    func reader() -> PostgresLink {
         readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
     }
 

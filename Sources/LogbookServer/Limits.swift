@@ -82,6 +82,11 @@ package struct Limits: Sendable, Hashable {
     /// Parked events a group reads per page when it collects the streams they hold (at
     /// most `StorageLimits.parkedEventsPerListMax`).
     package var groupParkedPageEventsMax: Int = 1024
+
+    /// How often a daemon on a shared store (PostgreSQL) looks for the groups the other
+    /// daemons created, changed or deleted.
+    package var groupFollowInterval: Duration = .seconds(1)
+
     /// Times a retry's backoff doubles at most: the longest wait is 2^5 = 32 times the
     /// group's first, so a poison event is retried ever more slowly but never stalls long.
     package var groupRetryBackoffDoublingsMax: Int = 5

@@ -59,7 +59,7 @@ package final class LogbookServer: Service {
         let limits = self.configuration.limits
         let groups = GroupManager(store: self.store, threadPool: threadPool, limits: limits, logger: self.logger)
         do {
-            try groups.start()
+            try await groups.start()
         } catch {
             throw StartError(description: "cannot start the subscription groups: \(error)")
         }

@@ -27,20 +27,31 @@ package protocol ServedStore: AnyObject, Sendable {
     func close() async
 
     // MARK: Groups
-    func groups() throws -> [StoredGroup]
-    func group(_ name: String) throws -> StoredGroup?
+    /// True when other daemons share the store: groups may be created, changed and
+    /// deleted by them, and each daemon delivers the share of a group it claims.
+    var isShared: Bool { get }
+    func groups() async throws -> [StoredGroup]
+    func group(_ name: String) async throws -> StoredGroup?
+    /// How long a claim on a group lasts unless renewed; nil when the store serves one
+    /// daemon, which always holds the whole group.
+    func groupLease(for definition: GroupDefinition) -> Duration?
+    /// Renews the daemon's claim (`wanted`: it has consumers in the group) and returns its
+    /// share with the progress to start from; nil for no such group.
+    func claimGroup(_ name: String, wanted: Bool, lease: Duration) async throws -> GroupClaim?
     func createGroup(_ definition: GroupDefinition) async throws -> UInt64
     func updateGroup(_ definition: GroupDefinition) async throws
     func deleteGroup(_ name: String) async throws
+    /// Saves what a state machine built for `share` settled; refused (`.failedPrecondition`)
+    /// when the share is no longer the daemon's.
     @discardableResult
     func saveGroupProgress(
         _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
-        viewWrites: [ViewWrite]
+        viewWrites: [ViewWrite], share: GroupShare
     ) async throws -> UInt64
     @discardableResult
     func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool) async throws -> UInt64
-    func parkedEvents(_ name: String, after: UInt64, limit: Int) throws -> [ParkedEvent]
-    func parkedCount(_ name: String) throws -> UInt64
+    func parkedEvents(_ name: String, after: UInt64, limit: Int) async throws -> [ParkedEvent]
+    func parkedCount(_ name: String) async throws -> UInt64
 
     // MARK: Views and Query
     func views() throws -> [ViewDefinition]
@@ -77,11 +88,27 @@ extension EventStore: ServedStore {
     package func bytesOnDisk() -> UInt64 {
         ServerStats.bytesOnDisk(databasePath: databasePath)
     }
+
+    package var isShared: Bool { false }
+
+    package func groupLease(for definition: GroupDefinition) -> Duration? { nil }
+
+    package func claimGroup(_ name: String, wanted: Bool, lease: Duration) async throws -> GroupClaim? {
+        try group(name).map(GroupClaim.init)
+    }
+
+    package func saveGroupProgress(
+        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
+        viewWrites: [ViewWrite], share: GroupShare
+    ) async throws -> UInt64 {
+        try await saveGroupProgress(
+            name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked, viewWrites: viewWrites)
+    }
 }
 
-/// The PostgreSQL store serves the log today: appends, reads, subscriptions and time
-/// travel. Groups, views and queries on it are the next part of its issue; until then
-/// they answer UNIMPLEMENTED, and a daemon on it starts with none.
+/// The PostgreSQL store serves the log (appends, reads, subscriptions, time travel) and
+/// persistent groups shared by its daemons. Views and queries on it are the next part of
+/// its issue; until then they answer UNIMPLEMENTED, and a daemon on it starts with none.
 extension PostgresStore: ServedStore {
     package func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
         try await read(request)
@@ -97,20 +124,11 @@ extension PostgresStore: ServedStore {
         StorageError(code: .unimplemented, message: "\(what) is not available on the PostgreSQL store yet")
     }
 
-    package func groups() throws -> [StoredGroup] { [] }
-    package func group(_ name: String) throws -> StoredGroup? { nil }
-    package func createGroup(_ definition: GroupDefinition) async throws -> UInt64 { throw Self.unimplemented("a persistent group") }
-    package func updateGroup(_ definition: GroupDefinition) async throws { throw Self.unimplemented("a persistent group") }
-    package func deleteGroup(_ name: String) async throws { throw Self.unimplemented("a persistent group") }
-    package func saveGroupProgress(
-        _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
-        viewWrites: [ViewWrite]
-    ) async throws -> UInt64 { throw Self.unimplemented("a persistent group") }
-    package func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool) async throws -> UInt64 {
-        throw Self.unimplemented("a persistent group")
+    package var isShared: Bool { true }
+
+    package func groupLease(for definition: GroupDefinition) -> Duration? {
+        Self.groupLease(for: definition)
     }
-    package func parkedEvents(_ name: String, after: UInt64, limit: Int) throws -> [ParkedEvent] { [] }
-    package func parkedCount(_ name: String) throws -> UInt64 { 0 }
 
     package func views() throws -> [ViewDefinition] { [] }
     package func defineView(_ definition: ViewDefinition) async throws { throw Self.unimplemented("a view") }

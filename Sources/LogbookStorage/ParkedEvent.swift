@@ -5,4 +5,11 @@ package struct ParkedEvent: Sendable, Equatable {
     package var attempts: UInt32
     /// The commit time of the save that parked it, microseconds since the Unix epoch.
     package var parkedMicros: Int64
+
+    package init(event: RecordedEvent, reason: String, attempts: UInt32, parkedMicros: Int64) {
+        self.event = event
+        self.reason = reason
+        self.attempts = attempts
+        self.parkedMicros = parkedMicros
+    }
 }

@@ -99,11 +99,11 @@ extension StorageError {
 }
 
 extension StorageError {
-    static func invalidArgument(_ message: String) -> StorageError {
+    package static func invalidArgument(_ message: String) -> StorageError {
         StorageError(code: .invalidArgument, message: message)
     }
 
-    static func corrupt(_ message: String, cause: (any Error)? = nil) -> StorageError {
+    package static func corrupt(_ message: String, cause: (any Error)? = nil) -> StorageError {
         StorageError(code: .corrupt, message: message, cause: cause)
     }
 

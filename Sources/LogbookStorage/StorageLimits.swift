@@ -220,4 +220,18 @@ package enum StorageLimits {
 
     /// How long the LISTEN connection waits before it tries again after losing PostgreSQL.
     package static let postgresListenRetryDelay: Duration = .milliseconds(500)
+
+    /// Partitions of a group on PostgreSQL (`GroupShare`): the most daemons that can share
+    /// one group's deliveries. Fixed: the partition of a stream must never change.
+    package static let groupPartitions = 16
+
+    /// A daemon's lease on a group's partitions lasts this share of the group's ack
+    /// timeout, and is renewed three times as often: a daemon that dies hands its
+    /// partitions over within the ack timeout.
+    package static let groupLeaseShareOfAckTimeout = 0.5
+
+    /// Bounds of a lease, whatever the ack timeout: short enough for a handover to be
+    /// seen in a test, long enough for renewals not to load PostgreSQL.
+    package static let groupLeaseMin: Duration = .milliseconds(600)
+    package static let groupLeaseMax: Duration = .seconds(30)
 }

@@ -9,4 +9,14 @@ package struct StoredGroup: Sendable, Hashable {
     /// When the group was created: the commit time of its creation, microseconds since
     /// the Unix epoch.
     package var createdMicros: Int64
+
+    package init(
+        definition: GroupDefinition, checkpoint: UInt64, settled: [UInt64], parkedCount: UInt64, createdMicros: Int64
+    ) {
+        self.definition = definition
+        self.checkpoint = checkpoint
+        self.settled = settled
+        self.parkedCount = parkedCount
+        self.createdMicros = createdMicros
+    }
 }

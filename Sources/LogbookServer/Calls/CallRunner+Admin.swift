@@ -20,19 +20,19 @@ extension CallRunner {
             try await groups.delete(name)
             reply = .done(Empty())
         case .listGroups:
-            reply = .groups(GroupList(groups: try groups.list()))
+            reply = .groups(GroupList(groups: try await groups.list()))
         case .groupInfo(let name):
-            reply = .group(try groups.info(name))
+            reply = .group(try await groups.info(name))
         case .resetGroup(let reset):
             try await groups.reset(reset.name, to: reset.toPosition == 0 ? nil : reset.toPosition, clearViews: reset.clearViews)
-            reply = .group(try groups.info(reset.name))
+            reply = .group(try await groups.info(reset.name))
         case .listParked(let list):
             let limits = self.context.limits
             let limit = list.limit == 0 ? limits.parkedListDefault : min(Int(list.limit), limits.readBatchEventsMax)
-            reply = .parked(ParkedList(events: try groups.parked(list.group, after: list.afterPosition, limit: limit)))
+            reply = .parked(ParkedList(events: try await groups.parked(list.group, after: list.afterPosition, limit: limit)))
         case .replayParked(let name):
-            try groups.replayParked(name)
-            reply = .group(try groups.info(name))
+            try await groups.replayParked(name)
+            reply = .group(try await groups.info(name))
         case .defineView(let view):
             try await views.define(view)
             reply = .done(Empty())

@@ -6,7 +6,7 @@ extension CallRunner {
     /// delivery ids and attempts), Ack and Nack frames come back through the call's control,
     /// and `Settled` confirms each settlement once it is on disk.
     func consume(group name: String, initialCredit: UInt32, control: CallControl) async throws {
-        let runtime = try self.context.groups.runtime(name)
+        let runtime = try await self.context.groups.runtime(name)
         let consumer = self.context.groups.nextConsumerID()
         let (messages, sink) = AsyncStream<GroupRuntime.ConsumerMessage>.makeStream()
         control.settlements.set { body in

@@ -10,6 +10,10 @@ internal import Synchronization
 /// Each group's checkpoint watch outlives its runtimes: a query waiting for a view to
 /// catch up keeps waiting on it while new settings restart the group, and is woken when
 /// the group is deleted or the server stops.
+///
+/// On a store that other daemons share, they too create, change and delete groups: the
+/// manager follows the store (`follow`), and a consumer of a group this daemon has not
+/// seen yet starts its runtime at once.
 final class GroupManager: Sendable {
     private struct Group {
         var runtime: GroupRuntime
@@ -19,6 +23,8 @@ final class GroupManager: Sendable {
     private struct State {
         var groups: [String: Group] = [:]
         var checkpoints: [String: PositionWatch] = [:]
+        /// Follows the other daemons' changes to groups, on a shared store.
+        var follower: Task<Void, Never>?
     }
 
     private let store: any ServedStore
@@ -35,19 +41,60 @@ final class GroupManager: Sendable {
         self.logger = logger
     }
 
-    /// Starts a runtime for every group the store holds.
-    func start() throws {
-        for group in try self.store.groups() {
+    /// Starts a runtime for every group the store holds, and on a shared store follows
+    /// the changes the other daemons make.
+    func start() async throws {
+        for group in try await self.store.groups() {
             self.startRuntime(group)
         }
+        guard self.store.isShared else { return }
+        let follower = Task { [weak self, interval = self.limits.groupFollowInterval] in
+            while (try? await Task.sleep(for: interval)) != nil {
+                guard let self else { return }
+                await self.follow()
+            }
+        }
+        self.state.withLock { $0.follower = follower }
+    }
+
+    /// Brings the runtimes in line with the groups in the store: starts those created
+    /// elsewhere, restarts those whose settings changed (their consumers are told to
+    /// reconnect), and stops those deleted.
+    private func follow() async {
+        let stored: [StoredGroup]
+        do {
+            stored = try await self.store.groups()
+        } catch {
+            self.logger.warning("cannot list the groups to follow the other daemons", metadata: ["error": "\(error)"])
+            return
+        }
+        let running = self.state.withLock { $0.groups.mapValues(\.runtime.definition) }
+        for group in stored {
+            let name = group.definition.name
+            if let definition = running[name], definition != group.definition {
+                await self.stopRuntime(name, status: Self.settingsChanged)
+            }
+            self.startRuntime(group)
+        }
+        let kept = Set(stored.map(\.definition.name))
+        for name in running.keys where !kept.contains(name) {
+            await self.stopRuntime(name, status: Self.deleted(name), deleted: true)
+        }
+    }
+
+    private static let settingsChanged = Status(code: .unavailable, message: "the group's settings changed; reconnect")
+
+    private static func deleted(_ name: String) -> Status {
+        Status(code: .notFound, message: "the subscription group \(name) was deleted")
     }
 
     /// Stops every runtime (consumers are told UNAVAILABLE) and waits for them.
     func stop() async {
-        let (all, checkpoints) = self.state.withLock { state in
+        let (all, checkpoints, follower) = self.state.withLock { state in
             defer { state = State() }
-            return (Array(state.groups.values), Array(state.checkpoints.values))
+            return (Array(state.groups.values), Array(state.checkpoints.values), state.follower)
         }
+        follower?.cancel()
         for group in all {
             group.runtime.send(.stop(CallError.shuttingDown.status))
         }
@@ -63,8 +110,12 @@ final class GroupManager: Sendable {
         self.consumerIDs.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// The group's running runtime; NOT_FOUND when there is no such group.
-    func runtime(_ name: String) throws(CallError) -> GroupRuntime {
+    /// The group's running runtime; NOT_FOUND when there is no such group. On a shared
+    /// store, a group another daemon created is started here the first time it is asked for.
+    func runtime(_ name: String) async throws -> GroupRuntime {
+        if let runtime = self.running(name) { return runtime }
+        guard self.store.isShared, let stored = try await self.store.group(name) else { throw Self.notFound(name) }
+        self.startRuntime(stored)
         guard let runtime = self.running(name) else { throw Self.notFound(name) }
         return runtime
     }
@@ -83,16 +134,18 @@ final class GroupManager: Sendable {
         self.state.withLock { $0.checkpoints[name] }
     }
 
+    /// Starts the group's runtime, unless one runs already.
     private func startRuntime(_ stored: StoredGroup) {
         let name = stored.definition.name
         self.state.withLock { state in
+            guard state.groups[name] == nil else { return }
             let checkpoint = state.checkpoints[name] ?? PositionWatch(stored.checkpoint)
             checkpoint.publish(stored.checkpoint)
             let runtime = GroupRuntime(
                 stored: stored, checkpoint: checkpoint, store: self.store, threadPool: self.threadPool, limits: self.limits,
                 logger: self.logger)
             state.checkpoints[name] = checkpoint
-            state.groups[name] = Group(runtime: runtime, task: Task { await runtime.run(from: stored) })
+            state.groups[name] = Group(runtime: runtime, task: Task { await runtime.run() })
         }
     }
 
@@ -114,35 +167,37 @@ final class GroupManager: Sendable {
     func create(_ settings: LogbookWire.GroupSettings) async throws -> GroupInfo {
         let definition = try GroupConversions.definition(settings, limits: self.limits)
         _ = try await self.store.createGroup(definition)
-        guard let stored = try self.store.group(definition.name) else {
+        guard let stored = try await self.store.group(definition.name) else {
             throw CallError(.internal, "group \(definition.name) vanished after it was created")
         }
         self.startRuntime(stored)
-        return try self.info(definition.name)
+        return try await self.info(definition.name)
     }
 
     /// New settings take effect by restarting the group: its consumers are told to reconnect.
     func update(_ settings: LogbookWire.GroupSettings) async throws -> GroupInfo {
         let definition = try GroupConversions.definition(settings, limits: self.limits)
         try await self.store.updateGroup(definition)
-        await self.stopRuntime(definition.name, status: Status(code: .unavailable, message: "the group's settings changed; reconnect"))
-        guard let stored = try self.store.group(definition.name) else { throw Self.notFound(definition.name) }
+        await self.stopRuntime(definition.name, status: Self.settingsChanged)
+        guard let stored = try await self.store.group(definition.name) else { throw Self.notFound(definition.name) }
         self.startRuntime(stored)
-        return try self.info(definition.name)
+        return try await self.info(definition.name)
     }
 
     func delete(_ name: String) async throws {
-        _ = try self.runtime(name)
-        await self.stopRuntime(name, status: Status(code: .notFound, message: "the subscription group \(name) was deleted"), deleted: true)
+        _ = try await self.runtime(name)
+        await self.stopRuntime(name, status: Self.deleted(name), deleted: true)
         try await self.store.deleteGroup(name)
     }
 
-    func list() throws -> [GroupInfo] {
-        try self.store.groups().map { try self.info($0) }
+    func list() async throws -> [GroupInfo] {
+        try await self.store.groups().map { try self.info($0) }
     }
 
-    func info(_ name: String) throws -> GroupInfo {
-        guard let stored = try self.store.group(name) else { throw Self.notFound(name) }
+    /// On a shared store, consumers and in-flight deliveries are this daemon's; the
+    /// checkpoint and lag are the group's.
+    func info(_ name: String) async throws -> GroupInfo {
+        guard let stored = try await self.store.group(name) else { throw Self.notFound(name) }
         return try self.info(stored)
     }
 
@@ -156,23 +211,25 @@ final class GroupManager: Sendable {
             lag: head > checkpoint ? head - checkpoint : 0,
             consumers: UInt32(snapshot?.consumers ?? 0),
             inFlight: UInt32(snapshot?.inFlight ?? 0),
-            parked: try self.store.parkedCount(stored.definition.name)
+            parked: stored.parkedCount
         )
     }
 
     func reset(_ name: String, to position: UInt64?, clearViews: Bool) async throws {
-        let runtime = try self.runtime(name)
+        let runtime = try await self.runtime(name)
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             runtime.send(.reset(to: position, clearViews: clearViews, done: done))
         }
     }
 
-    func parked(_ name: String, after: UInt64, limit: Int) throws -> [LogbookWire.ParkedEvent] {
-        _ = try self.runtime(name)
-        return try self.store.parkedEvents(name, after: after, limit: limit).map(GroupConversions.parkedEvent)
+    func parked(_ name: String, after: UInt64, limit: Int) async throws -> [LogbookWire.ParkedEvent] {
+        _ = try await self.runtime(name)
+        return try await self.store.parkedEvents(name, after: after, limit: limit).map(GroupConversions.parkedEvent)
     }
 
-    func replayParked(_ name: String) throws {
-        try self.runtime(name).send(.replayParked)
+    /// On a shared store, the replay runs on the daemon asked, over the partitions it
+    /// holds: parked events of the others' stay parked.
+    func replayParked(_ name: String) async throws {
+        try await self.runtime(name).send(.replayParked)
     }
 }

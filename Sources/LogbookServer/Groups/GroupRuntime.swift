@@ -38,6 +38,8 @@ final class GroupRuntime: Sendable {
         case head(UInt64)
         case replayParked
         case reset(to: UInt64?, clearViews: Bool, done: CheckedContinuation<Void, any Error>)
+        /// Time to renew the daemon's claim on a shared group (`GroupShare`).
+        case renew
         case stop(Status)
     }
 
@@ -56,6 +58,8 @@ final class GroupRuntime: Sendable {
     private let logger: Logger
     private let inbox = GroupInbox<Command>()
     private let snapshotState: Mutex<Snapshot>
+    /// How long a claim on a shared group lasts; nil for an embedded store's.
+    private let lease: Duration?
     /// The checkpoint as far as it is on disk with the view writes it covers: what a query
     /// of the group's views reports and waits for. The group manager's, which outlives
     /// this runtime when the group restarts.
@@ -74,6 +78,7 @@ final class GroupRuntime: Sendable {
         logger[metadataKey: "group"] = "\(stored.definition.name)"
         self.logger = logger
         self.snapshotState = Mutex(Snapshot(checkpoint: stored.checkpoint))
+        self.lease = store.groupLease(for: stored.definition)
         self.checkpoint = checkpoint
     }
 
@@ -85,11 +90,11 @@ final class GroupRuntime: Sendable {
 
     // MARK: The driver
 
-    /// Runs until `.stop`; `stored` is the group as persisted when the daemon started.
-    func run(from stored: StoredGroup) async {
+    /// Runs until `.stop`.
+    func run() async {
         var driver: Driver
         do {
-            driver = try await Driver(runtime: self, stored: stored)
+            driver = try await Driver(runtime: self)
         } catch {
             self.logger.error("group cannot start", metadata: ["error": "\(error)"])
             return
@@ -100,14 +105,25 @@ final class GroupRuntime: Sendable {
             }
         }
         defer { heads.cancel() }
+        let renewals = self.lease.map { lease in
+            Task {
+                while (try? await Task.sleep(for: lease / 3)) != nil {
+                    self.inbox.send(.renew)
+                }
+            }
+        }
+        defer { renewals?.cancel() }
         while let commands = await self.inbox.take(until: driver.machine.nextWakeUp) {
             guard await driver.pass(commands) else { break }
+            // A share's checkpoint is not the group's: the group manager reads a shared
+            // group's from the store.
+            let checkpoint = driver.share.isWhole ? driver.machine.checkpoint : 0
             self.snapshotState.withLock {
-                $0 = Snapshot(checkpoint: driver.machine.checkpoint, consumers: driver.machine.consumerCount, inFlight: driver.machine.inFlightCount)
+                $0 = Snapshot(checkpoint: checkpoint, consumers: driver.machine.consumerCount, inFlight: driver.machine.inFlightCount)
             }
             // Every pass ends with its settlements (and their view writes) on disk, or with
             // the machine reloaded from disk: the checkpoint is safe to publish.
-            self.checkpoint.publish(driver.machine.checkpoint)
+            if driver.share.isWhole { self.checkpoint.publish(checkpoint) }
         }
         self.inbox.close()
     }
@@ -116,21 +132,31 @@ final class GroupRuntime: Sendable {
     private struct Driver {
         let runtime: GroupRuntime
         var machine: Machine
+        /// What the machine delivers of the group: the whole of it, or the partitions this
+        /// daemon holds of a shared one. The machine was built for this share, and saves
+        /// name it.
+        var share: GroupShare
+        /// Whether the daemon's claim says it has consumers (a shared group's partitions go
+        /// only to daemons that do).
+        var wanted = false
         var sinks: [ConsumerID: (sink: Sink, maxInFlight: Int?)] = [:]
         var head: UInt64
         /// The position after which the next page of parked events is read, while a replay runs.
         var replayAfter: UInt64?
         var replayedStreams: Set<String> = []
 
-        init(runtime: GroupRuntime, stored: StoredGroup) async throws {
+        init(runtime: GroupRuntime) async throws {
             self.runtime = runtime
             self.head = runtime.store.headPosition
-            let held = try await runtime.parkedStreams()
+            guard let claim = try await runtime.claim(wanted: false) else {
+                throw CallError(.notFound, "no subscription group named \(runtime.definition.name)")
+            }
+            self.share = claim.share
             self.machine = Machine(
                 settings: runtime.policy,
-                checkpoint: stored.checkpoint,
-                settledAbove: Set(stored.settled),
-                heldStreams: held
+                checkpoint: claim.checkpoint,
+                settledAbove: Set(claim.settled),
+                heldStreams: try await runtime.parkedStreams(of: claim.share)
             )
         }
 
@@ -190,12 +216,11 @@ final class GroupRuntime: Sendable {
                     do {
                         let checkpoint = try await self.runtime.store.resetGroup(
                             self.runtime.definition.name, to: position, clearViews: clearViews)
-                        outputs += self.restart(Machine(
-                            settings: self.runtime.policy,
-                            checkpoint: checkpoint,
-                            heldStreams: self.machine.heldStreams,
-                            firstDeliveryID: self.machine.upcomingDeliveryID
-                        ), now: now)
+                        // Claimed again: on a shared group the reset moved every lease's epoch.
+                        guard let claim = try await self.runtime.claim(wanted: self.wanted) else {
+                            throw CallError(.notFound, "no subscription group named \(self.runtime.definition.name)")
+                        }
+                        outputs += self.restart(try await self.makeMachine(for: claim), now: now)
                         // The Admin reply reads the snapshot: it must not show the old checkpoint.
                         self.runtime.snapshotState.withLock { $0.checkpoint = checkpoint }
                         self.runtime.checkpoint.reset(to: checkpoint)
@@ -203,6 +228,8 @@ final class GroupRuntime: Sendable {
                     } catch {
                         done.resume(throwing: error)
                     }
+                case .renew:
+                    break  // below, once the commands are applied
                 case .stop(let status):
                     for (_, consumer) in self.sinks {
                         consumer.sink.yield(.ended(status))
@@ -226,6 +253,13 @@ final class GroupRuntime: Sendable {
                 return true
             }
             self.send(late, confirm: confirm)
+            // Last, once this pass's settlements are saved under the share they were made
+            // in. A daemon claims partitions as soon as it has a consumer, and gives them up
+            // only at a renewal that finds none: a consumer that reconnects keeps them.
+            let renewal = commands.contains { if case .renew = $0 { true } else { false } }
+            if renewal || (!self.wanted && self.machine.consumerCount > 0) {
+                self.send(await self.renewClaim(wanted: self.machine.consumerCount > 0, now: now), confirm: [:])
+            }
             let unparked = outputs.contains { if case .unpark = $0 { true } else { false } }
             if persisted, unparked || replayReadToTheEnd {
                 self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
@@ -315,20 +349,66 @@ final class GroupRuntime: Sendable {
         private mutating func reload(now: ContinuousClock.Instant) async {
             let machine: Machine
             do {
-                guard let stored = try self.runtime.store.group(self.runtime.definition.name) else { return }
-                machine = Machine(
-                    settings: self.runtime.policy,
-                    checkpoint: stored.checkpoint,
-                    settledAbove: Set(stored.settled),
-                    heldStreams: try await self.runtime.parkedStreams(),
-                    firstDeliveryID: self.machine.upcomingDeliveryID
-                )
+                guard let claim = try await self.runtime.claim(wanted: self.wanted) else { return }
+                machine = try await self.makeMachine(for: claim)
             } catch {
                 self.runtime.logger.error("group cannot reload its progress", metadata: ["error": "\(error)"])
                 return
             }
+            self.voidDeliveries(because: "the group's progress was not saved")
             self.send(self.restart(machine, now: now), confirm: [:])
             self.runtime.inbox.send(.head(self.head))
+        }
+
+        /// A new machine for `claim`, which becomes the driver's share; deliveries keep
+        /// their ids rising, so acks of the old machine's are told apart.
+        private mutating func makeMachine(for claim: GroupClaim) async throws -> Machine {
+            let held = try await self.runtime.parkedStreams(of: claim.share)
+            self.share = claim.share
+            return Machine(
+                settings: self.runtime.policy,
+                checkpoint: claim.checkpoint,
+                settledAbove: Set(claim.settled),
+                heldStreams: held,
+                firstDeliveryID: self.machine.upcomingDeliveryID
+            )
+        }
+
+        /// Shared groups: renews the claim (taking partitions when consumers arrived,
+        /// giving them up when the last left) and starts again over the new share when it
+        /// changed. The deliveries of partitions kept are made again: they may have been
+        /// settled meanwhile only by this daemon, whose saves the machine's restart lost
+        /// nothing of (each pass saves before it ends).
+        private mutating func renewClaim(wanted: Bool, now: ContinuousClock.Instant) async -> [Machine.Output] {
+            guard self.runtime.lease != nil else { return [] }
+            do {
+                guard let claim = try await self.runtime.claim(wanted: wanted) else { return [] }
+                self.wanted = wanted
+                guard claim.share != self.share else { return [] }
+                self.runtime.logger.debug("group share changed", metadata: [
+                    "partitions": "\(claim.share.leases.map { $0.keys.sorted().map(String.init).joined(separator: ",") } ?? "all")",
+                ])
+                let machine = try await self.makeMachine(for: claim)
+                self.runtime.inbox.send(.head(self.head))
+                self.voidDeliveries(because: "this daemon's share of the group changed")
+                return self.restart(machine, now: now)
+            } catch {
+                self.runtime.logger.warning("group cannot renew its claim", metadata: ["error": "\(error)"])
+                return []
+            }
+        }
+
+        /// Ends the calls of the consumers that hold deliveries, before a restart makes those
+        /// deliveries void: their acks would settle nothing and never be confirmed, so they
+        /// are told to reconnect (the clients do), and the events come again.
+        /// The machine they held them of is about to go, so it is not told.
+        private mutating func voidDeliveries(because reason: String) {
+            let status = Status(code: .unavailable, message: "\(reason): deliveries not yet confirmed come again; reconnect")
+            for consumer in self.machine.holders {
+                guard let entry = self.sinks.removeValue(forKey: consumer) else { continue }
+                entry.sink.yield(.ended(status))
+                entry.sink.finish()
+            }
         }
 
         /// Starts `machine` in place of the current one (a reset, a reload); consumers stay
@@ -344,7 +424,7 @@ final class GroupRuntime: Sendable {
 
         private mutating func loadFromLog(now: ContinuousClock.Instant) async -> [Machine.Output] {
             let room = min(self.machine.room, self.runtime.limits.groupReadBatchEventsMax)
-            guard room > 0, self.machine.readCursor < self.head else { return [] }
+            guard room > 0, self.machine.readCursor < self.head, !self.share.isEmpty else { return [] }
             let definition = self.runtime.definition
             let request = LogbookStorage.ReadRequest(
                 selector: definition.selector, start: .position(self.machine.readCursor + 1), direction: .forwards,
@@ -358,7 +438,11 @@ final class GroupRuntime: Sendable {
                 return []
             }
             let scannedTo = events.count < room ? self.head : (events.last?.position ?? self.head)
-            return self.machine.load(events.map { ($0.position, $0.stream, LoadedEvent($0)) }, scannedTo: scannedTo, now: now)
+            // Another daemon's partitions, and what a partition's own checkpoint settled,
+            // count as not matched.
+            let share = self.share
+            let ours = share.isWhole ? events : events.filter { share.admits(stream: $0.stream, position: $0.position) }
+            return self.machine.load(ours.map { ($0.position, $0.stream, LoadedEvent($0)) }, scannedTo: scannedTo, now: now)
         }
 
         /// Streams parked events back into the group a page at a time, never all at once.
@@ -367,12 +451,14 @@ final class GroupRuntime: Sendable {
             let room = min(self.machine.room, self.runtime.limits.groupReadBatchEventsMax)
             guard room > 0 else { return [] }
             do {
-                let page = try self.runtime.store.parkedEvents(self.runtime.definition.name, after: after, limit: room)
-                guard let last = page.last else {
+                let read = try await self.runtime.store.parkedEvents(self.runtime.definition.name, after: after, limit: room)
+                guard let last = read.last else {
                     self.replayAfter = nil  // read to the end; releases follow as replays settle
                     return []
                 }
                 self.replayAfter = last.event.position
+                let share = self.share
+                let page = read.filter { share.owns(stream: $0.event.stream) }
                 self.replayedStreams.formUnion(page.map { $0.event.stream })
                 return self.machine.replay(page.map { ($0.event.position, $0.event.stream, LoadedEvent($0.event)) }, now: now)
             } catch {
@@ -390,7 +476,7 @@ final class GroupRuntime: Sendable {
             guard !self.replayedStreams.isEmpty, self.replayAfter == nil else { return [] }
             let stillParked: Set<String>
             do {
-                stillParked = try await self.runtime.parkedStreams()
+                stillParked = try await self.runtime.parkedStreams(of: self.share)
             } catch {
                 self.runtime.logger.error("group cannot read its parked events", metadata: ["error": "\(error)"])
                 return []
@@ -431,7 +517,8 @@ final class GroupRuntime: Sendable {
                     settled: settled,
                     parked: parked,
                     unparked: unparked,
-                    viewWrites: viewWrites
+                    viewWrites: viewWrites,
+                    share: self.share
                 )
                 return true
             } catch {
@@ -452,16 +539,24 @@ final class GroupRuntime: Sendable {
         }
     }
 
-    /// The streams that have events parked (held under by_stream), read page by page.
-    private func parkedStreams() async throws -> Set<String> {
+    /// The streams of `share` that have events parked (held under by_stream), read page
+    /// by page.
+    private func parkedStreams(of share: GroupShare) async throws -> Set<String> {
         var streams: Set<String> = []
         var after: UInt64 = 0
         while true {
-            let page = try self.store.parkedEvents(self.definition.name, after: after, limit: self.limits.groupParkedPageEventsMax)
+            let page = try await self.store.parkedEvents(
+                self.definition.name, after: after, limit: self.limits.groupParkedPageEventsMax)
             guard let last = page.last else { return streams }
-            streams.formUnion(page.map { $0.event.stream })
+            streams.formUnion(page.lazy.map(\.event.stream).filter { share.owns(stream: $0) })
             after = last.event.position
         }
+    }
+
+    /// The daemon's claim on the group: the whole of it on an embedded store; on a
+    /// shared one, the partitions it holds, renewed. Nil when the group is gone.
+    private func claim(wanted: Bool) async throws -> GroupClaim? {
+        try await self.store.claimGroup(self.definition.name, wanted: wanted, lease: self.lease ?? .zero)
     }
 }
 

@@ -133,6 +133,15 @@ struct GroupStateMachine<Payload: Sendable>: Sendable {
         self.deliveries[deliveryID].flatMap { self.entries[$0]?.stream }
     }
 
+    /// The consumers that hold a delivery now.
+    var holders: Set<ConsumerID> {
+        var holders = Set<ConsumerID>()
+        for key in self.deliveries.values {
+            if case .inFlight(let holder, _, _) = self.entries[key]?.state { holders.insert(holder) }
+        }
+        return holders
+    }
+
     /// Whether `consumer` holds this delivery now (so an ack of it will settle something).
     func holds(_ consumer: ConsumerID, _ deliveryID: UInt64) -> Bool {
         guard let key = self.deliveries[deliveryID], case .inFlight(let holder, _, _) = self.entries[key]?.state else { return false }

@@ -15,7 +15,7 @@ final class QueryService: Sendable {
         /// `$streams` and `$event_types`: the store computes them from the log.
         case store
         /// `$groups` and `$stats`: rows the server makes.
-        case rows(@Sendable () throws -> [ViewRow])
+        case rows(@Sendable () async throws -> [ViewRow])
     }
 
     private let store: any ServedStore
@@ -160,7 +160,7 @@ final class QueryService: Sendable {
         case .view, .store:
             return try await self.threadPool.runIfActive { try self.fitting(query) { try store.query($0) } }
         case .rows(let make):
-            let rows = try make()
+            let rows = try await make()
             return try self.fitting(query) { try store.query($0, rows: rows) }
         }
     }

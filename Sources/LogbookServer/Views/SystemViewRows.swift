@@ -16,17 +16,17 @@ struct SystemViewRows: Sendable {
     let stats: ServerStats
 
     /// The rows of `view`, nil when the server makes no such view.
-    func rows(of view: String) -> (@Sendable () throws -> [ViewRow])? {
+    func rows(of view: String) -> (@Sendable () async throws -> [ViewRow])? {
         switch view {
-        case Self.groups: { try self.groupRows() }
+        case Self.groups: { try await self.groupRows() }
         case Self.stats: { try self.statsRows() }
         default: nil
         }
     }
 
     /// One row a group, keyed by its name.
-    private func groupRows() throws -> [ViewRow] {
-        try self.groups.list().compactMap { info in
+    private func groupRows() async throws -> [ViewRow] {
+        try await self.groups.list().compactMap { info in
             guard let settings = info.settings else { return nil }
             let document = GroupDocument(
                 name: settings.name, strategy: GroupConversions.strategy(settings.strategy).rawValue,

@@ -15,9 +15,9 @@ struct GroupRow {
 ///
 /// A kind it does not know or a negative number is reported as `.corrupt` naming the
 /// group, never trapped on.
-enum GroupRowCodec {
+package enum GroupRowCodec {
     /// `selector_kind`, `selector_value`.
-    static func columns(of selector: Selector) -> (kind: String, value: String) {
+    package static func columns(of selector: Selector) -> (kind: String, value: String) {
         switch selector {
         case .stream(let name): ("stream", name)
         case .all: ("all", "")
@@ -28,11 +28,33 @@ enum GroupRowCodec {
     }
 
     /// `start_kind`, `start_position`.
-    static func columns(of start: GroupStart) -> (kind: String, position: Int64) {
+    package static func columns(of start: GroupStart) -> (kind: String, position: Int64) {
         switch start {
         case .start: ("start", 0)
         case .end: ("end", 0)
         case .position(let position): ("position", Int64(clamping: position))
+        }
+    }
+
+    /// The selector of `columns(of:)`; nil for a kind this code does not know.
+    package static func selector(kind: String, value: String) -> Selector? {
+        switch kind {
+        case "stream": .stream(value)
+        case "all": .all
+        case "category": .category(value)
+        case "event_type": .eventType(value)
+        case "correlation_id": .correlationID(value)
+        default: nil
+        }
+    }
+
+    /// The start of `columns(of:)`; nil for a kind this code does not know or a negative position.
+    package static func start(kind: String, position: Int64) -> GroupStart? {
+        switch kind {
+        case "start": .start
+        case "end": .end
+        case "position": UInt64(exactly: position).map { .position($0) }
+        default: nil
         }
     }
 
@@ -71,26 +93,13 @@ enum GroupRowCodec {
             StorageError.corrupt("the group '\(name)' has \(what)")
         }
         let selectorKind: String = try row.decode(atIndex: 1)
-        let selectorValue: String = try row.decode(atIndex: 2)
-        let selector: Selector
-        switch selectorKind {
-        case "stream": selector = .stream(selectorValue)
-        case "all": selector = .all
-        case "category": selector = .category(selectorValue)
-        case "event_type": selector = .eventType(selectorValue)
-        case "correlation_id": selector = .correlationID(selectorValue)
-        default: throw damaged("the unknown selector kind '\(selectorKind)'")
+        guard let selector = selector(kind: selectorKind, value: try row.decode(atIndex: 2)) else {
+            throw damaged("the unknown selector kind '\(selectorKind)'")
         }
         let startKind: String = try row.decode(atIndex: 3)
-        let start: GroupStart
-        switch startKind {
-        case "start": start = .start
-        case "end": start = .end
-        case "position":
-            let position: Int64 = try row.decode(atIndex: 4)
-            guard let position = UInt64(exactly: position) else { throw damaged("the start position \(position)") }
-            start = .position(position)
-        default: throw damaged("the unknown start kind '\(startKind)'")
+        let startPosition: Int64 = try row.decode(atIndex: 4)
+        guard let start = start(kind: startKind, position: startPosition) else {
+            throw damaged("the start '\(startKind)' at \(startPosition)")
         }
         let strategyName: String = try row.decode(atIndex: 7)
         guard let strategy = GroupStrategy(rawValue: strategyName) else {

@@ -3,8 +3,8 @@
 ///
 /// Positions are stored as SQLite integers (signed 64-bit): larger ones are refused,
 /// never wrapped.
-enum GroupValidator {
-    static func validate(_ definition: GroupDefinition) throws(StorageError) {
+package enum GroupValidator {
+    package static func validate(_ definition: GroupDefinition) throws(StorageError) {
         try validateName(definition.name)
         switch definition.selector {
         case .all:
@@ -31,12 +31,12 @@ enum GroupValidator {
         }
     }
 
-    static func validateName(_ name: String) throws(StorageError) {
+    package static func validateName(_ name: String) throws(StorageError) {
         try NameValidator.validate(name, kind: "group", bytesMax: StorageLimits.groupNameBytesMax, reserved: "reserved")
     }
 
     /// The progress with reasons cut to their bound; refuses what cannot be stored.
-    static func validate(_ progress: GroupProgress) throws(StorageError) -> GroupProgress {
+    package static func validate(_ progress: GroupProgress) throws(StorageError) -> GroupProgress {
         try validateName(progress.name)
         let count = progress.settled.count + progress.parked.count + progress.unparked.count
         guard count <= StorageLimits.groupPositionsPerSaveMax else {
@@ -59,7 +59,7 @@ enum GroupValidator {
         return progress
     }
 
-    static func validatePosition(_ position: UInt64, what: String, allowsZero: Bool = false) throws(StorageError) {
+    package static func validatePosition(_ position: UInt64, what: String, allowsZero: Bool = false) throws(StorageError) {
         guard position <= UInt64(Int64.max), allowsZero || position > 0 else {
             throw .invalidArgument("\(position) is not a valid \(what)")
         }

@@ -42,12 +42,25 @@ enum GroupJob: Sendable {
     case dropView(name: String)
 }
 
-/// What one `saveGroupProgress` persists, in one savepoint.
-struct GroupProgress: Sendable {
-    var name: String
-    var checkpoint: UInt64
-    var settled: [UInt64]
-    var parked: [ParkedRecord]
-    var unparked: [UInt64]
-    var viewWrites: [ViewWrite] = []
+/// What one `saveGroupProgress` persists, in one savepoint (or, on PostgreSQL, in one
+/// transaction).
+package struct GroupProgress: Sendable {
+    package var name: String
+    package var checkpoint: UInt64
+    package var settled: [UInt64]
+    package var parked: [ParkedRecord]
+    package var unparked: [UInt64]
+    package var viewWrites: [ViewWrite] = []
+
+    package init(
+        name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
+        viewWrites: [ViewWrite] = []
+    ) {
+        self.name = name
+        self.checkpoint = checkpoint
+        self.settled = settled
+        self.parked = parked
+        self.unparked = unparked
+        self.viewWrites = viewWrites
+    }
 }
