@@ -34,11 +34,25 @@ final class Daemon {
     /// about one engine run against the PostgreSQL store too (`scripts/test.sh`).
     static let onPostgres = ProcessInfo.processInfo.environment["LOGBOOK_TEST_STORE"] == "postgres"
 
-    /// The daemon's PostgreSQL database, when `onPostgres`.
+    /// The daemon's PostgreSQL database, when `onPostgres`: its own, dropped with it.
     private let database: SharedDatabase?
+    /// The URL of that database, or of another daemon's it shares.
+    private let storeURL: String?
 
-    init() throws {
-        database = Self.onPostgres ? try SharedDatabase() : nil
+    convenience init() throws {
+        let database = Self.onPostgres ? try SharedDatabase() : nil
+        try self.init(database: database, storeURL: database?.url)
+    }
+
+    /// With `onPostgres`, a daemon on the same database as `other` (which keeps it);
+    /// otherwise one of its own.
+    convenience init(sharingStoreOf other: Daemon) throws {
+        try self.init(database: nil, storeURL: other.storeURL)
+    }
+
+    private init(database: SharedDatabase?, storeURL: String?) throws {
+        self.database = database
+        self.storeURL = storeURL
         // Unix socket paths are short (108 bytes): keep the directory near /tmp.
         let base = URL(fileURLWithPath: "/tmp").appendingPathComponent("lb-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
@@ -62,7 +76,7 @@ final class Daemon {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent("logbookd")
         process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"]
-            + (database.map { ["--store", $0.url] } ?? []) + extraArguments
+            + (storeURL.map { ["--store", $0] } ?? []) + extraArguments
         _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
         log.seekToEndOfFile()

@@ -70,10 +70,11 @@ struct GroupWorkerTests {
     }
 
     /// The group's checkpoint as the daemon had it on disk when it was killed: read by a
-    /// second daemon started on a copy of the data, which no consumer knows about.
+    /// second daemon started on a copy of the data, which no consumer knows about (on
+    /// PostgreSQL, on the same database).
     private func recordedCheckpoint(_ daemon: Daemon, group: String) throws -> UInt64 {
-        let copy = try Daemon()
-        try FileManager.default.copyItem(atPath: daemon.dataPath, toPath: copy.dataPath)
+        let copy = try Daemon(sharingStoreOf: daemon)
+        if !Daemon.onPostgres { try FileManager.default.copyItem(atPath: daemon.dataPath, toPath: copy.dataPath) }
         try copy.start()
         defer { copy.stop() }
         return try self.checkpoint(copy, group: group)

@@ -264,7 +264,7 @@ final class GroupRuntime: Sendable {
             if persisted, unparked || replayReadToTheEnd {
                 self.send(await self.releaseReplayedStreams(now: now), confirm: [:])
             }
-            if self.machine.room > 0, self.machine.readCursor < self.head {
+            if self.machine.room > 0, self.machine.readCursor < self.head, !self.share.isEmpty {
                 self.runtime.inbox.send(.head(self.head))  // more to load: come round again
             }
             return true
