@@ -13,6 +13,9 @@ final class Daemon {
     let dataPath: String
     private(set) var process: Process?
     private(set) var stderrPath: String
+    /// A command the daemon runs under, such as `ip netns exec NAME` (it must exec the
+    /// daemon, so that a signal to the process reaches it); empty for none.
+    var launcher: [String] = []
 
     /// Where `swift build` put the executables: next to the test bundle.
     static let binDirectory: URL = {
@@ -50,6 +53,11 @@ final class Daemon {
         try self.init(database: nil, storeURL: other.storeURL)
     }
 
+    /// A daemon on the store at `url`, which the caller keeps.
+    convenience init(storeURL url: String) throws {
+        try self.init(database: nil, storeURL: url)
+    }
+
     private init(database: SharedDatabase?, storeURL: String?) throws {
         self.database = database
         self.storeURL = storeURL
@@ -74,9 +82,16 @@ final class Daemon {
     /// Starts the daemon and waits until its socket accepts connections.
     func start(_ extraArguments: [String] = []) throws {
         let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent("logbookd")
-        process.arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"]
+        let executable = Self.binDirectory.appendingPathComponent("logbookd")
+        let arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"]
             + (storeURL.map { ["--store", $0] } ?? []) + extraArguments
+        if let command = self.launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = self.launcher.dropFirst() + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
         log.seekToEndOfFile()

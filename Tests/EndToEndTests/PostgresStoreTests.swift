@@ -10,29 +10,14 @@ internal import Glibc
 /// Three daemons on one PostgreSQL database, as three hosts sharing a store (DESIGN §10):
 /// what one commits, the others serve, with every append guarantee kept across them.
 ///
-/// The database comes from the throwaway cluster `scripts/test.sh` starts
-/// (`LOGBOOK_TEST_POSTGRES`); each test makes its own with `psql`.
+/// The tests that take a topology run twice: on this host, on a database of the throwaway
+/// cluster `scripts/test.sh` starts (`LOGBOOK_TEST_POSTGRES`), and as three hosts in
+/// network namespaces reaching a PostgreSQL of their own over TCP (`SharedStoreCluster`).
 @Suite(
     "PostgreSQL store: daemons sharing one database",
     .enabled(if: SharedDatabase.adminURL != nil && !Daemon.onPostgres, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
-final class PostgresStoreTests {
-    let database: SharedDatabase
-    let daemons: [Daemon]
-
-    init() throws {
-        database = try SharedDatabase()
-        daemons = try (0..<3).map { _ in try Daemon() }
-        for daemon in daemons {
-            try daemon.start(["--store", database.url])
-        }
-    }
-
-    deinit {
-        for daemon in daemons { daemon.stop() }
-        database.drop()
-    }
-
-    private func clients() async throws -> [LogbookClient] {
+struct PostgresStoreTests {
+    private func clients(_ daemons: [Daemon]) async throws -> [LogbookClient] {
         var clients = [LogbookClient]()
         for daemon in daemons {
             clients.append(try await LogbookClient.connect(socketPath: daemon.socketPath))
@@ -42,8 +27,10 @@ final class PostgresStoreTests {
 
     /// Each round, a client of each daemon appends to one stream expecting the same
     /// revision: exactly one wins, and the stream holds one event per round.
-    @Test func expectedRevisionRaceAcrossDaemonsHasOneWinnerPerRound() async throws {
-        let clients = try await clients()
+    @Test(arguments: SharedStoreCluster.topologies)
+    func expectedRevisionRaceAcrossDaemonsHasOneWinnerPerRound(_ topology: SharedStoreCluster.Topology) async throws {
+        let cluster = try SharedStoreCluster(topology)
+        let clients = try await clients(cluster.daemons)
         _ = try await clients[0].append(to: "account-1", expected: .noStream, events: [EventData(type: "Opened", json: "{}")])
         for round in 0..<25 {
             let outcomes = await withTaskGroup(of: Bool.self) { group in
@@ -65,8 +52,10 @@ final class PostgresStoreTests {
 
     /// A catch-up subscriber on the third daemon sees every append made on the first two,
     /// in position order and with no gap, live.
-    @Test func aSubscriberOnOneDaemonSeesEveryAppendFromTheOthers() async throws {
-        let clients = try await clients()
+    @Test(arguments: SharedStoreCluster.topologies)
+    func aSubscriberOnOneDaemonSeesEveryAppendFromTheOthers(_ topology: SharedStoreCluster.Topology) async throws {
+        let cluster = try SharedStoreCluster(topology)
+        let clients = try await clients(cluster.daemons)
         var messages = clients[2].subscribe(.all).makeAsyncIterator()
         while let message = try await messages.next(), !message.isCaughtUp {}
         let appended = try await withThrowingTaskGroup(of: [UInt64].self) { group in
@@ -94,7 +83,10 @@ final class PostgresStoreTests {
 
     /// A daemon killed with SIGKILL while appending loses nothing it acknowledged: the
     /// others serve every acknowledged event, and the log has no gap.
-    @Test func acknowledgedAppendsSurviveSigkillOfTheirDaemon() async throws {
+    @Test(arguments: SharedStoreCluster.topologies)
+    func acknowledgedAppendsSurviveSigkillOfTheirDaemon(_ topology: SharedStoreCluster.Topology) async throws {
+        let cluster = try SharedStoreCluster(topology)
+        let daemons = cluster.daemons
         let victim = try await LogbookClient.connect(socketPath: daemons[0].socketPath)
         let acknowledged = Acknowledged()
         let writer = Task {
@@ -121,8 +113,11 @@ final class PostgresStoreTests {
     /// mid-run: its partitions pass to the others within the ack timeout, no settlement is
     /// confirmed twice, each stream's events are first delivered in revision order, and
     /// the group settles the whole log.
-    @Test func aGroupSharedByThreeDaemonsSettlesEachEventOnceThroughASigkill() async throws {
-        let clients = try await clients()
+    @Test(arguments: SharedStoreCluster.topologies)
+    func aGroupSharedByThreeDaemonsSettlesEachEventOnceThroughASigkill(_ topology: SharedStoreCluster.Topology) async throws {
+        let cluster = try SharedStoreCluster(topology)
+        let daemons = cluster.daemons
+        let clients = try await clients(daemons)
         let (streams, perStream) = (30, 20)
         for revision in 0..<perStream {
             for stream in 0..<streams {
@@ -164,7 +159,8 @@ final class PostgresStoreTests {
     /// A group created on one daemon is served by another at once, and its deletion there
     /// ends the other's consumers.
     @Test func groupsCreatedAndDeletedOnOneDaemonAreSeenByTheOthers() async throws {
-        let clients = try await clients()
+        let cluster = try SharedStoreCluster(.oneHost)
+        let clients = try await clients(cluster.daemons)
         _ = try await clients[0].append(to: "a-1", events: [EventData(type: "T", json: "{}")])
         _ = try await clients[0].createGroup(GroupSettings(name: "g1", selector: .all))
         let info = try await clients[2].groupInfo("g1")
@@ -185,7 +181,8 @@ final class PostgresStoreTests {
 
     /// What the PostgreSQL store does not serve yet says so, and the daemon goes on.
     @Test func viewsAndQueryAnswerUnimplemented() async throws {
-        let cli = CLI(socketPath: daemons[0].socketPath)
+        let cluster = try SharedStoreCluster(.oneHost)
+        let cli = CLI(socketPath: cluster.daemons[0].socketPath)
         let view = try cli.run(["views", "define", "v1", "--group", "g1"])
         #expect(view.status != 0)
         #expect(view.stderr.contains("UNIMPLEMENTED"), "\(view.stderr)")
