@@ -5,6 +5,7 @@
 #   - a Message DB-style stored-function append (Benchmarks/postgres/message_db.sql) with
 #     50 pgbench clients;
 #   - append → delivery on another daemon (bench subscribe --appenders-socket);
+#   - a group drained by consumers on three daemons and on one (bench drain --consumers-socket);
 #   - the `eventsourcing` library's performance cases, Logbook's persistence module on a
 #     daemon on PostgreSQL against the library's own PostgreSQL recorder.
 #
@@ -60,6 +61,14 @@ echo "== append → delivery on another daemon (subscriber on daemon 1, 50 appen
 for run in $(seq "$runs"); do
   LOGBOOK_SOCKET="$work/d1.sock" "$bin/logbook" bench subscribe --clients 1 --events 5000 \
     --appenders-socket "$work/d2.sock" | sed -n '2,4p'
+done
+
+echo "== a group draining a backlog of $events events: 3 consumers on 3 daemons, and on one daemon"
+for run in $(seq "$runs"); do
+  spread=$(LOGBOOK_SOCKET="$work/d1.sock" "$bin/logbook" bench drain --clients 3 --events "$events" \
+    --consumers-socket "$work/d2.sock" --consumers-socket "$work/d3.sock" --json | rate)
+  single=$(LOGBOOK_SOCKET="$work/d1.sock" "$bin/logbook" bench drain --clients 3 --events "$events" --json | rate)
+  echo "run $run: 3 daemons $spread events/s; 1 daemon $single events/s"
 done
 
 three_median=$(printf '%s\n' "${three[@]}" | median)

@@ -66,29 +66,39 @@ final class PostgresLink: Sendable {
     /// `closingOnError` (a transaction, which an error leaves aborted) or when the
     /// connection broke; the next call connects anew. A read that fails otherwise (a
     /// stream that does not exist) leaves the connection to the other reads on it.
+    ///
+    /// The caller is answered at the limit even when `body` does not end: a connect that
+    /// PostgreSQL accepted as it went down was seen never to complete nor fail, and a task
+    /// group would have waited for it forever (the writer with it). Such a body is
+    /// cancelled and left to end on its own; a transaction it might still commit was
+    /// answered as one whose outcome is unknown, and retried appends replay it.
     private func bounded<T: Sendable>(
         by limit: Duration, closingOnError: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let used = Slot()
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    let current = try await self.current()
-                    used.value.withLock { $0 = current }
-                    return try await body(current)
-                }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    // The group cannot end while the other task waits on a statement that
-                    // will never be answered; closing its connection fails that wait.
-                    if let stuck = used.value.withLock({ $0 }) { try? await stuck.close() }
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else { throw TimedOut() }
-                return result
+        let race = Race<T>()
+        let work = Task {
+            do {
+                let current = try await self.current()
+                // Given up on while connecting: the connection stays for the next call,
+                // and this body does not run late.
+                guard !race.isFinished else { return }
+                used.value.withLock { $0 = current }
+                race.finish(.success(try await body(current)))
+            } catch {
+                race.finish(.failure(error))
             }
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(for: limit)) != nil, race.finish(.failure(TimedOut())) else { return }
+            work.cancel()
+        }
+        do {
+            let result = try await race.value
+            timer.cancel()
+            return result
         } catch {
+            timer.cancel()
             let timedOut = error is TimedOut
             if let current = used.value.withLock({ $0 }), closingOnError || timedOut || current.isClosed {
                 drop(current)
@@ -148,3 +158,49 @@ private final class Slot: Sendable {
 
 /// `bounded`'s limit passed before its body ended.
 private struct TimedOut: Error {}
+
+/// The first of `bounded`'s body and its timer to finish: its result goes to the caller,
+/// and the other's is ignored.
+private final class Race<T: Sendable>: Sendable {
+    private enum State {
+        case running(CheckedContinuation<T, any Error>?)
+        case finished(Result<T, any Error>)
+    }
+
+    private let state = Mutex<State>(.running(nil))
+
+    /// True when this was the first result.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let waiting = state.withLock { state -> CheckedContinuation<T, any Error>?? in
+            guard case .running(let continuation) = state else { return nil }
+            state = .finished(result)
+            return .some(continuation)
+        }
+        guard let waiting else { return false }
+        waiting?.resume(with: result)
+        return true
+    }
+
+    var isFinished: Bool {
+        state.withLock { if case .finished = $0 { true } else { false } }
+    }
+
+    /// The first result, once there is one.
+    var value: T {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let finished = state.withLock { state -> Result<T, any Error>? in
+                    switch state {
+                    case .running:
+                        state = .running(continuation)
+                        return nil
+                    case .finished(let result):
+                        return result
+                    }
+                }
+                if let finished { continuation.resume(with: finished) }
+            }
+        }
+    }
+}

@@ -78,11 +78,14 @@ final class PostgresFailoverTests {
                     group.addTask {
                         for n in 0..<perClient {
                             let event = EventData(id: UUID(), type: "Tick", json: #"{"w":\#(writer),"n":\#(n)}"#)
+                            // A daemon that never recovers fails the test here, after a
+                            // minute of retries, rather than hanging it.
+                            let giveUp = ContinuousClock.now + .seconds(60)
                             while true {
                                 do {
                                     _ = try await client.append(to: "w-\(writer)", events: [event], timeout: .seconds(10))
                                     break
-                                } catch let error as LogbookError where error.code == .unavailable {
+                                } catch let error as LogbookError where error.code == .unavailable && ContinuousClock.now < giveUp {
                                     unavailable.add()
                                     try await Task.sleep(for: .milliseconds(50))
                                 }
@@ -104,9 +107,14 @@ final class PostgresFailoverTests {
             return positions
         }
         for round in 1...2 {
-            while try await client.read(.all, from: .end, direction: .backwards, limit: 1).first(where: { _ in true })
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await client.read(.all, from: .end, direction: .backwards, limit: 1, timeout: .seconds(10)).first(where: { _ in true })
                 .map({ $0.position < UInt64(300 * round) }) ?? true
             {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("the log did not reach \(300 * round) events within a minute")
+                    return
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             try Self.postgres("restart", cluster)

@@ -380,7 +380,10 @@ final class GroupRuntime: Sendable {
         /// settled meanwhile only by this daemon, whose saves the machine's restart lost
         /// nothing of (each pass saves before it ends).
         private mutating func renewClaim(wanted: Bool, now: ContinuousClock.Instant) async -> [Machine.Output] {
-            guard self.runtime.lease != nil else { return [] }
+            guard self.runtime.lease != nil else {
+                self.wanted = wanted  // the whole group is this daemon's already
+                return []
+            }
             do {
                 guard let claim = try await self.runtime.claim(wanted: wanted) else { return [] }
                 self.wanted = wanted

@@ -19,7 +19,7 @@ final class BenchHarness: Sendable {
         var sinceCommit: Latencies?
     }
 
-    private let socketPath: String
+    let socketPath: String
     /// Whether each client's task prefers its connection's event loop.
     private let pinned: Bool
     private let cleanUps = Mutex<[@Sendable () async -> Void]>([])

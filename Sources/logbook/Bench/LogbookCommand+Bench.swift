@@ -91,6 +91,14 @@ extension LogbookCommand {
             valueName: "path"), completion: .file())
         var appendersSocket: String?
 
+        @Option(
+            name: .customLong("consumers-socket"),
+            help: ArgumentHelp(
+                "drain: spread the consumers over this daemon's socket too (repeatable; daemons sharing the store, as with --store postgresql://...).",
+                valueName: "path"),
+            completion: .file())
+        var consumersSockets: [String] = []
+
         /// Events in all without `--events`: enough for stable percentiles.
         static let eventsDefault = 10_000
         /// `bench visible` appends and queries one event at a time, so it runs fewer.
@@ -115,6 +123,9 @@ extension LogbookCommand {
             if self.group, self.workload != .subscribe { throw ValidationError("--group goes with bench subscribe") }
             if self.appendersSocket != nil, self.workload != .subscribe || self.group {
                 throw ValidationError("--appenders-socket goes with bench subscribe (without --group)")
+            }
+            if !self.consumersSockets.isEmpty, self.workload != .drain {
+                throw ValidationError("--consumers-socket goes with bench drain")
             }
         }
 

@@ -15,7 +15,13 @@ extension LogbookCommand.Bench {
     func runDrain(_ harness: BenchHarness) async throws -> BenchReport {
         let (consumers, total, run) = (self.clients, self.eventCount, BenchHarness.runID())
         let (prefix, name) = ("bench-\(run)-", "bench-\(run)")
-        let clients = try await harness.connect(consumers)
+        // Consumer i connects to the i-th socket in turn: this daemon's, then those of
+        // `--consumers-socket`.
+        let sockets = [harness.socketPath] + self.consumersSockets
+        var clients: [LogbookClient] = []
+        for index in 0..<consumers {
+            clients += try await harness.connect(1, socketPath: sockets[index % sockets.count])
+        }
         let admin = clients[0]
         let first = try await Self.appendBacklog(total, prefix: prefix, size: self.size, batch: self.batch ?? 500, via: clients)
         let started = ContinuousClock.now
