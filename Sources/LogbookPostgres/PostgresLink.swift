@@ -67,9 +67,10 @@ final class PostgresLink: Sendable {
     /// connection broke; the next call connects anew. A read that fails otherwise (a
     /// stream that does not exist) leaves the connection to the other reads on it.
     ///
-    /// The caller is answered at the limit even when `body` does not end: a connect that
-    /// PostgreSQL accepted as it went down was seen never to complete nor fail, and a task
-    /// group would have waited for it forever (the writer with it). Such a body is
+    /// The caller is answered at the limit even when `body` does not end: across a restart
+    /// of PostgreSQL, the writer's call was seen never to complete nor fail (no connection
+    /// left to close, no error), and the task group that raced it waited for it forever,
+    /// the writer with it. Such a body is
     /// cancelled and left to end on its own; a transaction it might still commit was
     /// answered as one whose outcome is unknown, and retried appends replay it.
     private func bounded<T: Sendable>(
