@@ -30,7 +30,13 @@ echo "== tests"
 # The log engine's fault suites (a hundred kill -9 restarts, injected I/O errors) run on
 # their own afterwards: beside the rest they load the machine enough to starve the tests
 # whose workers share this process's two Swift concurrency threads.
-swift test --skip-build --skip LogEngineFaultTests
+# The suites of daemons sharing PostgreSQL (three at once, on one host and in network
+# namespaces, and PostgreSQL restarting) also run on their own, after the rest: beside it
+# they loaded the machine enough to slow other suites' daemons past their bounds.
+swift test --skip-build --skip LogEngineFaultTests --skip 'EndToEndTests\.Postgres'
+
+echo "== daemons sharing one PostgreSQL: on one host, as three hosts, and PostgreSQL restarting"
+swift test --skip-build --filter 'EndToEndTests\.Postgres'
 
 echo "== end-to-end suites again, each daemon on a PostgreSQL database of its own"
 # The suites that are about the log and groups rather than one engine's files, and use no

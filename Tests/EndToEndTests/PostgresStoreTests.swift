@@ -14,7 +14,7 @@ internal import Glibc
 /// cluster `scripts/test.sh` starts (`LOGBOOK_TEST_POSTGRES`), and as three hosts in
 /// network namespaces reaching a PostgreSQL of their own over TCP (`SharedStoreCluster`).
 @Suite(
-    "PostgreSQL store: daemons sharing one database",
+    "PostgreSQL store: daemons sharing one database", .serialized,
     .enabled(if: SharedDatabase.adminURL != nil && !Daemon.onPostgres, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster)"))
 struct PostgresStoreTests {
     private func clients(_ daemons: [Daemon]) async throws -> [LogbookClient] {
