@@ -50,6 +50,20 @@ enum PostgresFixture {
         }
     }
 
+    /// Runs `body` with two stores open on one new database, as two daemons on two hosts.
+    static func withTwoStores(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
+        try await withStore { first, url in
+            let second = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
+            do {
+                try await body(first, second)
+            } catch {
+                await second.close()
+                throw error
+            }
+            await second.close()
+        }
+    }
+
     /// Runs `body` with a connection of its own to `url` (for statements a test makes itself).
     @discardableResult
     static func admin<T>(_ url: PostgresURL, _ body: (PostgresConnection) async throws -> T) async throws -> T {

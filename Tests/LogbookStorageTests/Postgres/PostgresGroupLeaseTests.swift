@@ -17,21 +17,8 @@ struct PostgresGroupLeaseTests {
             ackTimeoutMilliseconds: 2_000, maxDeliveries: 3, retryBackoffMilliseconds: 50)
     }
 
-    private static func withTwo(_ body: (PostgresStore, PostgresStore, PostgresURL) async throws -> Void) async throws {
-        try await PostgresFixture.withStore { first, url in
-            let second = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
-            do {
-                try await body(first, second, url)
-            } catch {
-                await second.close()
-                throw error
-            }
-            await second.close()
-        }
-    }
-
     private static func partitions(_ claim: GroupClaim?) -> Set<Int> {
-        Set(claim?.share.leases?.keys ?? [:].keys)
+        Set(claim?.share.leases.map { Array($0.keys) } ?? [])
     }
 
     private static func code(_ body: () async throws -> Void) async -> StorageError.Code? {
@@ -47,7 +34,7 @@ struct PostgresGroupLeaseTests {
     /// gets half once the first renews and lets them go; the first's next renewal without
     /// consumers hands over the rest.
     @Test func partitionsAreSharedAndHandedOver() async throws {
-        try await Self.withTwo { first, second, _ in
+        try await PostgresFixture.withTwoStores { first, second in
             _ = try await first.createGroup(Self.definition("g"))
             #expect(Self.partitions(try await first.claimGroup("g", wanted: true, lease: Self.lease)) == Self.all)
             // The first holds every lease still: the second waits for it to let go.
@@ -66,7 +53,7 @@ struct PostgresGroupLeaseTests {
     /// A save made under a lease that has since moved is refused and writes nothing; the
     /// new owner's claim starts from the last save that was made under the lease.
     @Test func aSaveUnderALostLeaseIsRefused() async throws {
-        try await Self.withTwo { first, second, _ in
+        try await PostgresFixture.withTwoStores { first, second in
             for n in 0..<20 { _ = try await first.append([Make.write("s-\(n)", .any, Make.events(1))]) }
             _ = try await first.createGroup(Self.definition("g"))
             let old = try #require(try await first.claimGroup("g", wanted: true, lease: Self.lease))
@@ -98,7 +85,7 @@ struct PostgresGroupLeaseTests {
     /// A reset moves every partition's checkpoint and every lease's epoch: a save decided
     /// before it is refused, and a claim after it starts from the reset.
     @Test func aResetFencesTheSavesDecidedBeforeIt() async throws {
-        try await Self.withTwo { first, _, _ in
+        try await PostgresFixture.withTwoStores { first, _ in
             for n in 0..<10 { _ = try await first.append([Make.write("s-\(n)", .any, Make.events(1))]) }
             _ = try await first.createGroup(Self.definition("g"))
             let before = try #require(try await first.claimGroup("g", wanted: true, lease: Self.lease))
@@ -120,7 +107,7 @@ struct PostgresGroupLeaseTests {
     /// Definitions round-trip; a group from `.end` starts at the head; the name is unique;
     /// an update keeps what cannot change; deletion removes the group and its leases.
     @Test func definitionsAcrossStores() async throws {
-        try await Self.withTwo { first, second, _ in
+        try await PostgresFixture.withTwoStores { first, second in
             for n in 0..<4 { _ = try await first.append([Make.write("s-\(n)", .any, Make.events(1))]) }
             var definition = Self.definition("g", start: .end)
             #expect(try await first.createGroup(definition) == 4)

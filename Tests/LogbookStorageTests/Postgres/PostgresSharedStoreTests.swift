@@ -7,25 +7,11 @@ internal import Testing
 /// Two stores on one database, as two daemons on two hosts: the promises hold across them.
 @Suite(.enabled(if: PostgresFixture.isAvailable && StoreFixture.engine != .sqlite, "needs LOGBOOK_TEST_POSTGRES (scripts/test.sh starts a cluster); runs once, in the default storage run"))
 struct PostgresSharedStoreTests {
-    /// Runs `body` with two stores open on one new database.
-    private static func withTwo(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
-        try await PostgresFixture.withStore { first, url in
-            let second = try await PostgresStore.open(url, logger: StoreFixture.logger, readConnections: 2)
-            do {
-                try await body(first, second)
-            } catch {
-                await second.close()
-                throw error
-            }
-            await second.close()
-        }
-    }
-
     /// Both stores race to extend one stream from the same revision, round after round:
     /// exactly one wins each round, the loser sees the winner's revision, and nothing is
     /// lost or written twice.
     @Test func expectedRevisionRaceHasOneWinnerPerRound() async throws {
-        try await Self.withTwo { first, second in
+        try await PostgresFixture.withTwoStores { first, second in
             _ = try await first.append([Make.write("account-1", .noStream, Make.events(1))])
             var wins = [0, 0]
             for round in 0..<40 {
@@ -52,7 +38,7 @@ struct PostgresSharedStoreTests {
     /// where its reply said, and each store's head reaches N through the other's
     /// notifications.
     @Test func concurrentAppendsFromBothStoresGetOnePositionSequence() async throws {
-        try await Self.withTwo { first, second in
+        try await PostgresFixture.withTwoStores { first, second in
             let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
                 for index in 0..<200 {
                     let store = index.isMultiple(of: 2) ? first : second
@@ -85,7 +71,7 @@ struct PostgresSharedStoreTests {
     /// A retry on the other daemon of an append whose reply was lost answers with the
     /// original result and writes nothing; reusing one of its ids elsewhere is a conflict.
     @Test func idempotencyHoldsAcrossStores() async throws {
-        try await Self.withTwo { first, second in
+        try await PostgresFixture.withTwoStores { first, second in
             let events = [Make.event(id: EventID(high: 7, low: 1)), Make.event(id: EventID(high: 7, low: 2))]
             let original = try await first.append([Make.write("order-1", .noStream, events)])
             let retry = try await second.append([Make.write("order-1", .noStream, events)])
@@ -103,7 +89,7 @@ struct PostgresSharedStoreTests {
 
     /// A subscriber's wake-up on one store follows appends made on the other.
     @Test func headPositionsFollowTheOtherStoresCommits() async throws {
-        try await Self.withTwo { first, second in
+        try await PostgresFixture.withTwoStores { first, second in
             var heads = second.headPositions().makeAsyncIterator()
             #expect(await heads.next() == 0)
             _ = try await first.append([Make.write("x-1", .any, Make.events(3))])
@@ -117,7 +103,7 @@ struct PostgresSharedStoreTests {
     /// An atomic multi-stream append takes consecutive positions even while the other
     /// store appends.
     @Test func multiStreamAppendsAreConsecutiveUnderConcurrency() async throws {
-        try await Self.withTwo { first, second in
+        try await PostgresFixture.withTwoStores { first, second in
             let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
                 for index in 0..<30 {
                     group.addTask {
