@@ -88,6 +88,28 @@ final class GroupRuntime: Sendable {
         self.inbox.send(command)
     }
 
+    /// A runtime that could not start (its group was deleted meanwhile, or its store
+    /// failed) still answers: consumers that join are ended with why, a reset fails, until
+    /// the group manager stops it.
+    private func refuseUntilStopped(_ status: Status) async {
+        while let commands = await self.inbox.take(until: nil) {
+            for command in commands {
+                switch command {
+                case .join(_, _, let sink):
+                    sink.yield(.ended(status))
+                    sink.finish()
+                case .reset(_, _, let done):
+                    done.resume(throwing: CallError(status))
+                case .stop:
+                    self.inbox.close()
+                    return
+                default:
+                    break
+                }
+            }
+        }
+    }
+
     // MARK: The driver
 
     /// Runs until `.stop`.
@@ -97,6 +119,7 @@ final class GroupRuntime: Sendable {
             driver = try await Driver(runtime: self)
         } catch {
             self.logger.error("group cannot start", metadata: ["error": "\(error)"])
+            await self.refuseUntilStopped(CallError(error).status)
             return
         }
         let heads = Task {
