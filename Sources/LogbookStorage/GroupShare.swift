@@ -33,6 +33,12 @@ package struct GroupShare: Sendable, Hashable {
     /// True when the share holds no partition: the daemon delivers nothing of the group.
     package var isEmpty: Bool { leases?.isEmpty ?? false }
 
+    /// Whether `other` holds the same partitions under the same epochs: the same leases,
+    /// however far their checkpoints have moved since (every save moves them).
+    package func holdsSameLeases(as other: GroupShare) -> Bool {
+        leases?.mapValues(\.epoch) == other.leases?.mapValues(\.epoch)
+    }
+
     /// Whether the stream's events are this share's to deliver (parked ones included).
     package func owns(stream: String) -> Bool {
         guard let leases else { return true }

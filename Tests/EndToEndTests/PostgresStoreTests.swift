@@ -156,6 +156,26 @@ struct PostgresStoreTests {
         for client in clients.dropFirst() { await client.close() }
     }
 
+    /// A daemon renews its claim a few times a second here (ack timeout 2 s): a renewal
+    /// that finds the same leases, their checkpoints moved by the consumer's own acks,
+    /// leaves the consumer alone, and no event comes twice.
+    @Test func renewalsLeaveAConsumerAlone() async throws {
+        let cluster = try SharedStoreCluster(.oneHost)
+        let client = try await LogbookClient.connect(socketPath: cluster.daemons[0].socketPath)
+        for n in 0..<30 { _ = try await client.append(to: "r-\(n % 3)", events: [EventData(type: "T", json: "{}")]) }
+        _ = try await client.createGroup(GroupSettings(name: "slow", selector: .all, ackTimeout: .seconds(2)))
+        var seen = [UInt64]()
+        // One in flight, 100 ms each: three seconds in all, about nine renewals.
+        for try await delivery in client.consume(group: "slow", maxInFlight: 1) {
+            seen.append(delivery.event.position)
+            try await Task.sleep(for: .milliseconds(100))
+            try await delivery.ackAndWait()
+            if Set(seen).count == 30 { break }
+        }
+        #expect(seen == Array(1...30), "every event once, in order")
+        await client.close()
+    }
+
     /// A group created on one daemon is served by another at once, and its deletion there
     /// ends the other's consumers.
     @Test func groupsCreatedAndDeletedOnOneDaemonAreSeenByTheOthers() async throws {

@@ -410,7 +410,9 @@ final class GroupRuntime: Sendable {
             do {
                 guard let claim = try await self.runtime.claim(wanted: wanted) else { return [] }
                 self.wanted = wanted
-                guard claim.share != self.share else { return [] }
+                // The checkpoints in the claim have moved with this daemon's own saves; only
+                // a lease gained, lost or re-fenced calls for a new machine.
+                guard !claim.share.holdsSameLeases(as: self.share) else { return [] }
                 self.runtime.logger.debug("group share changed", metadata: [
                     "partitions": "\(claim.share.leases.map { $0.keys.sorted().map(String.init).joined(separator: ",") } ?? "all")",
                 ])

@@ -101,6 +101,11 @@ struct PostgresGroupLeaseTests {
             try await first.saveGroupProgress(
                 "g", checkpoint: 10, settled: [], parked: [], unparked: [], viewWrites: [], share: after.share)
             #expect(try await first.group("g")?.checkpoint == 10)
+            // A renewal after the save returns the moved checkpoints under the same leases.
+            let renewed = try #require(try await first.claimGroup("g", wanted: true, lease: Self.lease))
+            #expect(renewed.share != after.share)
+            #expect(renewed.share.holdsSameLeases(as: after.share))
+            #expect(!renewed.share.holdsSameLeases(as: before.share))
         }
     }
 
