@@ -25,15 +25,20 @@ internal import PostgresNIO
 ///   what its successor now delivers. `logbook_lease_group` is the one place leases
 ///   change: the daemons that want a group (they have consumers in it) register with an
 ///   expiry, and partition p belongs to the (p mod n)th of the n live ones by id.
+/// - `logbook_views` and a table per view (version 3, `PostgresViewSchema`).
 enum PostgresSchema {
     /// The version this code writes and understands.
-    static let version = 2
+    static let version = 3
 
     /// Any value; the advisory lock that serialises migrations.
     static let migrationLockKey: Int64 = 0x4C4F_4742_4F4F_4B31
 
     /// The channel each commit notifies, with the new head as its payload.
     static let headChannel = "logbook_head"
+
+    /// The channel a group's progress saves and resets notify, with the group's name as
+    /// the payload: the daemons re-read its checkpoint for the queries that wait on it.
+    static let groupChannel = "logbook_groups"
 
     private static let migrations: [[String]] = [
         [
@@ -248,7 +253,8 @@ enum PostgresSchema {
             END
             $$
             """,
-        ]
+        ],
+        PostgresViewSchema.migration,
     ]
 
     /// Brings the database to `version`, or refuses one that is newer.

@@ -216,10 +216,19 @@ extension PostgresStore {
     package func deleteGroup(_ name: String) async throws {
         try GroupValidator.validateName(name)
         let logger = self.logger
-        let deleted = try await onReader(doing: "deleting group '\(name)'") { connection in
-            let rows = try await connection.query("DELETE FROM logbook_groups WHERE name = \(name) RETURNING 1", logger: logger)
-            for try await _ in rows.decode(Int.self) { return true }
-            return false
+        let deleted: Bool
+        do {
+            deleted = try await onReader(doing: "deleting group '\(name)'") { connection in
+                let rows = try await connection.query("DELETE FROM logbook_groups WHERE name = \(name) RETURNING 1", logger: logger)
+                for try await _ in rows.decode(Int.self) { return true }
+                return false
+            }
+        } catch let error as StorageError where (error.cause as? PSQLError)?.serverInfo?[.sqlState] == "23503" {
+            // The views' foreign key: a group that writes views keeps them a writer.
+            let owned = try await views().filter { $0.group == name }.map { "'\($0.name)'" }
+            throw StorageError(
+                code: .failedPrecondition,
+                message: "group '\(name)' writes the views \(owned.joined(separator: ", ")); drop them first")
         }
         guard deleted else { throw Self.groupNotFound(name) }
     }
@@ -227,8 +236,8 @@ extension PostgresStore {
     /// Sets every partition's checkpoint to `position`, or to the group's initial one when
     /// nil, forgets the settled positions, and raises every lease's epoch: saves decided
     /// before the reset, on any daemon, are refused, and each daemon claims again.
-    /// Parked events stay parked. Views are not on this store yet (`clearViews` has
-    /// nothing to clear). Returns the new checkpoint.
+    /// Parked events stay parked; with `clearViews`, the documents of the group's views
+    /// go in the same transaction. Returns the new checkpoint.
     @discardableResult
     package func resetGroup(_ name: String, to position: UInt64?, clearViews: Bool) async throws -> UInt64 {
         try GroupValidator.validateName(name)
@@ -237,17 +246,8 @@ extension PostgresStore {
         let logger = self.logger
         let checkpoint = try await onReader(doing: "resetting group '\(name)'") { connection -> Int64? in
             let rows = try await connection.query(
-                """
-                WITH g AS (
-                    SELECT coalesce(\(target)::bigint, initial_checkpoint) AS checkpoint
-                    FROM logbook_groups WHERE name = \(name) FOR NO KEY UPDATE),
-                p AS (
-                    UPDATE logbook_group_partitions p SET checkpoint = g.checkpoint, epoch = p.epoch + 1
-                    FROM g WHERE p.group_name = \(name)),
-                s AS (DELETE FROM logbook_group_settled s WHERE s.group_name = \(name))
-                SELECT checkpoint FROM g
-                """, logger: logger)
-            for try await checkpoint in rows.decode(Int64.self) { return checkpoint }
+                "SELECT logbook_reset_group(\(name), \(target)::bigint, \(clearViews))", logger: logger)
+            for try await checkpoint in rows.decode(Int64?.self) { return checkpoint }
             return nil
         }
         guard let checkpoint else { throw Self.groupNotFound(name) }
@@ -297,9 +297,8 @@ extension PostgresStore {
         _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
         viewWrites: [ViewWrite], share: GroupShare
     ) async throws -> UInt64 {
-        guard viewWrites.isEmpty else {
-            throw StorageError(code: .unimplemented, message: "a view is not available on the PostgreSQL store yet")
-        }
+        try ViewValidator.validateShape(viewWrites, countMax: StorageLimits.viewWritesPerSaveMax)
+        let views = Self.columns(of: viewWrites)
         let progress = try GroupValidator.validate(GroupProgress(
             name: name, checkpoint: checkpoint, settled: settled, parked: parked, unparked: unparked))
         let leases = (share.leases ?? [:]).sorted { $0.key < $1.key }
@@ -317,7 +316,8 @@ extension PostgresStore {
                 """
                 SELECT logbook_save_group(\(name), \(daemon), \(parts)::integer[], \(epochs)::bigint[], \(checkpoint),
                     \(settled)::bigint[], \(parkedPositions)::bigint[], \(reasons)::text[], \(attempts)::bigint[],
-                    \(unparked)::bigint[], \(time))
+                    \(unparked)::bigint[], \(time), \(views.views)::text[], \(views.keys)::text[], \(views.ops)::text[],
+                    \(views.bodies)::text[])
                 """, logger: logger)
             for try await saved in rows.decode(Int64.self) { return saved }
             throw StorageError.corrupt("logbook_save_group returned no row")
@@ -331,7 +331,7 @@ extension PostgresStore {
 
     /// Runs one statement of the group calls on a reader's connection, as a storage error
     /// when it fails.
-    private func onReader<T: Sendable>(
+    func onReader<T: Sendable>(
         doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {

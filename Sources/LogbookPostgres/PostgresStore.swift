@@ -29,6 +29,10 @@ package final class PostgresStore: Sendable {
     let daemonID = UUID()
     private let tasks: Mutex<[Task<Void, Never>]>
     private let isClosed = Atomic(false)
+    /// The id naming each view's table, by view name (`PostgresStore+Views`).
+    let viewTables = Mutex([String: Int64]())
+    /// Who is told the name of a group whose progress a save (on any daemon) moved.
+    private let groupListeners = Mutex([@Sendable (String?) -> Void]())
 
     private init(url: PostgresURL, head: UInt64, readConnections: Int, logger: Logger) {
         self.readers = (0..<max(1, readConnections)).map { _ in PostgresLink(url: url, logger: logger) }
@@ -97,11 +101,19 @@ package final class PostgresStore: Sendable {
         while !Task.isCancelled {
             do {
                 try await listenerLink.withConnection { connection in
-                    try await connection.listen(on: PostgresSchema.headChannel) { notifications in
-                        heads.publish(try await Self.storedHead(connection, logger: logger))
-                        for try await notification in notifications {
-                            if let position = UInt64(notification.payload) { heads.publish(position) }
+                    let groups = try await connection.listen(PostgresSchema.groupChannel)
+                    let notifications = try await connection.listen(PostgresSchema.headChannel)
+                    // After LISTEN: what moved before is read now, what moves after notifies.
+                    self.heads.publish(try await Self.storedHead(connection, logger: self.logger))
+                    self.tellGroupListeners(nil)
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask {
+                            for try await notification in groups { self.tellGroupListeners(notification.payload) }
                         }
+                        for try await notification in notifications {
+                            if let position = UInt64(notification.payload) { self.heads.publish(position) }
+                        }
+                        tasks.cancelAll()
                     }
                 }
             } catch {
@@ -160,6 +172,17 @@ package final class PostgresStore: Sendable {
 
     /// Calls `listener` with the head now and after every move; it must not block.
     package func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void) { heads.onHead(listener) }
+
+    /// Calls `listener` with a group's name after a save or a reset of it commits, on any
+    /// daemon, and with nil when notifications may have been missed (the listener
+    /// connected again): then any group may have moved. It must not block.
+    package func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void) {
+        groupListeners.withLock { $0.append(listener) }
+    }
+
+    private func tellGroupListeners(_ group: String?) {
+        for listener in groupListeners.withLock({ $0 }) { listener(group) }
+    }
 
     /// The last revision of `stream`, nil when it does not exist.
     package func streamRevision(_ stream: String) async throws -> UInt64? {

@@ -65,7 +65,7 @@ package final class LogbookServer: Service {
         }
         let views: ViewCatalog
         do {
-            views = try ViewCatalog(store: self.store)
+            views = try await ViewCatalog.load(from: self.store)
         } catch {
             throw StartError(description: "cannot load the views: \(error)")
         }

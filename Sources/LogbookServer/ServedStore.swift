@@ -53,13 +53,23 @@ package protocol ServedStore: AnyObject, Sendable {
     func parkedEvents(_ name: String, after: UInt64, limit: Int) async throws -> [ParkedEvent]
     func parkedCount(_ name: String) async throws -> UInt64
 
+    /// The lowest checkpoint of each named group that exists, as stored (a shared store).
+    func groupCheckpoints(_ names: [String]) async throws -> [String: UInt64]
+    /// Calls `listener` with a group's name after its progress moved on any daemon, and
+    /// with nil after notifications may have been missed (a shared store; never else).
+    func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void)
+
     // MARK: Views and Query
-    func views() throws -> [ViewDefinition]
+    func views() async throws -> [ViewDefinition]
     func defineView(_ definition: ViewDefinition) async throws
     func dropView(_ name: String) async throws
-    func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) throws
-    func query(_ query: ViewQuery) throws -> ViewPage
-    func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage
+    func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) async throws
+    /// One page of a view, `$streams` or `$event_types`.
+    func query(_ query: ViewQuery, on threadPool: NIOThreadPool) async throws -> ViewPage
+    func query(_ query: ViewQuery, rows: [ViewRow]) async throws -> ViewPage
+    /// A reader for the lookups an event loop answers itself (`QueryService.lookup`);
+    /// only a store on this host's disk makes them (`servesLookups`).
+    var servesLookups: Bool { get }
     func makeViewLookupReader() throws -> ViewLookupReader
 }
 
@@ -97,6 +107,23 @@ extension EventStore: ServedStore {
         try group(name).map(GroupClaim.init)
     }
 
+    package func groupCheckpoints(_ names: [String]) async throws -> [String: UInt64] {
+        var checkpoints = [String: UInt64]()
+        for name in names {
+            if let group = try group(name) { checkpoints[name] = group.checkpoint }
+        }
+        return checkpoints
+    }
+
+    /// One daemon's store: its runtimes publish their checkpoints themselves.
+    package func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void) {}
+
+    package func query(_ query: ViewQuery, on threadPool: NIOThreadPool) async throws -> ViewPage {
+        try await threadPool.runIfActive { try self.query(query) }
+    }
+
+    package var servesLookups: Bool { true }
+
     package func saveGroupProgress(
         _ name: String, checkpoint: UInt64, settled: [UInt64], parked: [ParkedRecord], unparked: [UInt64],
         viewWrites: [ViewWrite], share: GroupShare
@@ -106,9 +133,8 @@ extension EventStore: ServedStore {
     }
 }
 
-/// The PostgreSQL store serves the log (appends, reads, subscriptions, time travel) and
-/// persistent groups shared by its daemons. Views and queries on it are the next part of
-/// its issue; until then they answer UNIMPLEMENTED, and a daemon on it starts with none.
+/// The PostgreSQL store serves the log (appends, reads, subscriptions, time travel),
+/// persistent groups and views, shared by its daemons.
 extension PostgresStore: ServedStore {
     package func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
         try await read(request)
@@ -120,23 +146,20 @@ extension PostgresStore: ServedStore {
 
     package func bytesOnDisk() -> UInt64 { 0 }
 
-    private static func unimplemented(_ what: String) -> StorageError {
-        StorageError(code: .unimplemented, message: "\(what) is not available on the PostgreSQL store yet")
-    }
-
     package var isShared: Bool { true }
 
     package func groupLease(for definition: GroupDefinition) -> Duration? {
         Self.groupLease(for: definition)
     }
 
-    package func views() throws -> [ViewDefinition] { [] }
-    package func defineView(_ definition: ViewDefinition) async throws { throw Self.unimplemented("a view") }
-    package func dropView(_ name: String) async throws { throw Self.unimplemented("a view") }
-    package func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) throws {
-        throw Self.unimplemented("a view")
+    package func query(_ query: ViewQuery, on threadPool: NIOThreadPool) async throws -> ViewPage {
+        try await self.query(query)
     }
-    package func query(_ query: ViewQuery) throws -> ViewPage { throw Self.unimplemented("Query") }
-    package func query(_ query: ViewQuery, rows: [ViewRow]) throws -> ViewPage { throw Self.unimplemented("Query") }
-    package func makeViewLookupReader() throws -> ViewLookupReader { throw Self.unimplemented("Query") }
+
+    /// Every query goes to PostgreSQL, from whichever thread asks.
+    package var servesLookups: Bool { false }
+
+    package func makeViewLookupReader() throws -> ViewLookupReader {
+        throw StorageError(code: .internalError, message: "the PostgreSQL store makes no lookup readers")
+    }
 }

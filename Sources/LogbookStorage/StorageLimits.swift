@@ -210,6 +210,10 @@ package enum StorageLimits {
     /// the LISTEN keep one more each.
     package static let postgresReadConnections = 4
 
+    /// View table ids a PostgreSQL store remembers by view name; bounds memory against
+    /// views defined and dropped over and over.
+    package static let postgresViewTablesKnownMax = 1_024
+
     /// How long one append transaction may take before its connection is closed and its
     /// appends answer UNAVAILABLE (see `PostgresLink.transaction`).
     package static let postgresTransactionMax: Duration = .seconds(5)

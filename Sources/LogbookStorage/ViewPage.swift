@@ -2,4 +2,9 @@
 package struct ViewPage: Sendable, Hashable {
     package var rows: [ViewRow]
     package var nextCursor: [UInt8]?
+
+    package init(rows: [ViewRow], nextCursor: [UInt8]?) {
+        self.rows = rows
+        self.nextCursor = nextCursor
+    }
 }

@@ -86,7 +86,13 @@ struct ReconnectTests {
         var restarts: [(stopped: ContinuousClock.Instant, listening: ContinuousClock.Instant)] = []
         for round in 1...10 {
             let before = appended.withLock { $0.count }
-            #expect(await eventually { appended.withLock { $0.count } >= before + 60 }, "appends go on (round \(round))")
+            // The deadline is long because a suite run in parallel can starve the daemon
+            // at its start (CI once saw fewer than 60 appends in 30 s); it costs nothing
+            // when appends flow.
+            #expect(
+                await eventually(seconds: 180) { appended.withLock { $0.count } >= before + 40 },
+                "appends go on (round \(round))"
+            )
             let stopped = ContinuousClock.now
             daemon.stop(signal: signal)
             try daemon.start()

@@ -40,7 +40,7 @@ extension CallRunner {
             try await views.drop(name)
             reply = .done(Empty())
         case .listViews:
-            reply = .views(ViewList(views: views.list()))
+            reply = .views(ViewList(views: try await views.list()))
         case .deleteStream:
             return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
         case nil:

@@ -25,6 +25,11 @@ final class GroupManager: Sendable {
         var checkpoints: [String: PositionWatch] = [:]
         /// Follows the other daemons' changes to groups, on a shared store.
         var follower: Task<Void, Never>?
+        /// Shared store: the groups whose stored checkpoint moved since it was last read
+        /// (`all`: any may have), and whether a task is reading them.
+        var moved: Set<String> = []
+        var allMoved = false
+        var readingCheckpoints = false
     }
 
     private let store: any ServedStore
@@ -48,6 +53,10 @@ final class GroupManager: Sendable {
             self.startRuntime(group)
         }
         guard self.store.isShared else { return }
+        // A shared group's checkpoint is the lowest of its partitions', which the daemons
+        // move by turns: each save notifies, and the watches (what `min_position` waits
+        // on) follow the stored value.
+        self.store.onGroupProgress { [weak self] name in self?.checkpointMoved(name) }
         let follower = Task { [weak self, interval = self.limits.groupFollowInterval] in
             while (try? await Task.sleep(for: interval)) != nil {
                 guard let self else { return }
@@ -70,6 +79,8 @@ final class GroupManager: Sendable {
         }
         let running = self.state.withLock { $0.groups.mapValues(\.runtime.definition) }
         for group in stored {
+            // A notification missed (the listener reconnecting) is caught up here.
+            self.checkpoint(of: group.definition.name)?.publish(group.checkpoint)
             let name = group.definition.name
             if let definition = running[name], definition != group.definition {
                 await self.stopRuntime(name, status: Self.settingsChanged)
@@ -79,6 +90,46 @@ final class GroupManager: Sendable {
         let kept = Set(stored.map(\.definition.name))
         for name in running.keys where !kept.contains(name) {
             await self.stopRuntime(name, status: Self.deleted(name), deleted: true)
+        }
+    }
+
+    /// Notes that the stored checkpoint of `name` (of every group, for nil) moved, and
+    /// reads it unless a read is under way, which then goes round again.
+    private func checkpointMoved(_ name: String?) {
+        let start = self.state.withLock { state -> Bool in
+            if let name { state.moved.insert(name) } else { state.allMoved = true }
+            guard !state.readingCheckpoints else { return false }
+            state.readingCheckpoints = true
+            return true
+        }
+        if start { Task { await self.readMovedCheckpoints() } }
+    }
+
+    /// Reads the moved checkpoints until none has moved since the last read. Reads follow
+    /// one another, each seeing what the one before saw or more, so a checkpoint lower
+    /// than its watch's is a reset (the only move back), which the watch follows.
+    private func readMovedCheckpoints() async {
+        while true {
+            let names = self.state.withLock { state -> [String]? in
+                let names = state.allMoved ? Array(state.checkpoints.keys) : state.moved.filter { state.checkpoints[$0] != nil }
+                (state.moved, state.allMoved) = ([], false)
+                guard !names.isEmpty else {
+                    state.readingCheckpoints = false
+                    return nil
+                }
+                return names
+            }
+            guard let names else { return }
+            do {
+                for (name, stored) in try await self.store.groupCheckpoints(names) {
+                    guard let watch = self.checkpoint(of: name) else { continue }
+                    if stored < watch.value { watch.reset(to: stored) }
+                    watch.publish(stored)
+                }
+            } catch {
+                // The follower's next pass reads every group's checkpoint.
+                self.logger.warning("cannot read the checkpoints of groups", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -202,7 +202,7 @@ final class GroupRuntime: Sendable {
                 case .ack(let consumer, let ids, let writes):
                     let held = ids.filter { self.machine.holds(consumer, $0) }
                     if !writes.isEmpty {
-                        switch self.checkViewWrites(writes, ids: ids, held: held) {
+                        switch await self.checkViewWrites(writes, ids: ids, held: held) {
                         case .apply:
                             viewWrites += writes
                         case .drop:
@@ -338,13 +338,13 @@ final class GroupRuntime: Sendable {
         }
 
         /// Whether an ack's view writes may be applied with it.
-        private func checkViewWrites(_ writes: [LogbookStorage.ViewWrite], ids: [UInt64], held: [UInt64]) -> ViewWriteCheck {
+        private func checkViewWrites(_ writes: [LogbookStorage.ViewWrite], ids: [UInt64], held: [UInt64]) async -> ViewWriteCheck {
             guard !ids.isEmpty else {
                 return .refuse(Status(code: .invalidArgument, message: "Ack.view_writes ride an ack of at least one delivery"))
             }
             guard held.count == ids.count else { return .drop }
             do {
-                try self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name, deliveries: ids.count)
+                try await self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name, deliveries: ids.count)
                 return .apply
             } catch {
                 let status = CallError(error).status

@@ -32,7 +32,7 @@ extension QueryService {
                     """)
             case .closed:
                 try Task.checkCancellation()
-                source = try self.source(of: request.view)
+                source = try await self.source(of: request.view)
                 guard self.watch(of: source).watch !== watch else {
                     throw CallError(.unavailable, "\(what) stopped before it reached position \(request.minPosition)")
                 }

@@ -67,7 +67,7 @@ final class QueryService: Sendable {
 
     func query(_ request: QueryRequest) async throws -> QueryReply {
         var query = ViewConversions.query(request)
-        var source = try self.source(of: request.view)
+        var source = try await self.source(of: request.view)
         if request.minPosition > 0 {
             source = try await self.wait(for: request, on: source)
         }
@@ -95,13 +95,17 @@ final class QueryService: Sendable {
     /// calls it: it reads a few rows through an index, on the loop's own read connection
     /// with statements kept prepared, which costs less than the hops to another thread.
     func lookup(_ request: QueryRequest, on loop: any EventLoop) throws -> QueryReply {
-        guard case .view(_, let checkpoint) = try self.source(of: request.view) else {
+        guard case .view(_, let checkpoint) = try self.knownSource(of: request.view) else {
             throw CallError(.internal, "\(request.view) is not a view to look up")
         }
         let asOf = checkpoint.value  // before the documents, as in `query`
         let reader = try self.reader(on: loop)
-        let page = try self.fitting(ViewConversions.query(request)) { try reader.query($0) }
-        return ViewConversions.reply(page, asOf: asOf)
+        var query = ViewConversions.query(request)
+        while true {
+            let page = try reader.query(query)
+            guard let fitting = try self.rowsFitting(page, of: query) else { return ViewConversions.reply(page, asOf: asOf) }
+            query.limit = fitting
+        }
     }
 
     private func reader(on loop: any EventLoop) throws -> ViewLookupReader {
@@ -121,7 +125,7 @@ final class QueryService: Sendable {
     /// equality on an indexed path, so it reads a few rows through an index. Anything else
     /// runs on the thread pool, where a long scan holds up no connection.
     func isLookup(_ request: QueryRequest) -> Bool {
-        guard request.minPosition == 0, request.asOfPosition == 0, request.asOfTimeUnixMicros == 0,
+        guard self.store.servesLookups, request.minPosition == 0, request.asOfPosition == 0, request.asOfTimeUnixMicros == 0,
               request.limit <= UInt32(StorageLimits.queryRowsDefault),
               let definition = self.catalog.definition(request.view)
         else { return false }
@@ -131,7 +135,20 @@ final class QueryService: Sendable {
         }
     }
 
-    func source(of view: String) throws -> Source {
+    /// Where the view's rows come from; on a shared store, a view or a group another
+    /// daemon made is found in the store first.
+    func source(of view: String) async throws -> Source {
+        if self.store.isShared, !view.hasPrefix("$"), let definition = try await self.catalog.find(view),
+           self.groups.checkpoint(of: definition.group) == nil
+        {
+            // Its group was created by another daemon: started here on demand, as for a consumer.
+            _ = try? await self.groups.runtime(definition.group)
+        }
+        return try self.knownSource(of: view)
+    }
+
+    /// Where the view's rows come from, from what this daemon knows.
+    private func knownSource(of view: String) throws -> Source {
         switch view {
         case "":
             throw CallError.badField("QueryRequest.view", "name a view, or $streams, $groups, $event_types or $stats")
@@ -155,33 +172,46 @@ final class QueryService: Sendable {
     }
 
     private func page(_ query: ViewQuery, source: Source) async throws -> ViewPage {
-        let store = self.store
+        let (store, threadPool) = (self.store, self.threadPool)
         switch source {
-        case .view, .store:
-            return try await self.threadPool.runIfActive { try self.fitting(query) { try store.query($0) } }
+        case .view(let definition, _):
+            do {
+                return try await self.fitting(query) { try await store.query($0, on: threadPool) }
+            } catch let error as StorageError where error.code == .notFound && store.isShared {
+                self.catalog.forget(definition.name)  // dropped by another daemon
+                throw error
+            }
+        case .store:
+            return try await self.fitting(query) { try await store.query($0, on: threadPool) }
         case .rows(let make):
             let rows = try await make()
-            return try self.fitting(query) { try store.query($0, rows: rows) }
+            return try await self.fitting(query) { try await store.query($0, rows: rows) }
         }
     }
 
     /// The page `read` returns for `query`, cut to what fits one reply: a page past the
     /// budget is read again with the rows that fit as its limit, so its cursor continues
     /// right after them.
-    private func fitting(_ query: ViewQuery, _ read: (ViewQuery) throws -> ViewPage) throws -> ViewPage {
+    private func fitting(_ query: ViewQuery, _ read: (ViewQuery) async throws -> ViewPage) async throws -> ViewPage {
         var query = query
         while true {
-            let page = try read(query)
-            var bytes = 0
-            let fitting = page.rows.prefix { row in
-                bytes += row.key.utf8.count + row.json.utf8.count + self.limits.queryRowOverheadBytes
-                return bytes <= self.limits.queryReplyBytesMax
-            }.count
-            if fitting == page.rows.count { return page }
-            guard fitting > 0 else {
-                throw CallError(.resourceExhausted, "a document of \(query.view) is larger than one reply may carry")
-            }
+            let page = try await read(query)
+            guard let fitting = try self.rowsFitting(page, of: query) else { return page }
             query.limit = fitting
         }
+    }
+
+    /// How many of the page's rows fit one reply, nil when all do.
+    private func rowsFitting(_ page: ViewPage, of query: ViewQuery) throws -> Int? {
+        var bytes = 0
+        let fitting = page.rows.prefix { row in
+            bytes += row.key.utf8.count + row.json.utf8.count + self.limits.queryRowOverheadBytes
+            return bytes <= self.limits.queryReplyBytesMax
+        }.count
+        if fitting == page.rows.count { return nil }
+        guard fitting > 0 else {
+            throw CallError(.resourceExhausted, "a document of \(query.view) is larger than one reply may carry")
+        }
+        return fitting
     }
 }

@@ -5,9 +5,9 @@ internal import GRDB
 ///
 /// Both see the events at or below `bound` only: the published head, or an earlier
 /// position for time travel.
-enum SystemViews {
-    static let streams = "$streams"
-    static let eventTypes = "$event_types"
+package enum SystemViews {
+    package static let streams = "$streams"
+    package static let eventTypes = "$event_types"
 
     /// Key: the stream's name; doc: `name`, `last_revision`, `event_count`,
     /// `first_position`, `last_position`, `first_time`, `last_time`.

@@ -12,22 +12,25 @@ internal import GRDB
 /// | --- | --- |
 /// | 1 | format, 1 |
 /// | 8 | fingerprint of the query (`fingerprint(of:)`), big-endian |
-/// | 1 | class of the order value: 0 none (ordered by key), 1 null, 2 integer, 3 real, 4 text |
-/// | 0, 8 or 4 + n | the value: integer or IEEE 754 bits, big-endian; text as a big-endian length and UTF-8 |
+/// | 1 | class of the order value: 0 none (ordered by key), 1 null, 2 integer, 3 real, 4 text, 5 decimal |
+/// | 0, 8 or 4 + n | the value: integer or IEEE 754 bits, big-endian; text and decimal as a big-endian length and UTF-8 |
 /// | 4 + n | the key: big-endian length and UTF-8 |
-struct ViewCursor: Equatable {
-    enum Value: Equatable {
+package struct ViewCursor: Equatable {
+    package enum Value: Equatable {
         /// The query orders by key alone.
         case none
         case null
         case integer(Int64)
         case real(Double)
         case text(String)
+        /// A number as PostgreSQL's `numeric` spells it: the PostgreSQL store orders
+        /// numbers exactly, past what an integer or a double holds.
+        case decimal(String)
     }
 
-    var fingerprint: UInt64
-    var value: Value
-    var key: String
+    package var fingerprint: UInt64
+    package var value: Value
+    package var key: String
 
     static let format: UInt8 = 1
 
@@ -50,10 +53,11 @@ struct ViewCursor: Equatable {
         case .integer(let value): value.databaseValue
         case .real(let value): value.databaseValue
         case .text(let value): value.databaseValue
+        case .decimal(let value): (Double(value) ?? 0).databaseValue
         }
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var bytes: [UInt8] = [Self.format]
         Self.append(fingerprint, to: &bytes)
         switch value {
@@ -68,13 +72,16 @@ struct ViewCursor: Equatable {
         case .text(let value):
             bytes.append(4)
             Self.append(value, to: &bytes)
+        case .decimal(let value):
+            bytes.append(5)
+            Self.append(value, to: &bytes)
         }
         Self.append(key, to: &bytes)
         return bytes
     }
 
     /// Nil for bytes that are not a cursor of this format.
-    init?(decoding bytes: [UInt8]) {
+    package init?(decoding bytes: [UInt8]) {
         var reader = Reader(bytes: bytes[...])
         guard reader.byte() == Self.format, let fingerprint = reader.uint64(), let kind = reader.byte() else { return nil }
         let value: Value
@@ -84,13 +91,14 @@ struct ViewCursor: Equatable {
         case 2: guard let bits = reader.uint64() else { return nil }; value = .integer(Int64(bitPattern: bits))
         case 3: guard let bits = reader.uint64() else { return nil }; value = .real(Double(bitPattern: bits))
         case 4: guard let text = reader.text() else { return nil }; value = .text(text)
+        case 5: guard let text = reader.text() else { return nil }; value = .decimal(text)
         default: return nil
         }
         guard let key = reader.text(), reader.bytes.isEmpty else { return nil }
         self.init(fingerprint: fingerprint, value: value, key: key)
     }
 
-    init(fingerprint: UInt64, value: Value, key: String) {
+    package init(fingerprint: UInt64, value: Value, key: String) {
         self.fingerprint = fingerprint
         self.value = value
         self.key = key
@@ -99,7 +107,7 @@ struct ViewCursor: Equatable {
     /// FNV-1a (64-bit) over everything that decides which rows a query returns and in
     /// which order, but its limit (pages may differ in size): a cursor carried to
     /// another query is recognised, not misapplied.
-    static func fingerprint(of query: ViewQuery) -> UInt64 {
+    package static func fingerprint(of query: ViewQuery) -> UInt64 {
         var bytes = [UInt8]()
         append(query.view, to: &bytes)
         switch query.keys {

@@ -78,9 +78,9 @@ struct ViewLiteral {
 /// `json_extract` returns: a missing path and JSON null first (SQL NULL), then numbers
 /// by value with `false` and `true` among them as 0 and 1, then strings by their UTF-8
 /// bytes, among which objects and arrays sort as their JSON text.
-struct ViewQueryPlan {
-    let query: ViewQuery
-    let cursor: ViewCursor?
+package struct ViewQueryPlan {
+    package let query: ViewQuery
+    package let cursor: ViewCursor?
 
     /// The character above every other: `p || char(0x10FFFF)` bounds the strings that
     /// start with `p`, so a prefix is an index range.
@@ -89,7 +89,7 @@ struct ViewQueryPlan {
     /// The share of documents the planner is told a one-sided range keeps.
     private static let rangeLikelihood = "0.01"
 
-    init(_ query: ViewQuery) throws(StorageError) {
+    package init(_ query: ViewQuery) throws(StorageError) {
         guard (1...StorageLimits.queryRowsMax).contains(query.limit) else {
             throw .invalidArgument("a query's limit must be 1…\(StorageLimits.queryRowsMax), not \(query.limit)")
         }

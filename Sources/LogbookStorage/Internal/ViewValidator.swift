@@ -6,10 +6,10 @@
 /// quote, so it can be written into SQL as a `'…'` literal, and it must be: SQLite uses an
 /// expression index only for a query whose expression is textually the index's,
 /// `json_extract(doc, '<path>')`, never for one with a bound path.
-enum ViewValidator {
+package enum ViewValidator {
     static let pathForm = "a JSON path is '$' followed by one or more '.name' or '[index]', such as $.customer.id or $.lines[0].sku"
 
-    static func validate(_ definition: ViewDefinition) throws(StorageError) {
+    package static func validate(_ definition: ViewDefinition) throws(StorageError) {
         try validateName(definition.name)
         try GroupValidator.validateName(definition.group)
         guard definition.indexedPaths.count <= StorageLimits.viewIndexedPathsMax else {
@@ -24,12 +24,12 @@ enum ViewValidator {
         }
     }
 
-    static func validateName(_ name: String) throws(StorageError) {
+    package static func validateName(_ name: String) throws(StorageError) {
         try NameValidator.validate(
             name, kind: "view", bytesMax: StorageLimits.viewNameBytesMax, reserved: "reserved for system views")
     }
 
-    static func validatePath(_ path: String) throws(StorageError) {
+    package static func validatePath(_ path: String) throws(StorageError) {
         guard path.utf8.count <= StorageLimits.jsonPathBytesMax, isPath(Array(path.utf8)) else {
             let shown = path.utf8.count <= StorageLimits.jsonPathBytesMax ? "'\(path)'" : "a path of \(path.utf8.count) bytes"
             throw .invalidArgument("\(shown) is not a valid JSON path: \(pathForm), at most \(StorageLimits.jsonPathBytesMax) bytes")
@@ -71,7 +71,7 @@ enum ViewValidator {
     /// What can be checked without the database: the count, each key, each body's size.
     /// JSON validity and the views' owners are checked on a reader (`validateViewWrites`).
     /// `countMax` is one ack's bound, or a progress save's (the writes of every ack it settles).
-    static func validateShape(_ writes: [ViewWrite], countMax: Int = StorageLimits.viewWritesPerAckMax) throws(StorageError) {
+    package static func validateShape(_ writes: [ViewWrite], countMax: Int = StorageLimits.viewWritesPerAckMax) throws(StorageError) {
         guard writes.count <= countMax else {
             throw .invalidArgument(
                 "at most \(StorageLimits.viewWritesPerAckMax) view writes per delivery acked (\(countMax) here), not \(writes.count)")
@@ -93,7 +93,7 @@ enum ViewValidator {
 
 extension ViewWrite {
     /// The document or patch the write carries, nil for a remove.
-    var body: String? {
+    package var body: String? {
         switch operation {
         case .put(let json), .merge(let json): json
         case .remove: nil
