@@ -39,10 +39,9 @@ echo "== daemons sharing one PostgreSQL: on one host, as three hosts, and Postgr
 swift test --skip-build --filter 'EndToEndTests\.Postgres'
 
 echo "== end-to-end suites again, each daemon on a PostgreSQL database of its own"
-# The suites that are about the log and groups rather than one engine's files, and use no
-# view (not built on the PostgreSQL store yet: views and Query answer UNIMPLEMENTED there).
+# The suites that are about the log, groups and views rather than one engine's files.
 LOGBOOK_TEST_STORE=postgres swift test --skip-build \
-  --filter 'EndToEndTests\.(ReadCallTests|SubscriptionTests|RobustnessTests|SwiftClientTests|SubscribeClientTests|GroupTests|GroupCLITests|GroupWorkerTests)'
+  --filter 'EndToEndTests\.(ReadCallTests|SubscriptionTests|RobustnessTests|SwiftClientTests|SubscribeClientTests|GroupTests|GroupCLITests|GroupWorkerTests|ViewClientTests|ViewCLITests|ExampleWorkerTests)'
 
 echo "== log engine fault tests"
 swift test --skip-build --filter LogEngineFaultTests

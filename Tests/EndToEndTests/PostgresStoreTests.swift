@@ -199,17 +199,52 @@ struct PostgresStoreTests {
         for client in clients { await client.close() }
     }
 
-    /// What the PostgreSQL store does not serve yet says so, and the daemon goes on.
-    @Test func viewsAndQueryAnswerUnimplemented() async throws {
-        let cluster = try SharedStoreCluster(.oneHost)
-        let cli = CLI(socketPath: cluster.daemons[0].socketPath)
-        let view = try cli.run(["views", "define", "v1", "--group", "g1"])
-        #expect(view.status != 0)
-        #expect(view.stderr.contains("UNIMPLEMENTED"), "\(view.stderr)")
-        let query = try cli.run(["query", "$streams"])
-        #expect(query.stderr.contains("UNIMPLEMENTED"), "\(query.stderr)")
-        let append = try cli.run(["append", "after-1", "--type", "T"], stdin: "{}")
-        #expect(append.status == 0, "\(append.stderr)")
+    /// Read-your-writes through a view across daemons: a client of the first daemon
+    /// appends and queries there, while the worker that writes the view is a consumer of
+    /// the third. Each query waits for its append's position and finds its own event's
+    /// effect. The view, defined on the second daemon, is listed by the others; its group
+    /// cannot be deleted while it writes the view; dropped on one daemon, it is gone on all.
+    @Test(arguments: SharedStoreCluster.topologies)
+    func readYourWritesThroughAViewWrittenOnAnotherDaemon(_ topology: SharedStoreCluster.Topology) async throws {
+        let cluster = try SharedStoreCluster(topology)
+        let clients = try await clients(cluster.daemons)
+        _ = try await clients[1].createGroup(GroupSettings(name: "balances", selector: .category("acct")))
+        try await clients[1].defineView(ViewDefinition(name: "balances", group: "balances", indexedPaths: ["$.balance"]))
+        #expect(try await clients[0].views().map(\.name) == ["balances"])
+        let worker = ProjectionWorker.writingViews(client: clients[2], group: "balances") { event in
+            [.merge("balances", key: event.stream, patch: String(decoding: event.data, as: UTF8.self))]
+        }
+        let working = Task { try await worker.run() }
+        for round in 1...20 {
+            let stream = "acct-\(round % 3)"
+            let appended = try await clients[0].append(
+                to: stream, events: [EventData(type: "Moved", json: #"{"balance":\#(round)}"#)])
+            let page = try await clients[0].query(ViewQuery(
+                "balances", keys: .key(stream), consistentWith: appended, wait: .seconds(30)))
+            #expect(page.asOfPosition >= appended.positions[0], "round \(round)")
+            #expect(page.rows.map(\.json) == [#"{"balance":\#(round)}"#], "round \(round): \(page.rows)")
+        }
+        let rich = try await clients[1].query(ViewQuery(
+            "balances", where: [.greater("$.balance", 17)], orderBy: "$.balance", descending: true))
+        #expect(rich.rows.map(\.key) == ["acct-2", "acct-1", "acct-0"], "\(rich.rows)")
+        let streams = try await clients[2].query(ViewQuery("$streams", keys: .prefix("acct-")))
+        #expect(streams.rows.map(\.key) == ["acct-0", "acct-1", "acct-2"])
+        do {
+            try await clients[0].deleteGroup("balances")
+            Issue.record("a group that writes a view was deleted")
+        } catch let error as LogbookError {
+            #expect(error.code == .failedPrecondition, "\(error)")
+        }
+        working.cancel()
+        try await clients[1].dropView("balances")
+        do {
+            _ = try await clients[0].query(ViewQuery("balances"))
+            Issue.record("a dropped view answered a query")
+        } catch let error as LogbookError {
+            #expect(error.code == .notFound, "\(error)")
+        }
+        #expect(try await clients[2].views().isEmpty)
+        for client in clients { await client.close() }
     }
 }
 
