@@ -36,8 +36,10 @@ enum PostgresSchema {
     /// The channel each commit notifies, with the new head as its payload.
     static let headChannel = "logbook_head"
 
-    /// The channel a group's progress saves and resets notify, with the group's name as
-    /// the payload: the daemons re-read its checkpoint for the queries that wait on it.
+    /// The channel of group changes, with a kind and the group's name as the payload:
+    /// 'p' its progress moved (a save or a reset; the daemons read its checkpoint again
+    /// for the queries that wait on it), 'm' its members or leases changed (the daemons
+    /// claim again).
     static let groupChannel = "logbook_groups"
 
     private static let migrations: [[String]] = [

@@ -31,8 +31,8 @@ package final class PostgresStore: Sendable {
     private let isClosed = Atomic(false)
     /// The id naming each view's table, by view name (`PostgresStore+Views`).
     let viewTables = Mutex([String: Int64]())
-    /// Who is told the name of a group whose progress a save (on any daemon) moved.
-    private let groupListeners = Mutex([@Sendable (String?) -> Void]())
+    /// Who is told of changes to groups that any daemon made.
+    private let groupListeners = Mutex([@Sendable (GroupChange) -> Void]())
 
     private init(url: PostgresURL, head: UInt64, readConnections: Int, logger: Logger) {
         self.readers = (0..<max(1, readConnections)).map { _ in PostgresLink(url: url, logger: logger) }
@@ -105,10 +105,12 @@ package final class PostgresStore: Sendable {
                     let notifications = try await connection.listen(PostgresSchema.headChannel)
                     // After LISTEN: what moved before is read now, what moves after notifies.
                     self.heads.publish(try await Self.storedHead(connection, logger: self.logger))
-                    self.tellGroupListeners(nil)
+                    self.tellGroupListeners(.unknown)
                     try await withThrowingTaskGroup(of: Void.self) { tasks in
                         tasks.addTask {
-                            for try await notification in groups { self.tellGroupListeners(notification.payload) }
+                            for try await notification in groups {
+                                self.tellGroupListeners(GroupChange(notification: notification.payload))
+                            }
                         }
                         for try await notification in notifications {
                             if let position = UInt64(notification.payload) { self.heads.publish(position) }
@@ -173,15 +175,14 @@ package final class PostgresStore: Sendable {
     /// Calls `listener` with the head now and after every move; it must not block.
     package func onHeadPosition(_ listener: @escaping @Sendable (UInt64) -> Void) { heads.onHead(listener) }
 
-    /// Calls `listener` with a group's name after a save or a reset of it commits, on any
-    /// daemon, and with nil when notifications may have been missed (the listener
-    /// connected again): then any group may have moved. It must not block.
-    package func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void) {
+    /// Calls `listener` after a group changed on any daemon, and with `.unknown` when
+    /// notifications may have been missed (the listener connected again). It must not block.
+    package func onGroupChange(_ listener: @escaping @Sendable (GroupChange) -> Void) {
         groupListeners.withLock { $0.append(listener) }
     }
 
-    private func tellGroupListeners(_ group: String?) {
-        for listener in groupListeners.withLock({ $0 }) { listener(group) }
+    private func tellGroupListeners(_ change: GroupChange) {
+        for listener in groupListeners.withLock({ $0 }) { listener(change) }
     }
 
     /// The last revision of `stream`, nil when it does not exist.

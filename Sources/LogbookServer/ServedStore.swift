@@ -55,9 +55,8 @@ package protocol ServedStore: AnyObject, Sendable {
 
     /// The lowest checkpoint of each named group that exists, as stored (a shared store).
     func groupCheckpoints(_ names: [String]) async throws -> [String: UInt64]
-    /// Calls `listener` with a group's name after its progress moved on any daemon, and
-    /// with nil after notifications may have been missed (a shared store; never else).
-    func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void)
+    /// Calls `listener` after a group changed on any daemon (a shared store; never else).
+    func onGroupChange(_ listener: @escaping @Sendable (GroupChange) -> Void)
 
     // MARK: Views and Query
     func views() async throws -> [ViewDefinition]
@@ -116,7 +115,7 @@ extension EventStore: ServedStore {
     }
 
     /// One daemon's store: its runtimes publish their checkpoints themselves.
-    package func onGroupProgress(_ listener: @escaping @Sendable (String?) -> Void) {}
+    package func onGroupChange(_ listener: @escaping @Sendable (GroupChange) -> Void) {}
 
     package func query(_ query: ViewQuery, on threadPool: NIOThreadPool) async throws -> ViewPage {
         try await threadPool.runIfActive { try self.query(query) }

@@ -55,8 +55,16 @@ final class GroupManager: Sendable {
         guard self.store.isShared else { return }
         // A shared group's checkpoint is the lowest of its partitions', which the daemons
         // move by turns: each save notifies, and the watches (what `min_position` waits
-        // on) follow the stored value.
-        self.store.onGroupProgress { [weak self] name in self?.checkpointMoved(name) }
+        // on) follow the stored value. A change of members or leases has each runtime
+        // claim again at once, so partitions pass to a daemon that joins without waiting
+        // for the next renewal.
+        self.store.onGroupChange { [weak self] change in
+            switch change {
+            case .progress(let name): self?.checkpointMoved(name)
+            case .members(let name): self?.running(name)?.send(.renew)
+            case .unknown: self?.checkpointMoved(nil)
+            }
+        }
         let follower = Task { [weak self, interval = self.limits.groupFollowInterval] in
             while (try? await Task.sleep(for: interval)) != nil {
                 guard let self else { return }

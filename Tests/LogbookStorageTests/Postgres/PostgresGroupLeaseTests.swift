@@ -2,6 +2,7 @@ internal import Foundation
 @testable internal import LogbookPostgres
 @testable internal import LogbookStorage
 internal import PostgresNIO
+internal import Synchronization
 internal import Testing
 
 /// A group shared by two stores, as by two daemons: how its partitions are claimed and
@@ -141,5 +142,34 @@ struct PostgresGroupLeaseTests {
         #expect(!share.admits(stream: "a", position: 10), "at or below the partition's checkpoint: settled")
         #expect(share.admits(stream: "a", position: 11))
         #expect(GroupShare.whole.admits(stream: "anything", position: 1))
+    }
+
+    /// A claim that changes who holds what tells the other daemons ('m'), so they claim
+    /// again at once; a renewal that changes nothing does not. Saves tell them the
+    /// group's progress moved ('p').
+    @Test func claimsThatMoveLeasesAndSavesNotifyTheOthers() async throws {
+        try await PostgresFixture.withTwoStores { first, second in
+            let heard = Mutex([GroupChange]())
+            second.onGroupChange { change in heard.withLock { $0.append(change) } }
+            func waitFor(_ change: GroupChange) async -> Bool {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline {
+                    if heard.withLock({ $0.contains(change) }) { return true }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                return false
+            }
+            _ = try await first.createGroup(Self.definition("g"))
+            let claim = try #require(try await first.claimGroup("g", wanted: true, lease: Self.lease))
+            #expect(await waitFor(.members("g")), "joining notifies")
+            heard.withLock { $0.removeAll() }
+            _ = try await first.claimGroup("g", wanted: true, lease: Self.lease)
+            try await first.saveGroupProgress(
+                "g", checkpoint: 0, settled: [], parked: [], unparked: [], viewWrites: [], share: claim.share)
+            #expect(await waitFor(.progress("g")), "a save notifies")
+            #expect(!heard.withLock { $0.contains(.members("g")) }, "a renewal that changed nothing does not")
+            _ = try await first.claimGroup("g", wanted: false, lease: Self.lease)
+            #expect(await waitFor(.members("g")), "leaving notifies")
+        }
     }
 }
