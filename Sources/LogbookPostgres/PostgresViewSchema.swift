@@ -14,7 +14,7 @@
 /// - `logbook_merge_patch`: RFC 7396, as SQLite's `json_patch`.
 /// - `logbook_save_group` gains the view writes, applied after its fence under the same
 ///   transaction, and notifies `logbook_groups` ('p' and the group's name: its progress
-///   moved); `logbook_reset_group` does a reset with the views it clears, and notifies
+///   moved) when the group writes views, whose readers wait on it; `logbook_reset_group` does a reset with the views it clears, and notifies
 ///   too; `logbook_lease_group` notifies ('m' and the name) when a claim changed who holds
 ///   what, so the other daemons claim again at once.
 enum PostgresViewSchema {
@@ -293,7 +293,12 @@ enum PostgresViewSchema {
                         EXECUTE format('DELETE FROM %I WHERE key = $1', 'logbook_view_' || v_id) USING p_keys[i];
                 END CASE;
             END LOOP;
-            PERFORM pg_notify('\(PostgresSchema.groupChannel)', 'p' || p_group);
+            -- Only a view's readers wait on a shared group's checkpoint, and a NOTIFY takes
+            -- a lock every notifying commit of the cluster queues on: groups without views
+            -- do without.
+            IF EXISTS (SELECT 1 FROM logbook_views v WHERE v.group_name = p_group) THEN
+                PERFORM pg_notify('\(PostgresSchema.groupChannel)', 'p' || p_group);
+            END IF;
             RETURN (SELECT min(p.checkpoint) FROM logbook_group_partitions p
                 WHERE p.group_name = p_group AND p.part = ANY(p_parts));
         END

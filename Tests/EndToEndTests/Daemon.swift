@@ -75,7 +75,8 @@ final class Daemon {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: self.directory)
+        // LOGBOOK_TEST_KEEP=1 keeps the directory, the daemon's log in it, to read after a failure.
+        if ProcessInfo.processInfo.environment["LOGBOOK_TEST_KEEP"] == nil { try? FileManager.default.removeItem(at: self.directory) }
         database?.drop()
     }
 
@@ -92,7 +93,10 @@ final class Daemon {
             process.executableURL = executable
             process.arguments = arguments
         }
-        _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        // A restart appends: the log keeps what the daemon said before it was stopped.
+        if !FileManager.default.fileExists(atPath: self.stderrPath) {
+            _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.stderrPath))
         log.seekToEndOfFile()
         process.standardError = log

@@ -201,7 +201,9 @@ struct GroupWorkerTests {
         // Only what was in flight at the kill may come twice.
         let duplicates = all.count - Set(all).count
         #expect(duplicates <= 16 * 2, "\(duplicates) events handled twice")
-        #expect(Set(handledBeforeRestart).count == handledBeforeRestart.count, "no duplicate before the kill")
+        #expect(
+            Set(handledBeforeRestart).count == handledBeforeRestart.count,
+            "no duplicate before the kill; the daemon said: \(daemon.log.split(separator: "\n").filter { $0.contains("warning") || $0.contains("error") || $0.contains("share changed") }.prefix(20).joined(separator: "\n"))")
     }
 
     /// `ackAndWait` across a `kill -9`: a delivery whose settlement was confirmed never

@@ -91,6 +91,9 @@ final class GroupManager: Sendable {
             self.checkpoint(of: group.definition.name)?.publish(group.checkpoint)
             let name = group.definition.name
             if let definition = running[name], definition != group.definition {
+                self.logger.info("group settings changed on another daemon; restarting it", metadata: [
+                    "group": "\(name)", "running": "\(definition)", "stored": "\(group.definition)",
+                ])
                 await self.stopRuntime(name, status: Self.settingsChanged)
             }
             self.startRuntime(group)

@@ -145,8 +145,8 @@ struct PostgresGroupLeaseTests {
     }
 
     /// A claim that changes who holds what tells the other daemons ('m'), so they claim
-    /// again at once; a renewal that changes nothing does not. Saves tell them the
-    /// group's progress moved ('p').
+    /// again at once; a renewal that changes nothing does not. Saves of a group that
+    /// writes views tell them its progress moved ('p'), for the views' readers.
     @Test func claimsThatMoveLeasesAndSavesNotifyTheOthers() async throws {
         try await PostgresFixture.withTwoStores { first, second in
             let heard = Mutex([GroupChange]())
@@ -160,6 +160,7 @@ struct PostgresGroupLeaseTests {
                 return false
             }
             _ = try await first.createGroup(Self.definition("g"))
+            try await first.defineView(ViewDefinition(name: "v", group: "g"))
             let claim = try #require(try await first.claimGroup("g", wanted: true, lease: Self.lease))
             #expect(await waitFor(.members("g")), "joining notifies")
             heard.withLock { $0.removeAll() }
