@@ -148,6 +148,13 @@ final class GroupRuntime: Sendable {
             // the machine reloaded from disk: the checkpoint is safe to publish.
             if driver.share.isWhole { self.checkpoint.publish(checkpoint) }
         }
+        if driver.deleted {
+            // Until the manager, following the store, stops this runtime.
+            let status = Status(code: .notFound, message: "the subscription group \(self.definition.name) was deleted")
+            driver.endConsumers(status)
+            await self.refuseUntilStopped(status)
+            return
+        }
         self.inbox.close()
     }
 
@@ -167,6 +174,8 @@ final class GroupRuntime: Sendable {
         /// The position after which the next page of parked events is read, while a replay runs.
         var replayAfter: UInt64?
         var replayedStreams: Set<String> = []
+        /// The group is gone from the store (a save found it deleted): the driver stops.
+        var deleted = false
 
         init(runtime: GroupRuntime) async throws {
             self.runtime = runtime
@@ -273,7 +282,7 @@ final class GroupRuntime: Sendable {
             let persisted = await self.persist(outputs, viewWrites: viewWrites)
             guard persisted else {
                 await self.reload(now: now)
-                return true
+                return !self.deleted
             }
             self.send(late, confirm: confirm)
             // Last, once this pass's settlements are saved under the share they were made
@@ -372,7 +381,11 @@ final class GroupRuntime: Sendable {
         private mutating func reload(now: ContinuousClock.Instant) async {
             let machine: Machine
             do {
-                guard let claim = try await self.runtime.claim(wanted: self.wanted) else { return }
+                guard let claim = try await self.runtime.claim(wanted: self.wanted) else {
+                    // Deleted, by another daemon sharing the store: no save can succeed now.
+                    self.deleted = true
+                    return
+                }
                 machine = try await self.makeMachine(for: claim)
             } catch {
                 self.runtime.logger.error("group cannot reload its progress", metadata: ["error": "\(error)"])
@@ -424,6 +437,15 @@ final class GroupRuntime: Sendable {
                 self.runtime.logger.warning("group cannot renew its claim", metadata: ["error": "\(error)"])
                 return []
             }
+        }
+
+        /// Ends every consumer's call with `status`.
+        mutating func endConsumers(_ status: Status) {
+            for (_, entry) in self.sinks {
+                entry.sink.yield(.ended(status))
+                entry.sink.finish()
+            }
+            self.sinks.removeAll()
         }
 
         /// Ends the calls of the consumers that hold deliveries, before a restart makes those
