@@ -79,7 +79,46 @@ extension PostgresStore {
     /// document within `StorageLimits.viewDocumentBytesMax`. One round trip.
     package func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) async throws {
         try ViewValidator.validateShape(writes, countMax: StorageLimits.viewWritesPerAckMax * max(1, deliveries))
-        guard !writes.isEmpty else { return }
+        if let (_, refusal) = try await firstRefusedWrite(writes, group: group) { throw refusal }
+    }
+
+    /// The same for the writes of several acks, in one round trip while all are good: the
+    /// check stops at the first refused write, so the acks before its ack are good, its
+    /// ack is refused, and the check goes on with the acks after it.
+    package func viewWriteRefusals(_ acks: [(writes: [ViewWrite], deliveries: Int)], group: String) async -> [(any Error)?] {
+        var refusals = [(any Error)?](repeating: nil, count: acks.count)
+        var pending = [Int]()
+        for (index, ack) in acks.enumerated() {
+            do {
+                try ViewValidator.validateShape(ack.writes, countMax: StorageLimits.viewWritesPerAckMax * max(1, ack.deliveries))
+                pending.append(index)
+            } catch {
+                refusals[index] = error
+            }
+        }
+        while !pending.isEmpty {
+            let writes = pending.flatMap { acks[$0].writes }
+            do {
+                guard let (refused, refusal) = try await firstRefusedWrite(writes, group: group) else { break }
+                var end = 0
+                for (offset, ack) in pending.enumerated() {
+                    end += acks[ack].writes.count
+                    guard refused < end else { continue }
+                    refusals[ack] = refusal
+                    pending.removeFirst(offset + 1)
+                    break
+                }
+            } catch {
+                for ack in pending { refusals[ack] = error }
+                break
+            }
+        }
+        return refusals
+    }
+
+    /// The index of the first write PostgreSQL refuses, with why; nil when all are good.
+    private func firstRefusedWrite(_ writes: [ViewWrite], group: String) async throws -> (Int, StorageError)? {
+        guard !writes.isEmpty else { return nil }
         let columns = Self.columns(of: writes)
         let (sizeMax, logger) = (Int64(StorageLimits.viewDocumentBytesMax), self.logger)
         let problem = try await onReader(doing: "checking view writes of group '\(group)'") { connection in
@@ -91,22 +130,31 @@ extension PostgresStore {
             for try await row in rows.decode((Int32, String, String?).self) { return Optional(row) }
             return nil
         }
-        guard let (index, kind, detail) = problem, writes.indices.contains(Int(index) - 1) else { return }
-        let write = writes[Int(index) - 1]
+        guard let (number, kind, detail) = problem else { return nil }
+        guard writes.indices.contains(Int(number) - 1) else {
+            throw StorageError.corrupt("logbook_check_view_writes named write \(number) of \(writes.count)")
+        }
+        let write = writes[Int(number) - 1]
+        return (Int(number) - 1, Self.refusal(of: write, kind: kind, detail: detail, group: group))
+    }
+
+    /// What `logbook_check_view_writes` found wrong with `write`, said as the embedded
+    /// stores say it.
+    private static func refusal(of write: ViewWrite, kind: String, detail: String?, group: String) -> StorageError {
         switch kind {
         case "n":
-            throw Self.viewNotFound(write.view)
+            return viewNotFound(write.view)
         case "g":
-            throw StorageError(
+            return StorageError(
                 code: .failedPrecondition, message: "view '\(write.view)' is written by group '\(detail ?? "")', not '\(group)'")
         case "s":
-            throw StorageError.invalidArgument("""
+            return StorageError.invalidArgument("""
                 merging this patch into key '\(write.key)' of view '\(write.view)' would make a document of \(detail ?? "?") \
                 bytes; at most \(StorageLimits.viewDocumentBytesMax) are allowed
                 """)
         default:
             let what = if case .merge = write.operation { "merge patch" } else { "document" }
-            throw StorageError.invalidArgument(
+            return StorageError.invalidArgument(
                 "the \(what) for key '\(write.key)' of view '\(write.view)' is not valid JSON (RFC 8259): \(detail ?? "")")
         }
     }

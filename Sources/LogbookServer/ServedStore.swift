@@ -63,6 +63,9 @@ package protocol ServedStore: AnyObject, Sendable {
     func defineView(_ definition: ViewDefinition) async throws
     func dropView(_ name: String) async throws
     func validateViewWrites(_ writes: [ViewWrite], group: String, deliveries: Int) async throws
+    /// `validateViewWrites` for the writes of several acks (each with its count of
+    /// deliveries): for each, nil when good, else the refusal. Several round trips become one.
+    func viewWriteRefusals(_ acks: [(writes: [ViewWrite], deliveries: Int)], group: String) async -> [(any Error)?]
     /// One page of a view, `$streams` or `$event_types`.
     func query(_ query: ViewQuery, on threadPool: NIOThreadPool) async throws -> ViewPage
     func query(_ query: ViewQuery, rows: [ViewRow]) async throws -> ViewPage
@@ -73,6 +76,20 @@ package protocol ServedStore: AnyObject, Sendable {
 }
 
 extension ServedStore {
+    /// Each ack checked on its own: what a store on this host does, as cheaply.
+    package func viewWriteRefusals(_ acks: [(writes: [ViewWrite], deliveries: Int)], group: String) async -> [(any Error)?] {
+        var refusals = [(any Error)?]()
+        for ack in acks {
+            do {
+                try await self.validateViewWrites(ack.writes, group: group, deliveries: ack.deliveries)
+                refusals.append(nil)
+            } catch {
+                refusals.append(error)
+            }
+        }
+        return refusals
+    }
+
     /// A read batch for the server's callers: a stream nobody has written to reads as
     /// empty, as in Message DB, so a projection or a subscription that reads before the
     /// first append needs no special case.

@@ -200,6 +200,9 @@ final class GroupRuntime: Sendable {
             var viewWrites: [LogbookStorage.ViewWrite] = []
             /// by_stream: the streams with a settlement in this pass, not on disk yet.
             var settling: Set<String> = []
+            // The view writes of every ack in the pass, checked together (one round trip
+            // on a shared store); each ack takes its verdict in turn below.
+            var refusals = await self.viewWriteRefusals(commands).makeIterator()
             for command in commands {
                 switch command {
                 case .join(let consumer, let maxInFlight, let sink):
@@ -211,7 +214,7 @@ final class GroupRuntime: Sendable {
                 case .ack(let consumer, let ids, let writes):
                     let held = ids.filter { self.machine.holds(consumer, $0) }
                     if !writes.isEmpty {
-                        switch await self.checkViewWrites(writes, ids: ids, held: held) {
+                        switch self.checkViewWrites(ids: ids, held: held, refusal: refusals.next() ?? nil) {
                         case .apply:
                             viewWrites += writes
                         case .drop:
@@ -346,16 +349,25 @@ final class GroupRuntime: Sendable {
             case refuse(Status)
         }
 
-        /// Whether an ack's view writes may be applied with it.
-        private func checkViewWrites(_ writes: [LogbookStorage.ViewWrite], ids: [UInt64], held: [UInt64]) async -> ViewWriteCheck {
+        /// What the store says of the view writes of each ack in `commands` that carries
+        /// some, in order: nil when they are good, else why not.
+        private func viewWriteRefusals(_ commands: [Command]) async -> [(any Error)?] {
+            let acks = commands.compactMap { command -> (writes: [LogbookStorage.ViewWrite], deliveries: Int)? in
+                guard case .ack(_, let ids, let writes) = command, !writes.isEmpty else { return nil }
+                return (writes, ids.count)
+            }
+            guard !acks.isEmpty else { return [] }
+            return await self.runtime.store.viewWriteRefusals(acks, group: self.runtime.definition.name)
+        }
+
+        /// Whether an ack's view writes may be applied with it, given the store's `refusal`
+        /// of them (nil: good).
+        private func checkViewWrites(ids: [UInt64], held: [UInt64], refusal: (any Error)?) -> ViewWriteCheck {
             guard !ids.isEmpty else {
                 return .refuse(Status(code: .invalidArgument, message: "Ack.view_writes ride an ack of at least one delivery"))
             }
             guard held.count == ids.count else { return .drop }
-            do {
-                try await self.runtime.store.validateViewWrites(writes, group: self.runtime.definition.name, deliveries: ids.count)
-                return .apply
-            } catch {
+            if let error = refusal {
                 let status = CallError(error).status
                 let deliveries = ids.count <= 3
                     ? "delivery " + ids.map(String.init).joined(separator: ", ")
@@ -364,6 +376,7 @@ final class GroupRuntime: Sendable {
                     code: status.code,
                     message: "the ack of \(deliveries) was refused and nothing of it applied: \(status.message)"))
             }
+            return .apply
         }
 
         /// Ends a consumer's call with `status` and takes it out of the group; what it held

@@ -77,6 +77,24 @@ struct PostgresViewStoreTests {
         }
     }
 
+    /// The acks of one pass checked together: each gets its own verdict, the good ones
+    /// around a refused one included.
+    @Test func theAcksOfAPassAreCheckedTogether() async throws {
+        try await Self.withView { first, _ in
+            let gone = ViewWrite(view: "gone", key: "a", operation: .remove)
+            let acks: [(writes: [ViewWrite], deliveries: Int)] = [
+                ([Self.put("a", "{}"), Self.put("b", "{}")], 1),
+                ([Self.put("c", "{}"), gone], 1),
+                ([Self.put("d", "{}")], 1),
+                ([Self.put("e", "[")], 1),
+                ([Self.put("", "{}")], 1),
+                ([Self.put("f", "{}"), Self.put("g", "{}")], 1),
+            ]
+            let verdicts = await first.viewWriteRefusals(acks, group: "g").map { ($0 as? StorageError)?.code }
+            #expect(verdicts == [nil, .notFound, nil, .invalidArgument, .invalidArgument, nil])
+        }
+    }
+
     /// Puts, merges (RFC 7396, a missing document patched as `{}`) and removes, in order.
     @Test func savesApplyWritesInOrder() async throws {
         try await Self.withView { first, second in
