@@ -25,7 +25,6 @@ internal import Synchronization
 final class FakeServer: Sendable {
     let socketPath: String
     private let channel: any Channel
-    let state: Mutex<State>
 
     struct State {
         var streams: [String: [LogbookWire.RecordedEvent]] = [:]
@@ -43,36 +42,36 @@ final class FakeServer: Sendable {
     }
 
     /// The event ids of the appends held, in arrival order.
-    var heldAppendIDs: [[UInt8]] { self.state.withLock { $0.heldAppendIDs } }
+    var heldAppendIDs: [[UInt8]] { self.box.state.withLock { $0.heldAppendIDs } }
 
     /// Requests received that the server holds without answering.
-    var heldCalls: Int { self.state.withLock { $0.heldCalls } }
+    var heldCalls: Int { self.box.state.withLock { $0.heldCalls } }
 
     /// The events appended to `stream` so far.
     func events(of stream: String) -> [LogbookWire.RecordedEvent] {
-        self.state.withLock { $0.streams[stream] ?? [] }
+        self.box.state.withLock { $0.streams[stream] ?? [] }
     }
 
     /// The SubscribeRequests received, in order.
-    var subscribeRequests: [SubscribeRequest] { self.state.withLock { $0.subscribeRequests } }
+    var subscribeRequests: [SubscribeRequest] { self.box.state.withLock { $0.subscribeRequests } }
 
     /// The counts of the Credit frames received, in order.
-    var creditGrants: [UInt32] { self.state.withLock { $0.creditGrants } }
+    var creditGrants: [UInt32] { self.box.state.withLock { $0.creditGrants } }
 
     /// Events sent on subscriptions, all calls together.
-    var subscriptionEventsSent: Int { self.state.withLock { $0.subscriptionEventsSent } }
+    var subscriptionEventsSent: Int { self.box.state.withLock { $0.subscriptionEventsSent } }
 
     /// Frames received so far, on all connections.
-    var framesReceived: Int { self.state.withLock { $0.framesReceived } }
+    var framesReceived: Int { self.box.state.withLock { $0.framesReceived } }
 
     /// Batches of the `flood` read sent so far.
-    var floodBatchesSent: Int { self.state.withLock { $0.floodBatchesSent } }
+    var floodBatchesSent: Int { self.box.state.withLock { $0.floodBatchesSent } }
 
     /// Whether the `flood` read found the socket full (the client stopped reading).
-    var floodBlocked: Bool { self.state.withLock { $0.floodBlocked } }
+    var floodBlocked: Bool { self.box.state.withLock { $0.floodBlocked } }
 
     /// The call ids a client sent Cancel on.
-    var cancelledCalls: [UInt64] { self.state.withLock { $0.cancelledCalls } }
+    var cancelledCalls: [UInt64] { self.box.state.withLock { $0.cancelledCalls } }
 
     /// A fresh temporary socket path.
     static func makeSocketPath() -> String {
@@ -97,7 +96,6 @@ final class FakeServer: Sendable {
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
             .get()
         let server = FakeServer(socketPath: socketPath, channel: channel, box: box)
-        box.server.withLock { $0 = server }
         return server
     }
 
@@ -107,7 +105,6 @@ final class FakeServer: Sendable {
         self.socketPath = socketPath
         self.channel = channel
         self.box = box
-        self.state = Mutex(State())
     }
 
     /// Stops listening and closes every connection, as a daemon that dies does.
@@ -121,7 +118,9 @@ final class FakeServer: Sendable {
 
     /// Lets the handlers, created before the server object, find it.
     final class StateBox: Sendable {
-        let server = Mutex<FakeServer?>(nil)
+        /// Made before the server binds: a client that connects the moment it listens
+        /// (a reconnecting one does) finds its calls recorded, not dropped.
+        let state = Mutex(FakeServer.State())
         let children = Mutex<[any Channel]>([])
     }
 }
@@ -142,14 +141,12 @@ private final class FakeServerHandler: ChannelInboundHandler {
         self.box = box
     }
 
-    private var server: FakeServer? { self.box.server.withLock { $0 } }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
-        self.server?.state.withLock { $0.framesReceived += 1 }
+        self.box.state.withLock { $0.framesReceived += 1 }
         let callID = frame.callID
         if Self.isHeld(frame.body) {
-            self.server?.state.withLock { state in
+            self.box.state.withLock { state in
                 state.heldCalls += 1
                 if case .appendRequest(let request)? = frame.body {
                     state.heldAppendIDs += request.streams.flatMap { $0.events.map(\.id) }
@@ -165,7 +162,7 @@ private final class FakeServerHandler: ChannelInboundHandler {
         case .readRequest(let request)?:
             self.read(request, callID: callID, context: context)
         case .subscribeRequest(let request)?:
-            self.server?.state.withLock { $0.subscribeRequests.append(request) }
+            self.box.state.withLock { $0.subscribeRequests.append(request) }
             var after: UInt64 = 0
             if case .catchUp(let catchUp)? = request.target, case .position(let position)? = catchUp.from?.kind {
                 after = position
@@ -174,11 +171,11 @@ private final class FakeServerHandler: ChannelInboundHandler {
             self.send(context, Frame(callID: callID, body: .caughtUp(CaughtUp(position: after))))
             self.pump(callID, context: context)
         case .credit(let credit)?:
-            self.server?.state.withLock { $0.creditGrants.append(credit.count) }
+            self.box.state.withLock { $0.creditGrants.append(credit.count) }
             self.subscriptions[callID]?.credit += UInt64(credit.count)
             self.pump(callID, context: context)
         case .cancel?:
-            self.server?.state.withLock { $0.cancelledCalls.append(callID) }
+            self.box.state.withLock { $0.cancelledCalls.append(callID) }
             if self.endless.remove(callID) != nil || self.flooding.remove(callID) != nil
                 || self.subscriptions.removeValue(forKey: callID) != nil
             {
@@ -207,7 +204,6 @@ private final class FakeServerHandler: ChannelInboundHandler {
     }
 
     private func append(_ request: AppendRequest, callID: UInt64, context: ChannelHandlerContext) {
-        guard let server = self.server else { return }
         if let stream = request.streams.first?.stream, stream.hasPrefix("conflict-") {
             let status = Status(
                 code: .failedPrecondition,
@@ -219,7 +215,7 @@ private final class FakeServerHandler: ChannelInboundHandler {
             self.send(context, Frame(callID: callID, body: .status(status)))
             return
         }
-        let reply = server.state.withLock { state -> AppendReply in
+        let reply = self.box.state.withLock { state -> AppendReply in
             var results: [StreamAppendResult] = []
             for append in request.streams {
                 var events = state.streams[append.stream, default: []]
@@ -265,7 +261,7 @@ private final class FakeServerHandler: ChannelInboundHandler {
             self.sendEndless(callID: callID, revision: 0, context: context)
             return
         }
-        let events = self.server?.state.withLock { $0.streams[stream] ?? [] } ?? []
+        let events = self.box.state.withLock { $0.streams[stream] ?? [] } ?? []
         var start = 0
         while start < events.count {
             let batch = Array(events[start..<min(start + 2, events.count)])
@@ -279,13 +275,13 @@ private final class FakeServerHandler: ChannelInboundHandler {
         if context.channel.isWritable {
             self.flood(context: context)
         } else if !self.flooding.isEmpty {
-            self.server?.state.withLock { $0.floodBlocked = true }
+            self.box.state.withLock { $0.floodBlocked = true }
         }
     }
 
     private func flood(context: ChannelHandlerContext) {
         let data = [UInt8](repeating: 0x61, count: 1000)
-        var revision = UInt64(self.server?.floodBatchesSent ?? 0) * 100
+        var revision = UInt64(self.box.state.withLock { $0.floodBatchesSent }) * 100
         while context.channel.isWritable, let callID = self.flooding.first {
             let events = (0..<100).map { offset in
                 LogbookWire.RecordedEvent(
@@ -294,7 +290,7 @@ private final class FakeServerHandler: ChannelInboundHandler {
                 )
             }
             revision += 100
-            self.server?.state.withLock { $0.floodBatchesSent += 1 }
+            self.box.state.withLock { $0.floodBatchesSent += 1 }
             self.send(context, Frame(callID: callID, body: .eventBatch(EventBatch(events: events))))
         }
     }
@@ -310,7 +306,7 @@ private final class FakeServerHandler: ChannelInboundHandler {
                 )
             }
             self.subscriptions[callID] = (subscription.credit - count, subscription.last + count)
-            self.server?.state.withLock { $0.subscriptionEventsSent += Int(count) }
+            self.box.state.withLock { $0.subscriptionEventsSent += Int(count) }
             self.send(context, Frame(callID: callID, body: .eventBatch(EventBatch(events: events))))
         }
     }
