@@ -95,6 +95,19 @@ struct ReadCallTests {
         #expect(daemon.process?.isRunning == true)
     }
 
+    /// The next `count` events of `callID`.
+    private func events(of callID: UInt64, count: Int, on client: RawClient) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        while events.count < count, let frame = try client.receive() {
+            switch (frame.callID, frame.body) {
+            case (callID, .eventBatch(let batch)): events += batch.events
+            case (callID, .status(let status)): Issue.record("the read ended early: \(status)"); return events
+            default: break
+            }
+        }
+        return events
+    }
+
     /// Events of `callID` that arrive before the Status of `otherCallID` (a call made after
     /// them on the same connection), and that Status.
     private func events(of callID: UInt64, before otherCallID: UInt64, on client: RawClient) throws -> (events: [RecordedEvent], Status) {
@@ -129,8 +142,11 @@ struct ReadCallTests {
         try client.send(Frame(callID: 1, body: .credit(Credit(count: 1000))))
         usleep(200_000)
         try client.send(Frame(callID: 3, body: .readRequest(ReadRequest(selector: Selector(kind: .stream("big-7")), maxCount: 3))))
-        let (more, read) = try self.events(of: 1, before: 3, on: client)
+        var (more, read) = try self.events(of: 1, before: 3, on: client)
         #expect(read.code == .ok, "\(read)")
+        // The short read of call 3 may overtake the end of the grant's worth (on PostgreSQL,
+        // under load): the rest of it follows.
+        if more.count < 1000 { more += try self.events(of: 1, count: 1000 - more.count, on: client) }
         #expect(more.map(\.position) == Array(101...1100), "the grant's worth, in order, after the first")
 
         try client.send(Frame(callID: 1, body: .cancel(Cancel())))
