@@ -15,7 +15,8 @@ struct ClientReconnectTests {
 
     /// Waits until the server holds `count` requests unanswered.
     private static func heldCalls(_ server: FakeServer, _ count: Int) async -> Bool {
-        let deadline = Date().addingTimeInterval(30)
+        // Long: beside the whole suite at its start, the retry has taken over 30 s to arrive.
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if server.heldCalls >= count { return true }
             try? await Task.sleep(for: .milliseconds(1))
