@@ -9,7 +9,8 @@ extension LogbookClient {
     /// ```
     public struct Configuration: Sendable, Hashable {
         /// How long a call with no timeout waits for the daemon while the connection is down
-        /// before it fails with `.unavailable`; a call with a timeout waits up to its timeout
+        /// before it fails with `.unavailable`, counted from when the call found it down (an
+        /// append the daemon held for longer is still sent again); a call with a timeout waits up to its timeout
         /// instead. 30 seconds by default: a daemon restart takes well under a second, a
         /// reboot or an upgrade a few seconds, and a caller should not hang much longer.
         public var reconnectWait: Duration
