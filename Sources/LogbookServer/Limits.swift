@@ -95,5 +95,12 @@ package struct Limits: Sendable, Hashable {
     /// this long and half the order.
     package var groupCompactionEntriesMin: Int = 1024
 
+    // MARK: Access control
+
+    /// Denials logged per `deniedLogWindow` at most (`--acl`): a client looping on a
+    /// denied call must not fill the log. The next line logged counts the ones left out.
+    package static let deniedLogsPerWindow = 10
+    package static let deniedLogWindow: Duration = .seconds(10)
+
     package init() {}
 }

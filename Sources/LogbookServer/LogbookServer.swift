@@ -1,5 +1,5 @@
 package import Logging
-package import LogbookStorage
+internal import LogbookStorage
 internal import LogbookWire
 internal import NIOCore
 internal import NIOPosix
@@ -75,7 +75,8 @@ package final class LogbookServer: Service {
             limits: limits)
         let context = ServerContext(
             store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups, views: views,
-            queries: queries, stats: self.stats, lanes: AppendLanes(store: self.store, stats: self.stats))
+            queries: queries, stats: self.stats, lanes: AppendLanes(store: self.store, stats: self.stats),
+            access: self.configuration.access)
         let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await self.bind(path, context: context, on: eventLoops)
@@ -125,7 +126,9 @@ package final class LogbookServer: Service {
             .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    let handler = ConnectionHandler(server: context, peer: peer, lane: context.lanes.lane(for: channel.eventLoop))
+                    let caller = context.access?.caller(peer)
+                    let handler = ConnectionHandler(
+                        server: context, peer: peer, caller: caller, lane: context.lanes.lane(for: channel.eventLoop))
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax, refusesCallsIndividually: true)))
@@ -137,6 +140,7 @@ package final class LogbookServer: Service {
                         handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
                         calls: handler.calls,
                         context: context,
+                        caller: caller,
                         logger: self.logger
                     )
                 }

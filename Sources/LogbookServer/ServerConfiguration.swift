@@ -7,6 +7,9 @@ package struct ServerConfiguration: Sendable {
     /// The socket file's permission bits: owner and group may connect.
     package var socketMode: UInt32 = 0o660
     package var limits = Limits()
+    /// The access rules every call is checked against (`--acl`); nil lets whoever can open
+    /// the socket do anything.
+    package var access: AccessControl?
     /// The event loops that serve the connections (``eventLoopsDefault`` unless given).
     package var eventLoops = Self.eventLoopsDefault
 

@@ -22,9 +22,10 @@ struct LogbookDaemon: AsyncParsableCommand {
             A new data directory gets the log engine: segment files under log/ hold the events, \
             and SQLite beside them (logbook.sqlite) their indexes, the groups' progress and the \
             views. A directory written by the SQLite engine opens with it. \
-            With --store postgresql://..., the log lives in PostgreSQL instead, shared by every \
-            logbookd that names the same database (groups, views and Query on it are not built \
-            yet and answer UNIMPLEMENTED). \
+            With --store postgresql://..., the log, the groups and the views live in PostgreSQL \
+            instead, shared by every logbookd that names the same database. \
+            With --acl FILE, each call is checked against the grants in FILE for the connection's \
+            user (read from the socket, SO_PEERCRED); SIGHUP reloads it. \
             SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits.
             """,
         version: ServerVersion.server
@@ -43,9 +44,9 @@ struct LogbookDaemon: AsyncParsableCommand {
     var engine: EngineOption?
 
     @Option(help: ArgumentHelp("""
-        A PostgreSQL database to keep the log in instead of --data, shared by every logbookd \
-        that names it: postgresql://[user[:password]@][host][:port][/database][?host=/socket/dir]. \
-        Groups, views and Query are not available on it yet (UNIMPLEMENTED).
+        A PostgreSQL database to keep the log, the groups and the views in instead of --data, \
+        shared by every logbookd that names it: \
+        postgresql://[user[:password]@][host][:port][/database][?host=/socket/dir].
         """, valueName: "url"))
     var store: String?
 
@@ -53,8 +54,10 @@ struct LogbookDaemon: AsyncParsableCommand {
     var sync: SyncOption = .full
 
     @Option(help: """
-        An access-control file. Not built yet: logbookd refuses to start when it is given \
-        (exit 64), and whoever can open the socket may do anything.
+        An access-control file: lines of WHO PERMISSIONS WHAT..., like \
+        `user:billing read,append stream:billing-*` (the README has the format). What it does \
+        not grant is denied; root and the daemon's own user may do anything. SIGHUP reloads \
+        it. Without it, whoever can open the socket may do anything.
         """, completion: .file())
     var acl: String?
 
@@ -87,9 +90,6 @@ struct LogbookDaemon: AsyncParsableCommand {
                 throw ValidationError("--engine chooses the engine of a data directory; --store names a PostgreSQL database instead")
             }
         }
-        if self.acl != nil {
-            throw ValidationError("--acl is not supported yet: this version lets anyone who can open the socket do anything")
-        }
         if let loops = self.eventLoops, !(1...256).contains(loops) {
             throw ValidationError("--event-loops must be between 1 and 256, not \(loops)")
         }
@@ -106,6 +106,15 @@ struct LogbookDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "logbookd")
+        // Loaded before anything else: a bad file stops the start with its line and reason.
+        var access: AccessControl?
+        if let path = self.acl {
+            do {
+                access = try AccessControl(path: path, logger: logger)
+            } catch {
+                Self.fail(error.description)
+            }
+        }
 
         do {
             try LogbookServer.prepareSocket(self.socket)
@@ -130,6 +139,7 @@ struct LogbookDaemon: AsyncParsableCommand {
 
         var configuration = ServerConfiguration(socketPath: self.socket)
         configuration.socketMode = UInt32(self.socketMode, radix: 8) ?? 0o660
+        configuration.access = access
         if let loops = self.eventLoops {
             configuration.eventLoops = loops
         }
@@ -138,8 +148,12 @@ struct LogbookDaemon: AsyncParsableCommand {
         }
         let server = LogbookServer(configuration: configuration, store: store, logger: logger)
         // Services stop in reverse order: the server drains first, then the store closes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: StoreService(store: store)), .init(service: server)]
+        if let access {
+            services.insert(.init(service: ReloadOnHangup(access: access)), at: 0)
+        }
         var lifecycle = ServiceGroupConfiguration(
-            services: [.init(service: StoreService(store: store)), .init(service: server)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -153,11 +153,20 @@ struct CLI {
     }
 
     let socketPath: String
+    /// A command the CLI runs under, such as `setpriv --reuid …` (it must exec it); empty
+    /// for none.
+    var launcher: [String] = []
+    var executable = Daemon.binDirectory.appendingPathComponent("logbook")
 
     func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = Daemon.binDirectory.appendingPathComponent("logbook")
-        process.arguments = arguments
+        if let command = self.launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = self.launcher.dropFirst() + [self.executable.path] + arguments
+        } else {
+            process.executableURL = self.executable
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env["LOGBOOK_SOCKET"] = self.socketPath
         for (key, value) in environment { env[key] = value }

@@ -20,7 +20,9 @@ extension CallRunner {
             try await groups.delete(name)
             reply = .done(Empty())
         case .listGroups:
-            reply = .groups(GroupList(groups: try await groups.list()))
+            // Under `--acl`, the groups the caller has admin on.
+            let listed = try await groups.list().filter { self.caller?.allows(.admin, on: .group($0.settings?.name ?? "")) ?? true }
+            reply = .groups(GroupList(groups: listed))
         case .groupInfo(let name):
             reply = .group(try await groups.info(name))
         case .resetGroup(let reset):
@@ -40,7 +42,8 @@ extension CallRunner {
             try await views.drop(name)
             reply = .done(Empty())
         case .listViews:
-            reply = .views(ViewList(views: try await views.list()))
+            let listed = try await views.list().filter { self.caller?.allows(.admin, on: .view($0.name)) ?? true }
+            reply = .views(ViewList(views: listed))
         case .deleteStream:
             return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
         case nil:

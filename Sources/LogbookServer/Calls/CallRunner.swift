@@ -10,6 +10,8 @@ internal import NIOCore
 struct CallRunner: Sendable {
     var context: ServerContext
     var callID: UInt64
+    /// Who asked, under `--acl` (its call was let in already); nil when it may do anything.
+    var caller: Caller?
     var outbound: NIOAsyncChannelOutboundWriter<Frame>
     var logger: Logger
 

@@ -11,6 +11,8 @@ struct Connection: Sendable {
     let handler: NIOLoopBound<ConnectionHandler>
     let calls: RunningCalls
     let context: ServerContext
+    /// Who the peer is, under `--acl`; nil when it may do anything.
+    let caller: Caller?
     let logger: Logger
 
     func run() async {
@@ -38,7 +40,7 @@ struct Connection: Sendable {
 
     private func runCall(_ frame: Frame, control: CallControl, outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
         let callID = frame.callID
-        let runner = CallRunner(context: self.context, callID: callID, outbound: outbound, logger: self.logger)
+        let runner = CallRunner(context: self.context, callID: callID, caller: self.caller, outbound: outbound, logger: self.logger)
         let deadline: ContinuousClock.Instant? = frame.timeoutMs > 0 ? .now + .milliseconds(frame.timeoutMs) : nil
         let status = await runner.run(frame, control: control, deadline: deadline)
         try? await outbound.write(Frame(callID: callID, body: .status(status)))

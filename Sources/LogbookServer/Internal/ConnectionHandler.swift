@@ -19,6 +19,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var machine: ConnectionStateMachine
     private let server: ServerContext
     private let peer: PeerCredentials
+    /// Who the peer is, under `--acl`; nil when it may do anything.
+    private let caller: Caller?
     private let logger: Logger
     let calls = RunningCalls()
     private var context: ChannelHandlerContext?
@@ -27,10 +29,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var answersUnflushed = false
     private let lane: AppendLane
 
-    init(server: ServerContext, peer: PeerCredentials, lane: AppendLane) {
+    init(server: ServerContext, peer: PeerCredentials, caller: Caller?, lane: AppendLane) {
         self.server = server
         self.lane = lane
         self.peer = peer
+        self.caller = caller
         var logger = server.logger
         logger[metadataKey: "peer"] = "\(peer)"
         self.logger = logger
@@ -88,7 +91,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.logger.debug("hello", metadata: ["client": "\(hello.clientName)"])
             context.writeAndFlush(Self.wrapOutboundOut(Frame(callID: 0, body: .helloReply(self.helloReply()))), promise: nil)
         case .startCall(let callID, let frame):
-            if case .appendRequest(let request) = frame.body {
+            // Under `--acl`, a call is checked before anything runs: a denied one writes and
+            // reveals nothing.
+            if let caller = self.caller, let body = frame.body, let denied = caller.check(body) {
+                self.finish(callID, frames: [Frame(callID: callID, body: .status(denied))])
+            } else if case .appendRequest(let request) = frame.body {
                 self.startAppend(callID, request)
             } else if case .queryRequest(let request) = frame.body, self.server.queries.isLookup(request) {
                 self.lookUp(callID, request, on: context.eventLoop)

@@ -13,4 +13,5 @@ struct ServerContext: Sendable {
     var queries: QueryService
     var stats: ServerStats
     var lanes: AppendLanes
+    var access: AccessControl?
 }
