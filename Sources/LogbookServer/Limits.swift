@@ -24,6 +24,11 @@ package struct Limits: Sendable, Hashable {
     package var openCallsPerConnectionMax: Int = 256
     /// Connections at once; each holds buffers and a task.
     package var connectionsMax: Int = 1024
+    /// Connections at once from one uid (`--connections-per-uid`), so that one misbehaving
+    /// service cannot take every connection from the others. Root and the daemon's own user
+    /// are not capped (benchmarks and the operator's tools run as them); a service's pool
+    /// is tens of connections.
+    package var connectionsPerUIDMax: Int = 256
     /// Events in one EventBatch frame of a read. Big enough to amortise framing, small enough
     /// that back-pressure from the socket bites early.
     package var readBatchEventsMax: Int = 512

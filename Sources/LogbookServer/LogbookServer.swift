@@ -6,6 +6,10 @@ internal import NIOPosix
 internal import ServiceLifecycle
 internal import Synchronization
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// The daemon's socket server: accepts connections on a Unix socket and serves each one.
 ///
 /// Runs as a `Service`: on graceful shutdown it stops accepting, lets every connection
@@ -94,16 +98,13 @@ package final class LogbookServer: Service {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
-                        guard self.admitConnection() else {
-                            ConnectionHandler.refuse(connection.channel.channel, status: Status(
-                                code: .resourceExhausted,
-                                message: "too many connections (limit \(limits.connectionsMax))"
-                            ))
+                        if let refusal = self.admit(connection.peer) {
+                            group.addTask { await connection.refuse(refusal) }
                             continue
                         }
                         group.addTask {
                             await connection.run()
-                            self.stats.connectionClosed()
+                            self.stats.connectionClosed(uid: connection.peer.uid)
                         }
                     }
                 }
@@ -137,6 +138,7 @@ package final class LogbookServer: Service {
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                     return Connection(
                         channel: wrapped,
+                        peer: peer,
                         handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
                         calls: handler.calls,
                         context: context,
@@ -147,7 +149,23 @@ package final class LogbookServer: Service {
             }
     }
 
-    private func admitConnection() -> Bool {
-        self.stats.admitConnection(max: self.configuration.limits.connectionsMax)
+    /// Counts a new connection in, or says why it is refused.
+    private func admit(_ peer: PeerCredentials) -> Status? {
+        let limits = self.configuration.limits
+        let capped = !Self.uncappedUIDs.contains(peer.uid)
+        switch self.stats.admitConnection(uid: peer.uid, max: limits.connectionsMax, perUIDMax: capped ? limits.connectionsPerUIDMax : nil) {
+        case .admitted:
+            return nil
+        case .tooMany:
+            return Status(code: .resourceExhausted, message: "too many connections (limit \(limits.connectionsMax))")
+        case .tooManyFromUID:
+            self.logger.warning("connection refused: too many from one uid", metadata: ["peer": "\(peer)", "limit": "\(limits.connectionsPerUIDMax)"])
+            return Status(
+                code: .resourceExhausted,
+                message: "too many connections from uid \(peer.uid) (limit \(limits.connectionsPerUIDMax), logbookd --connections-per-uid)")
+        }
     }
+
+    /// Root and the daemon's own user: no cap per uid.
+    private static let uncappedUIDs: Set<UInt32> = [0, geteuid()]
 }

@@ -61,6 +61,19 @@ struct LogbookDaemon: AsyncParsableCommand {
         """, completion: .file())
     var acl: String?
 
+    @Flag(help: """
+        Let the data directory's group read it (mode 750, files 640), for a backup user. \
+        Without it the directory is the daemon's alone (700, files 600), and one that other \
+        users can enter is refused at start.
+        """)
+    var allowGroupRead = false
+
+    @Option(help: """
+        Connections at once from one uid, so that one misbehaving service cannot take every \
+        connection (root and the daemon's own user are not capped).
+        """)
+    var connectionsPerUid = Limits().connectionsPerUIDMax
+
     @Option(help: "The socket file's mode, in octal.")
     var socketMode = "660"
 
@@ -90,6 +103,9 @@ struct LogbookDaemon: AsyncParsableCommand {
                 throw ValidationError("--engine chooses the engine of a data directory; --store names a PostgreSQL database instead")
             }
         }
+        if self.connectionsPerUid < 1 {
+            throw ValidationError("--connections-per-uid must be at least 1")
+        }
         if let loops = self.eventLoops, !(1...256).contains(loops) {
             throw ValidationError("--event-loops must be between 1 and 256, not \(loops)")
         }
@@ -106,6 +122,7 @@ struct LogbookDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "logbookd")
+        DataDirectory.restrictNewFiles(allowGroupRead: self.allowGroupRead)
         // Loaded before anything else: a bad file stops the start with its line and reason.
         var access: AccessControl?
         if let path = self.acl {
@@ -129,6 +146,9 @@ struct LogbookDaemon: AsyncParsableCommand {
                 Self.fail((error as? StorageError)?.message ?? "cannot open the PostgreSQL store \(url.redacted): \(error)")
             }
         } else {
+            if let refusal = DataDirectory.refusal(self.data, allowGroupRead: self.allowGroupRead) {
+                Self.fail(refusal)
+            }
             do {
                 store = try EventStore(directory: self.data, sync: self.sync.mode, logger: logger, engine: self.engine?.engine,
                     logSegmentBytes: self.logSegmentBytes)
@@ -140,6 +160,7 @@ struct LogbookDaemon: AsyncParsableCommand {
         var configuration = ServerConfiguration(socketPath: self.socket)
         configuration.socketMode = UInt32(self.socketMode, radix: 8) ?? 0o660
         configuration.access = access
+        configuration.limits.connectionsPerUIDMax = self.connectionsPerUid
         if let loops = self.eventLoops {
             configuration.eventLoops = loops
         }

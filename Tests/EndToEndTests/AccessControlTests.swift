@@ -8,7 +8,7 @@ internal import Glibc
 /// `logbookd --acl FILE` against real users: the suite (as root, as CI runs it) makes
 /// throwaway users and groups, and runs the CLI as them through `setpriv`, so the daemon
 /// reads their credentials off the socket as it would any service's.
-@Suite("Access control from peer credentials", .enabled(if: getuid() == 0, "needs root to make users and switch to them"))
+@Suite("Access control from peer credentials", .enabled(if: getuid() == 0, "needs root to make users and switch to them"), .blocksItsThread)
 struct AccessControlTests {
     /// The throwaway accounts, made once per run (kept: a later run finds them).
     /// - alice: read and append on `orders-*`, read on the category `invoice`;
@@ -211,6 +211,67 @@ struct AccessControlTests {
         // The previous rules stay: dave still reads.
         #expect(try dave.run(["read", "orders-1"]).status == 0)
         #expect(daemon.process?.isRunning == true)
+    }
+
+    @Test("no file of the store can be read by another user, around the rules", .enabled(if: !Daemon.onPostgres))
+    func dataAtRestIsPrivate() throws {
+        let (daemon, _) = try Self.start()
+        daemon.stop()
+        let files = try #require(FileManager.default.subpaths(atPath: daemon.dataPath))
+        #expect(files.contains("logbook.sqlite"))
+        for file in files {
+            let status = try Self.runTool(
+                "setpriv", ["--reuid=lbacl-alice", "--regid=lbacl-alice", "--init-groups", "--", "/usr/bin/head", "-c1", daemon.dataPath + "/" + file])
+            #expect(status != 0, "lbacl-alice read \(file)")
+        }
+        // The test can read them as another user once the directory lets it: the refusals
+        // above are the directory's and the files' modes, not a path that does not exist.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: daemon.dataPath)
+        #expect(try Self.runTool(
+            "setpriv", ["--reuid=lbacl-alice", "--regid=lbacl-alice", "--init-groups", "--", "/usr/bin/ls", daemon.dataPath]) == 0)
+        #expect(try Self.runTool(
+            "setpriv", ["--reuid=lbacl-alice", "--regid=lbacl-alice", "--init-groups", "--", "/usr/bin/head", "-c1", daemon.dataPath + "/logbook.sqlite"]) != 0)
+    }
+
+    @Test("connections per uid are capped; the refused one says why, and other users and root still connect")
+    func connectionsPerUID() throws {
+        _ = try Self.accounts.get()
+        let daemon = try Daemon()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: daemon.directory.path)
+        try daemon.start(["--connections-per-uid", "2", "--socket-mode", "666"])
+        let alice = try Self.cli(daemon, as: "lbacl-alice")
+        // A subscription holds alice's two connections: the CLI's own, and the one the
+        // subscription keeps for itself.
+        var holders: [Process] = []
+        defer {
+            for holder in holders where holder.isRunning {
+                holder.terminate()
+                holder.waitUntilExit()
+            }
+        }
+        for _ in 0..<1 {
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: alice.launcher[0])
+            holder.arguments = Array(alice.launcher.dropFirst()) + [alice.executable.path, "subscribe", "--all"]
+            holder.environment = ["LOGBOOK_SOCKET": daemon.socketPath]
+            holder.standardOutput = FileHandle.nullDevice
+            holder.standardError = FileHandle.nullDevice
+            try holder.run()
+            holders.append(holder)
+        }
+        #expect(eventuallyBlocking { daemon.log.components(separatedBy: "] hello").count - 1 == 2 })
+        let refused = try alice.run(["read", "--all"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("too many connections from uid"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("RESOURCE_EXHAUSTED"))
+        #expect(refused.stderr.contains("limit 2"))
+        #expect(daemon.log.contains("too many from one uid"))
+        #expect(try Self.cli(daemon, as: "lbacl-bob").run(["read", "--all"]).status == 0)
+        #expect(try CLI(socketPath: daemon.socketPath).run(["read", "--all"]).status == 0)
+
+        holders[0].terminate()
+        holders[0].waitUntilExit()
+        #expect(eventuallyBlocking { (try? alice.run(["read", "--all"]).status) == 0 })
     }
 
     @Test("a file that does not load stops the start, with the line and the reason")

@@ -9,7 +9,7 @@ internal import Glibc
 /// The `logbook` command line as scripts use it (issue 10): `ping`, exit status 14
 /// (UNAVAILABLE) from every command when logbookd cannot be reached, `--version`, and the
 /// shell completion scripts.
-@Suite("CLI for scripts", .serialized)
+@Suite("CLI for scripts", .serialized, .blocksItsThread)
 struct CLIScriptingTests {
     // MARK: ping
 

@@ -2,7 +2,7 @@ internal import Foundation
 internal import Testing
 
 /// The `logbook` command line against a real daemon, as DESIGN §9 specifies it.
-@Suite("CLI", .serialized)
+@Suite("CLI", .serialized, .blocksItsThread)
 final class CLITests {
     let daemon: Daemon
     let cli: CLI

@@ -7,7 +7,7 @@ internal import Glibc
 #endif
 
 /// What a daemon acknowledged survives restarts, `kill -9`, and shutdown mid-stream.
-@Suite("Durability", .serialized)
+@Suite("Durability", .serialized, .blocksItsThread)
 struct DurabilityTests {
     private func readAll(_ daemon: Daemon) throws -> [RecordedEvent] {
         let client = try RawClient(path: daemon.socketPath)
@@ -104,7 +104,8 @@ struct DurabilityTests {
 
     @Test func aDamagedDatabaseIsRefusedAndLeftAlone() throws {
         let daemon = try Daemon()
-        try FileManager.default.createDirectory(atPath: daemon.dataPath, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: daemon.dataPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = daemon.dataPath + "/logbook.sqlite"
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try garbage.write(to: URL(fileURLWithPath: database))

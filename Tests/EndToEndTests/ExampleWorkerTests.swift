@@ -9,7 +9,7 @@ internal import Glibc
 /// The README's example, as a user runs it: the `order-summaries` worker process, orders
 /// appended with the CLI, and summaries queried with `--min-position`. The worker is
 /// SIGKILLed mid-run and started again: every order is counted exactly once.
-@Suite("The order-summaries example", .serialized)
+@Suite("The order-summaries example", .serialized, .blocksItsThread)
 struct ExampleWorkerTests {
     private static func startWorker(_ daemon: Daemon) throws -> Process {
         let process = Process()

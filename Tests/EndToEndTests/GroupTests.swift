@@ -7,7 +7,7 @@ internal import Glibc
 #endif
 
 /// Persistent subscription groups against the real daemon, over raw frames.
-@Suite("Persistent groups", .serialized)
+@Suite("Persistent groups", .serialized, .blocksItsThread)
 struct GroupTests {
     /// Appends `perStream` events to each of `streams` streams, round-robin across streams.
     private func seed(_ daemon: Daemon, streams: Int, perStream: Int, prefix: String = "acct") throws {

@@ -9,7 +9,7 @@ internal import Glibc
 /// Long reads: Cancel and deadlines reach a read that the socket's back-pressure holds,
 /// a reader that vanishes mid-read costs nobody else anything, and a read with credit
 /// sends no more than it was granted while its connection goes on serving.
-@Suite("Read calls", .serialized)
+@Suite("Read calls", .serialized, .blocksItsThread)
 struct ReadCallTests {
     /// 20,000 events of ~600 bytes: far more than the socket buffers hold.
     private func seed(_ daemon: Daemon) throws {

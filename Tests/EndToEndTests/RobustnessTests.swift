@@ -7,7 +7,7 @@ internal import Glibc
 #endif
 
 /// Clients that misbehave are answered or dropped; everyone else keeps being served.
-@Suite("Bad clients", .serialized)
+@Suite("Bad clients", .serialized, .blocksItsThread)
 struct RobustnessTests {
     /// A well-behaved client appends and reads on its own connection.
     private func expectServing(_ daemon: Daemon, stream: String) throws {

@@ -7,7 +7,7 @@ internal import Glibc
 #endif
 
 /// Catch-up subscriptions against the real daemon, over raw frames.
-@Suite("Catch-up subscriptions", .serialized)
+@Suite("Catch-up subscriptions", .serialized, .blocksItsThread)
 struct SubscriptionTests {
     private func subscribe(
         _ client: RawClient,

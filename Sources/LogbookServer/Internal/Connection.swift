@@ -8,6 +8,7 @@ internal import ServiceLifecycle
 /// the outbound writer whose back-pressure holds a call that outruns the socket.
 struct Connection: Sendable {
     let channel: NIOAsyncChannel<Frame, Frame>
+    let peer: PeerCredentials
     let handler: NIOLoopBound<ConnectionHandler>
     let calls: RunningCalls
     let context: ServerContext
@@ -35,6 +36,15 @@ struct Connection: Sendable {
             }
         } catch {
             self.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends a connection-level Status and closes: a connection refused at accept. Through
+    /// the async channel, which must be run to its end (NIO traps on a writer dropped while
+    /// still open: a refused connection crashed the debug daemon).
+    func refuse(_ status: Status) async {
+        try? await self.channel.executeThenClose { _, outbound in
+            try await outbound.write(Frame(callID: 0, body: .status(status)))
         }
     }
 

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Testing
 
 /// A task executor with a thread of its own, for test code that blocks: socket reads,
 /// `Process` waits, sleeps.
@@ -65,4 +66,22 @@ final class BlockingExecutor: TaskExecutor, @unchecked Sendable {  // `jobs` and
             job.runSynchronously(on: self.asUnownedTaskExecutor())
         }
     }
+}
+
+/// A suite trait: each of the suite's tests runs under a ``BlockingExecutor`` of its own.
+/// For suites of synchronous tests, which block on processes, sockets and sleeps: called on
+/// the shared pool, they hold its two threads, and the async tests across the whole run
+/// starve (an in-process reconnect test took 70 s in CI for a body that takes 0.05 s).
+struct BlocksItsThread: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        try await BlockingExecutor.run { try await function() }
+    }
+}
+
+extension Trait where Self == BlocksItsThread {
+    static var blocksItsThread: Self { Self() }
 }

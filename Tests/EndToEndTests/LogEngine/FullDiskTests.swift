@@ -21,7 +21,7 @@ extension LogEngineFaultTests {
             try await BlockingExecutor.run {
                 let daemon = try Daemon()
                 try FileManager.default.createDirectory(atPath: daemon.dataPath, withIntermediateDirectories: true)
-                try Self.mount(["-t", "tmpfs", "-o", "size=2m", "tmpfs", daemon.dataPath])
+                try Self.mount(["-t", "tmpfs", "-o", "size=2m,mode=700", "tmpfs", daemon.dataPath])
                 defer {
                     // The daemon first (a busy tmpfs does not unmount), then the mount, always.
                     daemon.stop(signal: SIGKILL)

@@ -13,7 +13,7 @@ internal import Glibc
 ///
 /// The settlement write is made to take as long as the test wants: a shim holds every sync
 /// of SQLite's write-ahead log (where group progress goes) while its trigger exists.
-@Suite("Group deliveries beside the settlement write", .serialized)
+@Suite("Group deliveries beside the settlement write", .serialized, .blocksItsThread)
 struct GroupEarlyDeliveryTests {
     private struct Running {
         let daemon: Daemon
