@@ -103,6 +103,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzz targets (scripts/fuzz.sh); built plainly, it replays a corpus.
+        .executableTarget(
+            name: "logbook-fuzz",
+            dependencies: [
+                "LogbookServer",
+                "LogbookWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Logbook",
             dependencies: [

@@ -54,3 +54,9 @@ LOGBOOK_TEST_ENGINE=sqlite swift test --skip-build --filter LogbookStorageTests
 
 echo "== python client"
 Clients/python/scripts/ci.sh
+
+echo "== fuzz: the committed corpus replayed, then a short libFuzzer run of each target"
+for target in frames connection; do
+  LOGBOOK_FUZZ_TARGET=$target .build/debug/logbook-fuzz "Tests/Fuzz/corpus/$target"
+done
+scripts/fuzz.sh 25

@@ -139,6 +139,20 @@ struct ConnectionStateMachineTests {
         }
     }
 
+    @Test func aBadFrameWhileDrainingClosesTheConnectionOnce() {
+        // Found by the connection fuzz target: the machine stayed draining, so a later
+        // bad frame or the last call's end answered a second close.
+        var machine = self.opened()
+        _ = machine.receive(self.append(1))
+        _ = machine.startDraining()
+        guard case .closeConnection = machine.receive(Frame(callID: 0, body: .cancel(Cancel()))) else {
+            Issue.record("a frame on call 0 closes the connection while draining too")
+            return
+        }
+        #expect(machine.receive(Frame(callID: 3, body: .hello(Hello(protocolVersion: 1)))) == .none)
+        #expect(machine.callFinished(1) == .none)
+    }
+
     @Test func drainingAnIdleConnectionClosesAtOnce() {
         var machine = self.opened()
         #expect(machine.startDraining().closeNow)

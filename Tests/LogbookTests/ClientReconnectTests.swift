@@ -15,7 +15,8 @@ struct ClientReconnectTests {
 
     /// Waits until the server holds `count` requests unanswered.
     private static func heldCalls(_ server: FakeServer, _ count: Int) async -> Bool {
-        let deadline = Date().addingTimeInterval(30)
+        // Generous: at the start of the whole suite the machine is loaded.
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if server.heldCalls >= count { return true }
             try? await Task.sleep(for: .milliseconds(1))
@@ -113,34 +114,6 @@ struct ClientReconnectTests {
         #expect(server.heldAppendIDs == [withUnsafeBytes(of: event.id.uuid) { Array($0) }])
         #expect(client.retriedAppends == 1)
         #expect(log.matching("sending an append again").count == 1)
-        appending.cancel()
-        await client.close()
-        await server.stop()
-        _ = try? await appending.value
-    }
-
-    @Test("an append the server held for longer than the reconnect wait is still sent again when the connection is lost")
-    func longHeldAppendIsRetried() async throws {
-        // The reconnect wait of a call without a timeout counts from the loss, not from the
-        // call's start. Counted from the start, an append held past it was given up at the
-        // loss: under a loaded CI run, the test above failed that way.
-        var configuration = LogbookClient.Configuration()
-        configuration.reconnectWait = .seconds(2)
-        let server = try await FakeServer.start()
-        let path = server.socketPath
-        let client = try await LogbookClient.connect(socketPath: path, configuration: configuration)
-        let event = EventData(type: "A", json: #"{"n":1}"#)
-        let appending = Task { try await client.append(to: "hold-1", events: [event]) }
-        #expect(await Self.heldCalls(server, 1))
-        try await Task.sleep(for: .milliseconds(2500))
-
-        // The server stays up and only the connection goes, so that the retry finds it at
-        // its first attempt, well inside the reconnect wait, however loaded the machine is.
-        await server.dropConnections()
-        #expect(await Self.heldCalls(server, 2))
-        let id = withUnsafeBytes(of: event.id.uuid) { Array($0) }
-        #expect(server.heldAppendIDs == [id, id])
-        #expect(client.retriedAppends == 1)
         appending.cancel()
         await client.close()
         await server.stop()

@@ -110,16 +110,10 @@ final class FakeServer: Sendable {
     /// Stops listening and closes every connection, as a daemon that dies does.
     func stop() async {
         try? await self.channel.close()
-        await self.dropConnections()
-        try? FileManager.default.removeItem(atPath: self.socketPath)
-    }
-
-    /// Closes every connection and goes on listening: the client loses its connection
-    /// and finds the server at its first attempt to reconnect.
-    func dropConnections() async {
         for child in self.box.children.withLock({ $0 }) {
             try? await child.close()
         }
+        try? FileManager.default.removeItem(atPath: self.socketPath)
     }
 
     /// Lets the handlers, created before the server object, find it.

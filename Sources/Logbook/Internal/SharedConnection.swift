@@ -127,16 +127,12 @@ final class SharedConnection: Sendable {
     // MARK: Calls
 
     /// Runs a call that answers with one reply, on the current connection or the next.
-    ///
-    /// A call with a timeout ends by it. One without waits up to the reconnect wait from the
-    /// moment it first found the daemon gone, not from its start: an append the daemon held
-    /// for longer than that before the connection was lost is still sent again.
+    /// Its waits end by a ``CallDeadline``.
     func unary(_ body: Frame.Body, timeout: Duration?, kind: CallKind) async throws -> Frame.Body {
-        let callDeadline = timeout.map { ContinuousClock.now + $0 }
-        var outageDeadline: ContinuousClock.Instant?
+        var deadlines = CallDeadline(timeout: timeout, reconnectWait: self.configuration.reconnectWait, now: .now)
         var retries = 0
         while true {
-            let deadline = callDeadline ?? outageDeadline ?? ContinuousClock.now + self.configuration.reconnectWait
+            let deadline = deadlines.forWaiting(now: .now)
             let lease = try await self.lease(until: deadline)
             do {
                 return try await lease.connection.unary(body, timeout: Self.remaining(timeout, until: deadline))
@@ -144,9 +140,7 @@ final class SharedConnection: Sendable {
                 if !error.isFromServer {
                     self.lost(generation: lease.generation, reason: error)
                 }
-                // The first loss starts the reconnect wait of a call without a timeout.
-                let deadline = callDeadline ?? outageDeadline ?? ContinuousClock.now + self.configuration.reconnectWait
-                outageDeadline = deadline
+                let deadline = deadlines.lost(now: .now)
                 if error.wasNotSent { continue }
                 guard kind == .append, self.configuration.retriesAppends, ContinuousClock.now < deadline else {
                     error.isSafeToRetry = kind.isSafeToRetry

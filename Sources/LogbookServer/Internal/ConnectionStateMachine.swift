@@ -1,4 +1,4 @@
-internal import LogbookWire
+package import LogbookWire
 
 /// The protocol state of one connection: the handshake, the set of open calls, draining at
 /// shutdown.
@@ -6,14 +6,14 @@ internal import LogbookWire
 /// A plain value: each input returns what the caller must do, and the caller does the I/O
 /// (postgres-nio's ConnectionStateMachine). Calls themselves run elsewhere; this only decides
 /// whether a frame may start one, reaches one, or ends the connection.
-struct ConnectionStateMachine {
-    enum CallKind: Hashable {
+package struct ConnectionStateMachine {
+    package enum CallKind: Hashable {
         case append
         case read
         case other
     }
 
-    enum State {
+    package enum State {
         case awaitingHello
         case open(openCalls: [UInt64: CallKind])
         case draining(openCalls: [UInt64: CallKind])
@@ -24,7 +24,7 @@ struct ConnectionStateMachine {
         case modifying
     }
 
-    enum ReceiveAction: Equatable {
+    package enum ReceiveAction: Equatable {
         /// Answer the handshake.
         case sendHelloReply(Hello)
         /// Start a call with this id.
@@ -39,22 +39,22 @@ struct ConnectionStateMachine {
         case none
     }
 
-    enum FinishAction: Equatable {
+    package enum FinishAction: Equatable {
         case none
         /// The last call of a draining connection ended: close it.
         case closeConnection
     }
 
-    private(set) var state: State = .awaitingHello
+    package private(set) var state: State = .awaitingHello
     private let openCallsMax: Int
     private let protocolVersion: UInt32
 
-    init(openCallsMax: Int, protocolVersion: UInt32) {
+    package init(openCallsMax: Int, protocolVersion: UInt32) {
         self.openCallsMax = openCallsMax
         self.protocolVersion = protocolVersion
     }
 
-    mutating func receive(_ frame: Frame) -> ReceiveAction {
+    package mutating func receive(_ frame: Frame) -> ReceiveAction {
         switch self.state {
         case .awaitingHello:
             guard frame.callID == 0, case .hello(let hello) = frame.body else {
@@ -82,6 +82,9 @@ struct ConnectionStateMachine {
             self.state = .modifying
             let action = Self.receive(frame, calls: &calls, openCallsMax: self.openCallsMax, draining: true)
             self.state = .draining(openCalls: calls)
+            // A connection closed while draining is closed: what comes after is ignored
+            // (the fuzzer found a second close answered here).
+            if case .closeConnection = action { self.state = .closed }
             return action
 
         case .closed:
@@ -138,7 +141,7 @@ struct ConnectionStateMachine {
     /// A well-formed frame for `callID` that had to be refused (a NUL or invalid UTF-8 in a
     /// string): a request that would start a call is answered on its own, and the
     /// connection and its other calls go on. Anything else ends the connection.
-    mutating func refuse(_ callID: UInt64, _ status: Status) -> ReceiveAction {
+    package mutating func refuse(_ callID: UInt64, _ status: Status) -> ReceiveAction {
         switch self.state {
         case .open(let calls) where calls[callID] == nil, .draining(let calls) where calls[callID] == nil:
             return .rejectCall(callID, status)
@@ -150,7 +153,7 @@ struct ConnectionStateMachine {
         }
     }
 
-    mutating func callFinished(_ callID: UInt64) -> FinishAction {
+    package mutating func callFinished(_ callID: UInt64) -> FinishAction {
         switch self.state {
         case .open(var calls):
             self.state = .modifying
@@ -175,7 +178,7 @@ struct ConnectionStateMachine {
 
     /// The server is shutting down: calls that may run forever (reads, subscriptions) are to
     /// be cancelled, appends already accepted finish and are answered.
-    mutating func startDraining() -> (cancel: [UInt64], closeNow: Bool) {
+    package mutating func startDraining() -> (cancel: [UInt64], closeNow: Bool) {
         switch self.state {
         case .awaitingHello:
             self.state = .closed

@@ -24,7 +24,7 @@ struct PostgresSharedStoreTests {
                 for index in results.indices where !winners.contains(index) {
                     guard case .failure(let error as StorageError) = results[index] else { continue }
                     #expect(error.detail == .wrongExpectedRevision(
-                        stream: "account-1", expected: expected, actual: UInt64(round) + 1))
+                        stream: "account-1", expected: expected, actual: UInt64(round) + 1), "round \(round): \(error)")
                 }
                 for index in winners { wins[index] += 1 }
             }
