@@ -108,8 +108,7 @@ def main() -> None:
     for target, seeds in (("frames", frames_seeds()), ("connection", connection_seeds())):
         directory = ROOT / target
         directory.mkdir(parents=True, exist_ok=True)
-        for old in directory.iterdir():
-            old.unlink()
+        # Inputs the fuzzer found (`found-…`) stay: they are the regressions.
         for name, data in seeds.items():
             (directory / name).write_bytes(data)
         print(f"{directory}: {len(seeds)} seeds")
