@@ -20,7 +20,7 @@ esac
 
 # Reports fail the run: a finding is a test failure, not a line in a log.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
-export ASAN_OPTIONS="halt_on_error=1 detect_leaks=0 ${ASAN_OPTIONS:-}"
+export ASAN_OPTIONS="halt_on_error=1 detect_leaks=0 suppressions=$PWD/scripts/asan-suppressions.txt ${ASAN_OPTIONS:-}"
 
 echo "== build with --sanitize=$sanitizer into $scratch"
 swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" 2>&1 \
