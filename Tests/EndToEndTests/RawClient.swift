@@ -10,6 +10,7 @@ internal import Glibc
 /// library never takes: bad frames, no Hello, silence, pipelined floods.
 final class RawClient: @unchecked Sendable {  // send and receive are used from one thread each
     let fd: Int32
+    private let receiveTimeoutSeconds: Int
     private var buffer = ByteBuffer()
     private let decoder = FrameDecoder(frameBytesMax: 64 << 20)
 
@@ -18,7 +19,12 @@ final class RawClient: @unchecked Sendable {  // send and receive are used from 
 
     init(path: String, receiveTimeoutSeconds: Int = 30) throws {
         self.fd = try Self.connect(path)
-        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
+        self.receiveTimeoutSeconds = receiveTimeoutSeconds
+        self.setReceiveTimeout(receiveTimeoutSeconds)
+    }
+
+    private func setReceiveTimeout(_ seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -91,6 +97,18 @@ final class RawClient: @unchecked Sendable {  // send and receive are used from 
                 return nil  // reset by peer counts as closed
             }
             self.buffer.writeBytes(chunk[0..<count])
+        }
+    }
+
+    /// The next frame if one comes within `seconds`, else nil (for a test that checks that
+    /// nothing comes).
+    func receive(within seconds: Int) throws -> Frame? {
+        self.setReceiveTimeout(seconds)
+        defer { self.setReceiveTimeout(self.receiveTimeoutSeconds) }
+        do {
+            return try self.receive()
+        } catch is Timeout {
+            return nil
         }
     }
 

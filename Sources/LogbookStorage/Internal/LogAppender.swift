@@ -421,7 +421,14 @@ final class LogAppender {
 
     /// Holds the commit back while the indexer is too far behind; fails when the
     /// indexer has stopped for good (its reason is the answer).
+    ///
+    /// A stopped indexer stops appends at once, not only when the tail is full: it stops
+    /// after an I/O error on the database that also holds groups and views, and a disk
+    /// that failed a sync there is not trusted with more events (fail-stop, DESIGN §4).
     private func waitForTailSpace() throws(StorageError) {
+        if let reason = indexQueue.stopReason {
+            throw .stopped("the indexer stopped, so the log cannot take more events: \(reason)")
+        }
         while published.tailIsFull {
             if let reason = indexQueue.stopReason {
                 throw .stopped("the indexer stopped, so the log cannot take more events: \(reason)")

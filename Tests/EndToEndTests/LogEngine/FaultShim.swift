@@ -10,7 +10,7 @@ internal import Testing
 struct FaultShim {
     /// The calls the shim can fail.
     enum Call: String {
-        case fdatasync, fsync, pwritev
+        case fdatasync, fsync, pwritev, pwrite, write, fallocate
     }
 
     let library: String
@@ -35,14 +35,19 @@ struct FaultShim {
     }
 
     /// The environment for logbookd: `calls` on files whose name ends in `suffix` fail
-    /// once the trigger exists; only the first such call when `once` (it deletes the
-    /// trigger), and half of a failing `pwritev`'s bytes are written when `partial`.
-    func environment(failing calls: [Call], on suffix: String = ".seg", once: Bool, partial: Bool) -> [String: String] {
+    /// with `errno` once the trigger exists, after the first `skipping` of them have gone
+    /// through; only the first failing call when `once` (it deletes the trigger), and half
+    /// of a failing `pwritev`'s bytes are written when `partial`.
+    func environment(
+        failing calls: [Call], on suffix: String = ".seg", errno: Int32 = EIO, skipping: Int = 0, once: Bool, partial: Bool = false
+    ) -> [String: String] {
         [
             "LD_PRELOAD": self.library,
             "FAULTSHIM_SUFFIX": suffix,
             "FAULTSHIM_CALLS": calls.map(\.rawValue).joined(separator: ","),
             "FAULTSHIM_TRIGGER": self.trigger,
+            "FAULTSHIM_ERRNO": "\(errno)",
+            "FAULTSHIM_SKIP": "\(skipping)",
             "FAULTSHIM_ONCE": once ? "1" : "0",
             "FAULTSHIM_PARTIAL": partial ? "1" : "0",
         ]
@@ -75,17 +80,20 @@ struct FaultShim {
     }
 
     static let source = #"""
-// An LD_PRELOAD shim that makes logbookd's segment I/O fail with EIO, for the fail-stop
+// An LD_PRELOAD shim that makes logbookd's file I/O fail, for the fail-stop and full-disk
 // tests (`FaultShim.build` writes it out and compiles it at run time).
 //
-// It wraps fdatasync, fsync, pwritev and pwritev64. A call fails only when all of these
-// hold:
-// - the descriptor's path (/proc/self/fd) ends in FAULTSHIM_SUFFIX (".seg" when unset),
-//   so the SQLite files beside the log are spared; ".seg.tmp" picks a segment that is
-//   being created;
-// - FAULTSHIM_CALLS (a comma-separated list: "fdatasync", "fsync", "pwritev") names the
-//   call;
-// - the file FAULTSHIM_TRIGGER names exists (the test creates it when the fault is due).
+// It wraps fdatasync, fsync, pwritev(64), pwrite(64), write and fallocate(64) (and
+// posix_fallocate(64), which glibc does not route through the wrapped fallocate). A call
+// fails, with FAULTSHIM_ERRNO (EIO when unset), only when all of these hold:
+// - the descriptor's path (/proc/self/fd) ends in FAULTSHIM_SUFFIX (".seg" when unset):
+//   ".seg" spares the SQLite files beside the log, ".seg.tmp" picks a segment that is
+//   being created, "logbook.sqlite-wal" the SQLite write-ahead log;
+// - FAULTSHIM_CALLS (a comma-separated list: "fdatasync", "fsync", "pwritev", "pwrite",
+//   "write", "fallocate") names the call;
+// - the file FAULTSHIM_TRIGGER names exists (the test creates it when the fault is due);
+// - FAULTSHIM_SKIP (0 when unset) such calls have already gone through since it was
+//   created: the fault hits the Nth call, not the first.
 // FAULTSHIM_ONCE=1: the first failure deletes the trigger, so every later call goes
 // through; a writer that retried the failed call would then see it succeed.
 // FAULTSHIM_PARTIAL=1: a failing pwritev first writes half of its bytes, as a write cut
@@ -95,6 +103,7 @@ struct FaultShim {
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +111,7 @@ struct FaultShim {
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int is_segment(int fd) {
+static int matches_path(int fd) {
     const char *suffix = getenv("FAULTSHIM_SUFFIX");
     if (suffix == NULL) suffix = ".seg";
     char link[64];
@@ -127,11 +136,19 @@ static int listed(const char *call) {
     return 0;
 }
 
-// Whether this call on `fd` fails; consumes the trigger under FAULTSHIM_ONCE.
-static int fault_due(const char *call, int fd) {
+static int number(const char *name, int fallback) {
+    const char *value = getenv(name);
+    return value != NULL && *value != 0 ? atoi(value) : fallback;
+}
+
+// Matching calls seen while the trigger existed; the first FAULTSHIM_SKIP go through.
+static int matching_calls;
+
+static int should_fail(const char *call, int fd) {
     const char *trigger = getenv("FAULTSHIM_TRIGGER");
-    if (trigger == NULL || !listed(call) || !is_segment(fd)) return 0;
+    if (trigger == NULL || !listed(call) || !matches_path(fd)) return 0;
     if (access(trigger, F_OK) != 0) return 0;
+    if (__atomic_add_fetch(&matching_calls, 1, __ATOMIC_SEQ_CST) <= number("FAULTSHIM_SKIP", 0)) return 0;
     const char *stall = getenv("FAULTSHIM_STALL");
     if (stall != NULL && strcmp(stall, "1") == 0) {
         while (access(trigger, F_OK) == 0) usleep(1000);
@@ -145,6 +162,15 @@ static int fault_due(const char *call, int fd) {
     return 1;
 }
 
+// Whether this call on `fd` fails (then errno is the fault's); consumes the trigger under
+// FAULTSHIM_ONCE. A call that goes through finds errno as it was.
+static int fault_due(const char *call, int fd) {
+    int saved = errno;
+    int due = should_fail(call, fd);
+    errno = due ? number("FAULTSHIM_ERRNO", EIO) : saved;
+    return due;
+}
+
 static int partial(void) {
     const char *value = getenv("FAULTSHIM_PARTIAL");
     return value != NULL && strcmp(value, "1") == 0;
@@ -153,20 +179,14 @@ static int partial(void) {
 int fdatasync(int fd) {
     static int (*real)(int);
     if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (fault_due("fdatasync", fd)) {
-        errno = EIO;
-        return -1;
-    }
+    if (fault_due("fdatasync", fd)) return -1;
     return real(fd);
 }
 
 int fsync(int fd) {
     static int (*real)(int);
     if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    if (fault_due("fsync", fd)) {
-        errno = EIO;
-        return -1;
-    }
+    if (fault_due("fsync", fd)) return -1;
     return real(fd);
 }
 
@@ -192,8 +212,9 @@ static void write_half(pwritev_function real, int fd, const struct iovec *vector
 static ssize_t faulty_pwritev(const char *symbol, pwritev_function *real, int fd, const struct iovec *vector, int count, off_t offset) {
     if (*real == NULL) *real = (pwritev_function)dlsym(RTLD_NEXT, symbol);
     if (fault_due("pwritev", fd)) {
+        int error = errno;
         if (partial()) write_half(*real, fd, vector, count, offset);
-        errno = EIO;
+        errno = error;
         return -1;
     }
     return (*real)(fd, vector, count, offset);
@@ -207,6 +228,68 @@ ssize_t pwritev(int fd, const struct iovec *vector, int count, off_t offset) {
 ssize_t pwritev64(int fd, const struct iovec *vector, int count, off_t offset) {
     static pwritev_function real;
     return faulty_pwritev("pwritev64", &real, fd, vector, count, offset);
+}
+
+typedef ssize_t (*pwrite_function)(int, const void *, size_t, off_t);
+
+static ssize_t faulty_pwrite(const char *symbol, pwrite_function *real, int fd, const void *buffer, size_t count, off_t offset) {
+    if (*real == NULL) *real = (pwrite_function)dlsym(RTLD_NEXT, symbol);
+    if (fault_due("pwrite", fd)) return -1;
+    return (*real)(fd, buffer, count, offset);
+}
+
+ssize_t pwrite(int fd, const void *buffer, size_t count, off_t offset) {
+    static pwrite_function real;
+    return faulty_pwrite("pwrite", &real, fd, buffer, count, offset);
+}
+
+ssize_t pwrite64(int fd, const void *buffer, size_t count, off_t offset) {
+    static pwrite_function real;
+    return faulty_pwrite("pwrite64", &real, fd, buffer, count, offset);
+}
+
+ssize_t write(int fd, const void *buffer, size_t count) {
+    static ssize_t (*real)(int, const void *, size_t);
+    if (real == NULL) real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    if (fault_due("write", fd)) return -1;
+    return real(fd, buffer, count);
+}
+
+typedef int (*fallocate_function)(int, int, off_t, off_t);
+
+static int faulty_fallocate(const char *symbol, fallocate_function *real, int fd, int mode, off_t offset, off_t length) {
+    if (*real == NULL) *real = (fallocate_function)dlsym(RTLD_NEXT, symbol);
+    if (fault_due("fallocate", fd)) return -1;
+    return (*real)(fd, mode, offset, length);
+}
+
+int fallocate(int fd, int mode, off_t offset, off_t length) {
+    static fallocate_function real;
+    return faulty_fallocate("fallocate", &real, fd, mode, offset, length);
+}
+
+int fallocate64(int fd, int mode, off_t offset, off_t length) {
+    static fallocate_function real;
+    return faulty_fallocate("fallocate64", &real, fd, mode, offset, length);
+}
+
+typedef int (*posix_fallocate_function)(int, off_t, off_t);
+
+// posix_fallocate returns the error instead of setting errno.
+static int faulty_posix_fallocate(const char *symbol, posix_fallocate_function *real, int fd, off_t offset, off_t length) {
+    if (*real == NULL) *real = (posix_fallocate_function)dlsym(RTLD_NEXT, symbol);
+    if (fault_due("fallocate", fd)) return errno;
+    return (*real)(fd, offset, length);
+}
+
+int posix_fallocate(int fd, off_t offset, off_t length) {
+    static posix_fallocate_function real;
+    return faulty_posix_fallocate("posix_fallocate", &real, fd, offset, length);
+}
+
+int posix_fallocate64(int fd, off_t offset, off_t length) {
+    static posix_fallocate_function real;
+    return faulty_posix_fallocate("posix_fallocate64", &real, fd, offset, length);
 }
 """#
 }

@@ -7,17 +7,22 @@ internal import Glibc
 #endif
 
 extension LogEngineFaultTests {
-    /// A full disk (issue 11, fault 5): the data directory on a 2 MiB tmpfs, segments of
-    /// 256 KiB. An append that needs a new segment fails with RESOURCE_EXHAUSTED when there
-    /// is no room for one (not UNAVAILABLE: a full disk is not a fail-stop); what still fits
-    /// the preallocated active segment is written until it is full too; reads go on; and once
-    /// the tmpfs is made larger the appends resume from the same head. Needs root, to mount.
-    @Suite("Log engine: a full disk", .serialized)
+    /// A full disk (issue 11, fault 5; issue 14 for the SQLite engine): the data directory
+    /// on a 2 MiB tmpfs. An append that finds no room fails with RESOURCE_EXHAUSTED (not
+    /// UNAVAILABLE: a full disk is not a fail-stop): in the log engine, with segments of
+    /// 256 KiB, one that needs a new segment, and then what no longer fits the preallocated
+    /// active one; in the SQLite engine, one whose write-ahead log cannot grow. Reads go on;
+    /// and once the tmpfs is made larger the appends resume from the same head. Needs root,
+    /// to mount.
+    @Suite("A full disk, in each engine", .serialized)
     struct FullDiskTests {
-        static let arguments = ["--engine", "log", "--log-segment-bytes", "262144"]
+        static let engines = [
+            ["--engine", "log", "--log-segment-bytes", "262144"],
+            ["--engine", "sqlite"],
+        ]
 
-        @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
-        func aFullDiskRefusesAppendsUntilThereIsRoomAgain() async throws {
+        @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), arguments: Self.engines)
+        func aFullDiskRefusesAppendsUntilThereIsRoomAgain(_ arguments: [String]) async throws {
             try await BlockingExecutor.run {
                 let daemon = try Daemon()
                 try FileManager.default.createDirectory(atPath: daemon.dataPath, withIntermediateDirectories: true)
@@ -31,7 +36,7 @@ extension LogEngineFaultTests {
                         Issue.record("cannot unmount \(daemon.dataPath): \(error)")
                     }
                 }
-                try daemon.start(Self.arguments)
+                try daemon.start(arguments)
                 let client = try RawClient.connected(daemon)
 
                 // Fill: 2 KiB events, 10 to an append, until the disk is full (2 MiB holds fewer
@@ -60,7 +65,7 @@ extension LogEngineFaultTests {
                 let (again, againStatus) = try client.append(tenEvents(), callID: 1_000)
                 #expect(again == nil && againStatus.code == .resourceExhausted, "\(againStatus.summary)")
 
-                // What still fits the active segment (preallocated) is written; then nothing is.
+                // What still fits is written (the active segment is preallocated); then nothing is.
                 var singleRefusal: Status?
                 for index in 0..<200 where singleRefusal == nil {
                     let (reply, status) = try client.append(.single("full-single", data: data), callID: UInt64(1_001 + index))
@@ -85,7 +90,7 @@ extension LogEngineFaultTests {
                 // (some only in the log: the indexer may have found no room for them), and
                 // appends are still refused the same way.
                 daemon.stop(signal: SIGKILL)
-                try daemon.start(Self.arguments)
+                try daemon.start(arguments)
                 let restarted = try RawClient.connected(daemon)
                 let (afterKill, afterKillStatus) = try restarted.readEvents(.all(Empty()))
                 #expect(afterKillStatus.code == .ok, "\(afterKillStatus.summary)")
@@ -105,7 +110,7 @@ extension LogEngineFaultTests {
 
                 // And all of it survives another kill.
                 daemon.stop(signal: SIGKILL)
-                try daemon.start(Self.arguments)
+                try daemon.start(arguments)
                 let (final, _) = try RawClient.connected(daemon).readEvents(.all(Empty()))
                 #expect(final == after)
             }

@@ -63,21 +63,6 @@ struct GroupEarlyDeliveryTests {
         throw RawClient.Closed()
     }
 
-    /// The next frame if one comes within `seconds`, else nil.
-    private func frame(within seconds: Int, on consumer: RawClient) throws -> Frame? {
-        func setTimeout(_ seconds: Int) {
-            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-            setsockopt(consumer.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
-        setTimeout(seconds)
-        defer { setTimeout(10) }
-        do {
-            return try consumer.receive()
-        } catch is RawClient.Timeout {
-            return nil
-        }
-    }
-
     private func ack(_ consumer: RawClient, _ deliveryID: UInt64) throws {
         try consumer.send(Frame(callID: 1, body: .ack(Ack(deliveryIDs: [deliveryID]))))
     }
@@ -117,7 +102,7 @@ struct GroupEarlyDeliveryTests {
         #expect(try self.next(running.consumer) == .delivered([1]))
         try running.shim.arm()
         try self.ack(running.consumer, 1)
-        let quiet = try self.frame(within: 1, on: running.consumer)
+        let quiet = try running.consumer.receive(within: 1)
         #expect(quiet == nil, "the stream's next event came before its settlement was on disk: \(String(describing: quiet))")
         running.shim.disarm()
         #expect(try self.next(running.consumer) == .settled([1]))

@@ -8,18 +8,18 @@ internal import Glibc
 #endif
 
 extension LogEngineFaultTests {
-    /// EIO from `fdatasync` or `pwritev` on a segment file, or from the `fsync` of a new one
-    /// (issue 11, fault 4), injected by `FaultShim` under `LD_PRELOAD`: fail-stop.
+    /// EIO at commit, injected by `FaultShim` under `LD_PRELOAD`: fail-stop. In the log
+    /// engine from `fdatasync` or `pwritev` on a segment file, or from the `fsync` of a new
+    /// one (issue 11, fault 4); in the SQLite engine from the sync or a write of SQLite's
+    /// write-ahead log, where a commit goes (issue 14).
     ///
     /// The shim fails one call only and then lets every call through, so a writer that tried
     /// the sync or the write again would succeed and could acknowledge bytes the kernel may
     /// have dropped. The daemon must not: the append that met the error and every later one
     /// answer UNAVAILABLE with the reason, reads go on (showing nothing of the failed commit),
     /// and after a restart without the shim every acknowledged event is there.
-    @Suite("Log engine: EIO from fdatasync or pwritev", .serialized)
+    @Suite("EIO at commit, in each engine", .serialized)
     struct IOErrorTests {
-        static let arguments = ["--engine", "log", "--log-segment-bytes", "65536"]
-
         enum Fault: String, CaseIterable, CustomTestStringConvertible {
             /// The sync after a commit's write fails; the bytes may be in the page cache.
             case fdatasync
@@ -29,16 +29,48 @@ extension LogEngineFaultTests {
             case pwritevHalfWritten
             /// A roll fails: the fsync of the next segment, still under its temporary name.
             case fsyncOfANewSegment
+            /// SQLite engine: the sync of the write-ahead log after a commit's frames.
+            case sqliteWALSync
+            /// SQLite engine: a write of a commit's frames to the write-ahead log.
+            case sqliteWALWrite
+
+            var arguments: [String] {
+                switch self {
+                case .sqliteWALSync, .sqliteWALWrite: ["--engine", "sqlite"]
+                default: ["--engine", "log", "--log-segment-bytes", "65536"]
+                }
+            }
 
             var calls: [FaultShim.Call] {
                 switch self {
                 case .fdatasync: [.fdatasync]
                 case .pwritev, .pwritevHalfWritten: [.pwritev]
                 case .fsyncOfANewSegment: [.fsync]
+                case .sqliteWALSync: [.fdatasync, .fsync]
+                case .sqliteWALWrite: [.pwrite]
                 }
             }
 
-            var suffix: String { self == .fsyncOfANewSegment ? ".seg.tmp" : ".seg" }
+            var suffix: String {
+                switch self {
+                case .fsyncOfANewSegment: ".seg.tmp"
+                case .sqliteWALSync, .sqliteWALWrite: "logbook.sqlite-wal"
+                default: ".seg"
+                }
+            }
+
+            /// What the refusal names: the file that failed.
+            var file: String {
+                switch self {
+                case .sqliteWALSync, .sqliteWALWrite: "logbook.sqlite"
+                default: ".seg"
+                }
+            }
+
+            /// Whether the failed commit may yet be whole on disk (in the page cache when the
+            /// sync failed): then a restart may find its events, never acknowledged.
+            var commitMayBeOnDisk: Bool { self == .fdatasync || self == .sqliteWALSync }
+
             var testDescription: String { self.rawValue }
         }
 
@@ -48,7 +80,7 @@ extension LogEngineFaultTests {
                 let daemon = try Daemon()
                 let shim = try FaultShim.build(in: daemon.directory)
                 let process = try DaemonProcess.start(
-                    daemon, Self.arguments, environment: shim.environment(failing: fault.calls, on: fault.suffix, once: true, partial: fault == .pwritevHalfWritten))
+                    daemon, fault.arguments, environment: shim.environment(failing: fault.calls, on: fault.suffix, once: true, partial: fault == .pwritevHalfWritten))
                 var configuration = LogbookClient.Configuration()
                 configuration.retriesAppends = false  // an UNAVAILABLE answer is what this test looks at
                 let client = try await LogbookClient.connect(socketPath: daemon.socketPath, configuration: configuration)
@@ -116,7 +148,7 @@ extension LogEngineFaultTests {
                 for (number, stream) in ["eio-0", "eio-new"].enumerated() {
                     let (reply, status) = try raw.append(.single(stream), callID: UInt64(number + 1))
                     #expect(reply == nil && status.code == .unavailable, "\(status.summary)")
-                    #expect(status.message.contains("I/O error") && status.message.contains(".seg"), "the reason names the error and the file: \(status.message)")
+                    #expect(status.message.contains("I/O error") && status.message.contains(fault.file), "the reason names the error and the file: \(status.message)")
                 }
                 await #expect(throws: LogbookError.self) {
                     _ = try await client.append(to: "eio-1", events: [EventData(type: "After", json: "{}")])
@@ -142,7 +174,7 @@ extension LogEngineFaultTests {
                 #expect(status != nil, "logbookd hung on SIGTERM after the fail-stop: \(process.log.suffix(2_000))")
 
                 // Restart without the shim: every acknowledged event is on disk.
-                try daemon.start(Self.arguments)
+                try daemon.start(fault.arguments)
                 let restarted = try await LogbookClient.connect(socketPath: daemon.socketPath, configuration: configuration)
                 let after = try await Self.events(restarted, .all)
                 #expect(Array(after.prefix(before.count)) == before, "every acknowledged event, as it was")
@@ -151,7 +183,7 @@ extension LogEngineFaultTests {
                 // A failed sync may leave whole batches in the page cache (the appends were not
                 // acknowledged, and may or may not be there); a failed write leaves none whole.
                 #expect(unacknowledged.allSatisfy { $0.type == "During" })
-                if fault != .fdatasync {
+                if !fault.commitMayBeOnDisk {
                     #expect(unacknowledged.isEmpty, "nothing of a failed write survives: \(unacknowledged.map(\.position))")
                 }
                 let next = try await restarted.append(to: "eio-0", events: [EventData(type: "Later", json: "{}")])
