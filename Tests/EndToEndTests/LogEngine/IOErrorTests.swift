@@ -29,6 +29,8 @@ extension LogEngineFaultTests {
             case pwritevHalfWritten
             /// A roll fails: the fsync of the next segment, still under its temporary name.
             case fsyncOfANewSegment
+            /// A roll fails earlier: reserving the next segment's space meets EIO.
+            case fallocateOfANewSegment
             /// SQLite engine: the sync of the write-ahead log after a commit's frames.
             case sqliteWALSync
             /// SQLite engine: a write of a commit's frames to the write-ahead log.
@@ -46,6 +48,7 @@ extension LogEngineFaultTests {
                 case .fdatasync: [.fdatasync]
                 case .pwritev, .pwritevHalfWritten: [.pwritev]
                 case .fsyncOfANewSegment: [.fsync]
+                case .fallocateOfANewSegment: [.fallocate]
                 case .sqliteWALSync: [.fdatasync, .fsync]
                 case .sqliteWALWrite: [.pwrite]
                 }
@@ -53,7 +56,7 @@ extension LogEngineFaultTests {
 
             var suffix: String {
                 switch self {
-                case .fsyncOfANewSegment: ".seg.tmp"
+                case .fsyncOfANewSegment, .fallocateOfANewSegment: ".seg.tmp"
                 case .sqliteWALSync, .sqliteWALWrite: "logbook.sqlite-wal"
                 default: ".seg"
                 }
@@ -91,7 +94,7 @@ extension LogEngineFaultTests {
                     acknowledged["eio-\(index % 3)", default: []] += result.positions
                 }
                 try shim.arm()
-                if fault == .fsyncOfANewSegment {
+                if fault == .fsyncOfANewSegment || fault == .fallocateOfANewSegment {
                     // Appends of 1 KiB go on until one needs the next segment (64 KiB): that one fails.
                     let padding = String(repeating: "n", count: 1_000)
                     var failed = false
