@@ -52,9 +52,17 @@ let package = Package(
         // CRC32C (Castagnoli) for the log engine's records: SSE4.2 when the CPU has it, a
         // table otherwise. No Debian package carries a C CRC32C library.
         .target(name: "CLogbookCRC"),
+        // `Mutex` over a lock ThreadSanitizer sees, in the ThreadSanitizer build only
+        // (scripts/sanitize.sh); empty otherwise.
+        .target(
+            name: "LogbookLocks",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LogbookStorage",
             dependencies: [
+                "LogbookLocks",
                 "CLogbookCRC",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the hot paths GRDB's boxing costs too much on
@@ -69,6 +77,7 @@ let package = Package(
         .target(
             name: "LogbookPostgres",
             dependencies: [
+                "LogbookLocks",
                 "LogbookStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -80,6 +89,7 @@ let package = Package(
         .target(
             name: "LogbookServer",
             dependencies: [
+                "LogbookLocks",
                 "LogbookPostgres",
                 "LogbookWire",
                 "LogbookStorage",
@@ -116,6 +126,7 @@ let package = Package(
         .target(
             name: "Logbook",
             dependencies: [
+                "LogbookLocks",
                 "LogbookWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -135,6 +146,7 @@ let package = Package(
         .executableTarget(
             name: "logbook",
             dependencies: [
+                "LogbookLocks",
                 "Logbook",
                 "LogbookCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -167,6 +179,7 @@ let package = Package(
             name: "LogbookStorageTests",
             // Every module the tests import is named, so a change to any of them rebuilds them.
             dependencies: [
+                "LogbookLocks",
                 "LogbookStorage",
                 "LogbookPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -191,6 +204,7 @@ let package = Package(
         .testTarget(
             name: "LogbookTests",
             dependencies: [
+                "LogbookLocks",
                 "Logbook",
                 "LogbookWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -211,6 +225,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "LogbookLocks",
                 "Logbook",
                 "LogbookWire",
                 .product(name: "NIOCore", package: "swift-nio"),
