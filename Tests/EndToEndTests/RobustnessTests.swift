@@ -122,6 +122,9 @@ struct RobustnessTests {
         #expect(reply.peerGid == getgid())
         #expect(reply.peerPid == UInt32(getpid()))
         #expect(reply.limits?.frameBytesMax == 16 << 20)
+        // The mode is set just after the bind, before the daemon logs that it listens (in
+        // between the socket is the umask's 0700: narrower, never wider).
+        #expect(eventuallyBlocking { daemon.log.contains("listening") })
         let attributes = try FileManager.default.attributesOfItem(atPath: daemon.socketPath)
         #expect((attributes[.posixPermissions] as? Int) == 0o660, "the socket is created with mode 0660")
     }

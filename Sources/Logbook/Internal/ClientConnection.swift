@@ -66,10 +66,13 @@ final class ClientConnection: Sendable {
             )
         }
         do {
+            // The handshake's answer first: a daemon that refuses the connection (too many)
+            // closes it at once, and the pipeline, router included, is gone by then; the
+            // refusal is in the answer.
+            let hello = try await handshake.futureResult.get()
             let router = try await eventLoop.submit {
                 NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CallRouter.self), eventLoop: eventLoop)
             }.get()
-            let hello = try await handshake.futureResult.get()
             return ClientConnection(channel: channel, router: router, hello: hello, socketPath: socketPath, clientName: clientName)
         } catch {
             channel.close(promise: nil)
