@@ -31,6 +31,9 @@ final class PostgresWriter: Sendable {
     private let link: PostgresLink
     private let heads: HeadWatch
     private let logger: Logger
+    /// `store="postgresql"`: its sync time is the whole append transaction, from BEGIN to
+    /// COMMIT's answer, PostgreSQL's WAL flush included.
+    private let metrics = CommitMetrics(store: "postgresql")
 
     init(link: PostgresLink, heads: HeadWatch, logger: Logger) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -94,9 +97,11 @@ final class PostgresWriter: Sendable {
         let head: UInt64
         do {
             let (appends, logger) = (batch.map(\.append), self.logger)
+            let start = ContinuousClock.now
             (outcomes, head) = try await link.transaction { connection in
                 try await Self.run(appends, on: connection, logger: logger)
             }
+            metrics.synced(after: start)
         } catch {
             let failure = PostgresErrors.storageError(error, doing: "append")
             logger.error("append transaction failed", metadata: ["error": "\(PostgresErrors.describe(error))"])
@@ -104,6 +109,10 @@ final class PostgresWriter: Sendable {
             return
         }
         heads.publish(head)
+        metrics.committed(events: outcomes.reduce(0) { count, outcome in
+            guard case .appended(let result) = outcome else { return count }
+            return count + result.streams.reduce(0) { $0 + $1.positions.count }
+        })
         for (pending, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .appended(let result), .replayed(let result):

@@ -79,8 +79,12 @@ package final class LogbookServer: Service {
             limits: limits)
         let context = ServerContext(
             store: self.store, limits: limits, logger: self.logger, threadPool: threadPool, groups: groups, views: views,
-            queries: queries, stats: self.stats, lanes: AppendLanes(store: self.store, stats: self.stats),
+            queries: queries, stats: self.stats, metrics: self.configuration.metrics,
+            lanes: AppendLanes(store: self.store, stats: self.stats, metrics: self.configuration.metrics),
             access: self.configuration.access)
+        // Before the socket: once clients can connect, the metrics are served too.
+        let metricsChannel = try await self.serveMetrics(context: context, on: eventLoops)
+        defer { metricsChannel?.close(promise: nil) }
         let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await self.bind(path, context: context, on: eventLoops)
@@ -147,6 +151,23 @@ package final class LogbookServer: Service {
                     )
                 }
             }
+    }
+
+    /// `GET /metrics` on `--metrics-listen`'s address, when one is given.
+    private func serveMetrics(context: ServerContext, on eventLoops: MultiThreadedEventLoopGroup) async throws -> (any Channel)? {
+        guard let address = self.configuration.metricsListen else { return nil }
+        let channel: any Channel
+        do {
+            channel = try await MetricsEndpoint.start(address, on: eventLoops) {
+                await context.metrics.exposition(store: context.store, groups: context.groups, views: context.views, stats: context.stats)
+            }
+        } catch {
+            throw StartError(description: "cannot serve the metrics on \(address): \(error)")
+        }
+        // Port 0 asked the kernel for one: say which.
+        let bound = MetricsEndpoint.Address(host: address.host, port: channel.localAddress?.port ?? address.port)
+        self.logger.info("serving metrics", metadata: ["url": "http://\(bound)/metrics"])
+        return channel
     }
 
     /// Counts a new connection in, or says why it is refused.

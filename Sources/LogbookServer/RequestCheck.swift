@@ -63,7 +63,7 @@ package enum RequestCheck {
             try Conversions.checkName(list.group, field: "ListParked.group", limits: limits)
         case .deleteStream(let delete):
             try Conversions.checkName(delete.stream, field: "DeleteStream.stream", limits: limits)
-        case .listGroups, .listViews:
+        case .listGroups, .listViews, .metrics:
             break
         case nil:
             throw CallError.badField("AdminRequest.op", "an Admin request names an operation")

@@ -22,8 +22,11 @@ package protocol ServedStore: AnyObject, Sendable {
     /// One batch of a read; `.notFound` for a stream that does not exist.
     func readBatch(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent]
     func position(atOrBeforeTime micros: Int64, on threadPool: NIOThreadPool) async throws -> UInt64
-    /// The bytes the store takes on this host's disk (0 for a store elsewhere).
-    func bytesOnDisk() -> UInt64
+    /// The bytes the store takes on this host's disk, by part (`log`, `database`); none
+    /// for a store elsewhere.
+    func diskUsage() -> [String: UInt64]
+    /// Why the store stopped taking appends for good, nil while it takes them.
+    var writerFailure: String? { get }
     func close() async
 
     // MARK: Groups
@@ -111,10 +114,6 @@ extension EventStore: ServedStore {
         try await threadPool.runIfActive { try self.position(atOrBeforeTime: micros) }
     }
 
-    package func bytesOnDisk() -> UInt64 {
-        ServerStats.bytesOnDisk(databasePath: databasePath)
-    }
-
     package var isShared: Bool { false }
 
     package func groupLease(for definition: GroupDefinition) -> Duration? { nil }
@@ -160,7 +159,10 @@ extension PostgresStore: ServedStore {
         try await position(atOrBeforeTime: micros)
     }
 
-    package func bytesOnDisk() -> UInt64 { 0 }
+    package func diskUsage() -> [String: UInt64] { [:] }
+
+    /// PostgreSQL reports its own failures per transaction; the daemon never stops for them.
+    package var writerFailure: String? { nil }
 
     package var isShared: Bool { true }
 

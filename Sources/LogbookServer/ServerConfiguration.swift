@@ -12,6 +12,11 @@ package struct ServerConfiguration: Sendable {
     package var access: AccessControl?
     /// The event loops that serve the connections (``eventLoopsDefault`` unless given).
     package var eventLoops = Self.eventLoopsDefault
+    /// Where the daemon keeps its metrics. logbookd bootstraps swift-metrics with its
+    /// factory, so the stores' writers record into the same registry.
+    package var metrics = ServerMetrics()
+    /// Where `GET /metrics` is served over HTTP (`--metrics-listen`); nil: nowhere.
+    package var metricsListen: MetricsEndpoint.Address?
 
     /// One per core. Fewer trade reads for appends: on two cores, one loop took 15% less
     /// daemon CPU per append with 50 clients (the loop commits every batch itself, where

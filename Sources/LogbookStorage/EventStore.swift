@@ -327,3 +327,25 @@ package final class EventStore: Sendable {
         }
     }
 }
+
+extension EventStore {
+    /// Why the store stopped taking appends for good (fail-stop after an I/O error, in
+    /// either writer), nil while it takes them.
+    package var writerFailure: String? {
+        logQueue?.stopReason ?? queue.stopReason
+    }
+
+    /// Bytes on this host's disk, by part: `log` (the log engine's segment and index
+    /// files) and `database` (SQLite's file, its WAL and shared memory).
+    package func diskUsage() -> [String: UInt64] {
+        let database = [databasePath, databasePath + "-wal", databasePath + "-shm"].reduce(0) { $0 + Self.fileSize($1) }
+        guard let log else { return ["database": database] }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: log.directory.string)) ?? []
+        let logBytes = files.reduce(0) { $0 + Self.fileSize(log.directory.string + "/" + $1) }
+        return ["log": logBytes, "database": database]
+    }
+
+    private static func fileSize(_ path: String) -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.uint64Value ?? 0
+    }
+}

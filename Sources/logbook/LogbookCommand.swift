@@ -35,6 +35,7 @@ struct LogbookCommand: AsyncParsableCommand {
             Query.self,
             Streams.self,
             Stats.self,
+            Metrics.self,
             Ping.self,
             Bench.self,
         ]

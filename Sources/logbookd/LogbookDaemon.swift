@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import CoreMetrics
 internal import Logging
 internal import LogbookPostgres
 internal import LogbookServer
@@ -83,6 +84,14 @@ struct LogbookDaemon: AsyncParsableCommand {
         """)
     var eventLoops: Int?
 
+    @Option(help: ArgumentHelp("""
+        Serve the metrics for Prometheus at http://ADDRESS/metrics (GET), e.g. \
+        127.0.0.1:9464 (port 0: one the kernel picks, logged). Off by default; whoever reaches \
+        the port reads them, so keep it on the loopback. `logbook metrics` prints the same \
+        over the socket.
+        """, valueName: "host:port"))
+    var metricsListen: String?
+
     @Option(help: "The least severe messages logbookd writes to stderr.")
     var logLevel: LevelOption = .info
 
@@ -109,6 +118,9 @@ struct LogbookDaemon: AsyncParsableCommand {
         if let loops = self.eventLoops, !(1...256).contains(loops) {
             throw ValidationError("--event-loops must be between 1 and 256, not \(loops)")
         }
+        if let listen = self.metricsListen, MetricsEndpoint.Address(parsing: listen) == nil {
+            throw ValidationError("--metrics-listen takes an IP address and a port, like 127.0.0.1:9464 or [::1]:9464, not \(listen)")
+        }
         guard UInt32(self.socketMode, radix: 8) != nil else {
             throw ValidationError("--socket-mode must be octal, like 660")
         }
@@ -122,6 +134,9 @@ struct LogbookDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "logbookd")
+        // Before any store opens: its writers make their metrics from the process's factory.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         DataDirectory.restrictNewFiles(allowGroupRead: self.allowGroupRead)
         // Loaded before anything else: a bad file stops the start with its line and reason.
         var access: AccessControl?
@@ -160,6 +175,8 @@ struct LogbookDaemon: AsyncParsableCommand {
         var configuration = ServerConfiguration(socketPath: self.socket)
         configuration.socketMode = UInt32(self.socketMode, radix: 8) ?? 0o660
         configuration.access = access
+        configuration.metrics = metrics
+        configuration.metricsListen = self.metricsListen.flatMap(MetricsEndpoint.Address.init(parsing:))
         configuration.limits.connectionsPerUIDMax = self.connectionsPerUid
         if let loops = self.eventLoops {
             configuration.eventLoops = loops

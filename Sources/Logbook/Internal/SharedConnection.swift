@@ -39,7 +39,7 @@ final class SharedConnection: Sendable {
 
         init(_ op: AdminRequest.Op) {
             switch op {
-            case .listGroups, .groupInfo, .listParked, .listViews:
+            case .listGroups, .groupInfo, .listParked, .listViews, .metrics:
                 self = .adminRead
             case .createGroup, .updateGroup, .deleteGroup, .resetGroup, .replayParked, .defineView, .dropView, .deleteStream:
                 self = .adminChange

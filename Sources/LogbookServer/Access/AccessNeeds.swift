@@ -77,6 +77,9 @@ enum AccessNeeds {
             return [(.admin, .someView)]
         case .deleteStream(let delete):
             return [(.admin, .stream(delete.stream))]
+        case .metrics:
+            // The metrics name every group and view, and count everything.
+            return [(.admin, .server)]
         case nil:
             return []
         }

@@ -44,6 +44,10 @@ extension CallRunner {
         case .listViews:
             let listed = try await views.list().filter { self.caller?.allows(.admin, on: .view($0.name)) ?? true }
             reply = .views(ViewList(views: listed))
+        case .metrics:
+            let context = self.context
+            reply = .metrics(
+                await context.metrics.exposition(store: context.store, groups: groups, views: views, stats: context.stats))
         case .deleteStream:
             return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
         case nil:

@@ -18,6 +18,14 @@ struct CallRunner: Sendable {
     private struct DeadlineExceeded: Error {}
 
     func run(_ frame: Frame, control: CallControl, deadline: ContinuousClock.Instant?) async -> Status {
+        let kind = ServerMetrics.kind(of: frame.body)
+        let metrics = self.context.metrics
+        if let kind { metrics.callStarted(kind) }
+        defer { if let kind { metrics.callEnded(kind) } }
+        return await self.runCounted(frame, control: control, deadline: deadline)
+    }
+
+    private func runCounted(_ frame: Frame, control: CallControl, deadline: ContinuousClock.Instant?) async -> Status {
         let stop = control.stop
         do {
             switch frame.body {
@@ -39,9 +47,11 @@ struct CallRunner: Sendable {
                     return Status(code: .invalidArgument, message: "SubscribeRequest.target: name a selector (catch_up) or a group")
                 }
             case .queryRequest(let request):
+                let started = ContinuousClock.now
                 try await Self.race(stop, deadline: deadline) {
                     try await self.write(.queryReply(try await self.context.queries.query(request)))
                 }
+                self.context.metrics.queryAnswered(since: started)
             case .adminRequest(let request):
                 return try await self.admin(request)
             default:

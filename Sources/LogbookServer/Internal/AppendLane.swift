@@ -20,6 +20,10 @@ final class AppendLane: Sendable {
         var handler: NIOLoopBound<ConnectionHandler>
         var callID: UInt64
         var result: Result<AppendResult, any Error>
+        /// For the metrics: when the request was read, and its events and data bytes.
+        var started: ContinuousClock.Instant
+        var events: Int
+        var bytes: Int
     }
 
     private struct Answers {
@@ -31,14 +35,16 @@ final class AppendLane: Sendable {
     let loop: any EventLoop
     private let store: any ServedStore
     private let stats: ServerStats
+    private let metrics: ServerMetrics
     /// Appends read in the current pass, not yet handed to the writer; loop only.
     private let gathered: NIOLoopBoundBox<[CheckedAppend]>
     private let answers = Mutex(Answers())
 
-    init(loop: any EventLoop, store: any ServedStore, stats: ServerStats) {
+    init(loop: any EventLoop, store: any ServedStore, stats: ServerStats, metrics: ServerMetrics) {
         self.loop = loop
         self.store = store
         self.stats = stats
+        self.metrics = metrics
         self.gathered = NIOLoopBoundBox.makeBoxSendingValue([], eventLoop: loop)
     }
 
@@ -46,8 +52,12 @@ final class AppendLane: Sendable {
     /// refuses at once (a bad name, too many events) is thrown back to answer directly.
     func submit(_ writes: [StreamWrite], callID: UInt64, from handler: ConnectionHandler) throws(StorageError) {
         let bound = NIOLoopBound(handler, eventLoop: self.loop)
+        let started = ContinuousClock.now
+        let (events, bytes) = writes.reduce((0, 0)) { sum, write in
+            (sum.0 + write.events.count, write.events.reduce(sum.1) { $0 + $1.data.count })
+        }
         let append = try self.store.check(writes) { [self] result in
-            self.post(Answer(handler: bound, callID: callID, result: result))
+            self.post(Answer(handler: bound, callID: callID, result: result, started: started, events: events, bytes: bytes))
         }
         self.gathered.value.append(append)
         if self.gathered.value.count == 1 {
@@ -83,7 +93,9 @@ final class AppendLane: Sendable {
         }
         var appended = 0
         for answer in waiting {
-            if case .success = answer.result { appended += 1 }
+            let succeeded = if case .success = answer.result { true } else { false }
+            if succeeded { appended += 1 }
+            self.metrics.appendAnswered(succeeded: succeeded, events: answer.events, bytes: answer.bytes, since: answer.started)
             answer.handler.value.answerAppend(answer.callID, answer.result)
         }
         self.stats.appended(appended)
@@ -97,17 +109,19 @@ final class AppendLane: Sendable {
 final class AppendLanes: Sendable {
     private let store: any ServedStore
     private let stats: ServerStats
+    private let metrics: ServerMetrics
     private let lanes = Mutex([ObjectIdentifier: AppendLane]())
 
-    init(store: any ServedStore, stats: ServerStats) {
+    init(store: any ServedStore, stats: ServerStats, metrics: ServerMetrics) {
         self.store = store
         self.stats = stats
+        self.metrics = metrics
     }
 
     func lane(for loop: any EventLoop) -> AppendLane {
         self.lanes.withLock { lanes in
             if let lane = lanes[ObjectIdentifier(loop)] { return lane }
-            let lane = AppendLane(loop: loop, store: self.store, stats: self.stats)
+            let lane = AppendLane(loop: loop, store: self.store, stats: self.stats, metrics: self.metrics)
             lanes[ObjectIdentifier(loop)] = lane
             return lane
         }

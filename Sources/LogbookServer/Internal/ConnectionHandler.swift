@@ -153,6 +153,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         do {
             try self.lane.submit(try Conversions.streamWrites(request, limits: self.server.limits), callID: callID, from: self)
         } catch {
+            self.server.metrics.appendRefused()
             self.finish(callID, frames: [Frame(callID: callID, body: .status(CallError(error).status))])
         }
     }
@@ -183,7 +184,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A query by key or by an indexed equality, answered here on the event loop: the
     /// read is shorter than the thread hops of a call run elsewhere (DESIGN.md §6).
     private func lookUp(_ callID: UInt64, _ request: QueryRequest, on loop: any EventLoop) {
+        let started = ContinuousClock.now
         let result = Result { try self.server.queries.lookup(request, on: loop) }
+        self.server.metrics.queryAnswered(since: started)
         self.finish(callID, frames: Self.lastFrames(callID, result.map { .queryReply($0) }))
     }
 

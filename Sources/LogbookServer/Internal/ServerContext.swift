@@ -12,6 +12,7 @@ struct ServerContext: Sendable {
     var views: ViewCatalog
     var queries: QueryService
     var stats: ServerStats
+    var metrics: ServerMetrics
     var lanes: AppendLanes
     var access: AccessControl?
 }

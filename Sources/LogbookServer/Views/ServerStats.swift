@@ -1,4 +1,3 @@
-internal import Foundation
 internal import Synchronization
 
 /// Counters `$stats` reports, kept by the server as it serves.
@@ -45,14 +44,6 @@ final class ServerStats: Sendable {
             connections.total -= 1
             let left = connections.byUID[uid, default: 1] - 1
             connections.byUID[uid] = left == 0 ? nil : left
-        }
-    }
-
-    /// Bytes of the database and its write-ahead log on disk.
-    static func bytesOnDisk(databasePath: String) -> UInt64 {
-        [databasePath, databasePath + "-wal"].reduce(0) { total, path in
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value
-            return total + (size ?? 0)
         }
     }
 }

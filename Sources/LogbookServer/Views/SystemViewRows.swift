@@ -44,7 +44,7 @@ struct SystemViewRows: Sendable {
             appends: self.stats.appends,
             events: head,
             headPosition: head,
-            bytes: self.store.bytesOnDisk(),
+            bytes: self.store.diskUsage().values.reduce(0, +),
             connections: self.stats.connections,
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18
         )

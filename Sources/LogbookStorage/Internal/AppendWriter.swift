@@ -75,6 +75,10 @@ final class AppendWriter {
     /// Whether this writer is the log engine's indexer, storing the tail.
     var storesTail: Bool { logEngineGroupSync != nil }
 
+    /// The SQLite engine's group commits; nil for the log engine's indexer, whose
+    /// commits hold no appends (the log reports its own).
+    let metrics: CommitMetrics?
+
     /// The log's last position: group starts at `.end` and parking resolve against it.
     var logHeadPosition: UInt64 {
         storesTail ? published.headPosition : state.headPosition
@@ -91,6 +95,7 @@ final class AppendWriter {
         logger: Logger
     ) throws {
         self.logEngineGroupSync = logEngineGroupSync
+        self.metrics = logEngineGroupSync == nil ? CommitMetrics(store: StorageEngine.sqlite.rawValue) : nil
         self.db = db
         self.databasePath = databasePath
         self.statements = try WriterStatements(db)
@@ -132,13 +137,16 @@ final class AppendWriter {
                     outcomes.append(try applyGroup(write.job, time: time))
                 }
             }
+            let commitStart = ContinuousClock.now
             try run(statements.commit, failureIfOther: .fatal)
+            metrics?.synced(after: commitStart)
         } catch {
             let answer = abort(batch, failure: error, undoingTo: batchStart)
             if !chunks.isEmpty { noteStoreFailure(answer) }
             return
         }
         if !chunks.isEmpty { noteStoreFailure(nil) }
+        metrics?.committed(events: Int(state.headPosition - batchStart.headPosition))
         publish()
         for (pending, outcome) in zip(batch, outcomes) {
             switch (pending, outcome) {

@@ -159,6 +159,7 @@ final class LogAppender {
                 }
                 try waitForTailSpace()
                 _ = try log.append(&batch)
+                log.metrics.committed(events: commit.events.count)
             } catch {
                 if error.code == .stopped { stop(error) }
                 for (append, _) in commit.answers { append.completion(.failure(error)) }

@@ -73,7 +73,7 @@ extension SegmentLog {
     /// Syncs the active segment; the next batch starts a sync group.
     private func sync(_ active: inout ActiveSegment, _ state: inout WriterState) throws(StorageError) {
         do {
-            try files.dataSync(active.file.descriptor)
+            try metrics.timingSync { () throws(Errno) in try files.dataSync(active.file.descriptor) }
         } catch {
             throw failStop(&state, "fdatasync of \(active.file.path) failed", error)
         }

@@ -63,6 +63,8 @@ final class SegmentLog: Sendable {
     let configuration: LogConfiguration
     let files: any LogFileOperations
     let logger: Logger
+    /// Times each `fdatasync` (`logbook_fsync_duration_seconds{store="log"}`).
+    let metrics = CommitMetrics(store: StorageEngine.log.rawValue)
 
     /// What readers see; the writer changes it only after a commit is durable.
     let published: Mutex<Published>

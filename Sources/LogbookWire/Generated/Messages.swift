@@ -736,6 +736,7 @@ package struct AdminRequest: Sendable, Hashable {
         case dropView(String)
         case listViews(Empty)
         case deleteStream(DeleteStream)
+        case metrics(Empty)
     }
 
     package var op: Op?
@@ -761,6 +762,7 @@ extension AdminRequest.Op {
         case .dropView: "drop_view"
         case .listViews: "Empty"
         case .deleteStream: "DeleteStream"
+        case .metrics: "Empty"
         }
     }
 }
@@ -782,6 +784,7 @@ extension AdminRequest: CMessageConvertible {
         case 10: self.op = .dropView(try decodeString(c.drop_view, field: "AdminRequest.drop_view"))
         case 11: self.op = .listViews(try Empty(cMessage: try required(c.list_views, "AdminRequest.list_views")))
         case 12: self.op = .deleteStream(try DeleteStream(cMessage: try required(c.delete_stream, "AdminRequest.delete_stream")))
+        case 13: self.op = .metrics(try Empty(cMessage: try required(c.metrics, "AdminRequest.metrics")))
         default: self.op = nil
         }
     }
@@ -826,6 +829,9 @@ extension AdminRequest: CMessageConvertible {
         case .deleteStream(let value):
             c.pointee.op_case = .init(rawValue: 12)
             c.pointee.delete_stream = try value.cMessage(in: arena)
+        case .metrics(let value):
+            c.pointee.op_case = .init(rawValue: 13)
+            c.pointee.metrics = try value.cMessage(in: arena)
         case nil: break
         }
         return c
@@ -911,6 +917,7 @@ package struct AdminReply: Sendable, Hashable {
         case groups(GroupList)
         case parked(ParkedList)
         case views(ViewList)
+        case metrics(String)
     }
 
     package var result: Result?
@@ -929,6 +936,7 @@ extension AdminReply.Result {
         case .groups: "GroupList"
         case .parked: "ParkedList"
         case .views: "ViewList"
+        case .metrics: "metrics"
         }
     }
 }
@@ -943,6 +951,7 @@ extension AdminReply: CMessageConvertible {
         case 3: self.result = .groups(try GroupList(cMessage: try required(c.groups, "AdminReply.groups")))
         case 4: self.result = .parked(try ParkedList(cMessage: try required(c.parked, "AdminReply.parked")))
         case 5: self.result = .views(try ViewList(cMessage: try required(c.views, "AdminReply.views")))
+        case 6: self.result = .metrics(try decodeString(c.metrics, field: "AdminReply.metrics"))
         default: self.result = nil
         }
     }
@@ -966,6 +975,9 @@ extension AdminReply: CMessageConvertible {
         case .views(let value):
             c.pointee.result_case = .init(rawValue: 5)
             c.pointee.views = try value.cMessage(in: arena)
+        case .metrics(let value):
+            c.pointee.result_case = .init(rawValue: 6)
+            c.pointee.metrics = try arena.string(value, field: "AdminReply.metrics")
         case nil: break
         }
         return c

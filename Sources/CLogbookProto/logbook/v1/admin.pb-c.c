@@ -1112,7 +1112,7 @@ const ProtobufCMessageDescriptor logbook__v1__delete_stream__descriptor =
   (ProtobufCMessageInit) logbook__v1__delete_stream__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descriptors[12] =
+static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descriptors[13] =
 {
   {
     "create_group",
@@ -1258,6 +1258,18 @@ static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "metrics",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__AdminRequest, op_case),
+    offsetof(Logbook__V1__AdminRequest, metrics),
+    &logbook__v1__empty__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
   0,   /* field[0] = create_group */
@@ -1269,6 +1281,7 @@ static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
   3,   /* field[3] = list_groups */
   6,   /* field[6] = list_parked */
   10,   /* field[10] = list_views */
+  12,   /* field[12] = metrics */
   7,   /* field[7] = replay_parked */
   5,   /* field[5] = reset_group */
   1,   /* field[1] = update_group */
@@ -1276,7 +1289,7 @@ static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
 static const ProtobufCIntRange logbook__v1__admin_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor logbook__v1__admin_request__descriptor =
 {
@@ -1286,7 +1299,7 @@ const ProtobufCMessageDescriptor logbook__v1__admin_request__descriptor =
   "Logbook__V1__AdminRequest",
   "logbook.v1",
   sizeof(Logbook__V1__AdminRequest),
-  12,
+  13,
   logbook__v1__admin_request__field_descriptors,
   logbook__v1__admin_request__field_indices_by_name,
   1,  logbook__v1__admin_request__number_ranges,
@@ -1407,7 +1420,7 @@ const ProtobufCMessageDescriptor logbook__v1__view_list__descriptor =
   (ProtobufCMessageInit) logbook__v1__view_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptors[5] =
+static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptors[6] =
 {
   {
     "done",
@@ -1469,18 +1482,31 @@ static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptor
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "metrics",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Logbook__V1__AdminReply, result_case),
+    offsetof(Logbook__V1__AdminReply, metrics),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__admin_reply__field_indices_by_name[] = {
   0,   /* field[0] = done */
   1,   /* field[1] = group */
   2,   /* field[2] = groups */
+  5,   /* field[5] = metrics */
   3,   /* field[3] = parked */
   4,   /* field[4] = views */
 };
 static const ProtobufCIntRange logbook__v1__admin_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor =
 {
@@ -1490,7 +1516,7 @@ const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor =
   "Logbook__V1__AdminReply",
   "logbook.v1",
   sizeof(Logbook__V1__AdminReply),
-  5,
+  6,
   logbook__v1__admin_reply__field_descriptors,
   logbook__v1__admin_reply__field_indices_by_name,
   1,  logbook__v1__admin_reply__number_ranges,

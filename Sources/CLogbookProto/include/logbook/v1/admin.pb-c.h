@@ -151,7 +151,8 @@ typedef enum {
   LOGBOOK__V1__ADMIN_REQUEST__OP_DEFINE_VIEW = 9,
   LOGBOOK__V1__ADMIN_REQUEST__OP_DROP_VIEW = 10,
   LOGBOOK__V1__ADMIN_REQUEST__OP_LIST_VIEWS = 11,
-  LOGBOOK__V1__ADMIN_REQUEST__OP_DELETE_STREAM = 12
+  LOGBOOK__V1__ADMIN_REQUEST__OP_DELETE_STREAM = 12,
+  LOGBOOK__V1__ADMIN_REQUEST__OP_METRICS = 13
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__ADMIN_REQUEST__OP__CASE)
 } Logbook__V1__AdminRequest__OpCase;
 
@@ -172,6 +173,10 @@ struct  Logbook__V1__AdminRequest
     char *drop_view;
     Logbook__V1__Empty *list_views;
     Logbook__V1__DeleteStream *delete_stream;
+    /*
+     * The daemon's metrics in the Prometheus text exposition format (version 0.0.4).
+     */
+    Logbook__V1__Empty *metrics;
   };
 };
 #define LOGBOOK__V1__ADMIN_REQUEST__INIT \
@@ -218,7 +223,8 @@ typedef enum {
   LOGBOOK__V1__ADMIN_REPLY__RESULT_GROUP = 2,
   LOGBOOK__V1__ADMIN_REPLY__RESULT_GROUPS = 3,
   LOGBOOK__V1__ADMIN_REPLY__RESULT_PARKED = 4,
-  LOGBOOK__V1__ADMIN_REPLY__RESULT_VIEWS = 5
+  LOGBOOK__V1__ADMIN_REPLY__RESULT_VIEWS = 5,
+  LOGBOOK__V1__ADMIN_REPLY__RESULT_METRICS = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__ADMIN_REPLY__RESULT__CASE)
 } Logbook__V1__AdminReply__ResultCase;
 
@@ -232,6 +238,7 @@ struct  Logbook__V1__AdminReply
     Logbook__V1__GroupList *groups;
     Logbook__V1__ParkedList *parked;
     Logbook__V1__ViewList *views;
+    char *metrics;
   };
 };
 #define LOGBOOK__V1__ADMIN_REPLY__INIT \
