@@ -174,6 +174,9 @@ struct AccessControlTests {
         Self.expectDenied(try carol.run(["groups", "info", "billing"]), "admin on group billing")
         Self.expectDenied(try carol.run(["views", "drop", "public-totals"]), "admin on view public-totals")
         Self.expectDenied(try Self.cli(daemon, as: "lbacl-dave").run(["groups", "list"]), "admin on any group")
+        // The metrics name every group and view: admin on some of them is not enough.
+        Self.expectDenied(try carol.run(["metrics"]), "admin on the server")
+        #expect(try CLI(socketPath: daemon.socketPath).run(["metrics"]).stdout.contains("logbook_group_lag{group=\"team-a\"}"))
         Self.expectDenied(try carol.run(["query", "$groups"]), "admin on every group")
 
         #expect(try carol.run(["views", "drop", "team-totals"]).status == 0)

@@ -608,7 +608,7 @@ def query_rows(view: str, **query: Any) -> QueryPages:
 
 
 #: The Admin requests that change nothing: made again after a lost connection, they do no harm.
-_ADMIN_READS = frozenset({"list_groups", "group_info", "list_parked", "list_views"})
+_ADMIN_READS = frozenset({"list_groups", "group_info", "list_parked", "list_views", "metrics"})
 
 
 def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Unary[T]:
@@ -709,6 +709,11 @@ def drop_view(name: str, *, timeout: float | None = None) -> Unary[None]:
 def list_views(*, timeout: float | None = None) -> Unary[list[ViewDefinition]]:
     """Every view's definition."""
     return _admin(timeout, P.admin_views, list_views={})
+
+
+def metrics(*, timeout: float | None = None) -> Unary[str]:
+    """The daemon's metrics in Prometheus's text format (what `--metrics-listen` serves)."""
+    return _admin(timeout, P.admin_metrics, metrics={})
 
 
 def delete_stream(stream: str, expected: Expected = ANY, *, timeout: float | None = None) -> Unary[None]:

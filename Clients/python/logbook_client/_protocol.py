@@ -832,6 +832,10 @@ def admin_views(frame: Frame) -> list[ViewDefinition]:
     return [ViewDefinition(v.name, v.group, tuple(v.indexed_paths)) for v in frame.admin_reply.views.views]
 
 
+def admin_metrics(frame: Frame) -> str:
+    return str(frame.admin_reply.metrics)
+
+
 # --- call bookkeeping --------------------------------------------------------------------
 
 

@@ -339,6 +339,7 @@ class Client:
     define_view = _unary(calls.define_view)
     drop_view = _unary(calls.drop_view)
     list_views = _unary(calls.list_views)
+    metrics = _unary(calls.metrics)
     delete_stream = _unary(calls.delete_stream)
 
     # --- carrying calls out --------------------------------------------------------------

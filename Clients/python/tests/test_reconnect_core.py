@@ -352,12 +352,12 @@ def test_what_each_call_says_about_retries():
     assert calls.append_many([("s", [logbook_client.EventData("T")])]).resend
     assert not calls.query("v").resend and calls.query("v").safe_to_retry
     safe = {name: getattr(calls, name)(*args).safe_to_retry for name, args in [
-        ("list_groups", ()), ("group_info", ("g",)), ("list_parked", ("g",)), ("list_views", ()),
+        ("list_groups", ()), ("group_info", ("g",)), ("list_parked", ("g",)), ("list_views", ()), ("metrics", ()),
         ("create_group", (logbook_client.GroupSettings("g"),)), ("update_group", (logbook_client.GroupSettings("g"),)),
         ("delete_group", ("g",)), ("reset_group", ("g",)), ("replay_parked", ("g",)),
         ("define_view", ("v", "g")), ("drop_view", ("v",)),
     ]}  # fmt: skip
-    assert {name for name, safe in safe.items() if safe} == {"list_groups", "group_info", "list_parked", "list_views"}
+    assert {name for name, safe in safe.items() if safe} == {"list_groups", "group_info", "list_parked", "list_views", "metrics"}
 
 
 def test_errors_keep_safe_to_retry_through_copies_and_pickling():

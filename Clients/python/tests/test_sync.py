@@ -405,6 +405,7 @@ def test_view_admin_queries_and_unbuilt_stream_deletion(client, name):
     with pytest.raises(logbook_client.AlreadyExists):
         client.define_view(view, group, ["$.other"])
     assert logbook_client.ViewDefinition(view, group, ("$.total",)) in client.list_views()
+    assert f'logbook_view_lag{{view="{view}"}}' in client.metrics()
     result = client.query(
         view, key_prefix="o-", where=[logbook_client.Predicate("$.total", "in", 1, 2.5, "x")],
         order_by="$.total", descending=True, limit=5,
