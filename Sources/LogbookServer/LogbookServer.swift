@@ -85,9 +85,10 @@ package final class LogbookServer: Service {
         // Before the socket: once clients can connect, the metrics are served too.
         let metricsChannel = try await self.serveMetrics(context: context, on: eventLoops)
         defer { metricsChannel?.close(promise: nil) }
+        let accepted = AcceptedConnections()
         let server: NIOAsyncChannel<Connection, Never>
         do {
-            server = try await self.bind(path, context: context, on: eventLoops)
+            server = try await self.bind(path, context: context, accepted: accepted, on: eventLoops)
         } catch {
             throw StartError(description: "cannot listen on \(path): \(error)")
         }
@@ -97,11 +98,13 @@ package final class LogbookServer: Service {
             throw StartError(description: "cannot set the mode of \(path)")
         }
         self.logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(self.configuration.socketMode, radix: 8))"])
+        self.configuration.onServing?()
 
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
+                        accepted.take(connection)
                         if let refusal = self.admit(connection.peer) {
                             group.addTask { await connection.refuse(refusal) }
                             continue
@@ -115,7 +118,11 @@ package final class LogbookServer: Service {
             }
         } onGracefulShutdown: {
             self.logger.info("shutting down: no new connections; finishing accepted appends")
+            self.configuration.onStopping?()
             server.channel.close(promise: nil)
+        }
+        for connection in accepted.takeAll() {
+            await connection.refuse(CallError.shuttingDown.status)
         }
         await groups.stop()
         await queries.stop()
@@ -124,7 +131,7 @@ package final class LogbookServer: Service {
     }
 
     private func bind(
-        _ path: String, context: ServerContext, on eventLoops: MultiThreadedEventLoopGroup
+        _ path: String, context: ServerContext, accepted: AcceptedConnections, on eventLoops: MultiThreadedEventLoopGroup
     ) async throws -> NIOAsyncChannel<Connection, Never> {
         let limits = context.limits
         return try await ServerBootstrap(group: eventLoops)
@@ -140,7 +147,7 @@ package final class LogbookServer: Service {
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
                     try pipeline.addHandler(handler)
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-                    return Connection(
+                    let connection = Connection(
                         channel: wrapped,
                         peer: peer,
                         handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
@@ -149,6 +156,8 @@ package final class LogbookServer: Service {
                         caller: caller,
                         logger: self.logger
                     )
+                    accepted.add(connection)
+                    return connection
                 }
             }
     }

@@ -17,6 +17,10 @@ package struct ServerConfiguration: Sendable {
     package var metrics = ServerMetrics()
     /// Where `GET /metrics` is served over HTTP (`--metrics-listen`); nil: nowhere.
     package var metricsListen: MetricsEndpoint.Address?
+    /// Called once the socket serves (its mode set), and once a graceful shutdown begins:
+    /// logbookd tells systemd (`READY=1`, `STOPPING=1`).
+    package var onServing: (@Sendable () -> Void)?
+    package var onStopping: (@Sendable () -> Void)?
 
     /// One per core. Fewer trade reads for appends: on two cores, one loop took 15% less
     /// daemon CPU per append with 50 clients (the loop commits every batch itself, where

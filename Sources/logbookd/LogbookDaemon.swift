@@ -177,6 +177,10 @@ struct LogbookDaemon: AsyncParsableCommand {
         configuration.access = access
         configuration.metrics = metrics
         configuration.metricsListen = self.metricsListen.flatMap(MetricsEndpoint.Address.init(parsing:))
+        let systemd = SystemdNotify(logger: logger)
+        let socket = self.socket
+        configuration.onServing = { systemd.serving(socket: socket) }
+        configuration.onStopping = { systemd.stopping() }
         configuration.limits.connectionsPerUIDMax = self.connectionsPerUid
         if let loops = self.eventLoops {
             configuration.eventLoops = loops

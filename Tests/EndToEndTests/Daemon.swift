@@ -81,8 +81,11 @@ final class Daemon {
     }
 
     /// Starts the daemon and waits until its socket accepts connections.
-    func start(_ extraArguments: [String] = []) throws {
+    func start(_ extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let executable = Self.binDirectory.appendingPathComponent("logbookd")
         let arguments = ["--socket", self.socketPath, "--data", self.dataPath, "--log-level", "debug"]
             + (storeURL.map { ["--store", $0] } ?? []) + extraArguments

@@ -112,6 +112,20 @@ struct RobustnessTests {
         #expect(none.log.contains("--event-loops must be between 1 and 256"), "\(none.log)")
     }
 
+    /// NIO's accept loop dropped connections it still buffered when SIGTERM ended it, and a
+    /// dropped connection trapped the daemon ("Deinited NIOAsyncWriter without calling
+    /// finish()", exit 4). Connections opened in a burst right before SIGTERM must not.
+    @Test func sigtermJustAfterABurstOfConnectionsExitsCleanly() throws {
+        for round in 1...5 {
+            let daemon = try Daemon()
+            try daemon.start()
+            let clients = try (0..<32).map { _ in try RawClient(path: daemon.socketPath) }
+            let status = daemon.stop(signal: SIGTERM)
+            #expect(status == 0, "round \(round): \(daemon.log.split(separator: "\n").suffix(8).joined(separator: "\n"))")
+            _ = clients
+        }
+    }
+
     @Test func helloReplyCarriesLimitsAndPeerCredentials() throws {
         let daemon = try Daemon()
         try daemon.start()
