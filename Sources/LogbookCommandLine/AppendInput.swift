@@ -26,6 +26,17 @@ package enum AppendInput {
         package var description: String { self.message }
     }
 
+    /// An event of `logbook export`'s output: its stream, and the event as it was appended
+    /// (id, type, data byte for byte, content type, metadata, correlation and causation).
+    /// Revision, position and time are the log's and are ignored.
+    package static func exported(line: [UInt8]) throws(LineError) -> (stream: String, event: EventData) {
+        let fields = try Self.fields(of: line)
+        guard let stream = fields.stream, !stream.isEmpty else {
+            throw LineError("the event has no \"stream\" (lines of logbook export name it)")
+        }
+        return (stream, try Self.event(fields, line: line, defaults: Defaults()))
+    }
+
     /// The event one JSON line stands for.
     ///
     /// With a default type, the whole line is the event's JSON data. Without one, the
@@ -51,6 +62,10 @@ package enum AppendInput {
             )
         }
 
+        return try Self.event(try Self.fields(of: line), line: line, defaults: defaults)
+    }
+
+    private static func fields(of line: [UInt8]) throws(LineError) -> Fields {
         var fields = Fields()
         do {
             var scanner = JSONScanner(line)
@@ -75,13 +90,21 @@ package enum AppendInput {
         } catch {
             throw LineError("\(error)")
         }
+        return fields
+    }
 
+    private static func event(_ fields: Fields, line: [UInt8], defaults: Defaults) throws(LineError) -> EventData {
         guard let type = fields.type, !type.isEmpty else {
             throw LineError("the event has no \"type\"")
         }
         let contentType = fields.contentType ?? ContentType.json
         let data: [UInt8]
-        if ContentType.isJSON(contentType) {
+        if let exact = fields.dataBase64 {
+            guard let decoded = Data(base64Encoded: exact) else {
+                throw LineError("\"data_base64\" is not base64")
+            }
+            data = [UInt8](decoded)
+        } else if ContentType.isJSON(contentType) {
             data = fields.dataRange.map { Array(line[$0]) } ?? Array("null".utf8)
         } else if let range = fields.dataRange {
             var scanner = JSONScanner(Array(line[range]))
@@ -115,7 +138,10 @@ package enum AppendInput {
 
     /// The members of an event object that matter, read as the scanner passes them.
     private struct Fields {
+        var stream: String?
         var type: String?
+        /// `logbook export`'s exact bytes of a JSON payload whose `data` was compacted.
+        var dataBase64: String?
         var dataRange: Range<Int>?
         var id: UUID?
         var metadata: [String: String] = [:]
@@ -127,6 +153,10 @@ package enum AppendInput {
             switch key {
             case "type":
                 self.type = try Self.string(key, &scanner)
+            case "stream":
+                self.stream = try Self.string(key, &scanner)
+            case "data_base64":
+                self.dataBase64 = try Self.optionalString(key, &scanner)
             case "data":
                 self.dataRange = try scanner.scanValue()
             case "id":

@@ -76,6 +76,27 @@ package enum EventJSON {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Appends an event as `logbook export` writes it: as ``append(_:to:)``, and when
+    /// `data` had to be compacted to fit on a line (a JSON payload with whitespace between
+    /// its tokens), `"data_base64"` with the exact bytes, so that an import stores them
+    /// unchanged.
+    package static func appendExported(_ event: RecordedEvent, to out: inout [UInt8]) {
+        guard ContentType.isJSON(event.contentType), JSON.isValid(event.data) else {
+            Self.append(event, to: &out)
+            return
+        }
+        var compact: [UInt8] = []
+        compact.reserveCapacity(event.data.count)
+        JSON.appendCompact(event.data, to: &compact)
+        guard compact != event.data else {
+            Self.append(event, to: &out)
+            return
+        }
+        Self.append(event, to: &out) { out in
+            JSON.appendMember("data_base64", Data(event.data).base64EncodedString(), to: &out)
+        }
+    }
+
     /// Appends an event's payload: the JSON value for valid JSON of a JSON content type,
     /// else a base64 string.
     package static func appendData(_ data: [UInt8], contentType: String, to out: inout [UInt8]) {

@@ -36,6 +36,8 @@ struct LogbookCommand: AsyncParsableCommand {
             Streams.self,
             Stats.self,
             Metrics.self,
+            Export.self,
+            Import.self,
             Ping.self,
             Bench.self,
         ]

@@ -23,6 +23,21 @@ struct AppendInputTests {
         #expect(event.causationID == nil)
     }
 
+    @Test("an exported line gives its stream, and data_base64's exact bytes win over the compacted data")
+    func exportedLine() throws {
+        let exact = "{ \"total\" : 10,\n \"x\": [1, 2] }"
+        let line = #"{"stream":"order-1","revision":0,"position":7,"id":"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b","type":"Placed","time":"2026-12-07T19:36:53.723810Z","content_type":"application/json","data":{"total":10,"x":[1,2]},"metadata":{"k":"v"},"correlation_id":"c1","causation_id":null,"data_base64":"\#(Data(exact.utf8).base64EncodedString())"}"#
+        let (stream, event) = try AppendInput.exported(line: Array(line.utf8))
+        #expect(stream == "order-1")
+        #expect(String(decoding: event.data, as: UTF8.self) == exact)
+        #expect(event.id == UUID(uuidString: "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b"))
+        #expect(event.metadata == ["k": "v"] && event.correlationID == "c1")
+        #expect(throws: AppendInput.LineError.self) { try AppendInput.exported(line: Array(#"{"type":"T","data":1}"#.utf8)) }
+        #expect(throws: AppendInput.LineError.self) {
+            try AppendInput.exported(line: Array(#"{"stream":"s","type":"T","data":1,"data_base64":"%%%"}"#.utf8))
+        }
+    }
+
     @Test("command-line defaults apply unless the line overrides them")
     func defaults() throws {
         let defaults = AppendInput.Defaults(metadata: ["source": "cli", "user": "bob"], correlationID: "c-0", causationID: "k-0")
