@@ -319,6 +319,7 @@ enum FrameSamples {
             .dropView(text("AdminRequest.drop_view")),
             .listViews(Empty()),
             .deleteStream(DeleteStream(stream: text("DeleteStream.stream"), expected: expectedExact)),
+            .metrics(Empty()),
         ]
         for (index, op) in adminOps.enumerated() {
             bodies.append(("adminRequest \(index)", .adminRequest(AdminRequest(op: op))))
@@ -329,6 +330,7 @@ enum FrameSamples {
             .groups(GroupList(groups: [groupInfo(.roundRobin, 3), groupInfo(.single, 4)])),
             .parked(ParkedList(events: [parkedEvent(7), parkedEvent(8)])),
             .views(ViewList(views: [viewDefinition(1), viewDefinition(2)])),
+            .metrics(text("AdminReply.metrics")),
         ]
         for (index, result) in adminResults.enumerated() {
             bodies.append(("adminReply \(index)", .adminReply(AdminReply(result: result))))
