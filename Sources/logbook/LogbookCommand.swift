@@ -36,6 +36,7 @@ struct LogbookCommand: AsyncParsableCommand {
             Streams.self,
             Stats.self,
             Metrics.self,
+            Top.self,
             Export.self,
             Import.self,
             Ping.self,

@@ -134,6 +134,10 @@ struct CLIScriptingTests {
         Invocation("query", ["query", "$stats", "--min-position", "1", "--wait", "100"]),
         Invocation("streams", ["streams", "--prefix", "s-"]),
         Invocation("stats", ["stats", "--json"]),
+        Invocation("metrics", ["metrics"]),
+        Invocation("top", ["top", "--once"]),
+        Invocation("export", ["export"]),
+        Invocation("import", ["import", "-"], stdin: #"{"stream":"s-1","type":"T","data":{}}"# + "\n"),
         Invocation("ping", ["ping"]),
         Invocation("bench", ["bench", "append", "--events", "10"]),
         Invocation("bench", ["bench", "read", "--events", "10"]),
@@ -241,7 +245,7 @@ struct CLIScriptingTests {
     }
 
     @Test(arguments: [
-        ("logbook ", ["append", "read", "subscribe", "groups", "views", "query", "streams", "stats", "ping", "bench", "help"]),
+        ("logbook ", ["append", "read", "subscribe", "groups", "views", "query", "streams", "stats", "metrics", "top", "export", "import", "ping", "bench", "help"]),
         ("logbook groups ", ["create", "list", "info", "delete", "reset", "parked", "replay-parked"]),
         ("logbook views ", ["define", "list", "drop"]),
         ("logbook groups create g --all --strategy ", ["by-stream", "round-robin", "single"]),
