@@ -1,6 +1,10 @@
 internal import Foundation
 internal import Testing
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// `logbook top` (issue 15) in a real terminal: a tmux pane, driven with send-keys and read
 /// with capture-pane, against a daemon taking appends.
 @Suite("logbook top", .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs tmux"))
@@ -25,19 +29,40 @@ final class TopTests {
         _ = try? self.tmux(["kill-session", "-t", self.session])
     }
 
-    /// Runs tmux; its output is read only for capture-pane. The first command starts
-    /// tmux's server, which would keep a pipe open for ever.
+    /// Runs tmux with posix_spawn and waits for it with waitpid; its output is read only for
+    /// capture-pane. The first command starts tmux's server, which would keep a pipe open
+    /// for ever. Not Foundation's `Process`: under AddressSanitizer its child monitor once
+    /// left a tmux client unreaped and the test waiting for ever.
     @discardableResult
     private func tmux(_ arguments: [String], output: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = output ? pipe : FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let read = output ? pipe.fileHandleForReading.readDataToEndOfFile() : Data()
-        process.waitUntilExit()
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw POSIXError(.EIO) }
+        let null = open("/dev/null", O_RDWR)
+        defer { close(null) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, null, 0)
+        posix_spawn_file_actions_adddup2(&actions, output ? ends[1] : null, 1)
+        posix_spawn_file_actions_adddup2(&actions, null, 2)
+        posix_spawn_file_actions_addclose(&actions, ends[0])
+        let argv = (["/usr/bin/tmux"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ)
+        close(ends[1])
+        defer { close(ends[0]) }
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var read: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while output {
+            let count = Glibc.read(ends[0], &chunk, chunk.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            read += chunk[..<count]
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         return String(decoding: read, as: UTF8.self)
     }
 
