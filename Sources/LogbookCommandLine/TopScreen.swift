@@ -94,7 +94,8 @@ package enum TopScreen {
         let parked = scrape.byLabel("logbook_group_parked", "group")
         let consumers = scrape.byLabel("logbook_group_consumers", "group")
         let nameWidth = max(5, lag.keys.map(\.count).max() ?? 0)
-        let barWidth = max(10, min(40, width - nameWidth - 50))
+        // The name, four columns of 12, two spaces and the brackets leave the rest to the bar.
+        let barWidth = max(10, min(40, width - nameWidth - 4 * 12 - 4))
         var lines = [Self.pad("GROUP", nameWidth) + Self.columns(["LAG", "IN-FLIGHT", "PARKED", "CONSUMERS"]) + "  DONE"]
         for name in lag.keys.sorted() {
             let behind = lag[name] ?? 0

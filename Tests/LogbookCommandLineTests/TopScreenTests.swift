@@ -48,6 +48,8 @@ struct TopScreenTests {
         #expect(bar.filter { $0 == "#" }.count * 4 == (bar.count - 2) * 3, "\(bar)")
         #expect(lines.contains { $0.hasPrefix("sum\"mary") })
         #expect(lines.allSatisfy { $0.count <= 100 })
+        #expect(orders.hasSuffix("]"), "the whole bar fits: \(orders)")
+        #expect(TopScreen.lines(socket: "s", previous: before, current: after, width: 80).first { $0.hasPrefix("orders") }?.hasSuffix("]") == true)
         #expect(TopScreen.lines(socket: "s", previous: nil, current: after, width: 100)[3].contains("appends/s -"))
     }
 
