@@ -22,7 +22,7 @@ package struct Limits: Sendable, Hashable {
     package var nameBytesMax: Int = 1024
     /// Calls a connection may have open at once; each holds a task and, for reads, a batch.
     package var openCallsPerConnectionMax: Int = 256
-    /// Connections at once; each holds buffers and a task.
+    /// Connections at once (`--connections-max`); each holds buffers and a task.
     package var connectionsMax: Int = 1024
     /// Connections at once from one uid (`--connections-per-uid`), so that one misbehaving
     /// service cannot take every connection from the others. Root and the daemon's own user

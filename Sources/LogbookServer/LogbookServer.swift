@@ -105,7 +105,7 @@ package final class LogbookServer: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in inbound {
                         accepted.take(connection)
-                        if let refusal = self.admit(connection.peer) {
+                        if let refusal = connection.refusal {
                             group.addTask { await connection.refuse(refusal) }
                             continue
                         }
@@ -138,6 +138,10 @@ package final class LogbookServer: Service {
             .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .bind(unixDomainSocketPath: path) { channel in
                 PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    // Admitted here, before a byte is read: a refused connection never has
+                    // a ConnectionHandler, so a Hello (and calls) sent at once are not
+                    // answered or run before the refusal goes out.
+                    let refusal = self.admit(peer)
                     let caller = context.access?.caller(peer)
                     let handler = ConnectionHandler(
                         server: context, peer: peer, caller: caller, lane: context.lanes.lane(for: channel.eventLoop))
@@ -145,7 +149,9 @@ package final class LogbookServer: Service {
                     try pipeline.addHandler(FrameTimeoutHandler(timeout: limits.partialFrameTimeout))
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(frameBytesMax: limits.frameBytesMax, refusesCallsIndividually: true)))
                     try pipeline.addHandler(MessageToByteHandler(FrameEncoder(frameBytesMax: limits.frameBytesMax)))
-                    try pipeline.addHandler(handler)
+                    if refusal == nil {
+                        try pipeline.addHandler(handler)
+                    }
                     let wrapped = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
                     let connection = Connection(
                         channel: wrapped,
@@ -154,6 +160,7 @@ package final class LogbookServer: Service {
                         calls: handler.calls,
                         context: context,
                         caller: caller,
+                        refusal: refusal,
                         logger: self.logger
                     )
                     accepted.add(connection)

@@ -70,6 +70,11 @@ struct LogbookDaemon: AsyncParsableCommand {
     var allowGroupRead = false
 
     @Option(help: """
+        Connections at once; more are refused at accept with RESOURCE_EXHAUSTED.
+        """)
+    var connectionsMax = Limits().connectionsMax
+
+    @Option(help: """
         Connections at once from one uid, so that one misbehaving service cannot take every \
         connection (root and the daemon's own user are not capped).
         """)
@@ -111,6 +116,9 @@ struct LogbookDaemon: AsyncParsableCommand {
             if self.engine != nil {
                 throw ValidationError("--engine chooses the engine of a data directory; --store names a PostgreSQL database instead")
             }
+        }
+        if self.connectionsMax < 1 {
+            throw ValidationError("--connections-max must be at least 1")
         }
         if self.connectionsPerUid < 1 {
             throw ValidationError("--connections-per-uid must be at least 1")
@@ -181,6 +189,7 @@ struct LogbookDaemon: AsyncParsableCommand {
         let socket = self.socket
         configuration.onServing = { systemd.serving(socket: socket) }
         configuration.onStopping = { systemd.stopping() }
+        configuration.limits.connectionsMax = self.connectionsMax
         configuration.limits.connectionsPerUIDMax = self.connectionsPerUid
         if let loops = self.eventLoops {
             configuration.eventLoops = loops

@@ -78,6 +78,35 @@ struct RobustnessTests {
         #expect(result.frames.isEmpty, "the append sent before Hello was not executed")
     }
 
+    /// A connection over the cap is refused before anything it sends is read: no
+    /// HelloReply, and an append pipelined behind its Hello is not run.
+    @Test func aRefusedConnectionIsAnsweredOnlyWithItsRefusal() throws {
+        let daemon = try Daemon()
+        try daemon.start(["--connections-max", "1"])
+        let held = try RawClient(path: daemon.socketPath)
+        _ = try held.hello()
+        for attempt in 1...5 {
+            let refused = try RawClient(path: daemon.socketPath)
+            // The daemon may have closed it already: what it answered is what counts.
+            try? refused.send([
+                Frame(callID: 0, body: .hello(Hello(protocolVersion: 1, clientName: "e2e-refused"))),
+                Frame(callID: 1, body: .appendRequest(.single("refused-\(attempt)"))),
+            ])
+            let first = try #require(try refused.receive())
+            #expect(first.callID == 0)
+            guard case .status(let status) = first.body else {
+                Issue.record("a refused connection was answered with \(first) before its refusal")
+                continue
+            }
+            #expect(status.code == .resourceExhausted)
+            #expect(status.message.contains("limit 1"))
+            #expect(try refused.receive() == nil)
+            let read = try held.call(UInt64(attempt), .readRequest(ReadRequest(selector: Selector(kind: .stream("refused-\(attempt)")))))
+            #expect(read.status.code == .ok)
+            #expect(read.frames.isEmpty, "the append sent on a refused connection was not run")
+        }
+    }
+
     @Test func silentClientIsDroppedAfterTheHelloTimeout() throws {
         let daemon = try Daemon()
         try daemon.start(["--hello-timeout", "1"])

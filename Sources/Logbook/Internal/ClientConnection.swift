@@ -42,23 +42,29 @@ final class ClientConnection: Sendable {
         on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) async throws(LogbookError) -> ClientConnection {
         let handshake = eventLoop.makePromise(of: HelloReply.self)
+        // The router as added, not looked up after the handshake: a daemon may close the
+        // connection just after its HelloReply (shutting down), and the pipeline is empty then.
+        let routerAdded = eventLoop.makePromise(of: NIOLoopBound<CallRouter>.self)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(TimeAmount(ClientLimits.connectTimeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let router = CallRouter(clientName: clientName, handshake: handshake)
                         try channel.pipeline.syncOperations.addHandlers(
                             ByteToMessageHandler(FrameDecoder(frameBytesMax: ClientLimits.inboundFrameBytesMax)),
                             MessageToByteHandler(FrameEncoder(frameBytesMax: ClientLimits.outboundFrameBytesMax)),
-                            CallRouter(clientName: clientName, handshake: handshake)
+                            router
                         )
+                        routerAdded.succeed(NIOLoopBound(router, eventLoop: channel.eventLoop))
                     }
                 }
                 .connect(unixDomainSocketPath: socketPath)
                 .get()
         } catch {
             handshake.fail(error)
+            routerAdded.fail(error)
             throw LogbookError(
                 code: .unavailable,
                 message: "cannot connect to logbookd at \(socketPath): \(Self.describe(error))",
@@ -70,9 +76,7 @@ final class ClientConnection: Sendable {
             // closes it at once, and the pipeline, router included, is gone by then; the
             // refusal is in the answer.
             let hello = try await handshake.futureResult.get()
-            let router = try await eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CallRouter.self), eventLoop: eventLoop)
-            }.get()
+            let router = try await routerAdded.futureResult.get()
             return ClientConnection(channel: channel, router: router, hello: hello, socketPath: socketPath, clientName: clientName)
         } catch {
             channel.close(promise: nil)

@@ -14,6 +14,9 @@ struct Connection: Sendable {
     let context: ServerContext
     /// Who the peer is, under `--acl`; nil when it may do anything.
     let caller: Caller?
+    /// Why the connection was refused at accept; nil when it was admitted. A refused one's
+    /// handler is not in the pipeline: nothing it sends is answered.
+    let refusal: Status?
     let logger: Logger
 
     func run() async {
