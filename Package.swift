@@ -158,6 +158,9 @@ let package = Package(
                 "LogbookLocks",
                 "Logbook",
                 "LogbookCommandLine",
+                // `backup --verify` checks a backup's records, database and manifest with
+                // the store's own code.
+                "LogbookStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

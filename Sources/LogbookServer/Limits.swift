@@ -47,6 +47,9 @@ package struct Limits: Sendable, Hashable {
     /// Credit a subscription starts with when its request grants none: events the server
     /// may send before the client grants more.
     package var subscriptionCreditDefault: Int = 1024
+    /// BackupChunk frames (of up to 1 MiB each) a backup sends before the client grants
+    /// more, when its request names none.
+    package var backupCreditDefault: Int = 4
     /// A caught-up subscriber this many events behind the head is told FellBehind (and
     /// CaughtUp again when it reaches the head).
     package var fellBehindEventsMin: UInt64 = 10_000

@@ -27,6 +27,8 @@ package protocol ServedStore: AnyObject, Sendable {
     func diskUsage() -> [String: UInt64]
     /// Why the store stopped taking appends for good, nil while it takes them.
     var writerFailure: String? { get }
+    /// A consistent copy of the store at one position, for a backup.
+    func backupSnapshot(on threadPool: NIOThreadPool) async throws -> StoreSnapshot
     func close() async
 
     // MARK: Groups
@@ -116,6 +118,10 @@ extension EventStore: ServedStore {
 
     package var isShared: Bool { false }
 
+    package func backupSnapshot(on threadPool: NIOThreadPool) async throws -> StoreSnapshot {
+        try await threadPool.runIfActive { try self.snapshot() }
+    }
+
     package func groupLease(for definition: GroupDefinition) -> Duration? { nil }
 
     package func claimGroup(_ name: String, wanted: Bool, lease: Duration) async throws -> GroupClaim? {
@@ -165,6 +171,14 @@ extension PostgresStore: ServedStore {
     package var writerFailure: String? { nil }
 
     package var isShared: Bool { true }
+
+    /// PostgreSQL has its own backups (pg_dump, base backups with WAL archiving), which
+    /// cover every daemon's state at once.
+    package func backupSnapshot(on threadPool: NIOThreadPool) async throws -> StoreSnapshot {
+        throw StorageError(
+            code: .unimplemented,
+            message: "logbook backup copies a data directory; back up the PostgreSQL store with pg_dump or a base backup")
+    }
 
     package func groupLease(for definition: GroupDefinition) -> Duration? {
         Self.groupLease(for: definition)

@@ -88,6 +88,7 @@ package final class EventStore: Sendable {
         self.engine = engine
         self.pool = opened.pool
         self.lock = opened.lock
+        Self.removeSnapshotLeftovers(in: directory)
         self.databasePath = opened.path
         self.logger = logger
         self.published = PublishedState(

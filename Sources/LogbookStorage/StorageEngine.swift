@@ -41,5 +41,5 @@ package enum StorageEngine: String, Sendable, CaseIterable {
     }
 
     /// The folder of segment files inside a log-engine data directory.
-    static let logFolder = "log"
+    package static let logFolder = "log"
 }

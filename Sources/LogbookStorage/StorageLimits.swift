@@ -58,6 +58,10 @@ package enum StorageLimits {
     /// is damaged, without a long listing for a file that is refused anyway.
     static let integrityProblemsReported = 10
 
+    /// Bytes of a backup file read or written at a time: one BackupChunk frame, and the
+    /// buffer a verify or a restore reads through.
+    package static let backupChunkBytes = 1 << 20
+
     /// Event types in one read filter (each becomes a bound SQL parameter).
     package static let filterEventTypesMax = 100
 

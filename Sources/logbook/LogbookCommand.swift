@@ -39,6 +39,7 @@ struct LogbookCommand: AsyncParsableCommand {
             Top.self,
             Export.self,
             Import.self,
+            Backup.self,
             Ping.self,
             Bench.self,
         ]

@@ -11,8 +11,24 @@ internal import UnixSignals
 internal import Glibc
 #endif
 
-/// `logbookd`: the Logbook daemon.
+/// `logbookd` serves; `logbookd restore` makes a data directory from a backup.
+///
+/// Dispatched here rather than as an ArgumentParser subcommand: a parent command's
+/// options are parsed for its subcommands too, so the daemon's `--data` would take
+/// restore's.
 @main
+enum Entry {
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "restore" {
+            await RestoreCommand.main(Array(arguments.dropFirst()))
+        } else {
+            await LogbookDaemon.main(arguments)
+        }
+    }
+}
+
+/// `logbookd`: the Logbook daemon.
 struct LogbookDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logbookd",
@@ -27,7 +43,8 @@ struct LogbookDaemon: AsyncParsableCommand {
             instead, shared by every logbookd that names the same database. \
             With --acl FILE, each call is checked against the grants in FILE for the connection's \
             user (read from the socket, SO_PEERCRED); SIGHUP reloads it. \
-            SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits.
+            SIGTERM or SIGINT stops it gracefully: accepted appends finish, then it exits. \
+            `logbookd restore BACKUP --data NEW` makes a data directory from a backup.
             """,
         version: ServerVersion.server
     )

@@ -31,6 +31,8 @@ final class CallRouter: ChannelDuplexHandler {
         /// A consumer in a persistent group; it owns its connection too. Its reads are never
         /// held back (see ``GroupStream``), and `Settled` goes straight to its hooks.
         case group(GroupStream.Producer.Source, GroupStream.Hooks)
+        /// A call whose frames go to its consumer as they are (a backup's chunks).
+        case bodies(ClientConnection.Produced<Frame.Body>.Source)
     }
 
     /// An open call. A class, so that the router finds and changes it in place: as a
@@ -254,6 +256,7 @@ final class CallRouter: ChannelDuplexHandler {
         case .stream: shape = .stream
         case .subscription: shape = .subscription
         case .group: shape = .group
+        case .bodies: shape = .bodies
         }
         self.calls[id] = Call(machine: CallStateMachine(shape: shape), sink: sink)
         context.write(Self.wrapOutboundOut(frame), promise: nil)
@@ -287,6 +290,11 @@ final class CallRouter: ChannelDuplexHandler {
             if source.yield(frame) == .stopProducing {
                 self.setPaused(id, true)
             }
+        case .deliverBody(let body):
+            guard case .bodies(let source)? = self.calls[id]?.sink else { break }
+            if source.yield(body) == .stopProducing {
+                self.setPaused(id, true)
+            }
         case .deliverGroup(let batch):
             guard case .group(let source, _)? = self.calls[id]?.sink else { break }
             _ = source.yield(batch)
@@ -301,6 +309,7 @@ final class CallRouter: ChannelDuplexHandler {
             switch self.calls[id]?.sink {
             case .stream(let source)?: source.finish()
             case .subscription(let source)?: source.finish()
+            case .bodies(let source)?: source.finish()
             case .group(let source, let hooks)?:
                 _ = hooks.ended()
                 source.finish()
@@ -371,6 +380,8 @@ final class CallRouter: ChannelDuplexHandler {
                 source.finish()
             } else if case .subscription(let source) = call.sink {
                 source.finish()
+            } else if case .bodies(let source) = call.sink {
+                source.finish()
             } else if case .group(let source, let hooks) = call.sink {
                 _ = hooks.ended()
                 source.finish()
@@ -393,6 +404,7 @@ final class CallRouter: ChannelDuplexHandler {
         case .unary(let promise): promise.fail(error)
         case .stream(let source): source.finish(error)
         case .subscription(let source): source.finish(error)
+        case .bodies(let source): source.finish(error)
         case .group(let source, let hooks):
             _ = hooks.ended()
             source.finish(error)

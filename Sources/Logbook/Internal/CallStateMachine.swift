@@ -28,6 +28,9 @@ package struct CallStateMachine {
         /// A consumer in a persistent group: EventBatch frames whose deliveries carry ids
         /// and attempts, and Settled frames, in any number, then the Status.
         case group
+        /// Frames handed on as they are (a backup: BackupChunk frames, then one
+        /// BackupManifest), then the Status.
+        case bodies
     }
 
     package enum State: Sendable, Hashable {
@@ -51,6 +54,8 @@ package struct CallStateMachine {
         case deliverSubscription(SubscriptionFrame)
         /// Hand these deliveries to the group consumer.
         case deliverGroup(EventBatch)
+        /// Hand this frame to the consumer of a `bodies` call.
+        case deliverBody(Frame.Body)
         /// The daemon durably recorded these settlements of the group consumer.
         case settled([UInt64])
         /// The unary call succeeded with this reply.
@@ -97,7 +102,7 @@ package struct CallStateMachine {
                     return .fail(LogbookError(status: status))
                 }
                 switch self.shape {
-                case .stream, .subscription, .group:
+                case .stream, .subscription, .group, .bodies:
                     return .finishStream
                 case .unary:
                     guard let reply else {
@@ -129,6 +134,11 @@ package struct CallStateMachine {
             case .settled(let settled)? where self.shape == .group:
                 return .settled(settled.deliveryIDs)
 
+            case .backupChunk(let chunk)? where self.shape == .bodies:
+                return .deliverBody(.backupChunk(chunk))
+            case .backupManifest(let manifest)? where self.shape == .bodies:
+                return .deliverBody(.backupManifest(manifest))
+
             case let other? where self.shape == .unary && reply == nil && !Self.isControl(other):
                 self.state = .open(reply: other, cancelSent: cancelSent)
                 return .none
@@ -155,7 +165,7 @@ package struct CallStateMachine {
                 guard !cancelSent else { return .none }
                 self.state = .open(reply: reply, cancelSent: true)
                 return .sendCancel
-            case .stream, .subscription, .group:
+            case .stream, .subscription, .group, .bodies:
                 self.state = .abandoned
                 return .sendCancel
             }

@@ -170,6 +170,17 @@ final class ClientConnection: Sendable {
         return (frame.callID, batches)
     }
 
+    /// Starts a call whose frames its consumer takes as they are (a backup), and returns
+    /// its call id and the consumer's end.
+    func bodies(_ body: Frame.Body, timeout: Duration?) throws(LogbookError) -> (callID: UInt64, frames: Produced<Frame.Body>.AsyncIterator) {
+        let frame = Frame(callID: self.takeCallID(), timeoutMs: timeout?.roundedUpMilliseconds ?? 0, body: body)
+        let frames: Produced<Frame.Body>.AsyncIterator = try self.start(
+            frame,
+            buffered: ClientLimits.readBatchesBufferedLow...ClientLimits.readBatchesBufferedHigh
+        ) { .bodies($0) }
+        return (frame.callID, frames)
+    }
+
     private func takeCallID() -> UInt64 {
         self.nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
     }

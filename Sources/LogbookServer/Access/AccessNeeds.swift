@@ -24,6 +24,9 @@ enum AccessNeeds {
             return [Self.query(request.view)]
         case .adminRequest(let request):
             return Self.admin(request.op)
+        case .backupRequest:
+            // A backup is every stream, group and view.
+            return [(.admin, .server)]
         default:
             return []
         }

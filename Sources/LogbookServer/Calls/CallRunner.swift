@@ -54,6 +54,10 @@ struct CallRunner: Sendable {
                 self.context.metrics.queryAnswered(since: started)
             case .adminRequest(let request):
                 return try await self.admin(request)
+            case .backupRequest:
+                try await Self.race(stop, deadline: deadline) {
+                    try await self.backup(credit: control.credit)
+                }
             default:
                 return Status(code: .internal, message: "call \(self.callID) started by a frame that starts no call")
             }

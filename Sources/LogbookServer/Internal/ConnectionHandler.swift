@@ -107,6 +107,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 case .readRequest(let request):
                     // A client that grants none asks for no flow control (clients before it).
                     credit = request.initialCredit == 0 ? .max : UInt64(request.initialCredit)
+                case .backupRequest(let request):
+                    credit = UInt64(request.initialCredit == 0 ? self.server.limits.backupCreditDefault : Int(request.initialCredit))
                 default:
                     break
                 }

@@ -113,12 +113,12 @@ package struct ConnectionStateMachine {
         switch body {
         case .appendRequest: kind = .append
         case .readRequest: kind = .read
-        case .subscribeRequest, .queryRequest, .adminRequest: kind = .other
+        case .subscribeRequest, .queryRequest, .adminRequest, .backupRequest: kind = .other
         case .cancel, .credit, .ack, .nack:
             // Frames for a call already open; a call that already ended ignores them.
             return calls[frame.callID] == nil ? .none : .forward(frame.callID, frame)
         case .hello, .helloReply, .status, .appendReply, .eventBatch, .caughtUp, .fellBehind, .checkpoint, .settled,
-            .queryReply, .adminReply:
+            .queryReply, .adminReply, .backupChunk, .backupManifest:
             return .closeConnection(Status(code: .invalidArgument, message: "a client does not send \(body.name) frames"))
         }
         guard calls[frame.callID] == nil else {

@@ -21,7 +21,7 @@ package final class ServerMetrics: Sendable {
 
     /// The kinds of call `logbook_open_calls` counts (appends and lookups never stay open).
     enum CallKind: String, CaseIterable {
-        case read, subscribe, consume, query, admin
+        case read, subscribe, consume, query, admin, backup
     }
 
     private let appends: CoreMetrics.Counter
@@ -99,6 +99,7 @@ package final class ServerMetrics: Sendable {
             }
         case .queryRequest: .query
         case .adminRequest: .admin
+        case .backupRequest: .backup
         default: nil
         }
     }

@@ -6,9 +6,9 @@ internal import CLogbookCRC
 /// 200-byte record costs tens of nanoseconds. `extending` continues a checksum over
 /// bytes that are not contiguous: `checksum(b, extending: checksum(a))` is the checksum
 /// of `a` followed by `b`.
-enum CRC32C {
+package enum CRC32C {
     /// Which code computes it; tests force `.software` to check the fallback too.
-    enum Implementation: Sendable, CaseIterable {
+    package enum Implementation: Sendable, CaseIterable {
         /// SSE4.2 when the CPU has it, else the table.
         case automatic
         case software
@@ -17,7 +17,7 @@ enum CRC32C {
     /// True when this CPU has the `crc32` instruction.
     static var hardwareAvailable: Bool { logbook_crc32c_hardware_available() }
 
-    static func checksum(
+    package static func checksum(
         _ bytes: UnsafeRawBufferPointer,
         extending crc: UInt32 = 0,
         implementation: Implementation = .automatic
@@ -28,7 +28,7 @@ enum CRC32C {
         }
     }
 
-    static func checksum(
+    package static func checksum(
         _ bytes: some Sequence<UInt8>,
         extending crc: UInt32 = 0,
         implementation: Implementation = .automatic

@@ -132,7 +132,7 @@ extension SegmentLog {
 
     /// The next record, which must be at `expected`: its payload's range in
     /// `cursor.bytes`. Anything else there is damage, named with its file and offset.
-    private static func nextRecord(
+    static func nextRecord(
         _ cursor: inout RecordCursor, at expected: UInt64, checkingChecksum: Bool
     ) throws(StorageError) -> Range<Int> {
         let offset = cursor.offset
@@ -146,5 +146,33 @@ extension SegmentLog {
         case .invalid(let reason):
             throw cursor.file.damaged(at: offset, reason)
         }
+    }
+}
+
+extension SegmentLog {
+    /// The bytes of each segment that hold positions up to `position`, a published head:
+    /// all of each sealed segment below it, and the segment it is in up to the end of its
+    /// record. Those bytes are durable and never written again, so they can be read while
+    /// the writer goes on.
+    func extents(upTo position: UInt64) throws(StorageError) -> [(file: SegmentFile, bytes: Int64)] {
+        guard position > 0 else { return [] }
+        let sealed = published.withLock { $0.sealed }
+        var extents = [(file: SegmentFile, bytes: Int64)]()
+        for segment in sealed where segment.lastPosition <= position {
+            extents.append((segment.file, segment.endOffset))
+            if segment.lastPosition == position { return extents }
+        }
+        // The rest of the way into the segment `position` is in, sealed or active.
+        guard let location = locate(position) else {
+            throw .corrupt("position \(position) is not in the log, which ends at \(headPosition)")
+        }
+        var cursor = RecordCursor(file: location.file, offset: location.entry.offset)
+        var expected = location.entry.position
+        while expected <= position {
+            _ = try Self.nextRecord(&cursor, at: expected, checkingChecksum: false)
+            expected += 1
+        }
+        extents.append((location.file, cursor.offset))
+        return extents
     }
 }

@@ -984,6 +984,139 @@ extension AdminReply: CMessageConvertible {
     }
 }
 
+package struct BackupRequest: Sendable, Hashable {
+    package var initialCredit: UInt32
+
+    package init(initialCredit: UInt32 = 0) {
+        self.initialCredit = initialCredit
+    }
+}
+
+extension BackupRequest: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__BackupRequest>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.initialCredit = c.initial_credit
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__BackupRequest> {
+        let c = arena.make(Logbook__V1__BackupRequest.self)
+        logbook__v1__backup_request__init(c)
+        c.pointee.initial_credit = self.initialCredit
+        return c
+    }
+}
+
+package struct BackupChunk: Sendable, Hashable {
+    package var path: String
+    package var offset: UInt64
+    package var data: [UInt8]
+
+    package init(path: String = "", offset: UInt64 = 0, data: [UInt8] = []) {
+        self.path = path
+        self.offset = offset
+        self.data = data
+    }
+}
+
+extension BackupChunk: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__BackupChunk>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.path = try decodeString(c.path, field: "BackupChunk.path")
+        self.offset = c.offset
+        self.data = decodeBytes(c.data)
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__BackupChunk> {
+        let c = arena.make(Logbook__V1__BackupChunk.self)
+        logbook__v1__backup_chunk__init(c)
+        c.pointee.path = try arena.string(self.path, field: "BackupChunk.path")
+        c.pointee.offset = self.offset
+        c.pointee.data = arena.bytes(self.data)
+        return c
+    }
+}
+
+package struct BackupFile: Sendable, Hashable {
+    package var path: String
+    package var bytes: UInt64
+    package var crc32c: UInt32
+    package var restoredBytes: UInt64
+
+    package init(path: String = "", bytes: UInt64 = 0, crc32c: UInt32 = 0, restoredBytes: UInt64 = 0) {
+        self.path = path
+        self.bytes = bytes
+        self.crc32c = crc32c
+        self.restoredBytes = restoredBytes
+    }
+}
+
+extension BackupFile: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__BackupFile>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.path = try decodeString(c.path, field: "BackupFile.path")
+        self.bytes = c.bytes
+        self.crc32c = c.crc32c
+        self.restoredBytes = c.restored_bytes
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__BackupFile> {
+        let c = arena.make(Logbook__V1__BackupFile.self)
+        logbook__v1__backup_file__init(c)
+        c.pointee.path = try arena.string(self.path, field: "BackupFile.path")
+        c.pointee.bytes = self.bytes
+        c.pointee.crc32c = self.crc32c
+        c.pointee.restored_bytes = self.restoredBytes
+        return c
+    }
+}
+
+package struct BackupManifest: Sendable, Hashable {
+    package var position: UInt64
+    package var engine: String
+    package var schemaVersion: UInt32
+    package var serverVersion: String
+    package var createdUnixMicros: Int64
+    package var files: [BackupFile]
+
+    package init(position: UInt64 = 0, engine: String = "", schemaVersion: UInt32 = 0, serverVersion: String = "", createdUnixMicros: Int64 = 0, files: [BackupFile] = []) {
+        self.position = position
+        self.engine = engine
+        self.schemaVersion = schemaVersion
+        self.serverVersion = serverVersion
+        self.createdUnixMicros = createdUnixMicros
+        self.files = files
+    }
+}
+
+extension BackupManifest: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__BackupManifest>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.position = c.position
+        self.engine = try decodeString(c.engine, field: "BackupManifest.engine")
+        self.schemaVersion = c.schema_version
+        self.serverVersion = try decodeString(c.server_version, field: "BackupManifest.server_version")
+        self.createdUnixMicros = c.created_unix_micros
+        self.files = try decodeArray(c.files, count: c.n_files) { element throws(WireError) in try BackupFile(cMessage: try required(element, "BackupManifest.files")) }
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__BackupManifest> {
+        let c = arena.make(Logbook__V1__BackupManifest.self)
+        logbook__v1__backup_manifest__init(c)
+        c.pointee.position = self.position
+        c.pointee.engine = try arena.string(self.engine, field: "BackupManifest.engine")
+        c.pointee.schema_version = self.schemaVersion
+        c.pointee.server_version = try arena.string(self.serverVersion, field: "BackupManifest.server_version")
+        c.pointee.created_unix_micros = self.createdUnixMicros
+        c.pointee.n_files = self.files.count
+        c.pointee.files = try arena.array(self.files, of: UnsafeMutablePointer<Logbook__V1__BackupFile>?.self) { element throws(WireError) in try element.cMessage(in: arena) }
+        return c
+    }
+}
+
 package struct AppendRequest: Sendable, Hashable {
     package var streams: [StreamAppend]
 
@@ -1741,6 +1874,9 @@ package struct Frame: Sendable, Hashable {
         case queryReply(QueryReply)
         case adminRequest(AdminRequest)
         case adminReply(AdminReply)
+        case backupRequest(BackupRequest)
+        case backupChunk(BackupChunk)
+        case backupManifest(BackupManifest)
     }
 
     package var callID: UInt64
@@ -1778,6 +1914,9 @@ extension Frame.Body {
         case .queryReply: "QueryReply"
         case .adminRequest: "AdminRequest"
         case .adminReply: "AdminReply"
+        case .backupRequest: "BackupRequest"
+        case .backupChunk: "BackupChunk"
+        case .backupManifest: "BackupManifest"
         }
     }
 }
@@ -1809,6 +1948,9 @@ extension Frame: CMessageConvertible {
         case 51: self.body = .queryReply(try QueryReply(cMessage: try required(c.query_reply, "Frame.query_reply")))
         case 60: self.body = .adminRequest(try AdminRequest(cMessage: try required(c.admin_request, "Frame.admin_request")))
         case 61: self.body = .adminReply(try AdminReply(cMessage: try required(c.admin_reply, "Frame.admin_reply")))
+        case 70: self.body = .backupRequest(try BackupRequest(cMessage: try required(c.backup_request, "Frame.backup_request")))
+        case 71: self.body = .backupChunk(try BackupChunk(cMessage: try required(c.backup_chunk, "Frame.backup_chunk")))
+        case 72: self.body = .backupManifest(try BackupManifest(cMessage: try required(c.backup_manifest, "Frame.backup_manifest")))
         default: self.body = nil
         }
     }
@@ -1879,6 +2021,15 @@ extension Frame: CMessageConvertible {
         case .adminReply(let value):
             c.pointee.body_case = .init(rawValue: 61)
             c.pointee.admin_reply = try value.cMessage(in: arena)
+        case .backupRequest(let value):
+            c.pointee.body_case = .init(rawValue: 70)
+            c.pointee.backup_request = try value.cMessage(in: arena)
+        case .backupChunk(let value):
+            c.pointee.body_case = .init(rawValue: 71)
+            c.pointee.backup_chunk = try value.cMessage(in: arena)
+        case .backupManifest(let value):
+            c.pointee.body_case = .init(rawValue: 72)
+            c.pointee.backup_manifest = try value.cMessage(in: arena)
         case nil: break
         }
         return c

@@ -547,6 +547,186 @@ void   logbook__v1__admin_reply__free_unpacked
   assert(message->base.descriptor == &logbook__v1__admin_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   logbook__v1__backup_request__init
+                     (Logbook__V1__BackupRequest         *message)
+{
+  static const Logbook__V1__BackupRequest init_value = LOGBOOK__V1__BACKUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__backup_request__get_packed_size
+                     (const Logbook__V1__BackupRequest *message)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__backup_request__pack
+                     (const Logbook__V1__BackupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__backup_request__pack_to_buffer
+                     (const Logbook__V1__BackupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__BackupRequest *
+       logbook__v1__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__BackupRequest *)
+     protobuf_c_message_unpack (&logbook__v1__backup_request__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__backup_request__free_unpacked
+                     (Logbook__V1__BackupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__backup_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   logbook__v1__backup_chunk__init
+                     (Logbook__V1__BackupChunk         *message)
+{
+  static const Logbook__V1__BackupChunk init_value = LOGBOOK__V1__BACKUP_CHUNK__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__backup_chunk__get_packed_size
+                     (const Logbook__V1__BackupChunk *message)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__backup_chunk__pack
+                     (const Logbook__V1__BackupChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__backup_chunk__pack_to_buffer
+                     (const Logbook__V1__BackupChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__BackupChunk *
+       logbook__v1__backup_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__BackupChunk *)
+     protobuf_c_message_unpack (&logbook__v1__backup_chunk__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__backup_chunk__free_unpacked
+                     (Logbook__V1__BackupChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__backup_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   logbook__v1__backup_file__init
+                     (Logbook__V1__BackupFile         *message)
+{
+  static const Logbook__V1__BackupFile init_value = LOGBOOK__V1__BACKUP_FILE__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__backup_file__get_packed_size
+                     (const Logbook__V1__BackupFile *message)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_file__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__backup_file__pack
+                     (const Logbook__V1__BackupFile *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_file__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__backup_file__pack_to_buffer
+                     (const Logbook__V1__BackupFile *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_file__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__BackupFile *
+       logbook__v1__backup_file__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__BackupFile *)
+     protobuf_c_message_unpack (&logbook__v1__backup_file__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__backup_file__free_unpacked
+                     (Logbook__V1__BackupFile *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__backup_file__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   logbook__v1__backup_manifest__init
+                     (Logbook__V1__BackupManifest         *message)
+{
+  static const Logbook__V1__BackupManifest init_value = LOGBOOK__V1__BACKUP_MANIFEST__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__backup_manifest__get_packed_size
+                     (const Logbook__V1__BackupManifest *message)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_manifest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__backup_manifest__pack
+                     (const Logbook__V1__BackupManifest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_manifest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__backup_manifest__pack_to_buffer
+                     (const Logbook__V1__BackupManifest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__backup_manifest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__BackupManifest *
+       logbook__v1__backup_manifest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__BackupManifest *)
+     protobuf_c_message_unpack (&logbook__v1__backup_manifest__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__backup_manifest__free_unpacked
+                     (Logbook__V1__BackupManifest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__backup_manifest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor logbook__v1__group_settings__field_descriptors[9] =
 {
   {
@@ -1521,6 +1701,288 @@ const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor =
   logbook__v1__admin_reply__field_indices_by_name,
   1,  logbook__v1__admin_reply__number_ranges,
   (ProtobufCMessageInit) logbook__v1__admin_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__backup_request__field_descriptors[1] =
+{
+  {
+    "initial_credit",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupRequest, initial_credit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__backup_request__field_indices_by_name[] = {
+  0,   /* field[0] = initial_credit */
+};
+static const ProtobufCIntRange logbook__v1__backup_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor logbook__v1__backup_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.BackupRequest",
+  "BackupRequest",
+  "Logbook__V1__BackupRequest",
+  "logbook.v1",
+  sizeof(Logbook__V1__BackupRequest),
+  1,
+  logbook__v1__backup_request__field_descriptors,
+  logbook__v1__backup_request__field_indices_by_name,
+  1,  logbook__v1__backup_request__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__backup_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__backup_chunk__field_descriptors[3] =
+{
+  {
+    "path",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupChunk, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupChunk, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupChunk, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__backup_chunk__field_indices_by_name[] = {
+  2,   /* field[2] = data */
+  1,   /* field[1] = offset */
+  0,   /* field[0] = path */
+};
+static const ProtobufCIntRange logbook__v1__backup_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor logbook__v1__backup_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.BackupChunk",
+  "BackupChunk",
+  "Logbook__V1__BackupChunk",
+  "logbook.v1",
+  sizeof(Logbook__V1__BackupChunk),
+  3,
+  logbook__v1__backup_chunk__field_descriptors,
+  logbook__v1__backup_chunk__field_indices_by_name,
+  1,  logbook__v1__backup_chunk__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__backup_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__backup_file__field_descriptors[4] =
+{
+  {
+    "path",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupFile, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupFile, bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crc32c",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupFile, crc32c),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "restored_bytes",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupFile, restored_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__backup_file__field_indices_by_name[] = {
+  1,   /* field[1] = bytes */
+  2,   /* field[2] = crc32c */
+  0,   /* field[0] = path */
+  3,   /* field[3] = restored_bytes */
+};
+static const ProtobufCIntRange logbook__v1__backup_file__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor logbook__v1__backup_file__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.BackupFile",
+  "BackupFile",
+  "Logbook__V1__BackupFile",
+  "logbook.v1",
+  sizeof(Logbook__V1__BackupFile),
+  4,
+  logbook__v1__backup_file__field_descriptors,
+  logbook__v1__backup_file__field_indices_by_name,
+  1,  logbook__v1__backup_file__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__backup_file__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__backup_manifest__field_descriptors[6] =
+{
+  {
+    "position",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupManifest, position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "engine",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupManifest, engine),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "schema_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupManifest, schema_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "server_version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupManifest, server_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_unix_micros",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__BackupManifest, created_unix_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "files",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__BackupManifest, n_files),
+    offsetof(Logbook__V1__BackupManifest, files),
+    &logbook__v1__backup_file__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__backup_manifest__field_indices_by_name[] = {
+  4,   /* field[4] = created_unix_micros */
+  1,   /* field[1] = engine */
+  5,   /* field[5] = files */
+  0,   /* field[0] = position */
+  2,   /* field[2] = schema_version */
+  3,   /* field[3] = server_version */
+};
+static const ProtobufCIntRange logbook__v1__backup_manifest__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor logbook__v1__backup_manifest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.BackupManifest",
+  "BackupManifest",
+  "Logbook__V1__BackupManifest",
+  "logbook.v1",
+  sizeof(Logbook__V1__BackupManifest),
+  6,
+  logbook__v1__backup_manifest__field_descriptors,
+  logbook__v1__backup_manifest__field_indices_by_name,
+  1,  logbook__v1__backup_manifest__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__backup_manifest__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue logbook__v1__strategy__enum_values_by_number[3] =

@@ -457,7 +457,7 @@ void   logbook__v1__bad_field__free_unpacked
   assert(message->base.descriptor == &logbook__v1__bad_field__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[22] =
+static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[25] =
 {
   {
     "call_id",
@@ -723,6 +723,42 @@ static const ProtobufCFieldDescriptor logbook__v1__frame__field_descriptors[22] 
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "backup_request",
+    70,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__Frame, body_case),
+    offsetof(Logbook__V1__Frame, backup_request),
+    &logbook__v1__backup_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "backup_chunk",
+    71,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__Frame, body_case),
+    offsetof(Logbook__V1__Frame, backup_chunk),
+    &logbook__v1__backup_chunk__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "backup_manifest",
+    72,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__Frame, body_case),
+    offsetof(Logbook__V1__Frame, backup_manifest),
+    &logbook__v1__backup_manifest__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__frame__field_indices_by_name[] = {
   15,   /* field[15] = ack */
@@ -730,6 +766,9 @@ static const unsigned logbook__v1__frame__field_indices_by_name[] = {
   20,   /* field[20] = admin_request */
   7,   /* field[7] = append_reply */
   6,   /* field[6] = append_request */
+  23,   /* field[23] = backup_chunk */
+  24,   /* field[24] = backup_manifest */
+  22,   /* field[22] = backup_request */
   0,   /* field[0] = call_id */
   5,   /* field[5] = cancel */
   11,   /* field[11] = caught_up */
@@ -748,7 +787,7 @@ static const unsigned logbook__v1__frame__field_indices_by_name[] = {
   10,   /* field[10] = subscribe_request */
   1,   /* field[1] = timeout_ms */
 };
-static const ProtobufCIntRange logbook__v1__frame__number_ranges[7 + 1] =
+static const ProtobufCIntRange logbook__v1__frame__number_ranges[8 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
@@ -757,7 +796,8 @@ static const ProtobufCIntRange logbook__v1__frame__number_ranges[7 + 1] =
   { 40, 10 },
   { 50, 18 },
   { 60, 20 },
-  { 0, 22 }
+  { 70, 22 },
+  { 0, 25 }
 };
 const ProtobufCMessageDescriptor logbook__v1__frame__descriptor =
 {
@@ -767,10 +807,10 @@ const ProtobufCMessageDescriptor logbook__v1__frame__descriptor =
   "Logbook__V1__Frame",
   "logbook.v1",
   sizeof(Logbook__V1__Frame),
-  22,
+  25,
   logbook__v1__frame__field_descriptors,
   logbook__v1__frame__field_indices_by_name,
-  7,  logbook__v1__frame__number_ranges,
+  8,  logbook__v1__frame__number_ranges,
   (ProtobufCMessageInit) logbook__v1__frame__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -28,6 +28,10 @@ typedef struct Logbook__V1__GroupList Logbook__V1__GroupList;
 typedef struct Logbook__V1__ParkedList Logbook__V1__ParkedList;
 typedef struct Logbook__V1__ViewList Logbook__V1__ViewList;
 typedef struct Logbook__V1__AdminReply Logbook__V1__AdminReply;
+typedef struct Logbook__V1__BackupRequest Logbook__V1__BackupRequest;
+typedef struct Logbook__V1__BackupChunk Logbook__V1__BackupChunk;
+typedef struct Logbook__V1__BackupFile Logbook__V1__BackupFile;
+typedef struct Logbook__V1__BackupManifest Logbook__V1__BackupManifest;
 
 
 /* --- enums --- */
@@ -244,6 +248,93 @@ struct  Logbook__V1__AdminReply
 #define LOGBOOK__V1__ADMIN_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__admin_reply__descriptor) \
     , LOGBOOK__V1__ADMIN_REPLY__RESULT__NOT_SET, {0} }
+
+
+/*
+ * Starts a backup (`logbook backup`): the server takes a consistent copy of the store at
+ * one position and sends its files in BackupChunk frames, then one BackupManifest, then
+ * the Status. Needs admin on "*" under access control.
+ */
+struct  Logbook__V1__BackupRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Chunks the client can take before it grants more with Credit frames; 0: the server's
+   * default (4).
+   */
+  uint32_t initial_credit;
+};
+#define LOGBOOK__V1__BACKUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__backup_request__descriptor) \
+    , 0 }
+
+
+/*
+ * Bytes of one file of the backup. A file's chunks come in order, from offset 0, before
+ * the next file's.
+ */
+struct  Logbook__V1__BackupChunk
+{
+  ProtobufCMessage base;
+  /*
+   * The file's path inside the backup: "logbook.sqlite", "log/00000000000000000001.seg".
+   */
+  char *path;
+  uint64_t offset;
+  ProtobufCBinaryData data;
+};
+#define LOGBOOK__V1__BACKUP_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__backup_chunk__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, {0,NULL} }
+
+
+struct  Logbook__V1__BackupFile
+{
+  ProtobufCMessage base;
+  char *path;
+  uint64_t bytes;
+  /*
+   * CRC32C (Castagnoli) of the file's bytes.
+   */
+  uint32_t crc32c;
+  /*
+   * The size the file gets when it is restored (a log segment is preallocated); 0: its
+   * bytes.
+   */
+  uint64_t restored_bytes;
+};
+#define LOGBOOK__V1__BACKUP_FILE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__backup_file__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+/*
+ * The last frame of a backup before its Status: what the files hold.
+ */
+struct  Logbook__V1__BackupManifest
+{
+  ProtobufCMessage base;
+  /*
+   * Every event up to this position is in the backup, and none after it; the groups'
+   * settlements and the views are as of this position or earlier, never later.
+   */
+  uint64_t position;
+  /*
+   * "log" or "sqlite".
+   */
+  char *engine;
+  /*
+   * The database schema's version.
+   */
+  uint32_t schema_version;
+  char *server_version;
+  int64_t created_unix_micros;
+  size_t n_files;
+  Logbook__V1__BackupFile **files;
+};
+#define LOGBOOK__V1__BACKUP_MANIFEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__backup_manifest__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
 
 
 /* Logbook__V1__GroupSettings methods */
@@ -474,6 +565,82 @@ Logbook__V1__AdminReply *
 void   logbook__v1__admin_reply__free_unpacked
                      (Logbook__V1__AdminReply *message,
                       ProtobufCAllocator *allocator);
+/* Logbook__V1__BackupRequest methods */
+void   logbook__v1__backup_request__init
+                     (Logbook__V1__BackupRequest         *message);
+size_t logbook__v1__backup_request__get_packed_size
+                     (const Logbook__V1__BackupRequest   *message);
+size_t logbook__v1__backup_request__pack
+                     (const Logbook__V1__BackupRequest   *message,
+                      uint8_t             *out);
+size_t logbook__v1__backup_request__pack_to_buffer
+                     (const Logbook__V1__BackupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__BackupRequest *
+       logbook__v1__backup_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__backup_request__free_unpacked
+                     (Logbook__V1__BackupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Logbook__V1__BackupChunk methods */
+void   logbook__v1__backup_chunk__init
+                     (Logbook__V1__BackupChunk         *message);
+size_t logbook__v1__backup_chunk__get_packed_size
+                     (const Logbook__V1__BackupChunk   *message);
+size_t logbook__v1__backup_chunk__pack
+                     (const Logbook__V1__BackupChunk   *message,
+                      uint8_t             *out);
+size_t logbook__v1__backup_chunk__pack_to_buffer
+                     (const Logbook__V1__BackupChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__BackupChunk *
+       logbook__v1__backup_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__backup_chunk__free_unpacked
+                     (Logbook__V1__BackupChunk *message,
+                      ProtobufCAllocator *allocator);
+/* Logbook__V1__BackupFile methods */
+void   logbook__v1__backup_file__init
+                     (Logbook__V1__BackupFile         *message);
+size_t logbook__v1__backup_file__get_packed_size
+                     (const Logbook__V1__BackupFile   *message);
+size_t logbook__v1__backup_file__pack
+                     (const Logbook__V1__BackupFile   *message,
+                      uint8_t             *out);
+size_t logbook__v1__backup_file__pack_to_buffer
+                     (const Logbook__V1__BackupFile   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__BackupFile *
+       logbook__v1__backup_file__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__backup_file__free_unpacked
+                     (Logbook__V1__BackupFile *message,
+                      ProtobufCAllocator *allocator);
+/* Logbook__V1__BackupManifest methods */
+void   logbook__v1__backup_manifest__init
+                     (Logbook__V1__BackupManifest         *message);
+size_t logbook__v1__backup_manifest__get_packed_size
+                     (const Logbook__V1__BackupManifest   *message);
+size_t logbook__v1__backup_manifest__pack
+                     (const Logbook__V1__BackupManifest   *message,
+                      uint8_t             *out);
+size_t logbook__v1__backup_manifest__pack_to_buffer
+                     (const Logbook__V1__BackupManifest   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__BackupManifest *
+       logbook__v1__backup_manifest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__backup_manifest__free_unpacked
+                     (Logbook__V1__BackupManifest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Logbook__V1__GroupSettings_Closure)
@@ -512,6 +679,18 @@ typedef void (*Logbook__V1__ViewList_Closure)
 typedef void (*Logbook__V1__AdminReply_Closure)
                  (const Logbook__V1__AdminReply *message,
                   void *closure_data);
+typedef void (*Logbook__V1__BackupRequest_Closure)
+                 (const Logbook__V1__BackupRequest *message,
+                  void *closure_data);
+typedef void (*Logbook__V1__BackupChunk_Closure)
+                 (const Logbook__V1__BackupChunk *message,
+                  void *closure_data);
+typedef void (*Logbook__V1__BackupFile_Closure)
+                 (const Logbook__V1__BackupFile *message,
+                  void *closure_data);
+typedef void (*Logbook__V1__BackupManifest_Closure)
+                 (const Logbook__V1__BackupManifest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -531,6 +710,10 @@ extern const ProtobufCMessageDescriptor logbook__v1__group_list__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__parked_list__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__view_list__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__backup_request__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__backup_chunk__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__backup_file__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__backup_manifest__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -82,7 +82,10 @@ typedef enum {
   LOGBOOK__V1__FRAME__BODY_QUERY_REQUEST = 50,
   LOGBOOK__V1__FRAME__BODY_QUERY_REPLY = 51,
   LOGBOOK__V1__FRAME__BODY_ADMIN_REQUEST = 60,
-  LOGBOOK__V1__FRAME__BODY_ADMIN_REPLY = 61
+  LOGBOOK__V1__FRAME__BODY_ADMIN_REPLY = 61,
+  LOGBOOK__V1__FRAME__BODY_BACKUP_REQUEST = 70,
+  LOGBOOK__V1__FRAME__BODY_BACKUP_CHUNK = 71,
+  LOGBOOK__V1__FRAME__BODY_BACKUP_MANIFEST = 72
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__FRAME__BODY__CASE)
 } Logbook__V1__Frame__BodyCase;
 
@@ -119,6 +122,9 @@ struct  Logbook__V1__Frame
     Logbook__V1__QueryReply *query_reply;
     Logbook__V1__AdminRequest *admin_request;
     Logbook__V1__AdminReply *admin_reply;
+    Logbook__V1__BackupRequest *backup_request;
+    Logbook__V1__BackupChunk *backup_chunk;
+    Logbook__V1__BackupManifest *backup_manifest;
   };
 };
 #define LOGBOOK__V1__FRAME__INIT \

@@ -314,3 +314,106 @@ class AdminReply(google.protobuf.message.Message):
     def ClearField(self, field_name: typing_extensions.Literal["done",b"done","group",b"group","groups",b"groups","metrics",b"metrics","parked",b"parked","result",b"result","views",b"views"]) -> None: ...
     def WhichOneof(self, oneof_group: typing_extensions.Literal["result",b"result"]) -> typing.Optional[typing_extensions.Literal["done","group","groups","parked","views","metrics"]]: ...
 global___AdminReply = AdminReply
+
+class BackupRequest(google.protobuf.message.Message):
+    """Starts a backup (`logbook backup`): the server takes a consistent copy of the store at
+    one position and sends its files in BackupChunk frames, then one BackupManifest, then
+    the Status. Needs admin on "*" under access control.
+    """
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    INITIAL_CREDIT_FIELD_NUMBER: builtins.int
+    initial_credit: builtins.int
+    """Chunks the client can take before it grants more with Credit frames; 0: the server's
+    default (4).
+    """
+
+    def __init__(self,
+        *,
+        initial_credit: builtins.int = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["initial_credit",b"initial_credit"]) -> None: ...
+global___BackupRequest = BackupRequest
+
+class BackupChunk(google.protobuf.message.Message):
+    """Bytes of one file of the backup. A file's chunks come in order, from offset 0, before
+    the next file's.
+    """
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    PATH_FIELD_NUMBER: builtins.int
+    OFFSET_FIELD_NUMBER: builtins.int
+    DATA_FIELD_NUMBER: builtins.int
+    path: typing.Text
+    """The file's path inside the backup: "logbook.sqlite", "log/00000000000000000001.seg"."""
+
+    offset: builtins.int
+    data: builtins.bytes
+    def __init__(self,
+        *,
+        path: typing.Text = ...,
+        offset: builtins.int = ...,
+        data: builtins.bytes = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["data",b"data","offset",b"offset","path",b"path"]) -> None: ...
+global___BackupChunk = BackupChunk
+
+class BackupFile(google.protobuf.message.Message):
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    PATH_FIELD_NUMBER: builtins.int
+    BYTES_FIELD_NUMBER: builtins.int
+    CRC32C_FIELD_NUMBER: builtins.int
+    RESTORED_BYTES_FIELD_NUMBER: builtins.int
+    path: typing.Text
+    bytes: builtins.int
+    crc32c: builtins.int
+    """CRC32C (Castagnoli) of the file's bytes."""
+
+    restored_bytes: builtins.int
+    """The size the file gets when it is restored (a log segment is preallocated); 0: its
+    bytes.
+    """
+
+    def __init__(self,
+        *,
+        path: typing.Text = ...,
+        bytes: builtins.int = ...,
+        crc32c: builtins.int = ...,
+        restored_bytes: builtins.int = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["bytes",b"bytes","crc32c",b"crc32c","path",b"path","restored_bytes",b"restored_bytes"]) -> None: ...
+global___BackupFile = BackupFile
+
+class BackupManifest(google.protobuf.message.Message):
+    """The last frame of a backup before its Status: what the files hold."""
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    POSITION_FIELD_NUMBER: builtins.int
+    ENGINE_FIELD_NUMBER: builtins.int
+    SCHEMA_VERSION_FIELD_NUMBER: builtins.int
+    SERVER_VERSION_FIELD_NUMBER: builtins.int
+    CREATED_UNIX_MICROS_FIELD_NUMBER: builtins.int
+    FILES_FIELD_NUMBER: builtins.int
+    position: builtins.int
+    """Every event up to this position is in the backup, and none after it; the groups'
+    settlements and the views are as of this position or earlier, never later.
+    """
+
+    engine: typing.Text
+    """"log" or "sqlite"."""
+
+    schema_version: builtins.int
+    """The database schema's version."""
+
+    server_version: typing.Text
+    created_unix_micros: builtins.int
+    @property
+    def files(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[global___BackupFile]: ...
+    def __init__(self,
+        *,
+        position: builtins.int = ...,
+        engine: typing.Text = ...,
+        schema_version: builtins.int = ...,
+        server_version: typing.Text = ...,
+        created_unix_micros: builtins.int = ...,
+        files: typing.Optional[typing.Iterable[global___BackupFile]] = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["created_unix_micros",b"created_unix_micros","engine",b"engine","files",b"files","position",b"position","schema_version",b"schema_version","server_version",b"server_version"]) -> None: ...
+global___BackupManifest = BackupManifest

@@ -87,6 +87,9 @@ class Frame(google.protobuf.message.Message):
     QUERY_REPLY_FIELD_NUMBER: builtins.int
     ADMIN_REQUEST_FIELD_NUMBER: builtins.int
     ADMIN_REPLY_FIELD_NUMBER: builtins.int
+    BACKUP_REQUEST_FIELD_NUMBER: builtins.int
+    BACKUP_CHUNK_FIELD_NUMBER: builtins.int
+    BACKUP_MANIFEST_FIELD_NUMBER: builtins.int
     call_id: builtins.int
     """Chosen by the client, unique among its open calls; 0 is the connection itself."""
 
@@ -133,6 +136,12 @@ class Frame(google.protobuf.message.Message):
     def admin_request(self) -> logbook_client._pb.logbook.v1.admin_pb2.AdminRequest: ...
     @property
     def admin_reply(self) -> logbook_client._pb.logbook.v1.admin_pb2.AdminReply: ...
+    @property
+    def backup_request(self) -> logbook_client._pb.logbook.v1.admin_pb2.BackupRequest: ...
+    @property
+    def backup_chunk(self) -> logbook_client._pb.logbook.v1.admin_pb2.BackupChunk: ...
+    @property
+    def backup_manifest(self) -> logbook_client._pb.logbook.v1.admin_pb2.BackupManifest: ...
     def __init__(self,
         *,
         call_id: builtins.int = ...,
@@ -157,10 +166,13 @@ class Frame(google.protobuf.message.Message):
         query_reply: typing.Optional[logbook_client._pb.logbook.v1.query_pb2.QueryReply] = ...,
         admin_request: typing.Optional[logbook_client._pb.logbook.v1.admin_pb2.AdminRequest] = ...,
         admin_reply: typing.Optional[logbook_client._pb.logbook.v1.admin_pb2.AdminReply] = ...,
+        backup_request: typing.Optional[logbook_client._pb.logbook.v1.admin_pb2.BackupRequest] = ...,
+        backup_chunk: typing.Optional[logbook_client._pb.logbook.v1.admin_pb2.BackupChunk] = ...,
+        backup_manifest: typing.Optional[logbook_client._pb.logbook.v1.admin_pb2.BackupManifest] = ...,
         ) -> None: ...
-    def HasField(self, field_name: typing_extensions.Literal["ack",b"ack","admin_reply",b"admin_reply","admin_request",b"admin_request","append_reply",b"append_reply","append_request",b"append_request","body",b"body","cancel",b"cancel","caught_up",b"caught_up","checkpoint",b"checkpoint","credit",b"credit","event_batch",b"event_batch","fell_behind",b"fell_behind","hello",b"hello","hello_reply",b"hello_reply","nack",b"nack","query_reply",b"query_reply","query_request",b"query_request","read_request",b"read_request","settled",b"settled","status",b"status","subscribe_request",b"subscribe_request"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["ack",b"ack","admin_reply",b"admin_reply","admin_request",b"admin_request","append_reply",b"append_reply","append_request",b"append_request","body",b"body","call_id",b"call_id","cancel",b"cancel","caught_up",b"caught_up","checkpoint",b"checkpoint","credit",b"credit","event_batch",b"event_batch","fell_behind",b"fell_behind","hello",b"hello","hello_reply",b"hello_reply","nack",b"nack","query_reply",b"query_reply","query_request",b"query_request","read_request",b"read_request","settled",b"settled","status",b"status","subscribe_request",b"subscribe_request","timeout_ms",b"timeout_ms"]) -> None: ...
-    def WhichOneof(self, oneof_group: typing_extensions.Literal["body",b"body"]) -> typing.Optional[typing_extensions.Literal["hello","hello_reply","status","cancel","append_request","append_reply","read_request","event_batch","subscribe_request","caught_up","fell_behind","checkpoint","credit","ack","nack","settled","query_request","query_reply","admin_request","admin_reply"]]: ...
+    def HasField(self, field_name: typing_extensions.Literal["ack",b"ack","admin_reply",b"admin_reply","admin_request",b"admin_request","append_reply",b"append_reply","append_request",b"append_request","backup_chunk",b"backup_chunk","backup_manifest",b"backup_manifest","backup_request",b"backup_request","body",b"body","cancel",b"cancel","caught_up",b"caught_up","checkpoint",b"checkpoint","credit",b"credit","event_batch",b"event_batch","fell_behind",b"fell_behind","hello",b"hello","hello_reply",b"hello_reply","nack",b"nack","query_reply",b"query_reply","query_request",b"query_request","read_request",b"read_request","settled",b"settled","status",b"status","subscribe_request",b"subscribe_request"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["ack",b"ack","admin_reply",b"admin_reply","admin_request",b"admin_request","append_reply",b"append_reply","append_request",b"append_request","backup_chunk",b"backup_chunk","backup_manifest",b"backup_manifest","backup_request",b"backup_request","body",b"body","call_id",b"call_id","cancel",b"cancel","caught_up",b"caught_up","checkpoint",b"checkpoint","credit",b"credit","event_batch",b"event_batch","fell_behind",b"fell_behind","hello",b"hello","hello_reply",b"hello_reply","nack",b"nack","query_reply",b"query_reply","query_request",b"query_request","read_request",b"read_request","settled",b"settled","status",b"status","subscribe_request",b"subscribe_request","timeout_ms",b"timeout_ms"]) -> None: ...
+    def WhichOneof(self, oneof_group: typing_extensions.Literal["body",b"body"]) -> typing.Optional[typing_extensions.Literal["hello","hello_reply","status","cancel","append_request","append_reply","read_request","event_batch","subscribe_request","caught_up","fell_behind","checkpoint","credit","ack","nack","settled","query_request","query_reply","admin_request","admin_reply","backup_request","backup_chunk","backup_manifest"]]: ...
 global___Frame = Frame
 
 class Hello(google.protobuf.message.Message):
