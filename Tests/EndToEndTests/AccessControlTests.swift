@@ -176,6 +176,10 @@ struct AccessControlTests {
         Self.expectDenied(try Self.cli(daemon, as: "lbacl-dave").run(["groups", "list"]), "admin on any group")
         // The metrics name every group and view: admin on some of them is not enough.
         Self.expectDenied(try carol.run(["metrics"]), "admin on the server")
+        // So does a backup, which holds everything; a denied one leaves nothing behind.
+        let backup = "/tmp/lbacl-backup-\(UUID().uuidString.prefix(8))"
+        Self.expectDenied(try carol.run(["backup", backup]), "admin on the server")
+        #expect(!FileManager.default.fileExists(atPath: backup))
         #expect(try CLI(socketPath: daemon.socketPath).run(["metrics"]).stdout.contains("logbook_group_lag{group=\"team-a\"}"))
         Self.expectDenied(try carol.run(["query", "$groups"]), "admin on every group")
 

@@ -163,8 +163,16 @@ package enum BackupVerifier {
         var endsBatch = false
         while cursor.offset < size {
             let offset = cursor.offset
-            guard case .record(let header, _) = try cursor.next(), header.position == expected else {
-                throw file.damaged(at: offset, "record \(expected) is not there or not valid")
+            let header: RecordFrame.Header
+            switch try cursor.next() {
+            case .record(let found, _) where found.position == expected:
+                header = found
+            case .record(let found, _):
+                throw file.damaged(at: offset, "found position \(found.position) where \(expected) belongs")
+            case .end:
+                throw file.damaged(at: offset, "the records end before position \(expected), short of the file's end")
+            case .invalid(let reason):
+                throw file.damaged(at: offset, reason)
             }
             endsBatch = header.endsBatch
             expected += 1
