@@ -68,7 +68,7 @@ extension LogbookCommand {
                 throw error
             }
             let seconds = Double(System.monotonicNanoseconds() - started) / 1e9
-            bar.finish("")
+            bar.clear()
             self.report(manifest, bytes: received, seconds: seconds)
         }
 
@@ -77,11 +77,7 @@ extension LogbookCommand {
             defer { output.flush() }
             if self.global.json {
                 output.write { out in
-                    out.append(UInt8(ascii: "{"))
-                    JSON.appendMember("directory", self.directory, to: &out)
-                    JSON.appendMember("position", manifest.position, to: &out)
-                    JSON.appendMember("engine", manifest.engine, to: &out)
-                    JSON.appendMember("files", manifest.files.count, to: &out)
+                    self.appendMembers(of: manifest, to: &out)
                     JSON.appendMember("bytes", bytes, to: &out)
                     JSON.appendKey("seconds", to: &out)
                     out.append(contentsOf: Self.rounded(seconds).utf8)
@@ -111,12 +107,8 @@ extension LogbookCommand {
             defer { output.flush() }
             if self.global.json {
                 output.write { out in
-                    out.append(UInt8(ascii: "{"))
-                    JSON.appendMember("directory", self.directory, to: &out)
-                    JSON.appendMember("position", manifest.position, to: &out)
-                    JSON.appendMember("engine", manifest.engine, to: &out)
+                    self.appendMembers(of: manifest, to: &out)
                     JSON.appendMember("schema_version", manifest.schemaVersion, to: &out)
-                    JSON.appendMember("files", manifest.files.count, to: &out)
                     JSON.appendMember("records_checked", report.recordsChecked, to: &out)
                     JSON.appendMember("bytes", report.bytes, to: &out)
                     out.append(UInt8(ascii: "}"))
@@ -130,6 +122,15 @@ extension LogbookCommand {
                     """)
             }
             output.endLine()
+        }
+
+        /// `{` and the members both reports share.
+        private func appendMembers(of manifest: LogbookStorage.BackupManifest, to out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            JSON.appendMember("directory", self.directory, to: &out)
+            JSON.appendMember("position", manifest.position, to: &out)
+            JSON.appendMember("engine", manifest.engine, to: &out)
+            JSON.appendMember("files", manifest.files.count, to: &out)
         }
 
         private static func rounded(_ seconds: Double) -> String {

@@ -40,6 +40,11 @@ struct ProgressBar {
         System.writeAll(Array(line.utf8), to: 2)
     }
 
+    /// Clears the bar, for a command whose summary goes elsewhere (standard output).
+    func clear() {
+        if self.isShown { System.writeAll(Array("\r\u{1B}[K".utf8), to: 2) }
+    }
+
     /// Clears the bar and writes `summary` on its own line.
     func finish(_ summary: String) {
         let clear = self.isShown ? "\r\u{1B}[K" : ""

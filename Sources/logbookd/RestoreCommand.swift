@@ -44,7 +44,7 @@ struct RestoreCommand: AsyncParsableCommand {
         let manifest = report.manifest
         print("""
             restored \(self.backup) into \(self.data): position \(manifest.position), \(manifest.engine) engine, \
-            \(manifest.files.count) files, \(report.bytes) bytes (backup taken \(manifest.created))
+            \(manifest.files.count) files, \(report.bytes >> 20) MiB (backup taken \(manifest.created))
             """)
     }
 }

@@ -30,16 +30,6 @@ struct BackupTests {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    private static func startWorker(_ daemon: Daemon) throws -> Process {
-        let process = Process()
-        process.executableURL = Daemon.binDirectory.appendingPathComponent("order-summaries")
-        process.arguments = ["--socket", daemon.socketPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     /// Every event of the log, in order.
     private static func readAll(_ socketPath: String, upTo position: UInt64? = nil) async throws -> [RecordedEvent] {
         let client = try await LogbookClient.connect(socketPath: socketPath)
@@ -82,7 +72,7 @@ struct BackupTests {
         // Small segments: the backup spans sealed ones and the active one.
         try daemon.start(["--log-segment-bytes", "262144"])
         let cli = CLI(socketPath: daemon.socketPath)
-        let worker = try Self.startWorker(daemon)
+        let worker = try ExampleWorkerTests.startWorker(daemon)
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
         let stop = StopFlag()
@@ -128,7 +118,7 @@ struct BackupTests {
         try #require(group.status == 0, "\(group.stderr)")
         let checkpoint = try #require(try group.json().first?["checkpoint"] as? Int)
         #expect(checkpoint <= position)
-        let restoredWorker = try Self.startWorker(restored)
+        let restoredWorker = try ExampleWorkerTests.startWorker(restored)
         defer { if restoredWorker.isRunning { kill(restoredWorker.processIdentifier, SIGKILL) } }
         var expected: [String: (orders: Int, total: Double)] = [:]
         for event in copy where event.type == "OrderPlaced" {

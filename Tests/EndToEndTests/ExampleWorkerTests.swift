@@ -11,7 +11,8 @@ internal import Glibc
 /// SIGKILLed mid-run and started again: every order is counted exactly once.
 @Suite("The order-summaries example", .serialized, .blocksItsThread)
 struct ExampleWorkerTests {
-    private static func startWorker(_ daemon: Daemon) throws -> Process {
+    /// Starts the `order-summaries` worker on `daemon` (BackupTests runs it too).
+    static func startWorker(_ daemon: Daemon) throws -> Process {
         let process = Process()
         process.executableURL = Daemon.binDirectory.appendingPathComponent("order-summaries")
         process.arguments = ["--socket", daemon.socketPath]

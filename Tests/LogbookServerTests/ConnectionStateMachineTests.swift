@@ -82,6 +82,22 @@ struct ConnectionStateMachineTests {
         }
     }
 
+    @Test func aBackupIsACallAndItsChunksComeOnlyFromTheServer() {
+        var machine = self.opened()
+        let backup = Frame(callID: 2, body: .backupRequest(BackupRequest(initialCredit: 4)))
+        #expect(machine.receive(backup) == .startCall(2, backup))
+        let credit = Frame(callID: 2, body: .credit(Credit(count: 1)))
+        #expect(machine.receive(credit) == .forward(2, credit))
+        for body: Frame.Body in [.backupChunk(BackupChunk(path: "logbook.sqlite")), .backupManifest(BackupManifest())] {
+            var other = self.opened()
+            guard case .closeConnection(let status) = other.receive(Frame(callID: 3, body: body)) else {
+                Issue.record("a client's \(body.name) must close the connection")
+                continue
+            }
+            #expect(status.message.contains(body.name))
+        }
+    }
+
     @Test func openCallsAreLimited() {
         var machine = self.opened(openCallsMax: 2)
         #expect(machine.receive(self.append(1)) == .startCall(1, self.append(1)))

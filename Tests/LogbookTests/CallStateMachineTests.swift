@@ -68,6 +68,25 @@ struct CallStateMachineTests {
         #expect(machine.isFinished)
     }
 
+    @Test("a backup hands on its chunks and its manifest, finishes on OK, and fails on an event batch")
+    func bodies() {
+        var machine = CallStateMachine(shape: .bodies)
+        let chunk = Frame.Body.backupChunk(BackupChunk(path: "logbook.sqlite", offset: 0, data: [1, 2, 3]))
+        let manifest = Frame.Body.backupManifest(BackupManifest(position: 7, engine: "log"))
+        #expect(machine.receive(chunk) == .deliverBody(chunk))
+        #expect(machine.receive(manifest) == .deliverBody(manifest))
+        #expect(machine.receive(self.ok) == .finishStream)
+        #expect(machine.isFinished)
+
+        var confused = CallStateMachine(shape: .bodies)
+        guard case .failAndSendCancel = confused.receive(self.batch([0])) else {
+            Issue.record("expected a failure and a cancel")
+            return
+        }
+        var read = CallStateMachine(shape: .stream)
+        #expect(read.receive(chunk) != .deliverBody(chunk), "a read takes no backup chunks")
+    }
+
     @Test("a stream that gets a reply meant for a unary call fails")
     func streamUnexpectedFrame() {
         var machine = CallStateMachine(shape: .stream)
