@@ -81,6 +81,8 @@ def frames_seeds() -> dict[str, bytes]:
         "admin-parked": framed(18, admin_request=admin_pb2.AdminRequest(list_parked=admin_pb2.ListParked(group="g", limit=5))),
         "admin-delete-stream": framed(19, admin_request=admin_pb2.AdminRequest(delete_stream=admin_pb2.DeleteStream(stream="s"))),
         "admin-list": framed(20, admin_request=admin_pb2.AdminRequest(list_groups=events_pb2.Empty())),
+        "backup": framed(22, backup_request=admin_pb2.BackupRequest(initial_credit=4)),
+        "backup-chunk-from-a-client": framed(23, backup_chunk=admin_pb2.BackupChunk(path="log/../x", offset=7, data=b"x")),
         "truncated": framed(21, read_request=read_pb2.ReadRequest(selector=events_pb2.Selector(stream="s")))[:-3],
         "too-long": struct.pack(">I", 1 << 30) + b"\x08\x01",
     }
