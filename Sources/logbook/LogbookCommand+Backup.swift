@@ -35,18 +35,12 @@ extension LogbookCommand {
                 return
             }
             let started = System.monotonicNanoseconds()
-            var writer: BackupWriter
-            do {
-                writer = try BackupWriter(directory: self.directory)
-            } catch {
-                Terminal.printError("error: \(error)")
-                throw ExitCode(1)
-            }
             var bar = ProgressBar(total: nil, unit: "MiB")
             var received: UInt64 = 0
-            let manifest: LogbookStorage.BackupManifest
-            do {
-                manifest = try await self.global.withClient { client in
+            // Connected first: with no daemon to ask, nothing is written.
+            let manifest = try await self.global.withClient { client in
+                var writer = try BackupWriter(directory: self.directory)
+                do {
                     for try await part in client.backup() {
                         switch part {
                         case .chunk(let path, let offset, let bytes):
@@ -58,14 +52,10 @@ extension LogbookCommand {
                         }
                     }
                     throw BackupWriter.Failure(description: "the daemon ended the backup without its manifest")
+                } catch {
+                    writer.abandon()
+                    throw error
                 }
-            } catch {
-                writer.abandon()
-                if let failure = error as? BackupWriter.Failure {
-                    Terminal.printError("error: \(failure)")
-                    throw ExitCode(1)
-                }
-                throw error
             }
             let seconds = Double(System.monotonicNanoseconds() - started) / 1e9
             bar.clear()

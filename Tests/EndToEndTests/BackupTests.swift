@@ -239,6 +239,10 @@ struct BackupTests {
         let emptyTarget = daemon.directory.appendingPathComponent("empty-target").path
         try FileManager.default.createDirectory(atPath: emptyTarget, withIntermediateDirectories: true)
         #expect(try Self.logbookd(["restore", empty, "--data", emptyTarget]).status == 0)
+        // With no daemon to ask, nothing is written.
+        let unreached = daemon.directory.appendingPathComponent("unreached").path
+        #expect(try CLI(socketPath: daemon.directory.appendingPathComponent("none.sock").path).run(["backup", unreached]).status == 14)
+        #expect(!FileManager.default.fileExists(atPath: unreached))
     }
 
     @Test(.enabled(if: Daemon.onPostgres))

@@ -138,6 +138,7 @@ struct CLIScriptingTests {
         Invocation("top", ["top", "--once"]),
         Invocation("export", ["export"]),
         Invocation("import", ["import", "-"], stdin: #"{"stream":"s-1","type":"T","data":{}}"# + "\n"),
+        Invocation("backup", ["backup", "/tmp/lb-unreachable-backup"]),
         Invocation("ping", ["ping"]),
         Invocation("bench", ["bench", "append", "--events", "10"]),
         Invocation("bench", ["bench", "read", "--events", "10"]),
@@ -245,7 +246,7 @@ struct CLIScriptingTests {
     }
 
     @Test(arguments: [
-        ("logbook ", ["append", "read", "subscribe", "groups", "views", "query", "streams", "stats", "metrics", "top", "export", "import", "ping", "bench", "help"]),
+        ("logbook ", ["append", "read", "subscribe", "groups", "views", "query", "streams", "stats", "metrics", "top", "export", "import", "backup", "ping", "bench", "help"]),
         ("logbook groups ", ["create", "list", "info", "delete", "reset", "parked", "replay-parked"]),
         ("logbook views ", ["define", "list", "drop"]),
         ("logbook groups create g --all --strategy ", ["by-stream", "round-robin", "single"]),
