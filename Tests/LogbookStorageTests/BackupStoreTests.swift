@@ -127,10 +127,10 @@ internal import Testing
 
     @Test func aCopyLeftByADaemonThatDiedIsRemovedAtTheNextOpen() async throws {
         try await StoreFixture.with { fixture in
-            await try fixture.open().close()
+            try await fixture.open().close()
             let leftover = fixture.directory + "/" + EventStore.snapshotFilePrefix + "dead.sqlite"
-            FileManager.default.createFile(atPath: leftover, contents: Data(count: 4096))
-            await try fixture.open().close()
+            #expect(FileManager.default.createFile(atPath: leftover, contents: Data(count: 4096)))
+            try await fixture.open().close()
             #expect(!FileManager.default.fileExists(atPath: leftover))
         }
     }
