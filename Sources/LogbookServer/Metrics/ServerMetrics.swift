@@ -1,4 +1,4 @@
-package import CoreMetrics
+internal import CoreMetrics
 internal import LogbookStorage
 internal import LogbookWire
 package import Prometheus
