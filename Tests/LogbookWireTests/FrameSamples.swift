@@ -335,6 +335,15 @@ enum FrameSamples {
         for (index, result) in adminResults.enumerated() {
             bodies.append(("adminReply \(index)", .adminReply(AdminReply(result: result))))
         }
+        bodies.append(("backupRequest", .backupRequest(BackupRequest(initialCredit: 4))))
+        bodies.append(("backupChunk", .backupChunk(BackupChunk(path: text("BackupChunk.path"), offset: 1 << 40, data: bytes(0xB1)))))
+        bodies.append(("backupManifest", .backupManifest(BackupManifest(
+            position: 1 << 45, engine: text("BackupManifest.engine"), schemaVersion: 5,
+            serverVersion: text("BackupManifest.server_version"), createdUnixMicros: -1_700_000_000_000_000,
+            files: [
+                BackupFile(path: text("BackupFile.path 1"), bytes: 1 << 33, crc32c: .max, restoredBytes: 64 << 20),
+                BackupFile(path: text("BackupFile.path 2"), bytes: 4096, crc32c: 1, restoredBytes: 0),
+            ]))))
         return bodies
     }()
 
