@@ -306,14 +306,8 @@ final class CallRouter: ChannelDuplexHandler {
                 promise.succeed(reply)
             }
         case .finishStream:
-            switch self.calls[id]?.sink {
-            case .stream(let source)?: source.finish()
-            case .subscription(let source)?: source.finish()
-            case .bodies(let source)?: source.finish()
-            case .group(let source, let hooks)?:
-                _ = hooks.ended()
-                source.finish()
-            default: break
+            if let sink = self.calls[id]?.sink {
+                Self.finish(sink)
             }
         case .fail(let error):
             if let sink = self.calls[id]?.sink {
@@ -376,15 +370,8 @@ final class CallRouter: ChannelDuplexHandler {
         for (_, call) in calls {
             if case .fail(let error) = call.machine.connectionFailed(error) {
                 Self.fail(call.sink, with: error)
-            } else if case .stream(let source) = call.sink {
-                source.finish()
-            } else if case .subscription(let source) = call.sink {
-                source.finish()
-            } else if case .bodies(let source) = call.sink {
-                source.finish()
-            } else if case .group(let source, let hooks) = call.sink {
-                _ = hooks.ended()
-                source.finish()
+            } else {
+                Self.finish(call.sink)
             }
         }
         while let call = self.pending.popFirst() {
@@ -397,6 +384,19 @@ final class CallRouter: ChannelDuplexHandler {
         var error = error
         error.wasNotSent = true
         return error
+    }
+
+    /// Ends a streaming call's consumer normally; a unary call has none to end.
+    private static func finish(_ sink: Sink) {
+        switch sink {
+        case .unary: break
+        case .stream(let source): source.finish()
+        case .subscription(let source): source.finish()
+        case .bodies(let source): source.finish()
+        case .group(let source, let hooks):
+            _ = hooks.ended()
+            source.finish()
+        }
     }
 
     private static func fail(_ sink: Sink, with error: any Error) {

@@ -118,25 +118,28 @@ package enum BackupVerifier {
             let name = String(file.path.split(separator: "/").last ?? "")
             return SegmentFile.firstPosition(fromName: name, suffix: "seg").map { ($0, directory + "/" + file.path) }
         }.sorted { $0.first < $1.first }
-        var next = segments.first?.first ?? 1
-        var checked: UInt64 = 0
-        for segment in segments {
-            guard segment.first == next else {
-                throw .corrupt("the backup's segments skip from position \(next - 1) to \(segment.first)")
+        guard !segments.isEmpty else {
+            guard manifest.position == 0 else {
+                throw .corrupt("the backup holds no log segment; its manifest says position \(manifest.position)")
             }
-            let last = try scan(segment.path, firstPosition: segment.first)
-            checked += last + 1 - segment.first
-            next = last + 1
+            return 0
         }
-        guard next - 1 == manifest.position || (segments.isEmpty && manifest.position == 0) else {
-            throw .corrupt("the backup's log ends at position \(next - 1); its manifest says \(manifest.position)")
+        var checked: UInt64 = 0
+        for (index, segment) in segments.enumerated() {
+            // Each runs up to where the next one starts; the last up to the backup's position.
+            let next = index + 1 < segments.count ? segments[index + 1].first : manifest.position + 1
+            guard next > segment.first else {
+                throw .corrupt("log segment \(segment.path) holds no position below \(next), where the backup's log goes on")
+            }
+            try scan(segment.path, firstPosition: segment.first, lastPosition: next - 1)
+            checked += next - segment.first
         }
         return checked
     }
 
-    /// Reads a segment as a backup holds it (its records, up to the end of the file) and
-    /// returns its last position.
-    private static func scan(_ path: String, firstPosition: UInt64) throws(StorageError) -> UInt64 {
+    /// Reads a segment as a backup holds it, checked as a sealed segment is: every record,
+    /// `firstPosition` to `lastPosition`, the last one ending a batch, and then the file's end.
+    private static func scan(_ path: String, firstPosition: UInt64, lastPosition: UInt64) throws(StorageError) {
         let files = SystemFileOperations()
         let descriptor: FileDescriptor
         let decoded: Result<SegmentHeader, SegmentHeader.Problem>
@@ -158,27 +161,9 @@ package enum BackupVerifier {
         guard file.firstPosition == firstPosition else {
             throw file.damaged(at: 16, "the header says first position \(file.firstPosition), the name \(firstPosition)")
         }
-        var cursor = RecordCursor(file: file, offset: Int64(LogLimits.segmentHeaderBytes))
-        var expected = firstPosition
-        var endsBatch = false
-        while cursor.offset < size {
-            let offset = cursor.offset
-            let header: RecordFrame.Header
-            switch try cursor.next() {
-            case .record(let found, _) where found.position == expected:
-                header = found
-            case .record(let found, _):
-                throw file.damaged(at: offset, "found position \(found.position) where \(expected) belongs")
-            case .end:
-                throw file.damaged(at: offset, "the records end before position \(expected), short of the file's end")
-            case .invalid(let reason):
-                throw file.damaged(at: offset, reason)
-            }
-            endsBatch = header.endsBatch
-            expected += 1
+        let contents = try file.scanSealed(lastPosition: lastPosition, end: size)
+        guard contents.endOffset == size else {
+            throw file.damaged(at: contents.endOffset, "the records end before the file does, at \(size) bytes")
         }
-        guard expected > firstPosition else { throw file.damaged(at: cursor.offset, "the segment holds no record") }
-        guard endsBatch else { throw file.damaged(at: cursor.offset, "the segment's last record does not end a batch") }
-        return expected - 1
     }
 }

@@ -22,12 +22,16 @@ struct RecordCursor {
     private var bytesStart: Int64 = 0
     private var bytesCount = 0
 
-    init(file: SegmentFile, offset: Int64) {
+    /// Where records may run to: the segment's end, or an earlier `end` (a backup holds a
+    /// segment only up to its last record).
+    let segmentEnd: Int64
+
+    init(file: SegmentFile, offset: Int64, end: Int64? = nil) {
         self.file = file
         self.offset = offset
+        self.segmentEnd = min(end ?? file.header.segmentBytes, file.header.segmentBytes)
     }
 
-    var segmentEnd: Int64 { file.header.segmentBytes }
 
     /// Goes on from `offset` (a record's start) in the same file, keeping the bytes read:
     /// a jump within them costs no read, and a farther one reuses the buffer.

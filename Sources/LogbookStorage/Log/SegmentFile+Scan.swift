@@ -53,9 +53,10 @@ extension SegmentFile {
 
     /// Reads a sealed segment whole: every record valid, positions from the first to
     /// `lastPosition` with no gap, the last one ending a batch, then the end. Anything
-    /// else is damage: a segment is sealed only after its records were synced.
-    func scanSealed(lastPosition: UInt64) throws(StorageError) -> IndexFile.Contents {
-        var cursor = RecordCursor(file: self, offset: Int64(LogLimits.segmentHeaderBytes))
+    /// else is damage: a segment is sealed only after its records were synced. `end`: where
+    /// the records must stop, when the file holds less than the whole segment (a backup).
+    func scanSealed(lastPosition: UInt64, end: Int64? = nil) throws(StorageError) -> IndexFile.Contents {
+        var cursor = RecordCursor(file: self, offset: Int64(LogLimits.segmentHeaderBytes), end: end)
         var index = OffsetIndex()
         var expected = firstPosition
         var endsBatch = false
