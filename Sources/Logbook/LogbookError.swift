@@ -144,6 +144,8 @@ extension LogbookError {
         public var limitExceeded: LimitExceeded?
         /// Set when a request field holds a value the server does not accept.
         public var badField: BadField?
+        /// Set when an append or a delete met a stream deleted for good (tombstoned).
+        public var streamDeleted: StreamDeleted?
 
         private init() {}
 
@@ -170,6 +172,17 @@ extension LogbookError {
             details.badField = BadField(field: field, reason: reason)
             return details
         }
+
+        public static func streamDeleted(stream: String) -> Details {
+            var details = Details()
+            details.streamDeleted = StreamDeleted(stream: stream)
+            return details
+        }
+    }
+
+    /// The tombstoned stream an append or a delete was refused for.
+    public struct StreamDeleted: Sendable, Hashable {
+        public var stream: String
     }
 
     /// The stream's actual state when an append's expected revision did not match it.

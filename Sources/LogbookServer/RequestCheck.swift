@@ -63,6 +63,10 @@ package enum RequestCheck {
             try Conversions.checkName(list.group, field: "ListParked.group", limits: limits)
         case .deleteStream(let delete):
             try Conversions.checkName(delete.stream, field: "DeleteStream.stream", limits: limits)
+        case .setStreamMetadata(let set):
+            try Conversions.checkName(set.stream, field: "SetStreamMetadata.stream", limits: limits)
+        case .getStreamMetadata(let stream):
+            try Conversions.checkName(stream, field: "AdminRequest.get_stream_metadata", limits: limits)
         case .listGroups, .listViews, .metrics:
             break
         case nil:

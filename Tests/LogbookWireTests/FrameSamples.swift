@@ -137,6 +137,7 @@ enum FrameSamples {
         ),
         .limitExceeded(LimitExceeded(limit: text("LimitExceeded.limit"), value: 17 << 20, max: 16 << 20)),
         .badField(BadField(field: text("BadField.field"), reason: text("BadField.reason"))),
+        .streamDeleted(StreamDeleted(stream: text("StreamDeleted.stream"))),
     ]
 
     // MARK: - The bodies
@@ -318,8 +319,12 @@ enum FrameSamples {
             .defineView(viewDefinition(0)),
             .dropView(text("AdminRequest.drop_view")),
             .listViews(Empty()),
-            .deleteStream(DeleteStream(stream: text("DeleteStream.stream"), expected: expectedExact)),
+            .deleteStream(DeleteStream(stream: text("DeleteStream.stream"), expected: expectedExact, hard: true)),
             .metrics(Empty()),
+            .setStreamMetadata(SetStreamMetadata(
+                stream: text("SetStreamMetadata.stream"),
+                metadata: StreamMetadata(maxCount: 10, maxAgeSeconds: 1 << 40, truncateBefore: 7))),
+            .getStreamMetadata(text("AdminRequest.get_stream_metadata")),
         ]
         for (index, op) in adminOps.enumerated() {
             bodies.append(("adminRequest \(index)", .adminRequest(AdminRequest(op: op))))
@@ -331,6 +336,9 @@ enum FrameSamples {
             .parked(ParkedList(events: [parkedEvent(7), parkedEvent(8)])),
             .views(ViewList(views: [viewDefinition(1), viewDefinition(2)])),
             .metrics(text("AdminReply.metrics")),
+            .streamInfo(StreamInfo(
+                stream: text("StreamInfo.stream"), metadata: StreamMetadata(maxCount: 1, maxAgeSeconds: 2, truncateBefore: 3),
+                exists: true, lastRevision: 1 << 50, deleted: true, tombstoned: true)),
         ]
         for (index, result) in adminResults.enumerated() {
             bodies.append(("adminReply \(index)", .adminReply(AdminReply(result: result))))

@@ -39,9 +39,10 @@ final class SharedConnection: Sendable {
 
         init(_ op: AdminRequest.Op) {
             switch op {
-            case .listGroups, .groupInfo, .listParked, .listViews, .metrics:
+            case .listGroups, .groupInfo, .listParked, .listViews, .metrics, .getStreamMetadata:
                 self = .adminRead
-            case .createGroup, .updateGroup, .deleteGroup, .resetGroup, .replayParked, .defineView, .dropView, .deleteStream:
+            case .createGroup, .updateGroup, .deleteGroup, .resetGroup, .replayParked, .defineView, .dropView, .deleteStream,
+                .setStreamMetadata:
                 self = .adminChange
             }
         }

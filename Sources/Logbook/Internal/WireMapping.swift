@@ -178,6 +178,8 @@ extension LogbookError {
                 .limitExceeded(limit: limit.limit, value: limit.value, max: limit.max)
             case .badField(let field)?:
                 .badField(field: field.field, reason: field.reason)
+            case .streamDeleted(let deleted)?:
+                .streamDeleted(stream: deleted.stream)
             case nil:
                 nil
             }

@@ -80,6 +80,11 @@ enum AccessNeeds {
             return [(.admin, .someView)]
         case .deleteStream(let delete):
             return [(.admin, .stream(delete.stream))]
+        case .setStreamMetadata(let set):
+            return [(.admin, .stream(set.stream))]
+        case .getStreamMetadata(let stream):
+            // What it answers (whether the stream exists, its last revision) is what a read reveals.
+            return [(.read, .stream(stream))]
         case .metrics:
             // The metrics name every group and view, and count everything.
             return [(.admin, .server)]

@@ -48,8 +48,8 @@ extension CallRunner {
             let context = self.context
             reply = .metrics(
                 await context.metrics.exposition(store: context.store, groups: groups, views: views, stats: context.stats))
-        case .deleteStream:
-            return Status(code: .unimplemented, message: "deleting streams is not built yet in this server version")
+        case .deleteStream, .setStreamMetadata, .getStreamMetadata:
+            return Status(code: .unimplemented, message: "stream lifecycle (delete, metadata) is not built yet in this server version")
         case nil:
             throw CallError.badField("AdminRequest.op", "an Admin request names an operation")
         }

@@ -698,10 +698,12 @@ extension ListParked: CMessageConvertible {
 package struct DeleteStream: Sendable, Hashable {
     package var stream: String
     package var expected: ExpectedRevision?
+    package var hard: Bool
 
-    package init(stream: String = "", expected: ExpectedRevision? = nil) {
+    package init(stream: String = "", expected: ExpectedRevision? = nil, hard: Bool = false) {
         self.stream = stream
         self.expected = expected
+        self.hard = hard
     }
 }
 
@@ -711,6 +713,7 @@ extension DeleteStream: CMessageConvertible {
         self.init()
         self.stream = try decodeString(c.stream, field: "DeleteStream.stream")
         if let p = c.expected { self.expected = try ExpectedRevision(cMessage: p) }
+        self.hard = (c.hard != 0)
     }
 
     func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__DeleteStream> {
@@ -718,6 +721,108 @@ extension DeleteStream: CMessageConvertible {
         logbook__v1__delete_stream__init(c)
         c.pointee.stream = try arena.string(self.stream, field: "DeleteStream.stream")
         if let value = self.expected { c.pointee.expected = try value.cMessage(in: arena) }
+        c.pointee.hard = (self.hard ? 1 : 0)
+        return c
+    }
+}
+
+package struct StreamMetadata: Sendable, Hashable {
+    package var maxCount: UInt64
+    package var maxAgeSeconds: UInt64
+    package var truncateBefore: UInt64
+
+    package init(maxCount: UInt64 = 0, maxAgeSeconds: UInt64 = 0, truncateBefore: UInt64 = 0) {
+        self.maxCount = maxCount
+        self.maxAgeSeconds = maxAgeSeconds
+        self.truncateBefore = truncateBefore
+    }
+}
+
+extension StreamMetadata: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__StreamMetadata>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.maxCount = c.max_count
+        self.maxAgeSeconds = c.max_age_seconds
+        self.truncateBefore = c.truncate_before
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__StreamMetadata> {
+        let c = arena.make(Logbook__V1__StreamMetadata.self)
+        logbook__v1__stream_metadata__init(c)
+        c.pointee.max_count = self.maxCount
+        c.pointee.max_age_seconds = self.maxAgeSeconds
+        c.pointee.truncate_before = self.truncateBefore
+        return c
+    }
+}
+
+package struct SetStreamMetadata: Sendable, Hashable {
+    package var stream: String
+    package var metadata: StreamMetadata?
+
+    package init(stream: String = "", metadata: StreamMetadata? = nil) {
+        self.stream = stream
+        self.metadata = metadata
+    }
+}
+
+extension SetStreamMetadata: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__SetStreamMetadata>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.stream = try decodeString(c.stream, field: "SetStreamMetadata.stream")
+        if let p = c.metadata { self.metadata = try StreamMetadata(cMessage: p) }
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__SetStreamMetadata> {
+        let c = arena.make(Logbook__V1__SetStreamMetadata.self)
+        logbook__v1__set_stream_metadata__init(c)
+        c.pointee.stream = try arena.string(self.stream, field: "SetStreamMetadata.stream")
+        if let value = self.metadata { c.pointee.metadata = try value.cMessage(in: arena) }
+        return c
+    }
+}
+
+package struct StreamInfo: Sendable, Hashable {
+    package var stream: String
+    package var metadata: StreamMetadata?
+    package var exists: Bool
+    package var lastRevision: UInt64
+    package var deleted: Bool
+    package var tombstoned: Bool
+
+    package init(stream: String = "", metadata: StreamMetadata? = nil, exists: Bool = false, lastRevision: UInt64 = 0, deleted: Bool = false, tombstoned: Bool = false) {
+        self.stream = stream
+        self.metadata = metadata
+        self.exists = exists
+        self.lastRevision = lastRevision
+        self.deleted = deleted
+        self.tombstoned = tombstoned
+    }
+}
+
+extension StreamInfo: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__StreamInfo>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.stream = try decodeString(c.stream, field: "StreamInfo.stream")
+        if let p = c.metadata { self.metadata = try StreamMetadata(cMessage: p) }
+        self.exists = (c.exists != 0)
+        self.lastRevision = c.last_revision
+        self.deleted = (c.deleted != 0)
+        self.tombstoned = (c.tombstoned != 0)
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__StreamInfo> {
+        let c = arena.make(Logbook__V1__StreamInfo.self)
+        logbook__v1__stream_info__init(c)
+        c.pointee.stream = try arena.string(self.stream, field: "StreamInfo.stream")
+        if let value = self.metadata { c.pointee.metadata = try value.cMessage(in: arena) }
+        c.pointee.exists = (self.exists ? 1 : 0)
+        c.pointee.last_revision = self.lastRevision
+        c.pointee.deleted = (self.deleted ? 1 : 0)
+        c.pointee.tombstoned = (self.tombstoned ? 1 : 0)
         return c
     }
 }
@@ -737,6 +842,8 @@ package struct AdminRequest: Sendable, Hashable {
         case listViews(Empty)
         case deleteStream(DeleteStream)
         case metrics(Empty)
+        case setStreamMetadata(SetStreamMetadata)
+        case getStreamMetadata(String)
     }
 
     package var op: Op?
@@ -763,6 +870,8 @@ extension AdminRequest.Op {
         case .listViews: "Empty"
         case .deleteStream: "DeleteStream"
         case .metrics: "Empty"
+        case .setStreamMetadata: "SetStreamMetadata"
+        case .getStreamMetadata: "get_stream_metadata"
         }
     }
 }
@@ -785,6 +894,8 @@ extension AdminRequest: CMessageConvertible {
         case 11: self.op = .listViews(try Empty(cMessage: try required(c.list_views, "AdminRequest.list_views")))
         case 12: self.op = .deleteStream(try DeleteStream(cMessage: try required(c.delete_stream, "AdminRequest.delete_stream")))
         case 13: self.op = .metrics(try Empty(cMessage: try required(c.metrics, "AdminRequest.metrics")))
+        case 14: self.op = .setStreamMetadata(try SetStreamMetadata(cMessage: try required(c.set_stream_metadata, "AdminRequest.set_stream_metadata")))
+        case 15: self.op = .getStreamMetadata(try decodeString(c.get_stream_metadata, field: "AdminRequest.get_stream_metadata"))
         default: self.op = nil
         }
     }
@@ -832,6 +943,12 @@ extension AdminRequest: CMessageConvertible {
         case .metrics(let value):
             c.pointee.op_case = .init(rawValue: 13)
             c.pointee.metrics = try value.cMessage(in: arena)
+        case .setStreamMetadata(let value):
+            c.pointee.op_case = .init(rawValue: 14)
+            c.pointee.set_stream_metadata = try value.cMessage(in: arena)
+        case .getStreamMetadata(let value):
+            c.pointee.op_case = .init(rawValue: 15)
+            c.pointee.get_stream_metadata = try arena.string(value, field: "AdminRequest.get_stream_metadata")
         case nil: break
         }
         return c
@@ -918,6 +1035,7 @@ package struct AdminReply: Sendable, Hashable {
         case parked(ParkedList)
         case views(ViewList)
         case metrics(String)
+        case streamInfo(StreamInfo)
     }
 
     package var result: Result?
@@ -937,6 +1055,7 @@ extension AdminReply.Result {
         case .parked: "ParkedList"
         case .views: "ViewList"
         case .metrics: "metrics"
+        case .streamInfo: "StreamInfo"
         }
     }
 }
@@ -952,6 +1071,7 @@ extension AdminReply: CMessageConvertible {
         case 4: self.result = .parked(try ParkedList(cMessage: try required(c.parked, "AdminReply.parked")))
         case 5: self.result = .views(try ViewList(cMessage: try required(c.views, "AdminReply.views")))
         case 6: self.result = .metrics(try decodeString(c.metrics, field: "AdminReply.metrics"))
+        case 7: self.result = .streamInfo(try StreamInfo(cMessage: try required(c.stream_info, "AdminReply.stream_info")))
         default: self.result = nil
         }
     }
@@ -978,6 +1098,9 @@ extension AdminReply: CMessageConvertible {
         case .metrics(let value):
             c.pointee.result_case = .init(rawValue: 6)
             c.pointee.metrics = try arena.string(value, field: "AdminReply.metrics")
+        case .streamInfo(let value):
+            c.pointee.result_case = .init(rawValue: 7)
+            c.pointee.stream_info = try value.cMessage(in: arena)
         case nil: break
         }
         return c
@@ -2174,6 +2297,7 @@ package struct Status: Sendable, Hashable {
         case eventIDConflict(EventIdConflict)
         case limitExceeded(LimitExceeded)
         case badField(BadField)
+        case streamDeleted(StreamDeleted)
     }
 
     package var code: Code
@@ -2195,6 +2319,7 @@ extension Status.Detail {
         case .eventIDConflict: "EventIdConflict"
         case .limitExceeded: "LimitExceeded"
         case .badField: "BadField"
+        case .streamDeleted: "StreamDeleted"
         }
     }
 }
@@ -2210,6 +2335,7 @@ extension Status: CMessageConvertible {
         case 4: self.detail = .eventIDConflict(try EventIdConflict(cMessage: try required(c.event_id_conflict, "Status.event_id_conflict")))
         case 5: self.detail = .limitExceeded(try LimitExceeded(cMessage: try required(c.limit_exceeded, "Status.limit_exceeded")))
         case 6: self.detail = .badField(try BadField(cMessage: try required(c.bad_field, "Status.bad_field")))
+        case 7: self.detail = .streamDeleted(try StreamDeleted(cMessage: try required(c.stream_deleted, "Status.stream_deleted")))
         default: self.detail = nil
         }
     }
@@ -2232,8 +2358,34 @@ extension Status: CMessageConvertible {
         case .badField(let value):
             c.pointee.detail_case = .init(rawValue: 6)
             c.pointee.bad_field = try value.cMessage(in: arena)
+        case .streamDeleted(let value):
+            c.pointee.detail_case = .init(rawValue: 7)
+            c.pointee.stream_deleted = try value.cMessage(in: arena)
         case nil: break
         }
+        return c
+    }
+}
+
+package struct StreamDeleted: Sendable, Hashable {
+    package var stream: String
+
+    package init(stream: String = "") {
+        self.stream = stream
+    }
+}
+
+extension StreamDeleted: CMessageConvertible {
+    init(cMessage pointer: UnsafePointer<Logbook__V1__StreamDeleted>) throws(WireError) {
+        let c = pointer.pointee
+        self.init()
+        self.stream = try decodeString(c.stream, field: "StreamDeleted.stream")
+    }
+
+    func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__StreamDeleted> {
+        let c = arena.make(Logbook__V1__StreamDeleted.self)
+        logbook__v1__stream_deleted__init(c)
+        c.pointee.stream = try arena.string(self.stream, field: "StreamDeleted.stream")
         return c
     }
 }

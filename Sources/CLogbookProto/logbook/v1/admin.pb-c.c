@@ -322,6 +322,141 @@ void   logbook__v1__delete_stream__free_unpacked
   assert(message->base.descriptor == &logbook__v1__delete_stream__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   logbook__v1__stream_metadata__init
+                     (Logbook__V1__StreamMetadata         *message)
+{
+  static const Logbook__V1__StreamMetadata init_value = LOGBOOK__V1__STREAM_METADATA__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__stream_metadata__get_packed_size
+                     (const Logbook__V1__StreamMetadata *message)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_metadata__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__stream_metadata__pack
+                     (const Logbook__V1__StreamMetadata *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_metadata__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__stream_metadata__pack_to_buffer
+                     (const Logbook__V1__StreamMetadata *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_metadata__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__StreamMetadata *
+       logbook__v1__stream_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__StreamMetadata *)
+     protobuf_c_message_unpack (&logbook__v1__stream_metadata__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__stream_metadata__free_unpacked
+                     (Logbook__V1__StreamMetadata *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__stream_metadata__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   logbook__v1__set_stream_metadata__init
+                     (Logbook__V1__SetStreamMetadata         *message)
+{
+  static const Logbook__V1__SetStreamMetadata init_value = LOGBOOK__V1__SET_STREAM_METADATA__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__set_stream_metadata__get_packed_size
+                     (const Logbook__V1__SetStreamMetadata *message)
+{
+  assert(message->base.descriptor == &logbook__v1__set_stream_metadata__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__set_stream_metadata__pack
+                     (const Logbook__V1__SetStreamMetadata *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__set_stream_metadata__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__set_stream_metadata__pack_to_buffer
+                     (const Logbook__V1__SetStreamMetadata *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__set_stream_metadata__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__SetStreamMetadata *
+       logbook__v1__set_stream_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__SetStreamMetadata *)
+     protobuf_c_message_unpack (&logbook__v1__set_stream_metadata__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__set_stream_metadata__free_unpacked
+                     (Logbook__V1__SetStreamMetadata *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__set_stream_metadata__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   logbook__v1__stream_info__init
+                     (Logbook__V1__StreamInfo         *message)
+{
+  static const Logbook__V1__StreamInfo init_value = LOGBOOK__V1__STREAM_INFO__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__stream_info__get_packed_size
+                     (const Logbook__V1__StreamInfo *message)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__stream_info__pack
+                     (const Logbook__V1__StreamInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__stream_info__pack_to_buffer
+                     (const Logbook__V1__StreamInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__StreamInfo *
+       logbook__v1__stream_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__StreamInfo *)
+     protobuf_c_message_unpack (&logbook__v1__stream_info__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__stream_info__free_unpacked
+                     (Logbook__V1__StreamInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__stream_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   logbook__v1__admin_request__init
                      (Logbook__V1__AdminRequest         *message)
 {
@@ -1241,7 +1376,7 @@ const ProtobufCMessageDescriptor logbook__v1__list_parked__descriptor =
   (ProtobufCMessageInit) logbook__v1__list_parked__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__delete_stream__field_descriptors[2] =
+static const ProtobufCFieldDescriptor logbook__v1__delete_stream__field_descriptors[3] =
 {
   {
     "stream",
@@ -1267,15 +1402,28 @@ static const ProtobufCFieldDescriptor logbook__v1__delete_stream__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "hard",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__DeleteStream, hard),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__delete_stream__field_indices_by_name[] = {
   1,   /* field[1] = expected */
+  2,   /* field[2] = hard */
   0,   /* field[0] = stream */
 };
 static const ProtobufCIntRange logbook__v1__delete_stream__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor logbook__v1__delete_stream__descriptor =
 {
@@ -1285,14 +1433,232 @@ const ProtobufCMessageDescriptor logbook__v1__delete_stream__descriptor =
   "Logbook__V1__DeleteStream",
   "logbook.v1",
   sizeof(Logbook__V1__DeleteStream),
-  2,
+  3,
   logbook__v1__delete_stream__field_descriptors,
   logbook__v1__delete_stream__field_indices_by_name,
   1,  logbook__v1__delete_stream__number_ranges,
   (ProtobufCMessageInit) logbook__v1__delete_stream__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descriptors[13] =
+static const ProtobufCFieldDescriptor logbook__v1__stream_metadata__field_descriptors[3] =
+{
+  {
+    "max_count",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamMetadata, max_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_age_seconds",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamMetadata, max_age_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "truncate_before",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamMetadata, truncate_before),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__stream_metadata__field_indices_by_name[] = {
+  1,   /* field[1] = max_age_seconds */
+  0,   /* field[0] = max_count */
+  2,   /* field[2] = truncate_before */
+};
+static const ProtobufCIntRange logbook__v1__stream_metadata__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor logbook__v1__stream_metadata__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.StreamMetadata",
+  "StreamMetadata",
+  "Logbook__V1__StreamMetadata",
+  "logbook.v1",
+  sizeof(Logbook__V1__StreamMetadata),
+  3,
+  logbook__v1__stream_metadata__field_descriptors,
+  logbook__v1__stream_metadata__field_indices_by_name,
+  1,  logbook__v1__stream_metadata__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__stream_metadata__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__set_stream_metadata__field_descriptors[2] =
+{
+  {
+    "stream",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__SetStreamMetadata, stream),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__SetStreamMetadata, metadata),
+    &logbook__v1__stream_metadata__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__set_stream_metadata__field_indices_by_name[] = {
+  1,   /* field[1] = metadata */
+  0,   /* field[0] = stream */
+};
+static const ProtobufCIntRange logbook__v1__set_stream_metadata__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor logbook__v1__set_stream_metadata__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.SetStreamMetadata",
+  "SetStreamMetadata",
+  "Logbook__V1__SetStreamMetadata",
+  "logbook.v1",
+  sizeof(Logbook__V1__SetStreamMetadata),
+  2,
+  logbook__v1__set_stream_metadata__field_descriptors,
+  logbook__v1__set_stream_metadata__field_indices_by_name,
+  1,  logbook__v1__set_stream_metadata__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__set_stream_metadata__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__stream_info__field_descriptors[6] =
+{
+  {
+    "stream",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, stream),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, metadata),
+    &logbook__v1__stream_metadata__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exists",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, exists),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_revision",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, last_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tombstoned",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamInfo, tombstoned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__stream_info__field_indices_by_name[] = {
+  4,   /* field[4] = deleted */
+  2,   /* field[2] = exists */
+  3,   /* field[3] = last_revision */
+  1,   /* field[1] = metadata */
+  0,   /* field[0] = stream */
+  5,   /* field[5] = tombstoned */
+};
+static const ProtobufCIntRange logbook__v1__stream_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor logbook__v1__stream_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.StreamInfo",
+  "StreamInfo",
+  "Logbook__V1__StreamInfo",
+  "logbook.v1",
+  sizeof(Logbook__V1__StreamInfo),
+  6,
+  logbook__v1__stream_info__field_descriptors,
+  logbook__v1__stream_info__field_indices_by_name,
+  1,  logbook__v1__stream_info__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__stream_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descriptors[15] =
 {
   {
     "create_group",
@@ -1450,6 +1816,30 @@ static const ProtobufCFieldDescriptor logbook__v1__admin_request__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "set_stream_metadata",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__AdminRequest, op_case),
+    offsetof(Logbook__V1__AdminRequest, set_stream_metadata),
+    &logbook__v1__set_stream_metadata__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "get_stream_metadata",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Logbook__V1__AdminRequest, op_case),
+    offsetof(Logbook__V1__AdminRequest, get_stream_metadata),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
   0,   /* field[0] = create_group */
@@ -1457,6 +1847,7 @@ static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
   2,   /* field[2] = delete_group */
   11,   /* field[11] = delete_stream */
   9,   /* field[9] = drop_view */
+  14,   /* field[14] = get_stream_metadata */
   4,   /* field[4] = group_info */
   3,   /* field[3] = list_groups */
   6,   /* field[6] = list_parked */
@@ -1464,12 +1855,13 @@ static const unsigned logbook__v1__admin_request__field_indices_by_name[] = {
   12,   /* field[12] = metrics */
   7,   /* field[7] = replay_parked */
   5,   /* field[5] = reset_group */
+  13,   /* field[13] = set_stream_metadata */
   1,   /* field[1] = update_group */
 };
 static const ProtobufCIntRange logbook__v1__admin_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor logbook__v1__admin_request__descriptor =
 {
@@ -1479,7 +1871,7 @@ const ProtobufCMessageDescriptor logbook__v1__admin_request__descriptor =
   "Logbook__V1__AdminRequest",
   "logbook.v1",
   sizeof(Logbook__V1__AdminRequest),
-  13,
+  15,
   logbook__v1__admin_request__field_descriptors,
   logbook__v1__admin_request__field_indices_by_name,
   1,  logbook__v1__admin_request__number_ranges,
@@ -1600,7 +1992,7 @@ const ProtobufCMessageDescriptor logbook__v1__view_list__descriptor =
   (ProtobufCMessageInit) logbook__v1__view_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptors[6] =
+static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptors[7] =
 {
   {
     "done",
@@ -1674,6 +2066,18 @@ static const ProtobufCFieldDescriptor logbook__v1__admin_reply__field_descriptor
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stream_info",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__AdminReply, result_case),
+    offsetof(Logbook__V1__AdminReply, stream_info),
+    &logbook__v1__stream_info__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__admin_reply__field_indices_by_name[] = {
   0,   /* field[0] = done */
@@ -1681,12 +2085,13 @@ static const unsigned logbook__v1__admin_reply__field_indices_by_name[] = {
   2,   /* field[2] = groups */
   5,   /* field[5] = metrics */
   3,   /* field[3] = parked */
+  6,   /* field[6] = stream_info */
   4,   /* field[4] = views */
 };
 static const ProtobufCIntRange logbook__v1__admin_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor =
 {
@@ -1696,7 +2101,7 @@ const ProtobufCMessageDescriptor logbook__v1__admin_reply__descriptor =
   "Logbook__V1__AdminReply",
   "logbook.v1",
   sizeof(Logbook__V1__AdminReply),
-  6,
+  7,
   logbook__v1__admin_reply__field_descriptors,
   logbook__v1__admin_reply__field_indices_by_name,
   1,  logbook__v1__admin_reply__number_ranges,

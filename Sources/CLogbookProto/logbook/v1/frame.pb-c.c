@@ -277,6 +277,51 @@ void   logbook__v1__status__free_unpacked
   assert(message->base.descriptor == &logbook__v1__status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   logbook__v1__stream_deleted__init
+                     (Logbook__V1__StreamDeleted         *message)
+{
+  static const Logbook__V1__StreamDeleted init_value = LOGBOOK__V1__STREAM_DELETED__INIT;
+  *message = init_value;
+}
+size_t logbook__v1__stream_deleted__get_packed_size
+                     (const Logbook__V1__StreamDeleted *message)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_deleted__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t logbook__v1__stream_deleted__pack
+                     (const Logbook__V1__StreamDeleted *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_deleted__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t logbook__v1__stream_deleted__pack_to_buffer
+                     (const Logbook__V1__StreamDeleted *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &logbook__v1__stream_deleted__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Logbook__V1__StreamDeleted *
+       logbook__v1__stream_deleted__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Logbook__V1__StreamDeleted *)
+     protobuf_c_message_unpack (&logbook__v1__stream_deleted__descriptor,
+                                allocator, len, data);
+}
+void   logbook__v1__stream_deleted__free_unpacked
+                     (Logbook__V1__StreamDeleted *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &logbook__v1__stream_deleted__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   logbook__v1__wrong_expected_revision__init
                      (Logbook__V1__WrongExpectedRevision         *message)
 {
@@ -1089,7 +1134,7 @@ const ProtobufCMessageDescriptor logbook__v1__cancel__descriptor =
   (ProtobufCMessageInit) logbook__v1__cancel__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__status__field_descriptors[6] =
+static const ProtobufCFieldDescriptor logbook__v1__status__field_descriptors[7] =
 {
   {
     "code",
@@ -1163,6 +1208,18 @@ static const ProtobufCFieldDescriptor logbook__v1__status__field_descriptors[6] 
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stream_deleted",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Logbook__V1__Status, detail_case),
+    offsetof(Logbook__V1__Status, stream_deleted),
+    &logbook__v1__stream_deleted__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__status__field_indices_by_name[] = {
   5,   /* field[5] = bad_field */
@@ -1170,12 +1227,13 @@ static const unsigned logbook__v1__status__field_indices_by_name[] = {
   3,   /* field[3] = event_id_conflict */
   4,   /* field[4] = limit_exceeded */
   1,   /* field[1] = message */
+  6,   /* field[6] = stream_deleted */
   2,   /* field[2] = wrong_expected_revision */
 };
 static const ProtobufCIntRange logbook__v1__status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor logbook__v1__status__descriptor =
 {
@@ -1185,11 +1243,49 @@ const ProtobufCMessageDescriptor logbook__v1__status__descriptor =
   "Logbook__V1__Status",
   "logbook.v1",
   sizeof(Logbook__V1__Status),
-  6,
+  7,
   logbook__v1__status__field_descriptors,
   logbook__v1__status__field_indices_by_name,
   1,  logbook__v1__status__number_ranges,
   (ProtobufCMessageInit) logbook__v1__status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor logbook__v1__stream_deleted__field_descriptors[1] =
+{
+  {
+    "stream",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamDeleted, stream),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned logbook__v1__stream_deleted__field_indices_by_name[] = {
+  0,   /* field[0] = stream */
+};
+static const ProtobufCIntRange logbook__v1__stream_deleted__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor logbook__v1__stream_deleted__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "logbook.v1.StreamDeleted",
+  "StreamDeleted",
+  "Logbook__V1__StreamDeleted",
+  "logbook.v1",
+  sizeof(Logbook__V1__StreamDeleted),
+  1,
+  logbook__v1__stream_deleted__field_descriptors,
+  logbook__v1__stream_deleted__field_indices_by_name,
+  1,  logbook__v1__stream_deleted__number_ranges,
+  (ProtobufCMessageInit) logbook__v1__stream_deleted__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor logbook__v1__wrong_expected_revision__field_descriptors[4] =

@@ -23,6 +23,9 @@ typedef struct Logbook__V1__ViewDefinition Logbook__V1__ViewDefinition;
 typedef struct Logbook__V1__ResetGroup Logbook__V1__ResetGroup;
 typedef struct Logbook__V1__ListParked Logbook__V1__ListParked;
 typedef struct Logbook__V1__DeleteStream Logbook__V1__DeleteStream;
+typedef struct Logbook__V1__StreamMetadata Logbook__V1__StreamMetadata;
+typedef struct Logbook__V1__SetStreamMetadata Logbook__V1__SetStreamMetadata;
+typedef struct Logbook__V1__StreamInfo Logbook__V1__StreamInfo;
 typedef struct Logbook__V1__AdminRequest Logbook__V1__AdminRequest;
 typedef struct Logbook__V1__GroupList Logbook__V1__GroupList;
 typedef struct Logbook__V1__ParkedList Logbook__V1__ParkedList;
@@ -131,15 +134,77 @@ struct  Logbook__V1__ListParked
     , (char *)protobuf_c_empty_string, 0, 0 }
 
 
+/*
+ * Soft delete (hard = false): the stream's events so far are hidden and it reads as not
+ * found, until an append (expected no_stream or any) recreates it; its revisions continue
+ * after the deleted ones. Hard delete (tombstone): it can never be written again.
+ */
 struct  Logbook__V1__DeleteStream
 {
   ProtobufCMessage base;
   char *stream;
   Logbook__V1__ExpectedRevision *expected;
+  protobuf_c_boolean hard;
 };
 #define LOGBOOK__V1__DELETE_STREAM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__delete_stream__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0 }
+
+
+/*
+ * What hides a stream's events; 0 leaves a bound unset.
+ */
+struct  Logbook__V1__StreamMetadata
+{
+  ProtobufCMessage base;
+  /*
+   * At most this many of the newest events are visible.
+   */
+  uint64_t max_count;
+  /*
+   * Events older than this are hidden.
+   */
+  uint64_t max_age_seconds;
+  /*
+   * Revisions below this are hidden.
+   */
+  uint64_t truncate_before;
+};
+#define LOGBOOK__V1__STREAM_METADATA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__stream_metadata__descriptor) \
+    , 0, 0, 0 }
+
+
+struct  Logbook__V1__SetStreamMetadata
+{
+  ProtobufCMessage base;
+  char *stream;
+  Logbook__V1__StreamMetadata *metadata;
+};
+#define LOGBOOK__V1__SET_STREAM_METADATA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__set_stream_metadata__descriptor) \
     , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * A stream's lifecycle, as get_stream_metadata answers it.
+ */
+struct  Logbook__V1__StreamInfo
+{
+  ProtobufCMessage base;
+  char *stream;
+  Logbook__V1__StreamMetadata *metadata;
+  /*
+   * Whether it ever had an event.
+   */
+  protobuf_c_boolean exists;
+  uint64_t last_revision;
+  protobuf_c_boolean deleted;
+  protobuf_c_boolean tombstoned;
+};
+#define LOGBOOK__V1__STREAM_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__stream_info__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0 }
 
 
 typedef enum {
@@ -156,7 +221,9 @@ typedef enum {
   LOGBOOK__V1__ADMIN_REQUEST__OP_DROP_VIEW = 10,
   LOGBOOK__V1__ADMIN_REQUEST__OP_LIST_VIEWS = 11,
   LOGBOOK__V1__ADMIN_REQUEST__OP_DELETE_STREAM = 12,
-  LOGBOOK__V1__ADMIN_REQUEST__OP_METRICS = 13
+  LOGBOOK__V1__ADMIN_REQUEST__OP_METRICS = 13,
+  LOGBOOK__V1__ADMIN_REQUEST__OP_SET_STREAM_METADATA = 14,
+  LOGBOOK__V1__ADMIN_REQUEST__OP_GET_STREAM_METADATA = 15
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__ADMIN_REQUEST__OP__CASE)
 } Logbook__V1__AdminRequest__OpCase;
 
@@ -181,6 +248,8 @@ struct  Logbook__V1__AdminRequest
      * The daemon's metrics in the Prometheus text exposition format (version 0.0.4).
      */
     Logbook__V1__Empty *metrics;
+    Logbook__V1__SetStreamMetadata *set_stream_metadata;
+    char *get_stream_metadata;
   };
 };
 #define LOGBOOK__V1__ADMIN_REQUEST__INIT \
@@ -228,7 +297,8 @@ typedef enum {
   LOGBOOK__V1__ADMIN_REPLY__RESULT_GROUPS = 3,
   LOGBOOK__V1__ADMIN_REPLY__RESULT_PARKED = 4,
   LOGBOOK__V1__ADMIN_REPLY__RESULT_VIEWS = 5,
-  LOGBOOK__V1__ADMIN_REPLY__RESULT_METRICS = 6
+  LOGBOOK__V1__ADMIN_REPLY__RESULT_METRICS = 6,
+  LOGBOOK__V1__ADMIN_REPLY__RESULT_STREAM_INFO = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__ADMIN_REPLY__RESULT__CASE)
 } Logbook__V1__AdminReply__ResultCase;
 
@@ -243,6 +313,7 @@ struct  Logbook__V1__AdminReply
     Logbook__V1__ParkedList *parked;
     Logbook__V1__ViewList *views;
     char *metrics;
+    Logbook__V1__StreamInfo *stream_info;
   };
 };
 #define LOGBOOK__V1__ADMIN_REPLY__INIT \
@@ -470,6 +541,63 @@ Logbook__V1__DeleteStream *
 void   logbook__v1__delete_stream__free_unpacked
                      (Logbook__V1__DeleteStream *message,
                       ProtobufCAllocator *allocator);
+/* Logbook__V1__StreamMetadata methods */
+void   logbook__v1__stream_metadata__init
+                     (Logbook__V1__StreamMetadata         *message);
+size_t logbook__v1__stream_metadata__get_packed_size
+                     (const Logbook__V1__StreamMetadata   *message);
+size_t logbook__v1__stream_metadata__pack
+                     (const Logbook__V1__StreamMetadata   *message,
+                      uint8_t             *out);
+size_t logbook__v1__stream_metadata__pack_to_buffer
+                     (const Logbook__V1__StreamMetadata   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__StreamMetadata *
+       logbook__v1__stream_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__stream_metadata__free_unpacked
+                     (Logbook__V1__StreamMetadata *message,
+                      ProtobufCAllocator *allocator);
+/* Logbook__V1__SetStreamMetadata methods */
+void   logbook__v1__set_stream_metadata__init
+                     (Logbook__V1__SetStreamMetadata         *message);
+size_t logbook__v1__set_stream_metadata__get_packed_size
+                     (const Logbook__V1__SetStreamMetadata   *message);
+size_t logbook__v1__set_stream_metadata__pack
+                     (const Logbook__V1__SetStreamMetadata   *message,
+                      uint8_t             *out);
+size_t logbook__v1__set_stream_metadata__pack_to_buffer
+                     (const Logbook__V1__SetStreamMetadata   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__SetStreamMetadata *
+       logbook__v1__set_stream_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__set_stream_metadata__free_unpacked
+                     (Logbook__V1__SetStreamMetadata *message,
+                      ProtobufCAllocator *allocator);
+/* Logbook__V1__StreamInfo methods */
+void   logbook__v1__stream_info__init
+                     (Logbook__V1__StreamInfo         *message);
+size_t logbook__v1__stream_info__get_packed_size
+                     (const Logbook__V1__StreamInfo   *message);
+size_t logbook__v1__stream_info__pack
+                     (const Logbook__V1__StreamInfo   *message,
+                      uint8_t             *out);
+size_t logbook__v1__stream_info__pack_to_buffer
+                     (const Logbook__V1__StreamInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__StreamInfo *
+       logbook__v1__stream_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__stream_info__free_unpacked
+                     (Logbook__V1__StreamInfo *message,
+                      ProtobufCAllocator *allocator);
 /* Logbook__V1__AdminRequest methods */
 void   logbook__v1__admin_request__init
                      (Logbook__V1__AdminRequest         *message);
@@ -664,6 +792,15 @@ typedef void (*Logbook__V1__ListParked_Closure)
 typedef void (*Logbook__V1__DeleteStream_Closure)
                  (const Logbook__V1__DeleteStream *message,
                   void *closure_data);
+typedef void (*Logbook__V1__StreamMetadata_Closure)
+                 (const Logbook__V1__StreamMetadata *message,
+                  void *closure_data);
+typedef void (*Logbook__V1__SetStreamMetadata_Closure)
+                 (const Logbook__V1__SetStreamMetadata *message,
+                  void *closure_data);
+typedef void (*Logbook__V1__StreamInfo_Closure)
+                 (const Logbook__V1__StreamInfo *message,
+                  void *closure_data);
 typedef void (*Logbook__V1__AdminRequest_Closure)
                  (const Logbook__V1__AdminRequest *message,
                   void *closure_data);
@@ -705,6 +842,9 @@ extern const ProtobufCMessageDescriptor logbook__v1__view_definition__descriptor
 extern const ProtobufCMessageDescriptor logbook__v1__reset_group__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__list_parked__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__delete_stream__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__stream_metadata__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__set_stream_metadata__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__stream_info__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__admin_request__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__group_list__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__parked_list__descriptor;

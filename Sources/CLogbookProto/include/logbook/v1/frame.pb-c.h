@@ -27,6 +27,7 @@ typedef struct Logbook__V1__HelloReply Logbook__V1__HelloReply;
 typedef struct Logbook__V1__Limits Logbook__V1__Limits;
 typedef struct Logbook__V1__Cancel Logbook__V1__Cancel;
 typedef struct Logbook__V1__Status Logbook__V1__Status;
+typedef struct Logbook__V1__StreamDeleted Logbook__V1__StreamDeleted;
 typedef struct Logbook__V1__WrongExpectedRevision Logbook__V1__WrongExpectedRevision;
 typedef struct Logbook__V1__EventIdConflict Logbook__V1__EventIdConflict;
 typedef struct Logbook__V1__LimitExceeded Logbook__V1__LimitExceeded;
@@ -200,7 +201,8 @@ typedef enum {
   LOGBOOK__V1__STATUS__DETAIL_WRONG_EXPECTED_REVISION = 3,
   LOGBOOK__V1__STATUS__DETAIL_EVENT_ID_CONFLICT = 4,
   LOGBOOK__V1__STATUS__DETAIL_LIMIT_EXCEEDED = 5,
-  LOGBOOK__V1__STATUS__DETAIL_BAD_FIELD = 6
+  LOGBOOK__V1__STATUS__DETAIL_BAD_FIELD = 6,
+  LOGBOOK__V1__STATUS__DETAIL_STREAM_DELETED = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOGBOOK__V1__STATUS__DETAIL__CASE)
 } Logbook__V1__Status__DetailCase;
 
@@ -218,11 +220,25 @@ struct  Logbook__V1__Status
     Logbook__V1__EventIdConflict *event_id_conflict;
     Logbook__V1__LimitExceeded *limit_exceeded;
     Logbook__V1__BadField *bad_field;
+    Logbook__V1__StreamDeleted *stream_deleted;
   };
 };
 #define LOGBOOK__V1__STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__status__descriptor) \
     , LOGBOOK__V1__CODE__OK, (char *)protobuf_c_empty_string, LOGBOOK__V1__STATUS__DETAIL__NOT_SET, {0} }
+
+
+/*
+ * An append or a delete refused because the stream was deleted for good (tombstoned).
+ */
+struct  Logbook__V1__StreamDeleted
+{
+  ProtobufCMessage base;
+  char *stream;
+};
+#define LOGBOOK__V1__STREAM_DELETED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__stream_deleted__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 struct  Logbook__V1__WrongExpectedRevision
@@ -393,6 +409,25 @@ Logbook__V1__Status *
 void   logbook__v1__status__free_unpacked
                      (Logbook__V1__Status *message,
                       ProtobufCAllocator *allocator);
+/* Logbook__V1__StreamDeleted methods */
+void   logbook__v1__stream_deleted__init
+                     (Logbook__V1__StreamDeleted         *message);
+size_t logbook__v1__stream_deleted__get_packed_size
+                     (const Logbook__V1__StreamDeleted   *message);
+size_t logbook__v1__stream_deleted__pack
+                     (const Logbook__V1__StreamDeleted   *message,
+                      uint8_t             *out);
+size_t logbook__v1__stream_deleted__pack_to_buffer
+                     (const Logbook__V1__StreamDeleted   *message,
+                      ProtobufCBuffer     *buffer);
+Logbook__V1__StreamDeleted *
+       logbook__v1__stream_deleted__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   logbook__v1__stream_deleted__free_unpacked
+                     (Logbook__V1__StreamDeleted *message,
+                      ProtobufCAllocator *allocator);
 /* Logbook__V1__WrongExpectedRevision methods */
 void   logbook__v1__wrong_expected_revision__init
                      (Logbook__V1__WrongExpectedRevision         *message);
@@ -489,6 +524,9 @@ typedef void (*Logbook__V1__Cancel_Closure)
 typedef void (*Logbook__V1__Status_Closure)
                  (const Logbook__V1__Status *message,
                   void *closure_data);
+typedef void (*Logbook__V1__StreamDeleted_Closure)
+                 (const Logbook__V1__StreamDeleted *message,
+                  void *closure_data);
 typedef void (*Logbook__V1__WrongExpectedRevision_Closure)
                  (const Logbook__V1__WrongExpectedRevision *message,
                   void *closure_data);
@@ -514,6 +552,7 @@ extern const ProtobufCMessageDescriptor logbook__v1__hello_reply__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__limits__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__cancel__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__status__descriptor;
+extern const ProtobufCMessageDescriptor logbook__v1__stream_deleted__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__wrong_expected_revision__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__event_id_conflict__descriptor;
 extern const ProtobufCMessageDescriptor logbook__v1__limit_exceeded__descriptor;

@@ -171,20 +171,98 @@ class ListParked(google.protobuf.message.Message):
 global___ListParked = ListParked
 
 class DeleteStream(google.protobuf.message.Message):
+    """Soft delete (hard = false): the stream's events so far are hidden and it reads as not
+    found, until an append (expected no_stream or any) recreates it; its revisions continue
+    after the deleted ones. Hard delete (tombstone): it can never be written again.
+    """
     DESCRIPTOR: google.protobuf.descriptor.Descriptor
     STREAM_FIELD_NUMBER: builtins.int
     EXPECTED_FIELD_NUMBER: builtins.int
+    HARD_FIELD_NUMBER: builtins.int
     stream: typing.Text
     @property
     def expected(self) -> logbook_client._pb.logbook.v1.events_pb2.ExpectedRevision: ...
+    hard: builtins.bool
     def __init__(self,
         *,
         stream: typing.Text = ...,
         expected: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.ExpectedRevision] = ...,
+        hard: builtins.bool = ...,
         ) -> None: ...
     def HasField(self, field_name: typing_extensions.Literal["expected",b"expected"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["expected",b"expected","stream",b"stream"]) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["expected",b"expected","hard",b"hard","stream",b"stream"]) -> None: ...
 global___DeleteStream = DeleteStream
+
+class StreamMetadata(google.protobuf.message.Message):
+    """What hides a stream's events; 0 leaves a bound unset."""
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    MAX_COUNT_FIELD_NUMBER: builtins.int
+    MAX_AGE_SECONDS_FIELD_NUMBER: builtins.int
+    TRUNCATE_BEFORE_FIELD_NUMBER: builtins.int
+    max_count: builtins.int
+    """At most this many of the newest events are visible."""
+
+    max_age_seconds: builtins.int
+    """Events older than this are hidden."""
+
+    truncate_before: builtins.int
+    """Revisions below this are hidden."""
+
+    def __init__(self,
+        *,
+        max_count: builtins.int = ...,
+        max_age_seconds: builtins.int = ...,
+        truncate_before: builtins.int = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["max_age_seconds",b"max_age_seconds","max_count",b"max_count","truncate_before",b"truncate_before"]) -> None: ...
+global___StreamMetadata = StreamMetadata
+
+class SetStreamMetadata(google.protobuf.message.Message):
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    STREAM_FIELD_NUMBER: builtins.int
+    METADATA_FIELD_NUMBER: builtins.int
+    stream: typing.Text
+    @property
+    def metadata(self) -> global___StreamMetadata: ...
+    def __init__(self,
+        *,
+        stream: typing.Text = ...,
+        metadata: typing.Optional[global___StreamMetadata] = ...,
+        ) -> None: ...
+    def HasField(self, field_name: typing_extensions.Literal["metadata",b"metadata"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["metadata",b"metadata","stream",b"stream"]) -> None: ...
+global___SetStreamMetadata = SetStreamMetadata
+
+class StreamInfo(google.protobuf.message.Message):
+    """A stream's lifecycle, as get_stream_metadata answers it."""
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    STREAM_FIELD_NUMBER: builtins.int
+    METADATA_FIELD_NUMBER: builtins.int
+    EXISTS_FIELD_NUMBER: builtins.int
+    LAST_REVISION_FIELD_NUMBER: builtins.int
+    DELETED_FIELD_NUMBER: builtins.int
+    TOMBSTONED_FIELD_NUMBER: builtins.int
+    stream: typing.Text
+    @property
+    def metadata(self) -> global___StreamMetadata: ...
+    exists: builtins.bool
+    """Whether it ever had an event."""
+
+    last_revision: builtins.int
+    deleted: builtins.bool
+    tombstoned: builtins.bool
+    def __init__(self,
+        *,
+        stream: typing.Text = ...,
+        metadata: typing.Optional[global___StreamMetadata] = ...,
+        exists: builtins.bool = ...,
+        last_revision: builtins.int = ...,
+        deleted: builtins.bool = ...,
+        tombstoned: builtins.bool = ...,
+        ) -> None: ...
+    def HasField(self, field_name: typing_extensions.Literal["metadata",b"metadata"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["deleted",b"deleted","exists",b"exists","last_revision",b"last_revision","metadata",b"metadata","stream",b"stream","tombstoned",b"tombstoned"]) -> None: ...
+global___StreamInfo = StreamInfo
 
 class AdminRequest(google.protobuf.message.Message):
     DESCRIPTOR: google.protobuf.descriptor.Descriptor
@@ -201,6 +279,8 @@ class AdminRequest(google.protobuf.message.Message):
     LIST_VIEWS_FIELD_NUMBER: builtins.int
     DELETE_STREAM_FIELD_NUMBER: builtins.int
     METRICS_FIELD_NUMBER: builtins.int
+    SET_STREAM_METADATA_FIELD_NUMBER: builtins.int
+    GET_STREAM_METADATA_FIELD_NUMBER: builtins.int
     @property
     def create_group(self) -> global___GroupSettings: ...
     @property
@@ -225,6 +305,9 @@ class AdminRequest(google.protobuf.message.Message):
     def metrics(self) -> logbook_client._pb.logbook.v1.events_pb2.Empty:
         """The daemon's metrics in the Prometheus text exposition format (version 0.0.4)."""
         pass
+    @property
+    def set_stream_metadata(self) -> global___SetStreamMetadata: ...
+    get_stream_metadata: typing.Text
     def __init__(self,
         *,
         create_group: typing.Optional[global___GroupSettings] = ...,
@@ -240,10 +323,12 @@ class AdminRequest(google.protobuf.message.Message):
         list_views: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.Empty] = ...,
         delete_stream: typing.Optional[global___DeleteStream] = ...,
         metrics: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.Empty] = ...,
+        set_stream_metadata: typing.Optional[global___SetStreamMetadata] = ...,
+        get_stream_metadata: typing.Text = ...,
         ) -> None: ...
-    def HasField(self, field_name: typing_extensions.Literal["create_group",b"create_group","define_view",b"define_view","delete_group",b"delete_group","delete_stream",b"delete_stream","drop_view",b"drop_view","group_info",b"group_info","list_groups",b"list_groups","list_parked",b"list_parked","list_views",b"list_views","metrics",b"metrics","op",b"op","replay_parked",b"replay_parked","reset_group",b"reset_group","update_group",b"update_group"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["create_group",b"create_group","define_view",b"define_view","delete_group",b"delete_group","delete_stream",b"delete_stream","drop_view",b"drop_view","group_info",b"group_info","list_groups",b"list_groups","list_parked",b"list_parked","list_views",b"list_views","metrics",b"metrics","op",b"op","replay_parked",b"replay_parked","reset_group",b"reset_group","update_group",b"update_group"]) -> None: ...
-    def WhichOneof(self, oneof_group: typing_extensions.Literal["op",b"op"]) -> typing.Optional[typing_extensions.Literal["create_group","update_group","delete_group","list_groups","group_info","reset_group","list_parked","replay_parked","define_view","drop_view","list_views","delete_stream","metrics"]]: ...
+    def HasField(self, field_name: typing_extensions.Literal["create_group",b"create_group","define_view",b"define_view","delete_group",b"delete_group","delete_stream",b"delete_stream","drop_view",b"drop_view","get_stream_metadata",b"get_stream_metadata","group_info",b"group_info","list_groups",b"list_groups","list_parked",b"list_parked","list_views",b"list_views","metrics",b"metrics","op",b"op","replay_parked",b"replay_parked","reset_group",b"reset_group","set_stream_metadata",b"set_stream_metadata","update_group",b"update_group"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["create_group",b"create_group","define_view",b"define_view","delete_group",b"delete_group","delete_stream",b"delete_stream","drop_view",b"drop_view","get_stream_metadata",b"get_stream_metadata","group_info",b"group_info","list_groups",b"list_groups","list_parked",b"list_parked","list_views",b"list_views","metrics",b"metrics","op",b"op","replay_parked",b"replay_parked","reset_group",b"reset_group","set_stream_metadata",b"set_stream_metadata","update_group",b"update_group"]) -> None: ...
+    def WhichOneof(self, oneof_group: typing_extensions.Literal["op",b"op"]) -> typing.Optional[typing_extensions.Literal["create_group","update_group","delete_group","list_groups","group_info","reset_group","list_parked","replay_parked","define_view","drop_view","list_views","delete_stream","metrics","set_stream_metadata","get_stream_metadata"]]: ...
 global___AdminRequest = AdminRequest
 
 class GroupList(google.protobuf.message.Message):
@@ -290,6 +375,7 @@ class AdminReply(google.protobuf.message.Message):
     PARKED_FIELD_NUMBER: builtins.int
     VIEWS_FIELD_NUMBER: builtins.int
     METRICS_FIELD_NUMBER: builtins.int
+    STREAM_INFO_FIELD_NUMBER: builtins.int
     @property
     def done(self) -> logbook_client._pb.logbook.v1.events_pb2.Empty: ...
     @property
@@ -301,6 +387,8 @@ class AdminReply(google.protobuf.message.Message):
     @property
     def views(self) -> global___ViewList: ...
     metrics: typing.Text
+    @property
+    def stream_info(self) -> global___StreamInfo: ...
     def __init__(self,
         *,
         done: typing.Optional[logbook_client._pb.logbook.v1.events_pb2.Empty] = ...,
@@ -309,10 +397,11 @@ class AdminReply(google.protobuf.message.Message):
         parked: typing.Optional[global___ParkedList] = ...,
         views: typing.Optional[global___ViewList] = ...,
         metrics: typing.Text = ...,
+        stream_info: typing.Optional[global___StreamInfo] = ...,
         ) -> None: ...
-    def HasField(self, field_name: typing_extensions.Literal["done",b"done","group",b"group","groups",b"groups","metrics",b"metrics","parked",b"parked","result",b"result","views",b"views"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["done",b"done","group",b"group","groups",b"groups","metrics",b"metrics","parked",b"parked","result",b"result","views",b"views"]) -> None: ...
-    def WhichOneof(self, oneof_group: typing_extensions.Literal["result",b"result"]) -> typing.Optional[typing_extensions.Literal["done","group","groups","parked","views","metrics"]]: ...
+    def HasField(self, field_name: typing_extensions.Literal["done",b"done","group",b"group","groups",b"groups","metrics",b"metrics","parked",b"parked","result",b"result","stream_info",b"stream_info","views",b"views"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["done",b"done","group",b"group","groups",b"groups","metrics",b"metrics","parked",b"parked","result",b"result","stream_info",b"stream_info","views",b"views"]) -> None: ...
+    def WhichOneof(self, oneof_group: typing_extensions.Literal["result",b"result"]) -> typing.Optional[typing_extensions.Literal["done","group","groups","parked","views","metrics","stream_info"]]: ...
 global___AdminReply = AdminReply
 
 class BackupRequest(google.protobuf.message.Message):

@@ -265,6 +265,7 @@ class Status(google.protobuf.message.Message):
     EVENT_ID_CONFLICT_FIELD_NUMBER: builtins.int
     LIMIT_EXCEEDED_FIELD_NUMBER: builtins.int
     BAD_FIELD_FIELD_NUMBER: builtins.int
+    STREAM_DELETED_FIELD_NUMBER: builtins.int
     code: global___Code.ValueType
     message: typing.Text
     @property
@@ -275,6 +276,8 @@ class Status(google.protobuf.message.Message):
     def limit_exceeded(self) -> global___LimitExceeded: ...
     @property
     def bad_field(self) -> global___BadField: ...
+    @property
+    def stream_deleted(self) -> global___StreamDeleted: ...
     def __init__(self,
         *,
         code: global___Code.ValueType = ...,
@@ -283,11 +286,24 @@ class Status(google.protobuf.message.Message):
         event_id_conflict: typing.Optional[global___EventIdConflict] = ...,
         limit_exceeded: typing.Optional[global___LimitExceeded] = ...,
         bad_field: typing.Optional[global___BadField] = ...,
+        stream_deleted: typing.Optional[global___StreamDeleted] = ...,
         ) -> None: ...
-    def HasField(self, field_name: typing_extensions.Literal["bad_field",b"bad_field","detail",b"detail","event_id_conflict",b"event_id_conflict","limit_exceeded",b"limit_exceeded","wrong_expected_revision",b"wrong_expected_revision"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing_extensions.Literal["bad_field",b"bad_field","code",b"code","detail",b"detail","event_id_conflict",b"event_id_conflict","limit_exceeded",b"limit_exceeded","message",b"message","wrong_expected_revision",b"wrong_expected_revision"]) -> None: ...
-    def WhichOneof(self, oneof_group: typing_extensions.Literal["detail",b"detail"]) -> typing.Optional[typing_extensions.Literal["wrong_expected_revision","event_id_conflict","limit_exceeded","bad_field"]]: ...
+    def HasField(self, field_name: typing_extensions.Literal["bad_field",b"bad_field","detail",b"detail","event_id_conflict",b"event_id_conflict","limit_exceeded",b"limit_exceeded","stream_deleted",b"stream_deleted","wrong_expected_revision",b"wrong_expected_revision"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing_extensions.Literal["bad_field",b"bad_field","code",b"code","detail",b"detail","event_id_conflict",b"event_id_conflict","limit_exceeded",b"limit_exceeded","message",b"message","stream_deleted",b"stream_deleted","wrong_expected_revision",b"wrong_expected_revision"]) -> None: ...
+    def WhichOneof(self, oneof_group: typing_extensions.Literal["detail",b"detail"]) -> typing.Optional[typing_extensions.Literal["wrong_expected_revision","event_id_conflict","limit_exceeded","bad_field","stream_deleted"]]: ...
 global___Status = Status
+
+class StreamDeleted(google.protobuf.message.Message):
+    """An append or a delete refused because the stream was deleted for good (tombstoned)."""
+    DESCRIPTOR: google.protobuf.descriptor.Descriptor
+    STREAM_FIELD_NUMBER: builtins.int
+    stream: typing.Text
+    def __init__(self,
+        *,
+        stream: typing.Text = ...,
+        ) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["stream",b"stream"]) -> None: ...
+global___StreamDeleted = StreamDeleted
 
 class WrongExpectedRevision(google.protobuf.message.Message):
     DESCRIPTOR: google.protobuf.descriptor.Descriptor
