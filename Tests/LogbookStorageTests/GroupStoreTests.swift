@@ -433,7 +433,7 @@ internal import Testing
             _ = try await migrated.saveGroupProgress(
                 "g", checkpoint: 25, settled: [], parked: [ParkedRecord(position: 3, reason: "r", attempts: 1)], unparked: [])
             await migrated.close()
-            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
+            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "6")
             let tables = try SchemaMigrationTests.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'group%' ORDER BY name")
             #expect(tables == "group_parked\ngroup_progress\ngroup_settled\ngroups")

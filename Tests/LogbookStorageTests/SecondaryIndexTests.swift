@@ -213,9 +213,14 @@ private final class DoneFlag: Sendable {
 @Suite struct SchemaMigrationTests {
     static let sqlite3 = "/usr/bin/sqlite3"
 
-    /// Takes a current database's `streams` back to version 4's (no lookup keys); the
-    /// older versions' tests start with it too.
-    static let versionFourStreams = """
+    /// Takes a current database back to version 5's (no stream lifecycle).
+    static let versionFive = """
+        DROP TABLE stream_lifecycle;
+        """
+
+    /// Takes a current database's `streams` back to version 4's (no lookup keys, no
+    /// lifecycle); the older versions' tests start with it too.
+    static let versionFourStreams = versionFive + """
         DROP INDEX streams_lookup_key; ALTER TABLE streams DROP COLUMN lookup_key;
         """
 
@@ -261,11 +266,27 @@ private final class DoneFlag: Sendable {
                 #expect(read.backwards == expected.reversed(), "\(selector)")
             }
             await migrated.close()
-            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
+            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "6")
             let indexes = try Self.sqlite(
                 fixture.databasePath, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
             #expect(indexes == "events_event_id\nevents_stream_revision")
             #expect(try Self.sqlite(fixture.databasePath, "SELECT COUNT(*) FROM events_by_type") == "300")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
+    func versionFiveGetsTheLifecycleTable() async throws {
+        try await StoreFixture.with { fixture in
+            let store = try fixture.open()
+            _ = try await store.append([Make.write("order-1", .any, Make.events(5))])
+            let all = try Make.readAll(store)
+            await store.close()
+            _ = try Self.sqlite(fixture.databasePath, Self.versionFive + "PRAGMA user_version = 5;")
+            let migrated = try fixture.open()
+            #expect(try Make.readAll(migrated) == all)
+            await migrated.close()
+            #expect(try Self.sqlite(fixture.databasePath, "PRAGMA user_version") == "6")
+            #expect(try Self.sqlite(fixture.databasePath, "SELECT COUNT(*) FROM stream_lifecycle") == "0")
         }
     }
 }

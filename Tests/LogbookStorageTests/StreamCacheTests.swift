@@ -311,7 +311,7 @@ internal import Testing
             #expect(zurich.map { Array($0.stream.utf8) } == Array(repeating: Array("Zu\u{308}rich-1".utf8), count: 2))
             await migrated.close()
 
-            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
+            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "6")
             let keys = try SchemaMigrationTests.sqlite(
                 fixture.databasePath, "SELECT hex(name) || ' ' || hex(lookup_key) FROM streams ORDER BY id")
             let hex = { (text: String) in text.utf8.map { String(format: "%02X", $0) }.joined() }

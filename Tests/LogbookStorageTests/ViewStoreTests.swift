@@ -318,7 +318,7 @@ internal import Testing
             try await ViewStoreTests.save(migrated, [ViewStoreTests.put("a", #"{"n":1}"#)])
             #expect(try ViewStoreTests.documents(migrated) == ["a": #"{"n":1}"#])
             await migrated.close()
-            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "5")
+            #expect(try SchemaMigrationTests.sqlite(fixture.databasePath, "PRAGMA user_version") == "6")
         }
     }
 }

@@ -106,7 +106,7 @@ enum DatabaseOpener {
                 return .commit
             }
             logger.info("event log schema created", metadata: ["path": "\(path)", "version": "\(Schema.version)"])
-        case 1, 2, 3, 4:
+        case 1, 2, 3, 4, 5:
             let lookupKey = DatabaseFunction(Schema.lookupKeyFunction, argumentCount: 1, pure: true) { values in
                 String.fromDatabaseValue(values[0]).map(StreamName.lookupKey)
             }
@@ -116,7 +116,8 @@ enum DatabaseOpener {
                 if version == 1 { try db.execute(sql: Schema.migrationFromVersion1) }
                 if version <= 2 { try db.execute(sql: Schema.migrationFromVersion2) }
                 if version <= 3 { try db.execute(sql: Schema.migrationFromVersion3) }
-                try db.execute(sql: Schema.migrationFromVersion4)
+                if version <= 4 { try db.execute(sql: Schema.migrationFromVersion4) }
+                try db.execute(sql: Schema.migrationFromVersion5)
                 return .commit
             }
             logger.info(

@@ -29,12 +29,16 @@
 /// in-memory maps (Swift `String` keys) do. `name` keeps the spelling first written.
 ///
 /// Version 1 had those three as indexes on `events`; version 2 had no group tables;
-/// version 3 had no views; version 4 had no lookup keys. Opening any of them migrates
-/// it to 5.
+/// version 3 had no views; version 4 had no lookup keys; version 5 had no stream
+/// lifecycle. Opening any of them migrates it to 6.
+///
+/// Stream lifecycle (version 6, issue 16): `stream_lifecycle` holds a row only for a stream
+/// that was deleted or given bounds (`StreamLifecycle`): its last revision, kept there so
+/// that revisions continue after a scavenge removed its rows, and what hides its events.
 enum Schema {
     /// `PRAGMA user_version` of the layout below. A file with a higher number was
     /// written by a newer Logbook and is refused rather than misread.
-    static let version = 5
+    static let version = 6
 
     /// `PRAGMA application_id` ("LgBk"), so a foreign SQLite file is recognised as such.
     static let applicationID: Int32 = 0x4C67_426B
@@ -71,6 +75,7 @@ enum Schema {
         \(secondaryIndexTables)
         \(groupTables)
         \(viewsTable)
+        \(streamLifecycleTable)
         PRAGMA application_id = \(applicationID);
         PRAGMA user_version = \(version);
         """
@@ -192,6 +197,25 @@ enum Schema {
         ALTER TABLE streams_v5 RENAME TO streams;
         \(streamsLookupIndex)
         PRAGMA user_version = 5;
+        """
+
+    /// What hides a stream's events, for the streams that have any rule (version 6).
+    private static let streamLifecycleTable = """
+        CREATE TABLE stream_lifecycle (
+            stream_id INTEGER PRIMARY KEY REFERENCES streams(id),
+            last_revision INTEGER NOT NULL,
+            truncate_before INTEGER NOT NULL DEFAULT 0,
+            max_count INTEGER,
+            max_age_us INTEGER,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            tombstoned INTEGER NOT NULL DEFAULT 0
+        );
+        """
+
+    /// Version 5 → 6: the stream lifecycle table, empty.
+    static let migrationFromVersion5 = """
+        \(streamLifecycleTable)
+        PRAGMA user_version = 6;
         """
 
     /// Version 3 → 4: the views table, empty.
