@@ -5,12 +5,18 @@ extension EventStore {
     /// connection; the caller pages by calling again from after the last event.
     ///
     /// Sees only committed and published positions (and none above `asOfPosition`).
-    /// Reading a stream that does not exist throws `.notFound`; every other selector
-    /// returns an empty batch when nothing matches.
+    /// Reading a stream that does not exist throws `.notFound`, and so does reading a
+    /// deleted one (with a `streamDeleted` detail); every other selector returns an empty
+    /// batch when nothing matches. Events hidden by their stream's lifecycle rules are
+    /// left out, inside the limit (a short batch still means nothing more matches).
     package func read(_ request: ReadRequest) throws -> [RecordedEvent] {
         try checkOpen()
         var streamName: String?
         if case .stream(let name) = request.selector { streamName = name }
+        let visibility = ReadVisibility(rules.current, nowMicros: WallClock.nowMicros())
+        if let streamName, let lifecycle = visibility?.rules[streamName], lifecycle.readsAsNotFound {
+            throw AppendErrors.readOfDeleted(streamName, lifecycle)
+        }
         let snapshot = published.snapshot(stream: streamName)
         if let streamName, snapshot.streamIsUnknown {
             // Not in memory (log engine): SQLite holds all of the stream up to the
@@ -19,22 +25,24 @@ extension EventStore {
                 var snapshot = snapshot
                 let found = try StoredStreamHeads.head(db, streamName, asOf: snapshot.storedUpTo)
                 (snapshot.streamRevision, snapshot.streamName) = (found?.revision, found?.name)
-                guard let query = try Self.query(request, snapshot, log: log) else { return [] }
+                guard let query = try Self.query(request, snapshot, log: log, visibility) else { return [] }
                 return try query.run(db)
             }
         }
-        guard let query = try Self.query(request, snapshot, log: log) else { return [] }
+        guard let query = try Self.query(request, snapshot, log: log, visibility) else { return [] }
         guard query.needsDatabase else { return try query.run(nil) }
         return try onReader { db in try query.run(db) }
     }
 
     /// The read's statements and tail scan; nil when it can match nothing. A stream
     /// that does not exist (as of the snapshot) is `.notFound`.
-    private static func query(_ request: ReadRequest, _ snapshot: ReadSnapshot, log: SegmentLog?) throws -> ReadQuery? {
+    private static func query(
+        _ request: ReadRequest, _ snapshot: ReadSnapshot, log: SegmentLog?, _ visibility: ReadVisibility?
+    ) throws -> ReadQuery? {
         if case .stream(let name) = request.selector, snapshot.streamRevision == nil {
             throw StorageError(code: .notFound, message: "stream '\(name)' does not exist")
         }
-        return try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, log: log)
+        return try ReadQuery(request, snapshot: snapshot, streamName: snapshot.streamName, log: log, visibility: visibility)
     }
 
     /// Waits until SQLite's `events` holds every position up to `position`: the log

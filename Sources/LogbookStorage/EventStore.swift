@@ -25,6 +25,8 @@ package final class EventStore: Sendable {
 
     let pool: DatabasePool
     let published: PublishedState
+    /// The streams with lifecycle rules, as readers see them.
+    let rules = StreamRules()
     /// Held for the store's lifetime: a second process on the same directory would break
     /// the single-writer invariants (positions and heads live in this process's memory).
     private let lock: DirectoryLock
@@ -39,7 +41,7 @@ package final class EventStore: Sendable {
     /// The log engine's segment log, its writer's queue and the writer's end.
     /// The log engine's segment log; reads take events from it (`LogEvents`).
     let log: SegmentLog?
-    private let logQueue: AppendQueue?
+    let logQueue: AppendQueue?
     /// The log engine's writer state, for appends committed on the caller's thread.
     private let logCommitter: LogCommitter?
     private let logWriterFinished = CompletionSignal()
@@ -84,7 +86,7 @@ package final class EventStore: Sendable {
         }
         let opened = try DatabaseOpener.open(
             directory: directory, sync: engine == .log ? .normal : sync, maxPageCount: maxPageCount,
-            indexing: indexing, streamsCached: engine == .log ? streamsCached : nil, logger: logger)
+            indexing: indexing, streamsCached: engine == .log ? streamsCached : nil, rules: rules, logger: logger)
         self.engine = engine
         self.pool = opened.pool
         self.lock = opened.lock
@@ -98,6 +100,7 @@ package final class EventStore: Sendable {
         var logHead = opened.state.headPosition
         switch engine {
         case .sqlite:
+            rules.publish(opened.state.rules)
             (log, logQueue, logCommitter) = (nil, nil, nil)
             eventIDFilterRebuilt = false
         case .log:
@@ -117,6 +120,7 @@ package final class EventStore: Sendable {
                         logger: logger)
                 }
                 headID = try EventIDFilter.anchorID(at: log.headPosition, in: log)
+                rules.publish(try Self.loadRules(opened.pool, tail: unstored))
             } catch {
                 try? opened.pool.close()
                 opened.lock.release()
@@ -135,7 +139,7 @@ package final class EventStore: Sendable {
             logHead = log.headPosition
             logCommitter = LogWriterThread(
                 log: log, pool: opened.pool, published: published, queue: logQueue, indexQueue: queue,
-                heads: tailHeads, streamsCached: streamsCached,
+                heads: tailHeads, rules: rules, streamsCached: streamsCached,
                 typeSpellings: Set(opened.state.eventTypes.keys).union(unstored.map(\.type)),
                 categorySpellings: Set(opened.state.categories.keys).union(unstored.map(\.category)),
                 headPosition: log.headPosition,
@@ -148,7 +152,7 @@ package final class EventStore: Sendable {
         WriterThread(
             pool: opened.pool, databasePath: opened.path, state: opened.state, queue: queue,
             published: published, indexing: indexing, logEngineGroupSync: engine == .log ? sync : nil,
-            logger: logger, finished: writerFinished
+            rules: rules, logger: logger, finished: writerFinished
         ).start()
         if engine == .sqlite { logWriterFinished.signal() }
         logger.info(
@@ -158,6 +162,22 @@ package final class EventStore: Sendable {
                 "head_position": "\(logHead)",
                 "unindexed": "\(logHead - opened.state.headPosition)",
             ])
+    }
+
+    /// Log engine: the lifecycle rules SQLite keeps, each brought up to its stream's
+    /// head, which the unstored tail may have moved.
+    private static func loadRules(_ pool: DatabasePool, tail: [StoredEvent]) throws -> [String: StreamLifecycle] {
+        try pool.read { db in
+            var rules = try StreamLifecycleRows.loadAll(db)
+            guard !rules.isEmpty else { return rules }
+            var tailHeads = [String: UInt64]()
+            for event in tail where rules[event.stream] != nil { tailHeads[event.stream] = event.revision }
+            for name in rules.keys {
+                let head = try tailHeads[name] ?? StoredStreamHeads.head(db, name)?.revision
+                rules[name]?.catchUp(head: head)
+            }
+            return rules
+        }
     }
 
     private static func createLogFolder(in directory: String) throws(StorageError) {

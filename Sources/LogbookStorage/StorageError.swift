@@ -31,6 +31,8 @@ extension StorageError {
         case wrongExpectedRevision(stream: String, expected: ExpectedRevision, actual: UInt64?)
         /// The id is already used by the event at `revision` of `stream`.
         case eventIDConflict(id: EventID, stream: String, revision: UInt64)
+        /// The stream was deleted (`hard`: tombstoned, for good).
+        case streamDeleted(stream: String, hard: Bool)
     }
 
     /// What went wrong, as a small extensible set.

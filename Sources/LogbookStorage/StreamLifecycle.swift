@@ -13,6 +13,8 @@ package struct StreamLifecycle: Hashable, Sendable {
     package var lastRevision: UInt64?
     /// Revisions below it are hidden; 0 hides none.
     package var truncateBefore: UInt64 = 0
+    /// Revisions below it were deleted (soft delete): metadata cannot bring them back.
+    package var deletedBefore: UInt64 = 0
     /// At most this many of the newest events are visible; nil for no bound.
     package var maxCount: UInt64?
     /// Events older than this many microseconds are hidden; nil for no bound.
@@ -68,11 +70,52 @@ package struct StreamLifecycle: Hashable, Sendable {
             return .failure(.wrongExpectedRevision(actual: self.visibleHead))
         }
         if let last = self.lastRevision {
+            self.deletedBefore = last + 1
             self.truncateBefore = max(self.truncateBefore, last + 1)
         }
         self.isDeleted = true
         self.isTombstoned = hard
         return .success(())
+    }
+
+    /// The bounds a stream's metadata sets (`setBounds`); nil leaves one unset.
+    package struct Bounds: Hashable, Sendable {
+        package var maxCount: UInt64?
+        package var maxAgeMicros: Int64?
+        package var truncateBefore: UInt64?
+
+        package init(maxCount: UInt64? = nil, maxAgeMicros: Int64? = nil, truncateBefore: UInt64? = nil) {
+            self.maxCount = maxCount
+            self.maxAgeMicros = maxAgeMicros
+            self.truncateBefore = truncateBefore
+        }
+    }
+
+    package var bounds: Bounds {
+        Bounds(maxCount: maxCount, maxAgeMicros: maxAgeMicros, truncateBefore: truncateBefore == 0 ? nil : truncateBefore)
+    }
+
+    /// Replaces the stream's bounds (a tombstoned stream has none to change). A soft
+    /// delete's truncation stays: metadata can hide more events, never bring deleted ones back.
+    package mutating func setBounds(_ bounds: Bounds) -> Result<Void, Refusal> {
+        if self.isTombstoned { return .failure(.streamDeleted) }
+        self.maxCount = bounds.maxCount
+        self.maxAgeMicros = bounds.maxAgeMicros
+        self.truncateBefore = max(bounds.truncateBefore ?? 0, self.deletedBefore)
+        return .success(())
+    }
+
+    /// Whether there is anything to keep about the stream beyond its events.
+    package var hasRules: Bool {
+        isDeleted || isTombstoned || truncateBefore > 0 || maxCount != nil || maxAgeMicros != nil
+    }
+
+    /// Brings the record up to the stream's head as its events say: appends after the
+    /// record was saved moved it, and one of them recreated the stream if it was deleted.
+    package mutating func catchUp(head: UInt64?) {
+        guard let head, head > (lastRevision ?? 0) || lastRevision == nil else { return }
+        lastRevision = head
+        isDeleted = false
     }
 
     /// The lowest revision a read may show now, by `truncateBefore` and `maxCount`; nil

@@ -68,6 +68,12 @@ struct CallError: Error {
                 detail: .eventIDConflict(EventIdConflict(eventID: id.bytes, stream: stream, revision: revision))
             )
             return
+        case .streamDeleted(let stream, let hard):
+            // A write to a tombstoned stream, or a read of a deleted one.
+            self.init(
+                error.code == .notFound ? .notFound : .failedPrecondition, error.message,
+                detail: .streamDeleted(StreamDeleted(stream: stream, hard: hard)))
+            return
         case nil:
             break
         }

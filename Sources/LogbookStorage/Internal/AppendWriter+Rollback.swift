@@ -50,6 +50,8 @@ extension AppendWriter {
                 state.eventTypes[name] = nil
             case .categoryCreated(let name):
                 state.categories[name] = nil
+            case .rulesChanged(let name, let previous):
+                state.rules[name] = previous
             }
         }
         touchedStreams.removeSubrange(mark.touchedCount...)

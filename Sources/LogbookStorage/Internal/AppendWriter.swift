@@ -19,6 +19,8 @@ final class AppendWriter {
         case replayed(AppendResult)
         /// A group write succeeded; the group's checkpoint after it.
         case grouped(UInt64)
+        /// A lifecycle change succeeded; the stream's lifecycle after it.
+        case lifecycle(StreamLifecycle)
         case failed(StorageError)
     }
 
@@ -40,6 +42,7 @@ final class AppendWriter {
         case headMoved(String, previous: UInt64?)
         case eventTypeCreated(String)
         case categoryCreated(String)
+        case rulesChanged(String, previous: StreamLifecycle?)
     }
 
     let db: Database
@@ -50,6 +53,9 @@ final class AppendWriter {
     var undoLog: [Undo] = []
     /// Streams written by the batch's successful appends, to publish after COMMIT.
     var touchedStreams: [String] = []
+    /// Readers' copy of the lifecycle rules; `rulesChanged` says the batch changed them.
+    let rules: StreamRules
+    var rulesChanged = false
     let queue: AppendQueue
     let published: PublishedState
     let logger: Logger
@@ -92,8 +98,10 @@ final class AppendWriter {
         published: PublishedState,
         indexing: IndexingPolicy,
         logEngineGroupSync: SyncMode?,
+        rules: StreamRules,
         logger: Logger
     ) throws {
+        self.rules = rules
         self.logEngineGroupSync = logEngineGroupSync
         self.metrics = logEngineGroupSync == nil ? CommitMetrics(store: StorageEngine.sqlite.rawValue) : nil
         self.db = db
@@ -135,6 +143,8 @@ final class AppendWriter {
                     outcomes.append(try apply(append.append, time: time))
                 case .group(let write):
                     outcomes.append(try applyGroup(write.job, time: time))
+                case .lifecycle(let write):
+                    outcomes.append(try applyLifecycle(write))
                 }
             }
             let commitStart = ContinuousClock.now
@@ -154,9 +164,11 @@ final class AppendWriter {
                 append.completion(.success(result))
             case (.group(let write), .grouped(let checkpoint)):
                 write.completion(.success(checkpoint))
+            case (.lifecycle(let write), .lifecycle(let lifecycle)):
+                write.completion(.success(lifecycle))
             case (_, .failed(let error)):
                 pending.fail(error)
-            case (.append, .grouped), (.group, .appended), (.group, .replayed):
+            default:
                 pending.fail(StorageError(code: .internalError, message: "the writer mixed up the outcomes of a batch"))
             }
         }
@@ -209,10 +221,7 @@ final class AppendWriter {
 
     private func firstRevisionMismatch(_ append: PreparedAppend) -> StorageError? {
         for write in append.writes {
-            let head = state.streams[write.stream]?.head
-            guard write.expected.isSatisfied(byHead: head) else {
-                return AppendErrors.wrongExpectedRevision(write, head: head)
-            }
+            if let refusal = refusal(write, head: state.streams[write.stream]?.head) { return refusal }
         }
         return nil
     }
@@ -237,6 +246,7 @@ final class AppendWriter {
         undoLog.append(.headMoved(write.stream, previous: stream.head))
         state.streams[write.stream]?.head = last
         touchedStreams.append(write.stream)
+        noteAppended(write.stream, head: last)
         return StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions)
     }
 
@@ -281,6 +291,10 @@ final class AppendWriter {
     }
 
     private func publish() {
+        if rulesChanged {
+            rules.publish(state.rules)
+            rulesChanged = false
+        }
         guard !storesTail else {
             published.publishStored(upTo: state.headPosition)
             undoLog.removeAll(keepingCapacity: true)

@@ -19,9 +19,10 @@ enum DatabaseOpener {
     /// `streamsCached`: nil loads every stream into the writer's state (the SQLite
     /// engine); otherwise none are loaded and the state keeps at most that many (the log
     /// engine's indexer, which looks the others up).
+    /// `rules` answers the SQL function reads hide events with (`StreamRules`).
     static func open(
         directory: String, sync: SyncMode, maxPageCount: Int?, indexing: IndexingPolicy, streamsCached: Int?,
-        logger: Logger
+        rules: StreamRules, logger: Logger
     ) throws(StorageError) -> Opened {
         let path = try databasePath(in: directory)
         let lock = try DirectoryLock(directory: directory)
@@ -29,7 +30,7 @@ enum DatabaseOpener {
             try inspect(path)
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(maxPageCount: maxPageCount))
+            let pool = try DatabasePool(path: path, configuration: configuration(maxPageCount: maxPageCount, rules: rules))
             let state = try pool.writeWithoutTransaction { db in
                 try configureWriter(db, sync: sync)
                 try createSchemaIfNeeded(db, path: path, logger: logger)
@@ -66,7 +67,7 @@ enum DatabaseOpener {
         return URL(fileURLWithPath: directory).appendingPathComponent(Schema.fileName).path
     }
 
-    private static func configuration(maxPageCount: Int?) -> Configuration {
+    private static func configuration(maxPageCount: Int?, rules: StreamRules) -> Configuration {
         var configuration = Configuration()
         configuration.label = "logbook"
         configuration.foreignKeysEnabled = false
@@ -75,6 +76,7 @@ enum DatabaseOpener {
         configuration.allowsUnsafeTransactions = true
         configuration.maximumReaderCount = StorageLimits.readerConnectionsMax
         configuration.prepareDatabase { db in
+            db.add(function: rules.sqlFunction())
             guard !db.configuration.readonly else { return }
             try db.execute(sql: "PRAGMA cache_size = -\(StorageLimits.writerCacheKiB)")
             if let maxPageCount {

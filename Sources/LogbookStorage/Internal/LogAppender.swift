@@ -40,6 +40,8 @@ final class LogAppender {
         var ids: [EventID: Existing] = [:]
         var events: [StoredEvent] = []
         var answers: [(PendingAppend, Outcome)] = []
+        /// Lifecycle records of streams with rules that the commit's appends move.
+        var rules: [String: StreamLifecycle] = [:]
         /// An append's records went into the batch only in part: the batch cannot be written.
         var poisoned = false
     }
@@ -56,6 +58,10 @@ final class LogAppender {
     /// Stream heads: those of the streams written since open (or the tail at open),
     /// bounded, and those SQLite answered for (`loadMissingHeads`, `evictStored`).
     private var heads: StreamCache<StreamHead>
+    /// The streams with lifecycle rules, all of them (few), each kept at its head; readers
+    /// get a copy after each change (`sharedRules`).
+    var rules: [String: StreamLifecycle]
+    let sharedRules: StreamRules
     /// The spelling each event type and category was first written with (see
     /// `canonicalName`).
     private var typeSpellings: Set<String>
@@ -79,7 +85,7 @@ final class LogAppender {
 
     init(
         log: SegmentLog, pool: DatabasePool, published: PublishedState, queue: AppendQueue, indexQueue: AppendQueue,
-        heads: [String: StreamHead], streamsCached: Int, typeSpellings: Set<String>, categorySpellings: Set<String>,
+        heads: [String: StreamHead], rules: StreamRules, streamsCached: Int, typeSpellings: Set<String>, categorySpellings: Set<String>,
         headPosition: UInt64, lastTimeMicros: Int64, recent: [StoredEvent],
         filter: EventIDFilter, filterIsSaved: Bool, headID: EventID?, logger: Logger
     ) {
@@ -94,6 +100,8 @@ final class LogAppender {
         self.published = published
         self.queue = queue
         self.indexQueue = indexQueue
+        self.sharedRules = rules
+        self.rules = rules.current
         self.heads = StreamCache(capacity: streamsCached)
         for (name, head) in heads {
             self.heads[name] = head
@@ -128,6 +136,12 @@ final class LogAppender {
         }
         var commit = Commit()
         for write in pending {
+            if case .lifecycle(let change) = write {
+                // In commit order: what came before it is written first.
+                finish(&commit)
+                applyLifecycle(change)
+                continue
+            }
             guard case .append(let append) = write else {
                 write.fail(StorageError(code: .internalError, message: "the log writer was given a group write"))
                 continue
@@ -179,6 +193,10 @@ final class LogAppender {
         for (name, head) in commit.heads {
             heads[name] = head
         }
+        if !commit.rules.isEmpty {
+            rules.merge(commit.rules) { $1 }
+            sharedRules.publish(rules)
+        }
         typeSpellings.formUnion(commit.types)
         categorySpellings.formUnion(commit.categories)
         for event in commit.events {
@@ -208,9 +226,9 @@ final class LogAppender {
         }
         for write in append.writes {
             let head = self.head(of: write.stream, commit)
-            guard write.expected.isSatisfied(byHead: head) else {
+            if let refusal = StreamLifecycle.refusal(write, head: head, lifecycle: lifecycle(of: write.stream, commit)) {
                 if let replay = replayResult(append, existing) { return .replayed(replay) }
-                return .failed(AppendErrors.wrongExpectedRevision(write, head: head))
+                return .failed(refusal)
             }
         }
         for write in append.writes {
@@ -251,6 +269,10 @@ final class LogAppender {
             }
             let last = first + UInt64(write.events.count) - 1
             commit.heads[stream] = StreamHead(revision: last, position: positions[positions.count - 1])
+            if var lifecycle = lifecycle(of: stream, commit) {
+                lifecycle.catchUp(head: last)
+                commit.rules[stream] = lifecycle
+            }
             results.append(StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions))
         }
         return .appended(AppendResult(streams: results, commitTimeMicros: time))
@@ -262,6 +284,17 @@ final class LogAppender {
             guard let found = existing(id), found.stream == write.stream else { return nil }
             return AppendReplay.Found(revision: found.revision, position: found.position, timeMicros: found.timeMicros)
         }
+    }
+
+    /// The stream's lifecycle record if it has rules, as of the commit so far.
+    private func lifecycle(of stream: String, _ commit: Commit) -> StreamLifecycle? {
+        guard !rules.isEmpty else { return nil }
+        return commit.rules[stream] ?? rules[stream]
+    }
+
+    /// The stream's entry in `heads`: its spelling and last revision (nil for a new stream).
+    func headEntry(_ stream: String) -> (name: String, revision: UInt64)? {
+        heads.lookUp(stream).map { ($0.name, $0.value.revision) }
     }
 
     /// The stream's head; nil for a new stream. Every stream the batch writes is in
@@ -305,9 +338,15 @@ final class LogAppender {
         var missing = [String]()
         var seen = Set<String>()
         for write in pending {
-            guard case .append(let append) = write else { continue }
-            for write in append.append.writes where heads[write.stream] == nil && seen.insert(write.stream).inserted {
-                missing.append(write.stream)
+            switch write {
+            case .append(let append):
+                for write in append.append.writes where heads[write.stream] == nil && seen.insert(write.stream).inserted {
+                    missing.append(write.stream)
+                }
+            case .lifecycle(let change):
+                if heads[change.stream] == nil, seen.insert(change.stream).inserted { missing.append(change.stream) }
+            case .group:
+                continue
             }
         }
         guard !missing.isEmpty else { return }

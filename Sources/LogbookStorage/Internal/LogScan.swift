@@ -7,8 +7,10 @@ struct LogScan {
     let range: ClosedRange<UInt64>
     let forwards: Bool
     let filter: ReadFilter
+    let visibility: ReadVisibility?
 
-    init(_ request: ReadRequest, range: ClosedRange<UInt64>) {
+    init(_ request: ReadRequest, range: ClosedRange<UInt64>, visibility: ReadVisibility? = nil) {
+        self.visibility = visibility
         self.range = range
         forwards = request.direction == .forwards
         filter = request.filter ?? ReadFilter()
@@ -20,7 +22,8 @@ struct LogScan {
         while events.count < limit, range.contains(next) {
             // Unfiltered, each record read is an event returned; filtered, read a little
             // ahead, so a filter that passes few events does not read one record per call.
-            let wanted = max(limit - events.count, filter.isEmpty ? 1 : StorageLimits.logScanFilteredRecordsMin)
+            let filters = !filter.isEmpty || visibility != nil
+            let wanted = max(limit - events.count, filters ? StorageLimits.logScanFilteredRecordsMin : 1)
             let records = try log.read(
                 from: next, direction: forwards ? .forwards : .backwards, countMax: wanted,
                 bytesMax: StorageLimits.logScanBytesMax)
@@ -30,7 +33,11 @@ struct LogScan {
             for record in records {
                 guard range.contains(next), events.count < limit else { return }
                 let event = try record.event(at: next)
-                if filter.admits(type: event.type, stream: event.stream) { events.append(event) }
+                if filter.admits(type: event.type, stream: event.stream),
+                    visibility?.admits(stream: event.stream, revision: event.revision, timeMicros: event.timeMicros) ?? true
+                {
+                    events.append(event)
+                }
                 next = forwards ? next + 1 : next - 1
             }
         }

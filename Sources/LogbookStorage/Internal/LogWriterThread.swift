@@ -13,6 +13,8 @@ struct LogWriterThread: Sendable {
     var indexQueue: AppendQueue
     /// Heads of the streams of the log's unstored tail at open.
     var heads: [String: StreamHead]
+    /// The lifecycle rules, loaded and brought up to the heads.
+    var rules: StreamRules
     var streamsCached: Int
     var typeSpellings: Set<String>
     var categorySpellings: Set<String>
@@ -34,7 +36,7 @@ struct LogWriterThread: Sendable {
     func start() -> LogCommitter {
         let appender = LogAppender(
             log: log, pool: pool, published: published, queue: queue, indexQueue: indexQueue,
-            heads: heads, streamsCached: streamsCached, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
+            heads: heads, rules: rules, streamsCached: streamsCached, typeSpellings: typeSpellings, categorySpellings: categorySpellings,
             headPosition: headPosition, lastTimeMicros: lastTimeMicros, recent: recent,
             filter: filter, filterIsSaved: filterIsSaved, headID: headID, logger: logger)
         let committer = LogCommitter(appender: appender, queue: queue)

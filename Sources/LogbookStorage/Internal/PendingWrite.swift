@@ -7,12 +7,14 @@
 enum PendingWrite: Sendable {
     case append(PendingAppend)
     case group(PendingGroupWrite)
+    case lifecycle(PendingLifecycleWrite)
 
     /// Answers with `error` (the batch failed, or the writer stopped).
     func fail(_ error: any Error) {
         switch self {
         case .append(let pending): pending.completion(.failure(error))
         case .group(let pending): pending.completion(.failure(error))
+        case .lifecycle(let pending): pending.completion(.failure(error))
         }
     }
 }
@@ -62,5 +64,63 @@ package struct GroupProgress: Sendable {
         self.parked = parked
         self.unparked = unparked
         self.viewWrites = viewWrites
+    }
+}
+
+/// A change to one stream's lifecycle (issue 16), serialised with the appends: a delete
+/// checks its expected revision against the same heads.
+enum LifecycleChange: Sendable {
+    case delete(expected: ExpectedRevision, hard: Bool)
+    case setBounds(StreamLifecycle.Bounds)
+    /// Log engine: the log writer decided the change; the indexer only saves it.
+    case save(StreamLifecycle)
+}
+
+/// A lifecycle change waiting for the writer, with whoever waits for the stream's
+/// lifecycle after it.
+final class PendingLifecycleWrite: Sendable {
+    let stream: String
+    let change: LifecycleChange
+    let completion: @Sendable (Result<StreamLifecycle, any Error>) -> Void
+
+    init(stream: String, change: LifecycleChange, completion: @escaping @Sendable (Result<StreamLifecycle, any Error>) -> Void) {
+        self.stream = stream
+        self.change = change
+        self.completion = completion
+    }
+}
+
+extension StreamLifecycle {
+    /// Applies a delete or new bounds to the stream, whose last revision is `head` (the
+    /// writer's, which knows every committed event).
+    mutating func apply(_ change: LifecycleChange, stream: String, head: UInt64?) -> Result<Void, StorageError> {
+        catchUp(head: head)
+        switch change {
+        case .delete(let expected, let hard):
+            return delete(expected: expected, hard: hard).mapError { AppendErrors.refusal($0, stream, expected) }
+        case .setBounds(let bounds):
+            return setBounds(bounds).mapError { AppendErrors.refusal($0, stream, .any) }
+        case .save(let decided):
+            self = decided
+            return .success(())
+        }
+    }
+}
+
+extension StreamLifecycle {
+    /// Why an append to a stream whose last revision is `head` is refused (its expected
+    /// revision, or the stream's `lifecycle` if it has rules); nil when it may write. A deleted
+    /// stream counts as absent; a tombstoned one is never written again.
+    static func refusal(_ write: PreparedWrite, head: UInt64?, lifecycle: StreamLifecycle?) -> StorageError? {
+        var checked = head
+        if var lifecycle {
+            lifecycle.catchUp(head: head)
+            if lifecycle.isTombstoned { return AppendErrors.tombstoned(write.stream) }
+            checked = lifecycle.visibleHead
+        }
+        guard write.expected.isSatisfied(byHead: checked) else {
+            return AppendErrors.wrongExpectedRevision(write, head: checked)
+        }
+        return nil
     }
 }

@@ -55,8 +55,12 @@ struct ReadQuery {
         CROSS JOIN event_types AS t ON t.id = e.type_id
         """
 
-    /// Nil when the request can match nothing (e.g. forwards from `.end`).
-    init?(_ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, log: SegmentLog?) throws(StorageError) {
+    /// Nil when the request can match nothing (e.g. forwards from `.end`). `visibility`:
+    /// the lifecycle rules that hide events, nil when no stream has any.
+    init?(
+        _ request: ReadRequest, snapshot: ReadSnapshot, streamName: String?, log: SegmentLog?,
+        visibility: ReadVisibility? = nil
+    ) throws(StorageError) {
         try request.validate()
         self.log = log
         let columns = log == nil ? Self.columns : Self.keyColumns
@@ -67,16 +71,18 @@ struct ReadQuery {
         var tail: Part?
         if whole.upperBound > stored {
             let tailRange = max(whole.lowerBound, stored + 1)...whole.upperBound
-            tail = .tail(TailScan(request, range: tailRange, stream: streamName, chunks: snapshot.tail))
+            tail = .tail(TailScan(
+                request, range: tailRange, stream: streamName, chunks: snapshot.tail, visibility: visibility))
         }
         var storedParts = [Part]()
         if whole.lowerBound <= stored {
             let range = whole.lowerBound...min(whole.upperBound, stored)
             if log != nil, case .all = request.selector {
-                storedParts = [.log(LogScan(request, range: range))]
+                storedParts = [.log(LogScan(request, range: range, visibility: visibility))]
             } else {
                 storedParts = Self.sqlParts(
-                    request, range: range, indexedUpTo: snapshot.indexedUpTo, stream: streamName, columns: columns)
+                    request, range: range, indexedUpTo: snapshot.indexedUpTo, stream: streamName, columns: columns,
+                    visibility: visibility)
             }
         }
         let ordered = request.direction == .forwards
@@ -86,12 +92,31 @@ struct ReadQuery {
 
     /// The statements for positions in `range`, all of which SQLite's `events` holds.
     private static func sqlParts(
-        _ request: ReadRequest, range: ClosedRange<UInt64>, indexedUpTo: UInt64, stream: String?, columns: String
+        _ request: ReadRequest, range: ClosedRange<UInt64>, indexedUpTo: UInt64, stream: String?, columns: String,
+        visibility: ReadVisibility?
     ) -> [Part] {
         let direction = request.direction == .forwards ? "ASC" : "DESC"
         var filter = [String]()
         var filterValues = [any DatabaseValueConvertible]()
         Self.addFilter(request.filter, to: &filter, values: &filterValues)
+        if let visibility {
+            if case .stream = request.selector {
+                // One stream: its rules are bounds on its revisions and times.
+                if let stream, let lifecycle = visibility.rules[stream] {
+                    guard let first = lifecycle.firstVisibleRevision else { return [] }
+                    filter.append("e.revision >= ?")
+                    filterValues.append(Int64(clamping: first))
+                    if let maxAge = lifecycle.maxAgeMicros {
+                        filter.append("e.time_us >= ?")
+                        filterValues.append(visibility.nowMicros - maxAge)
+                    }
+                }
+            } else {
+                // Inside the LIMIT: a short batch must still mean nothing more matches.
+                filter.append("\(StreamRules.sqlFunctionName)(s.name, e.revision, e.time_us, ?)")
+                filterValues.append(visibility.nowMicros)
+            }
+        }
 
         let indexTable: String
         let keyColumn: String

@@ -202,9 +202,11 @@ enum Schema {
     /// What hides a stream's events, for the streams that have any rule (version 6).
     private static let streamLifecycleTable = """
         CREATE TABLE stream_lifecycle (
-            stream_id INTEGER PRIMARY KEY REFERENCES streams(id),
-            last_revision INTEGER NOT NULL,
+            lookup_key TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            last_revision INTEGER,
             truncate_before INTEGER NOT NULL DEFAULT 0,
+            deleted_before INTEGER NOT NULL DEFAULT 0,
             max_count INTEGER,
             max_age_us INTEGER,
             deleted INTEGER NOT NULL DEFAULT 0,

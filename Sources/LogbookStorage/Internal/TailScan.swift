@@ -17,9 +17,14 @@ struct TailScan {
     private let range: ClosedRange<UInt64>
     private let forwards: Bool
     private let chunks: [TailChunk]
+    private let visibility: ReadVisibility?
 
     /// `stream` is the stream's name as the log first stored it (for a stream selector).
-    init(_ request: ReadRequest, range: ClosedRange<UInt64>, stream: String?, chunks: [TailChunk]) {
+    init(
+        _ request: ReadRequest, range: ClosedRange<UInt64>, stream: String?, chunks: [TailChunk],
+        visibility: ReadVisibility? = nil
+    ) {
+        self.visibility = visibility
         switch request.selector {
         case .stream(let name):
             var revision: (UInt64, Bool)?
@@ -73,6 +78,9 @@ struct TailScan {
             guard Self.same(event.type, name) else { return false }
         case .correlationID(let id):
             guard Self.same(event.correlationID, id) else { return false }
+        }
+        if let visibility, !visibility.admits(stream: event.stream, revision: event.revision, timeMicros: event.timeMicros) {
+            return false
         }
         return filter.admits(type: event.type, stream: event.stream)
     }

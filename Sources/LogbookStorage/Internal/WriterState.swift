@@ -29,6 +29,9 @@ struct WriterState: Sendable {
     var indexedUpTo: UInt64 = 0
     /// The newest commit time, so times never decrease even if the clock steps back.
     var lastTimeMicros: Int64 = 0
+    /// The streams with lifecycle rules (SQLite engine; the log writer keeps the log
+    /// engine's), each brought up to its head.
+    var rules: [String: StreamLifecycle] = [:]
 
     /// Heads of every stream with events, in the form readers are given, read straight
     /// from the writer's map (a copy of a million streams cost a second at start).
@@ -52,6 +55,12 @@ struct WriterState: Sendable {
                     categoryID: try row.decode(atIndex: 2),
                     head: try head.map { try checkedUnsigned($0, what: "revision of stream '\(name)'") }
                 )
+            }
+        }
+        if state.streamsAreComplete {
+            state.rules = try StreamLifecycleRows.loadAll(db)
+            for name in state.rules.keys {
+                state.rules[name]?.catchUp(head: state.streams[name]?.head)
             }
         }
         state.eventTypes = try loadDictionary(db, sql: Schema.SQL.loadEventTypes)

@@ -19,6 +19,7 @@ struct WriterThread: Sendable {
     var published: PublishedState
     var indexing: IndexingPolicy
     var logEngineGroupSync: SyncMode?
+    var rules: StreamRules
     var logger: Logger
     /// Signalled when the thread has finished and no longer touches the database.
     var finished: CompletionSignal
@@ -38,7 +39,7 @@ struct WriterThread: Sendable {
             try pool.writeWithoutTransaction { db in
                 let writer = try AppendWriter(
                     db: db, databasePath: databasePath, state: state, queue: queue,
-                    published: published, indexing: indexing, logEngineGroupSync: logEngineGroupSync, logger: logger)
+                    published: published, indexing: indexing, logEngineGroupSync: logEngineGroupSync, rules: rules, logger: logger)
                 var batch = [PendingWrite]()
                 let idleDelay = DispatchTimeInterval.milliseconds(StorageLimits.indexIdleDelayMilliseconds)
                 taking: while !writer.isStopped {

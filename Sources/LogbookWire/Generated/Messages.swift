@@ -2369,9 +2369,11 @@ extension Status: CMessageConvertible {
 
 package struct StreamDeleted: Sendable, Hashable {
     package var stream: String
+    package var hard: Bool
 
-    package init(stream: String = "") {
+    package init(stream: String = "", hard: Bool = false) {
         self.stream = stream
+        self.hard = hard
     }
 }
 
@@ -2380,12 +2382,14 @@ extension StreamDeleted: CMessageConvertible {
         let c = pointer.pointee
         self.init()
         self.stream = try decodeString(c.stream, field: "StreamDeleted.stream")
+        self.hard = (c.hard != 0)
     }
 
     func cMessage(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Logbook__V1__StreamDeleted> {
         let c = arena.make(Logbook__V1__StreamDeleted.self)
         logbook__v1__stream_deleted__init(c)
         c.pointee.stream = try arena.string(self.stream, field: "StreamDeleted.stream")
+        c.pointee.hard = (self.hard ? 1 : 0)
         return c
     }
 }

@@ -1250,7 +1250,7 @@ const ProtobufCMessageDescriptor logbook__v1__status__descriptor =
   (ProtobufCMessageInit) logbook__v1__status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor logbook__v1__stream_deleted__field_descriptors[1] =
+static const ProtobufCFieldDescriptor logbook__v1__stream_deleted__field_descriptors[2] =
 {
   {
     "stream",
@@ -1264,14 +1264,27 @@ static const ProtobufCFieldDescriptor logbook__v1__stream_deleted__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "hard",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Logbook__V1__StreamDeleted, hard),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned logbook__v1__stream_deleted__field_indices_by_name[] = {
+  1,   /* field[1] = hard */
   0,   /* field[0] = stream */
 };
 static const ProtobufCIntRange logbook__v1__stream_deleted__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor logbook__v1__stream_deleted__descriptor =
 {
@@ -1281,7 +1294,7 @@ const ProtobufCMessageDescriptor logbook__v1__stream_deleted__descriptor =
   "Logbook__V1__StreamDeleted",
   "logbook.v1",
   sizeof(Logbook__V1__StreamDeleted),
-  1,
+  2,
   logbook__v1__stream_deleted__field_descriptors,
   logbook__v1__stream_deleted__field_indices_by_name,
   1,  logbook__v1__stream_deleted__number_ranges,

@@ -229,16 +229,18 @@ struct  Logbook__V1__Status
 
 
 /*
- * An append or a delete refused because the stream was deleted for good (tombstoned).
+ * The stream was deleted: an append or a delete refused because it was deleted for good
+ * (hard, tombstoned), or a read of a deleted stream (NOT_FOUND).
  */
 struct  Logbook__V1__StreamDeleted
 {
   ProtobufCMessage base;
   char *stream;
+  protobuf_c_boolean hard;
 };
 #define LOGBOOK__V1__STREAM_DELETED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&logbook__v1__stream_deleted__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Logbook__V1__WrongExpectedRevision

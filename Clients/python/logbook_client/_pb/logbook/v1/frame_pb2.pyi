@@ -294,15 +294,20 @@ class Status(google.protobuf.message.Message):
 global___Status = Status
 
 class StreamDeleted(google.protobuf.message.Message):
-    """An append or a delete refused because the stream was deleted for good (tombstoned)."""
+    """The stream was deleted: an append or a delete refused because it was deleted for good
+    (hard, tombstoned), or a read of a deleted stream (NOT_FOUND).
+    """
     DESCRIPTOR: google.protobuf.descriptor.Descriptor
     STREAM_FIELD_NUMBER: builtins.int
+    HARD_FIELD_NUMBER: builtins.int
     stream: typing.Text
+    hard: builtins.bool
     def __init__(self,
         *,
         stream: typing.Text = ...,
+        hard: builtins.bool = ...,
         ) -> None: ...
-    def ClearField(self, field_name: typing_extensions.Literal["stream",b"stream"]) -> None: ...
+    def ClearField(self, field_name: typing_extensions.Literal["hard",b"hard","stream",b"stream"]) -> None: ...
 global___StreamDeleted = StreamDeleted
 
 class WrongExpectedRevision(google.protobuf.message.Message):
