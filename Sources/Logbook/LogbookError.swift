@@ -144,7 +144,8 @@ extension LogbookError {
         public var limitExceeded: LimitExceeded?
         /// Set when a request field holds a value the server does not accept.
         public var badField: BadField?
-        /// Set when an append or a delete met a stream deleted for good (tombstoned).
+        /// Set when an append or a delete met a stream deleted for good (tombstoned), or a
+        /// read (`.notFound`) met a deleted stream.
         public var streamDeleted: StreamDeleted?
 
         private init() {}
@@ -173,16 +174,18 @@ extension LogbookError {
             return details
         }
 
-        public static func streamDeleted(stream: String) -> Details {
+        public static func streamDeleted(stream: String, hard: Bool) -> Details {
             var details = Details()
-            details.streamDeleted = StreamDeleted(stream: stream)
+            details.streamDeleted = StreamDeleted(stream: stream, hard: hard)
             return details
         }
     }
 
-    /// The tombstoned stream an append or a delete was refused for.
+    /// The deleted stream an append, a delete or a read was refused for.
     public struct StreamDeleted: Sendable, Hashable {
         public var stream: String
+        /// Deleted for good (tombstoned): it can never be written again.
+        public var hard: Bool
     }
 
     /// The stream's actual state when an append's expected revision did not match it.

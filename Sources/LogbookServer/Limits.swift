@@ -110,5 +110,11 @@ package struct Limits: Sendable, Hashable {
     package static let deniedLogsPerWindow = 10
     package static let deniedLogWindow: Duration = .seconds(10)
 
+    // MARK: Stream lifecycle
+
+    /// The longest max age a stream's metadata may set (about 1000 years): kept in
+    /// microseconds, it must not overflow.
+    package static let streamMaxAgeSecondsMax: UInt64 = 31_557_600_000
+
     package init() {}
 }

@@ -31,6 +31,14 @@ package protocol ServedStore: AnyObject, Sendable {
     func backupSnapshot(on threadPool: NIOThreadPool) async throws -> StoreSnapshot
     func close() async
 
+    // MARK: Stream lifecycle
+    /// Deletes a stream (soft, or for good with `hard`) if `expected` holds.
+    func deleteStream(_ stream: String, expected: ExpectedRevision, hard: Bool) async throws -> StreamLifecycle
+    /// Replaces a stream's bounds (max count, max age, truncate before).
+    func setStreamBounds(_ stream: String, _ bounds: StreamLifecycle.Bounds) async throws -> StreamLifecycle
+    /// A stream's last revision, bounds and delete state.
+    func streamLifecycle(_ stream: String, on threadPool: NIOThreadPool) async throws -> StreamLifecycle
+
     // MARK: Groups
     /// True when other daemons share the store: groups may be created, changed and
     /// deleted by them, and each daemon delivers the share of a group it claims.
@@ -97,11 +105,15 @@ extension ServedStore {
 
     /// A read batch for the server's callers: a stream nobody has written to reads as
     /// empty, as in Message DB, so a projection or a subscription that reads before the
-    /// first append needs no special case.
-    func read(_ request: ReadRequest, on threadPool: NIOThreadPool) async throws -> [RecordedEvent] {
+    /// first append needs no special case. So does a deleted stream, unless
+    /// `deletedIsNotFound` (ReadStream): a subscription waits there for its recreation.
+    func read(
+        _ request: ReadRequest, on threadPool: NIOThreadPool, deletedIsNotFound: Bool = false
+    ) async throws -> [RecordedEvent] {
         do {
             return try await readBatch(request, on: threadPool)
         } catch let error as StorageError where error.code == .notFound {
+            if deletedIsNotFound, case .streamDeleted = error.detail { throw error }
             return []
         }
     }
@@ -117,6 +129,10 @@ extension EventStore: ServedStore {
     }
 
     package var isShared: Bool { false }
+
+    package func streamLifecycle(_ stream: String, on threadPool: NIOThreadPool) async throws -> StreamLifecycle {
+        try await threadPool.runIfActive { try self.streamLifecycle(stream) }
+    }
 
     package func backupSnapshot(on threadPool: NIOThreadPool) async throws -> StoreSnapshot {
         try await threadPool.runIfActive { try self.snapshot() }
@@ -171,6 +187,22 @@ extension PostgresStore: ServedStore {
     package var writerFailure: String? { nil }
 
     package var isShared: Bool { true }
+
+    package func deleteStream(_ stream: String, expected: ExpectedRevision, hard: Bool) async throws -> StreamLifecycle {
+        throw Self.lifecycleUnimplemented
+    }
+
+    package func setStreamBounds(_ stream: String, _ bounds: StreamLifecycle.Bounds) async throws -> StreamLifecycle {
+        throw Self.lifecycleUnimplemented
+    }
+
+    package func streamLifecycle(_ stream: String, on threadPool: NIOThreadPool) async throws -> StreamLifecycle {
+        throw Self.lifecycleUnimplemented
+    }
+
+    private static let lifecycleUnimplemented = StorageError(
+        code: .unimplemented,
+        message: "stream lifecycle (delete, tombstone, bounds) is not built yet for the PostgreSQL store; the embedded engines have it")
 
     /// PostgreSQL has its own backups (pg_dump, base backups with WAL archiving), which
     /// cover every daemon's state at once.

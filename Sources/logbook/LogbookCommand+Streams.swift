@@ -3,7 +3,47 @@ internal import Logbook
 internal import LogbookCommandLine
 
 extension LogbookCommand {
+    /// `logbook streams …`: list streams, and delete or bound one (stream lifecycle).
     struct Streams: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List streams, delete one, or set the bounds that hide its older events.",
+            subcommands: [List.self, Info.self, Delete.self, SetMeta.self],
+            defaultSubcommand: List.self
+        )
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the daemon's statistics: appends, events, bytes, connections, uptime, head position.",
+            discussion: "Reads the $stats system view: one 'name: value' line each; with --json the document."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let page = try await self.global.withClient { try await $0.query(ViewQuery("$stats")) }
+            var output = StandardOutput()
+            defer { output.flush() }
+            for row in page.rows {
+                if self.global.json {
+                    output.write { JSON.appendCompact(row.json.utf8, to: &$0) }
+                    output.endLine()
+                    continue
+                }
+                guard let members = DocumentJSON.members(row.json) else {
+                    output.line(row.json)
+                    continue
+                }
+                for (name, value) in members {
+                    output.line("\(name): \(DocumentJSON.plain(value))")
+                }
+            }
+        }
+    }
+}
+
+extension LogbookCommand.Streams {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List streams: last revision, event count, first and last position and time.",
             discussion: """
@@ -30,7 +70,7 @@ extension LogbookCommand {
         static let columns: [(member: String, heading: String)] = [
             ("name", "STREAM"), ("last_revision", "REVISION"), ("event_count", "EVENTS"),
             ("first_position", "FIRST"), ("last_position", "LAST"), ("first_time", "FIRST TIME"),
-            ("last_time", "LAST TIME"),
+            ("last_time", "LAST TIME"), ("deleted", "DELETED"),
         ]
 
         /// Rows per page while following the cursors.
@@ -60,35 +100,6 @@ extension LogbookCommand {
             }
             if !json {
                 output.table(rows, empty: "no streams")
-            }
-        }
-    }
-
-    struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Show the daemon's statistics: appends, events, bytes, connections, uptime, head position.",
-            discussion: "Reads the $stats system view: one 'name: value' line each; with --json the document."
-        )
-
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            let page = try await self.global.withClient { try await $0.query(ViewQuery("$stats")) }
-            var output = StandardOutput()
-            defer { output.flush() }
-            for row in page.rows {
-                if self.global.json {
-                    output.write { JSON.appendCompact(row.json.utf8, to: &$0) }
-                    output.endLine()
-                    continue
-                }
-                guard let members = DocumentJSON.members(row.json) else {
-                    output.line(row.json)
-                    continue
-                }
-                for (name, value) in members {
-                    output.line("\(name): \(DocumentJSON.plain(value))")
-                }
             }
         }
     }

@@ -103,6 +103,11 @@ internal import Testing
             #expect(refused?.code == .failedPrecondition)
             #expect(refused?.detail == .streamDeleted(stream: "user-1", hard: true))
             await #expect(throws: StorageError.self) { try await store.deleteStream("user-1", expected: .any, hard: false) }
+            // $streams names it as deleted; order-1, recreated, is not.
+            let streams = try SystemViewTests.all(store, "$streams")
+            #expect(streams.first { $0.key == "user-1" }?.json.hasSuffix(#""deleted":true,"tombstoned":true}"#) == true)
+            #expect(streams.first { $0.key == "order-1" }?.json.hasSuffix(#""deleted":false,"tombstoned":false}"#) == true)
+            #expect(streams.first { $0.key == "user" }?.json.contains("deleted") == false)
 
             // order-2 keeps its newest event only; orderbook-1 drops revision 0.
             _ = try await store.setStreamBounds("order-2", StreamLifecycle.Bounds(maxCount: 1))
@@ -139,8 +144,8 @@ internal import Testing
             _ = try await store.append([Make.write("a-1", .any, Make.events(3))])
             _ = try await store.setStreamBounds("a-1", StreamLifecycle.Bounds(maxAgeMicros: 3_600_000_000))
             #expect(try Make.readStream(store, "a-1").count == 3)
-            try await Task.sleep(for: .milliseconds(300))
-            _ = try await store.setStreamBounds("a-1", StreamLifecycle.Bounds(maxAgeMicros: 200_000))
+            try await Task.sleep(for: .milliseconds(1_200))
+            _ = try await store.setStreamBounds("a-1", StreamLifecycle.Bounds(maxAgeMicros: 1_000_000))
             #expect(try Make.readStream(store, "a-1").isEmpty)
             #expect(try store.read(ReadRequest(selector: .all, limit: 10)).isEmpty)
             _ = try await store.append([Make.write("a-1", .any, Make.events(1))])

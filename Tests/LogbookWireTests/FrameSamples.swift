@@ -137,7 +137,7 @@ enum FrameSamples {
         ),
         .limitExceeded(LimitExceeded(limit: text("LimitExceeded.limit"), value: 17 << 20, max: 16 << 20)),
         .badField(BadField(field: text("BadField.field"), reason: text("BadField.reason"))),
-        .streamDeleted(StreamDeleted(stream: text("StreamDeleted.stream"))),
+        .streamDeleted(StreamDeleted(stream: text("StreamDeleted.stream"), hard: true)),
     ]
 
     // MARK: - The bodies

@@ -179,7 +179,7 @@ extension LogbookError {
             case .badField(let field)?:
                 .badField(field: field.field, reason: field.reason)
             case .streamDeleted(let deleted)?:
-                .streamDeleted(stream: deleted.stream)
+                .streamDeleted(stream: deleted.stream, hard: deleted.hard)
             case nil:
                 nil
             }

@@ -48,8 +48,16 @@ extension CallRunner {
             let context = self.context
             reply = .metrics(
                 await context.metrics.exposition(store: context.store, groups: groups, views: views, stats: context.stats))
-        case .deleteStream, .setStreamMetadata, .getStreamMetadata:
-            return Status(code: .unimplemented, message: "stream lifecycle (delete, metadata) is not built yet in this server version")
+        case .deleteStream(let delete):
+            let lifecycle = try await self.context.store.deleteStream(
+                delete.stream, expected: Conversions.expected(delete.expected), hard: delete.hard)
+            reply = .streamInfo(Conversions.streamInfo(delete.stream, lifecycle))
+        case .setStreamMetadata(let set):
+            let bounds = try Conversions.bounds(set.metadata)
+            reply = .streamInfo(Conversions.streamInfo(set.stream, try await self.context.store.setStreamBounds(set.stream, bounds)))
+        case .getStreamMetadata(let stream):
+            let lifecycle = try await self.context.store.streamLifecycle(stream, on: self.context.threadPool)
+            reply = .streamInfo(Conversions.streamInfo(stream, lifecycle))
         case nil:
             throw CallError.badField("AdminRequest.op", "an Admin request names an operation")
         }

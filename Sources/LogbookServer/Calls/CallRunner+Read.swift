@@ -29,7 +29,7 @@ extension CallRunner {
             let query = LogbookStorage.ReadRequest(
                 selector: selector, start: start, direction: direction, limit: limit, filter: filter, asOfPosition: asOf
             )
-            let events = try await store.read(query, on: self.context.threadPool)
+            let events = try await store.read(query, on: self.context.threadPool, deletedIsNotFound: true)
             guard let last = events.last else { break }
             credit.spend(UInt64(events.count))
             let bytes = try await self.send(events)

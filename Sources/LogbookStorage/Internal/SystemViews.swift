@@ -10,7 +10,9 @@ package enum SystemViews {
     package static let eventTypes = "$event_types"
 
     /// Key: the stream's name; doc: `name`, `last_revision`, `event_count`,
-    /// `first_position`, `last_position`, `first_time`, `last_time`.
+    /// `first_position`, `last_position`, `first_time`, `last_time`; for a stream with
+    /// lifecycle rules also `deleted` and `tombstoned`. The count and positions are of the events the
+    /// log holds, hidden ones included, until a scavenge removes them.
     ///
     /// A stream's first and last visible events come from the (stream, revision) index:
     /// its first entry, and its last entry at or below `bound` (the index holds the
@@ -22,20 +24,25 @@ package enum SystemViews {
         return ViewSource(
             with: """
                 WITH s AS (
-                    SELECT st.name AS name,
+                    SELECT st.name AS name, st.lookup_key AS lookup_key,
                         (SELECT e.position FROM events AS e WHERE e.stream_id = st.id AND e.position <= ?
                             ORDER BY e.revision LIMIT 1) AS first_position,
                         (SELECT e.position FROM events AS e WHERE e.stream_id = st.id AND e.position <= ?
                             ORDER BY e.revision DESC LIMIT 1) AS last_position
                     FROM streams AS st
                 ), v(key, doc) AS (
-                    SELECT s.name, json_object(
+                    SELECT s.name, json_patch(json_object(
                         'name', s.name, 'last_revision', l.revision, 'event_count', l.revision - f.revision + 1,
                         'first_position', f.position, 'last_position', l.position,
-                        'first_time', \(rfc3339("f.time_us")), 'last_time', \(rfc3339("l.time_us")))
+                        'first_time', \(rfc3339("f.time_us")), 'last_time', \(rfc3339("l.time_us"))),
+                        CASE WHEN lc.lookup_key IS NULL THEN '{}' ELSE json_object(
+                            'deleted', json(CASE WHEN lc.tombstoned = 1 OR (lc.deleted = 1 AND l.revision < lc.truncate_before)
+                                THEN 'true' ELSE 'false' END),
+                            'tombstoned', json(CASE WHEN lc.tombstoned = 1 THEN 'true' ELSE 'false' END)) END)
                     FROM s
                     JOIN events AS f ON f.position = s.first_position
                     JOIN events AS l ON l.position = s.last_position
+                    LEFT JOIN stream_lifecycle AS lc ON lc.lookup_key = s.lookup_key
                 )
                 """,
             arguments: [bound.databaseValue, bound.databaseValue],
