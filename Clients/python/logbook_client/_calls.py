@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime
 import inspect
 import random as _random
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Unpack, cast
@@ -48,6 +49,7 @@ from .types import (
     Selector,
     Settled,
     StreamAppend,
+    StreamInfo,
     ViewDefinition,
     ViewWrite,
     _PositionMarker,
@@ -608,7 +610,9 @@ def query_rows(view: str, **query: Any) -> QueryPages:
 
 
 #: The Admin requests that change nothing: made again after a lost connection, they do no harm.
-_ADMIN_READS = frozenset({"list_groups", "group_info", "list_parked", "list_views", "metrics"})
+_ADMIN_READS = frozenset(
+    {"list_groups", "group_info", "list_parked", "list_views", "metrics", "get_stream_metadata"}
+)
 
 
 def _admin(timeout: float | None, read: Callable[[P.Frame], T], **op: Any) -> Unary[T]:
@@ -716,8 +720,55 @@ def metrics(*, timeout: float | None = None) -> Unary[str]:
     return _admin(timeout, P.admin_metrics, metrics={})
 
 
-def delete_stream(stream: str, expected: Expected = ANY, *, timeout: float | None = None) -> Unary[None]:
-    """Deletes a stream (the daemon does not build this yet: Unimplemented)."""
-    unary = _admin(timeout, _nothing, delete_stream={"stream": P.check_text("stream", stream)})
+# --- stream lifecycle --------------------------------------------------------------------
+
+
+def _stream_info(frame: P.Frame) -> StreamInfo:
+    return P.admin_stream_info(frame)
+
+
+def delete_stream(
+    stream: str, expected: Expected = ANY, *, hard: bool = False, timeout: float | None = None
+) -> Unary[StreamInfo]:
+    """Deletes a stream if `expected` holds (else WrongExpectedRevision); returns its info.
+
+    A soft delete hides its events: reads raise NotFound (`StreamDeletedNotFound`, with
+    `hard` False), and $all, categories and groups skip them. An append with NO_STREAM or
+    ANY recreates it, its revisions going on after the deleted ones (an old exact revision
+    no longer matches). With `hard` the stream is tombstoned: appends, and deleting it
+    again, raise FailedPrecondition (`StreamDeletedFailedPrecondition`, `hard` True).
+    """
+    if not isinstance(hard, bool):
+        raise TypeError(f"hard must be a bool, not {type(hard).__name__}")
+    delete = {"stream": P.check_text("stream", stream), "hard": hard}
+    unary = _admin(timeout, _stream_info, delete_stream=delete)
     P.expected_to_wire(expected, unary.request.admin_request.delete_stream.expected)
     return unary
+
+
+def set_stream_metadata(
+    stream: str,
+    *,
+    max_count: int | None = None,
+    max_age: float | datetime.timedelta | None = None,
+    truncate_before: int | None = None,
+    timeout: float | None = None,
+) -> Unary[StreamInfo]:
+    """Sets the bounds that hide a stream's older events, replacing the ones it had (None
+    leaves a bound unset); events past them are hidden from reads, $all, categories and
+    groups at once. Returns the stream's info.
+
+    `max_count`: at most this many of the newest events stay visible (≥ 1). `max_age`:
+    events older than this are hidden, in seconds (≥ 1; whole seconds, a fraction is
+    dropped) or a `datetime.timedelta`. `truncate_before`: revisions below it are hidden.
+    A value out of range raises InvalidArgument before anything is sent.
+    """
+    metadata = P.stream_metadata_to_wire(max_count, max_age, truncate_before)
+    wire = {"stream": P.check_text("stream", stream), "metadata": metadata}
+    return _admin(timeout, _stream_info, set_stream_metadata=wire)
+
+
+def get_stream_metadata(stream: str, *, timeout: float | None = None) -> Unary[StreamInfo]:
+    """A stream's info: its last revision (None if it never had an event), its bounds and
+    whether it was deleted. A stream never written answers too (with no revision)."""
+    return _admin(timeout, _stream_info, get_stream_metadata=P.check_text("stream", stream))

@@ -13,6 +13,7 @@ the socket I/O and the demultiplexing of calls by `call_id`.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import struct
 import uuid
@@ -37,6 +38,7 @@ from .errors import (
     LimitExceededDetail,
     LogbookError,
     ResourceExhausted,
+    StreamDeletedDetail,
     Unavailable,
     WrongExpectedRevisionDetail,
     error_for,
@@ -72,6 +74,7 @@ from .types import (
     ServerInfo,
     Settled,
     StreamAppend,
+    StreamInfo,
     ViewDefinition,
     ViewWrite,
 )
@@ -241,6 +244,8 @@ def status_error(status: frame_pb2.Status) -> LogbookError:
         detail = LimitExceededDetail(limit=limit.limit, value=limit.value, max=limit.max)
     elif which == "bad_field":
         detail = BadFieldDetail(field=status.bad_field.field, reason=status.bad_field.reason)
+    elif which == "stream_deleted":
+        detail = StreamDeletedDetail(stream=status.stream_deleted.stream, hard=status.stream_deleted.hard)
     code = int(status.code)
     message = status.message or "the server refused the call"
     if code == Code.OK:  # an OK status is never an error; callers check first
@@ -834,6 +839,56 @@ def admin_views(frame: Frame) -> list[ViewDefinition]:
 
 def admin_metrics(frame: Frame) -> str:
     return str(frame.admin_reply.metrics)
+
+
+def stream_metadata_to_wire(
+    max_count: int | None, max_age: float | _dt.timedelta | None, truncate_before: int | None
+) -> admin_pb2.StreamMetadata:
+    """The wire bounds (0: unset), refusing before sending what the server would: a
+    `max_count` below 1, a `max_age` below one second (whole seconds go on the wire: a
+    fraction is dropped, as the Swift client does), a negative `truncate_before`."""
+    target = admin_pb2.StreamMetadata()
+    if max_count is not None:
+        if check_uint64("max_count", max_count) == 0:
+            raise InvalidArgument(
+                message="request not sent: max_count must be at least 1 (None for no bound)",
+                details=BadFieldDetail("max_count", "must be at least 1"),
+            )
+        target.max_count = max_count
+    if max_age is not None:
+        if isinstance(max_age, _dt.timedelta):
+            seconds = max_age.total_seconds()
+        elif isinstance(max_age, (int, float)) and not isinstance(max_age, bool):
+            seconds = max_age
+        else:
+            raise TypeError(f"max_age must be seconds (int or float) or a datetime.timedelta, not {type(max_age).__name__}")
+        if not 1 <= seconds < 1 << 64:  # NaN fails too
+            raise InvalidArgument(
+                message=f"request not sent: max_age is {seconds} seconds; it is at least 1 second (None for no bound)",
+                details=BadFieldDetail("max_age", "must be at least 1 second"),
+            )
+        target.max_age_seconds = int(seconds)
+    if truncate_before is not None:
+        target.truncate_before = check_uint64("truncate_before", truncate_before)
+    return target
+
+
+def admin_stream_info(frame: Frame) -> StreamInfo:
+    """The StreamInfo an AdminReply carries (delete_stream, set/get_stream_metadata)."""
+    reply = frame.admin_reply
+    if reply.WhichOneof("result") != "stream_info":
+        raise unexpected(frame, "an admin_reply with the stream's info")
+    info = reply.stream_info
+    metadata = info.metadata
+    return StreamInfo(
+        stream=info.stream,
+        last_revision=info.last_revision if info.exists else None,
+        max_count=metadata.max_count or None,
+        max_age=float(metadata.max_age_seconds) if metadata.max_age_seconds else None,
+        truncate_before=metadata.truncate_before or None,
+        deleted=info.deleted,
+        tombstoned=info.tombstoned,
+    )
 
 
 # --- call bookkeeping --------------------------------------------------------------------

@@ -341,6 +341,10 @@ class Client:
     list_views = _unary(calls.list_views)
     metrics = _unary(calls.metrics)
     delete_stream = _unary(calls.delete_stream)
+    set_stream_metadata = _unary(calls.set_stream_metadata)
+    get_stream_metadata = _unary(calls.get_stream_metadata)
+    #: Another name of `get_stream_metadata` (the Swift client's `streamInfo`).
+    stream_info = get_stream_metadata
 
     # --- carrying calls out --------------------------------------------------------------
 

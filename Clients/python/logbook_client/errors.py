@@ -2,7 +2,8 @@
 
 Every call that the server refuses raises the `LogbookError` subclass for its `Status.code`
 (`WrongExpectedRevision` for a FAILED_PRECONDITION that carries a wrong-expected-revision
-detail). Errors the client raises itself use the same classes, with `from_server` False:
+detail; `StreamDeletedNotFound` and `StreamDeletedFailedPrecondition`, both `StreamDeleted`,
+for a NOT_FOUND or FAILED_PRECONDITION that carries a stream-deleted detail). Errors the client raises itself use the same classes, with `from_server` False:
 bad input it refuses before sending (`InvalidArgument`, `ResourceExhausted`) and a daemon
 that cannot be reached or a connection that broke (`Unavailable`).
 
@@ -10,7 +11,8 @@ that cannot be reached or a connection that broke (`Unavailable`).
 knows the call had no effect, or that doing it twice is harmless: a call that was never sent;
 a read, query, subscription or admin read (list, info) whose connection broke; an append
 (its event ids make a repeat answer with the original positions). It is false for an admin
-change (create/update/delete/reset a group, define/drop a view, replay parked) in flight when
+change (create/update/delete/reset a group, define/drop a view, replay parked, delete a stream
+or set its metadata) in flight when
 the connection broke, whose effect may or may not have happened, and for every refusal by
 the server.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "EventIdConflictDetail",
     "LimitExceededDetail",
     "BadFieldDetail",
+    "StreamDeletedDetail",
     "Detail",
     "LogbookError",
     "Cancelled",
@@ -43,6 +46,9 @@ __all__ = [
     "ResourceExhausted",
     "FailedPrecondition",
     "WrongExpectedRevision",
+    "StreamDeleted",
+    "StreamDeletedNotFound",
+    "StreamDeletedFailedPrecondition",
     "Aborted",
     "OutOfRange",
     "Unimplemented",
@@ -112,7 +118,20 @@ class BadFieldDetail:
     reason: str
 
 
-Detail = Union[WrongExpectedRevisionDetail, EventIdConflictDetail, LimitExceededDetail, BadFieldDetail]
+@dataclass(frozen=True)
+class StreamDeletedDetail:
+    """The stream was deleted: a read of it (NOT_FOUND), or an append or a delete refused
+    because it was deleted for good (FAILED_PRECONDITION)."""
+
+    stream: str
+    #: Deleted for good (tombstoned): it can never be written again. False: soft-deleted,
+    #: an append (ANY or NO_STREAM) recreates it.
+    hard: bool
+
+
+Detail = Union[
+    WrongExpectedRevisionDetail, EventIdConflictDetail, LimitExceededDetail, BadFieldDetail, StreamDeletedDetail
+]
 
 
 class LogbookError(Exception):
@@ -233,6 +252,31 @@ class WrongExpectedRevision(FailedPrecondition):
         return self.details.actual if isinstance(self.details, WrongExpectedRevisionDetail) else None
 
 
+class StreamDeleted(LogbookError):
+    """The call met a deleted stream (details: StreamDeletedDetail). Never raised as itself:
+    a read of a deleted stream raises `StreamDeletedNotFound` (a `NotFound`), an append to
+    (or a delete of) a stream deleted for good `StreamDeletedFailedPrecondition` (a
+    `FailedPrecondition`); `except StreamDeleted` catches both."""
+
+    @property
+    def stream(self) -> str:
+        return self.details.stream if isinstance(self.details, StreamDeletedDetail) else ""
+
+    @property
+    def hard(self) -> bool:
+        """Whether the stream was deleted for good (tombstoned)."""
+        return self.details.hard if isinstance(self.details, StreamDeletedDetail) else False
+
+
+class StreamDeletedNotFound(NotFound, StreamDeleted):
+    """A read of a deleted stream: soft-deleted (`hard` False; an append recreates it) or
+    deleted for good (`hard` True)."""
+
+
+class StreamDeletedFailedPrecondition(FailedPrecondition, StreamDeleted):
+    """An append to, or a delete of, a stream deleted for good (tombstoned: `hard` True)."""
+
+
 class Aborted(LogbookError):
     default_code = Code.ABORTED
 
@@ -290,8 +334,13 @@ def error_for(
     code: int, message: str, details: Detail | None = None, *, from_server: bool = False
 ) -> LogbookError:
     """The exception for a status code, of the most specific class."""
+    cls: type[LogbookError]
     if code == Code.FAILED_PRECONDITION and isinstance(details, WrongExpectedRevisionDetail):
-        cls: type[LogbookError] = WrongExpectedRevision
+        cls = WrongExpectedRevision
+    elif code == Code.FAILED_PRECONDITION and isinstance(details, StreamDeletedDetail):
+        cls = StreamDeletedFailedPrecondition
+    elif code == Code.NOT_FOUND and isinstance(details, StreamDeletedDetail):
+        cls = StreamDeletedNotFound
     else:
         cls = _CLASSES.get(code, LogbookError)
     return cls(code, message, details, from_server=from_server)

@@ -47,6 +47,7 @@ __all__ = [
     "GroupInfo",
     "ParkedEvent",
     "ViewDefinition",
+    "StreamInfo",
     "JSON_CONTENT_TYPE",
     "OCTET_STREAM",
     "is_json_content_type",
@@ -466,3 +467,31 @@ class ViewDefinition:
     name: str
     group: str
     indexed_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """A stream's lifecycle, as `delete_stream`, `set_stream_metadata` and
+    `get_stream_metadata` answer it: its last revision, the bounds that hide its older
+    events (None: unset), and whether it was deleted."""
+
+    stream: str
+    #: The last revision it was given; None if it never had an event. A deleted stream
+    #: keeps it: its revisions go on from there when an append recreates it.
+    last_revision: int | None
+    #: At most this many of the newest events are visible.
+    max_count: int | None
+    #: Events older than this many seconds are hidden.
+    max_age: float | None
+    #: Revisions below this are hidden.
+    truncate_before: int | None
+    #: Soft-deleted: reads raise NotFound (`StreamDeletedNotFound`) until an append
+    #: (ANY or NO_STREAM) recreates it.
+    deleted: bool
+    #: Deleted for good: appends raise FailedPrecondition (`StreamDeletedFailedPrecondition`).
+    tombstoned: bool
+
+    @property
+    def exists(self) -> bool:
+        """Whether the stream ever had an event."""
+        return self.last_revision is not None

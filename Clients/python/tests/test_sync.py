@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 import uuid
@@ -392,12 +393,11 @@ def test_many_threads_share_one_client(client, name):
     assert client._connection.calls == []
 
 
-# --- views, system views, and what the server does not build yet --------------------------
+# --- views and system views --------------------------------------------------------------
 
 
-def test_view_admin_queries_and_unbuilt_stream_deletion(client, name):
-    """Views are defined, listed, queried and dropped; stream deletion is not built in the
-    daemon yet: the client surfaces the server's UNIMPLEMENTED as a typed exception."""
+def test_view_admin_and_queries(client, name):
+    """Views are defined, listed, queried and dropped; refusals come as typed exceptions."""
     group, view = f"{name}-g", f"{name}-v"
     client.create_group(logbook_client.GroupSettings(name=group, selector=logbook_client.Selector.category(f"{name}x")))
     client.define_view(view, group, ["$.total"])
@@ -422,11 +422,115 @@ def test_view_admin_queries_and_unbuilt_stream_deletion(client, name):
     client.append(f"{name}-s1", [ev(), ev()])
     (row,) = client.query("$streams", key=f"{name}-s1").rows
     assert row.value()["event_count"] == 2 and row.value()["last_revision"] == 1
-    with pytest.raises(logbook_client.Unimplemented) as raised:
-        client.delete_stream("s", expected=2)
-    assert raised.value.code == 12 and raised.value.from_server
     # The connection is fine after all of them.
     assert list(client.read(f"x{uuid.uuid4().hex}")) == []
+
+
+
+# --- stream lifecycle: delete, tombstone, bounds ------------------------------------------
+
+
+def test_soft_delete_hides_a_stream_until_an_append_recreates_it(client, name):
+    stream, other = f"{name}-1", f"{name}-2"
+    client.append(stream, [ev(n=i) for i in range(3)], expected=NO_STREAM)
+    client.append(other, [ev(n=9)])
+    info = client.delete_stream(stream, expected=2)
+    assert isinstance(info, logbook_client.StreamInfo)
+    assert (info.stream, info.last_revision, info.deleted, info.tombstoned) == (stream, 2, True, False)
+    assert info.exists
+    with pytest.raises(logbook_client.NotFound) as raised:
+        list(client.read(stream))
+    error = raised.value
+    assert isinstance(error, logbook_client.StreamDeleted) and type(error) is logbook_client.StreamDeletedNotFound
+    assert (error.stream, error.hard, error.from_server) == (stream, False, True)
+    assert error.details == logbook_client.StreamDeletedDetail(stream, False)
+    # $all and the category skip its events.
+    assert all(e.stream != stream for e in client.read(ALL))
+    assert [e.stream for e in client.read(category=name)] == [other]
+    assert client.get_stream_metadata(stream) == info
+    # An old exact revision never matches again; NO_STREAM recreates it, revisions go on.
+    with pytest.raises(logbook_client.WrongExpectedRevision) as wrong:
+        client.append(stream, [ev()], expected=2)
+    assert wrong.value.actual is None
+    result = client.append(stream, [ev(n=3)], expected=NO_STREAM)
+    assert (result.first_revision, result.last_revision) == (3, 3)
+    assert [(e.revision, e.json()["n"]) for e in client.read(stream)] == [(3, 3)]
+    info = client.stream_info(stream)
+    assert (info.last_revision, info.deleted, info.tombstoned) == (3, False, False)
+
+
+def test_hard_delete_tombstones_a_stream(client, name):
+    stream = f"{name}-1"
+    client.append(stream, [ev()])
+    info = client.delete_stream(stream, hard=True)
+    assert (info.last_revision, info.deleted, info.tombstoned) == (0, True, True)
+    with pytest.raises(logbook_client.FailedPrecondition) as raised:
+        client.append(stream, [ev()], expected=NO_STREAM)
+    error = raised.value
+    assert type(error) is logbook_client.StreamDeletedFailedPrecondition
+    assert isinstance(error, logbook_client.StreamDeleted)
+    assert not isinstance(error, logbook_client.WrongExpectedRevision)
+    assert (error.stream, error.hard) == (stream, True)
+    with pytest.raises(logbook_client.StreamDeletedNotFound) as read:
+        list(client.read(stream))
+    assert read.value.hard
+    with pytest.raises(logbook_client.StreamDeletedFailedPrecondition):
+        client.delete_stream(stream)  # deleting it again
+    assert client.get_stream_metadata(stream).tombstoned
+
+
+def test_delete_with_a_wrong_expected_revision_deletes_nothing(client, name):
+    stream = f"{name}-1"
+    client.append(stream, [ev(), ev()])
+    with pytest.raises(logbook_client.WrongExpectedRevision) as raised:
+        client.delete_stream(stream, expected=0)
+    assert (raised.value.stream, raised.value.actual) == (stream, 1)
+    assert len(list(client.read(stream))) == 2
+    assert not client.get_stream_metadata(stream).deleted
+
+
+def test_stream_bounds_hide_older_events_at_once(client, name):
+    stream = f"{name}-1"
+    client.append(stream, [ev(n=i) for i in range(4)])
+    info = client.set_stream_metadata(stream, max_count=1)
+    assert (info.max_count, info.max_age, info.truncate_before, info.last_revision) == (1, None, None, 3)
+    assert [e.json()["n"] for e in client.read(stream)] == [3]
+    assert [e.revision for e in client.read(category=name)] == [3]
+    assert client.get_stream_metadata(stream) == info
+    # Setting replaces every bound: max_count is gone, truncate_before hides revisions 0-1.
+    info = client.set_stream_metadata(stream, max_age=datetime.timedelta(days=2), truncate_before=2)
+    assert (info.max_count, info.max_age, info.truncate_before) == (None, 172800.0, 2)
+    assert [e.revision for e in client.read(stream)] == [2, 3]
+    assert client.set_stream_metadata(stream, max_age=3600.9).max_age == 3600.0  # whole seconds
+    info = client.set_stream_metadata(stream)  # no bound at all
+    assert (info.max_count, info.max_age, info.truncate_before) == (None, None, None)
+    assert len(list(client.read(stream))) == 4
+    # A stream that never had an event answers too.
+    never = client.get_stream_metadata(f"{name}-none")
+    assert (never.exists, never.last_revision, never.deleted) == (False, None, False)
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"max_count": 0}, {"max_count": -1}, {"max_age": 0.5}, {"max_age": 0}, {"max_age": float("nan")},
+     {"max_age": datetime.timedelta(milliseconds=999)}, {"truncate_before": -1}, {"max_count": 1 << 64}],
+)  # fmt: skip
+def test_bad_stream_bounds_are_refused_before_sending(client, name, bounds, monkeypatch):
+    def no_call(*args, **kwargs):
+        raise AssertionError("a call was started")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client, "_start", no_call)
+        with pytest.raises(logbook_client.InvalidArgument) as raised:
+            client.set_stream_metadata(f"{name}-1", **bounds)
+        assert not raised.value.from_server and isinstance(raised.value.details, logbook_client.BadFieldDetail)
+        with pytest.raises(TypeError):
+            client.set_stream_metadata(f"{name}-1", max_count=True)
+        with pytest.raises(TypeError):
+            client.set_stream_metadata(f"{name}-1", max_age="1h")
+        with pytest.raises(TypeError):
+            client.delete_stream(f"{name}-1", hard="yes")
+    assert client.get_stream_metadata(f"{name}-1").max_count is None
 
 
 def test_a_daemon_that_stays_away_fails_calls_after_their_wait(fresh_daemon, name):

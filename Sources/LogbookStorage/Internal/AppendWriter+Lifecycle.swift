@@ -16,6 +16,7 @@ extension AppendWriter {
                 return .failed(refusal)
             }
             try StreamLifecycleRows.save(db, name, lifecycle)
+            if lifecycle.readsAsNotFound { try StreamLifecycleRows.dropParked(db, name, below: lifecycle) }
             try statements.release.execute()
             // The log engine's rules are the log writer's, which decided this change.
             if !storesTail { setRules(name, lifecycle.hasRules ? lifecycle : nil) }

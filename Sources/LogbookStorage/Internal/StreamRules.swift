@@ -103,6 +103,19 @@ enum StreamLifecycleRows {
             ])
     }
 
+    /// A deleted stream's events leave every group's parked list: nobody can replay them.
+    /// (Log engine: parked events were delivered, so SQLite holds them long since.)
+    static func dropParked(_ db: Database, _ name: String, below lifecycle: StreamLifecycle) throws {
+        let bound = lifecycle.isTombstoned ? Int64.max : Int64(clamping: lifecycle.truncateBefore)
+        try db.execute(
+            sql: """
+                DELETE FROM group_parked WHERE position IN (
+                    SELECT e.position FROM events AS e INDEXED BY events_stream_revision
+                    WHERE e.stream_id = (SELECT id FROM streams WHERE lookup_key = ?) AND e.revision < ?)
+                """,
+            arguments: [StreamName.lookupKey(name), bound])
+    }
+
     private static func unsigned(_ row: Row, _ index: Int, _ name: String) throws -> UInt64? {
         guard let value: Int64 = try row.decode(atIndex: index) else { return nil }
         return try WriterState.checkedUnsigned(value, what: "lifecycle of stream '\(name)'")

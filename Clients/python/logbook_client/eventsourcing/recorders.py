@@ -27,7 +27,12 @@ the application's name, else ``eventsourcing``; a ``-`` in it becomes ``_``):
 - Tracking records are events in ``{ns}.tracking-{upstream application}`` with metadata
   ``es_tracking`` = the notification id, appended with an exact expected revision after
   checking the id is above the last one (and, in a process recorder, in the same Append as
-  the events). ``max_tracking_id`` reads the stream's last event.
+  the events). ``max_tracking_id`` reads the stream's last event. A tracking stream grows
+  by one event per processed notification, so after a recorder's first append to one it
+  sets the stream's ``max_count`` (``_TRACKING_MAX_COUNT``): only its newest few events stay
+  visible, which is all a reader needs. A daemon that cannot bound streams (the PostgreSQL
+  store, for now) answers Unimplemented; the recorder then stops asking and the streams
+  stay whole. A failed or refused bound never fails the insert, whose append has committed.
 - What a relational store has and Logbook does not: inserting a version *below* an
   aggregate's head version (one that was never written) is refused with IntegrityError
   rather than inserted out of order, since a stream is append-only.
@@ -35,6 +40,7 @@ the application's name, else ``eventsourcing``; a ``-`` in it becomes ``_``):
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -69,9 +75,11 @@ from logbook_client import (
     Client,
     EventData,
     LogbookError,
+    PermissionDenied,
     Position,
     RecordedEvent,
     StreamAppend,
+    Unimplemented,
     WrongExpectedRevision,
 )
 
@@ -80,12 +88,19 @@ TRACKING_KEY = "es_tracking"
 TRACKING_TYPE = "eventsourcing.Tracking"
 
 _HEAD_CACHE_MAX = 100_000
+#: The tracking events left visible in each tracking stream (its `max_count`). The stream
+#: gains one event per processed notification, for ever, but readers only need the newest:
+#: `_max_tracking_id` (and `wait`, and a conflict's retry) read one event backwards. A few
+#: more than one are kept for whoever inspects the stream (`logbook read`).
+_TRACKING_MAX_COUNT = 10
 #: How often a read is made when the connection is lost under it, or the daemon refuses it
 #: as it shuts down: a few times, a back-off apart (the client waits for the daemon to come
 #: back, up to its reconnect wait, each time).
 _READ_ATTEMPTS = 4
 
 R = TypeVar("R")
+
+logger = logging.getLogger("logbook_client")
 
 
 def _retried(read: Callable[[], R]) -> R:
@@ -153,6 +168,10 @@ class _LogbookRecorder:
         # stream → (last revision, last marker) as last seen; an absent key is unknown.
         self._heads: dict[str, tuple[int, int]] = {}
         self._heads_lock = threading.Lock()
+        # Tracking streams this recorder has bounded (or is bounding), under _heads_lock.
+        self._bounded: set[str] = set()
+        # Set when the daemon cannot bound streams (Unimplemented): none is asked again.
+        self._bounds_unsupported = False
 
     # --- names -----------------------------------------------------------------------
 
@@ -161,6 +180,9 @@ class _LogbookRecorder:
 
     def tracking_stream_for(self, application_name: str) -> str:
         return f"{self.tracking_category}-{application_name}"
+
+    def _is_tracking(self, stream: str) -> bool:
+        return stream.startswith(self.tracking_category + "-")
 
     def originator_id_from(self, stream: str) -> uuid.UUID | str:
         text = stream[len(self.category) + 1 :]
@@ -235,7 +257,7 @@ class _LogbookRecorder:
                     raise IntegrityError(str(error)) from error
                 with _translated():
                     for part in parts:
-                        key = TRACKING_KEY if part.stream.startswith(self.tracking_category + "-") else VERSION_KEY
+                        key = TRACKING_KEY if self._is_tracking(part.stream) else VERSION_KEY
                         fresh[part.stream] = self._read_head(part.stream, key)
         raise AssertionError("unreachable")
 
@@ -252,7 +274,38 @@ class _LogbookRecorder:
             raise  # pragma: no cover
         for part, result in zip(parts, results):
             self._remember(part.stream, result.last_revision, part.last)
+        for part in parts:
+            if self._is_tracking(part.stream):
+                self._bound_tracking_stream(part.stream)
         return results
+
+    def _bound_tracking_stream(self, stream: str) -> None:
+        """Sets a tracking stream's max_count, once per stream for this recorder (see
+        `_TRACKING_MAX_COUNT`). Best effort: the append it follows has committed, so no
+        error of it reaches the caller; one that may pass is tried again after the next
+        append, one that will not (Unimplemented, PermissionDenied) is not."""
+        with self._heads_lock:
+            if self._bounds_unsupported or stream in self._bounded:
+                return
+            if len(self._bounded) >= _HEAD_CACHE_MAX:
+                self._bounded.clear()
+            self._bounded.add(stream)  # claimed: another thread appending to it does not ask too
+        settled = False
+        try:
+            self.client.set_stream_metadata(stream, max_count=_TRACKING_MAX_COUNT)
+            settled = True
+        except Unimplemented as error:
+            self._bounds_unsupported = settled = True
+            logger.info("the daemon cannot bound streams (%s): tracking streams are left whole", error)
+        except PermissionDenied as error:
+            settled = True
+            logger.info("tracking stream %s is left whole: %s", stream, error)
+        except LogbookError as error:
+            logger.info("tracking stream %s was not bounded (tried again after its next append): %s", stream, error)
+        finally:
+            if not settled:
+                with self._heads_lock:
+                    self._bounded.discard(stream)
 
     def _event_parts(self, stored_events: Sequence[StoredEvent]) -> list[_Part]:
         by_stream: dict[str, list[tuple[int, StoredEvent]]] = {}
