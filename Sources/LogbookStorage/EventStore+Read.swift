@@ -13,7 +13,7 @@ extension EventStore {
         try checkOpen()
         var streamName: String?
         if case .stream(let name) = request.selector { streamName = name }
-        let visibility = ReadVisibility(rules.current, nowMicros: WallClock.nowMicros())
+        let visibility = ReadVisibility(rules.current, nowMicros: WallClock.nowMicros)
         if let streamName, let lifecycle = visibility?.rules[streamName], lifecycle.readsAsNotFound {
             throw AppendErrors.readOfDeleted(streamName, lifecycle)
         }

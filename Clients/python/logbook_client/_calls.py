@@ -760,8 +760,9 @@ def set_stream_metadata(
 
     `max_count`: at most this many of the newest events stay visible (≥ 1). `max_age`:
     events older than this are hidden, in seconds (≥ 1; whole seconds, a fraction is
-    dropped) or a `datetime.timedelta`. `truncate_before`: revisions below it are hidden.
-    A value out of range raises InvalidArgument before anything is sent.
+    dropped) or a `datetime.timedelta`. `truncate_before`: revisions below it are hidden
+    (a deleted stream's stay hidden whatever it says). A value out of range raises
+    InvalidArgument before anything is sent.
     """
     metadata = P.stream_metadata_to_wire(max_count, max_age, truncate_before)
     wire = {"stream": P.check_text("stream", stream), "metadata": metadata}

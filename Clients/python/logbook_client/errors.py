@@ -9,7 +9,7 @@ that cannot be reached or a connection that broke (`Unavailable`).
 
 `safe_to_retry` says whether the call may simply be made again. It is true when the client
 knows the call had no effect, or that doing it twice is harmless: a call that was never sent;
-a read, query, subscription or admin read (list, info) whose connection broke; an append
+a read, query, subscription or admin read (list, info, stream metadata) whose connection broke; an append
 (its event ids make a repeat answer with the original positions). It is false for an admin
 change (create/update/delete/reset a group, define/drop a view, replay parked, delete a stream
 or set its metadata) in flight when

@@ -187,7 +187,7 @@ def test_cancelling_a_task_mid_read_leaves_the_connection_usable(daemon, name):
     run(main())
 
 
-def test_views_and_unbuilt_stream_deletion(daemon, name):
+def test_views_and_system_views(daemon, name):
     async def main():
         async with logbook_client.aio.Client(daemon.socket_path) as client:
             stats = (await client.query("$stats")).rows
@@ -195,10 +195,43 @@ def test_views_and_unbuilt_stream_deletion(daemon, name):
             with pytest.raises(logbook_client.NotFound):
                 await client.define_view(f"{name}-v", f"{name}-no-such-group")
             assert all(view.name != f"{name}-v" for view in await client.list_views())
-            with pytest.raises(logbook_client.Unimplemented) as raised:
-                await client.delete_stream("s")
-            assert raised.value.code == logbook_client.Code.UNIMPLEMENTED
             assert (await client.read(ALL, limit=1).collect()) is not None
+
+    run(main())
+
+
+def test_stream_lifecycle(daemon, name):
+    """Soft delete, recreation, tombstone and bounds, as in test_sync, through asyncio."""
+
+    async def main():
+        async with logbook_client.aio.Client(daemon.socket_path) as client:
+            stream, tomb = f"{name}-1", f"{name}-2"
+            await client.append(stream, [ev(n=i) for i in range(3)], expected=NO_STREAM)
+            info = await client.delete_stream(stream, expected=2)
+            assert (info.stream, info.last_revision, info.deleted, info.tombstoned) == (stream, 2, True, False)
+            with pytest.raises(logbook_client.NotFound) as raised:
+                await client.read(stream).collect()
+            assert isinstance(raised.value, logbook_client.StreamDeleted)
+            assert (raised.value.stream, raised.value.hard) == (stream, False)
+            assert await client.read(category=name).collect() == []
+            with pytest.raises(logbook_client.WrongExpectedRevision):
+                await client.append(stream, [ev()], expected=2)
+            assert (await client.append(stream, [ev(n=3)], expected=NO_STREAM)).first_revision == 3
+            await client.append(stream, [ev(n=4)])
+            info = await client.set_stream_metadata(stream, max_count=1)
+            assert (info.max_count, info.last_revision, info.deleted) == (1, 4, False)
+            assert [e.json()["n"] for e in await client.read(stream).collect()] == [4]
+            assert await client.get_stream_metadata(stream) == info == await client.stream_info(stream)
+            with pytest.raises(logbook_client.InvalidArgument) as invalid:
+                await client.set_stream_metadata(stream, max_age=0)
+            assert not invalid.value.from_server
+
+            await client.append(tomb, [ev()])
+            assert (await client.delete_stream(tomb, hard=True)).tombstoned
+            with pytest.raises(logbook_client.FailedPrecondition) as raised:
+                await client.append(tomb, [ev()])
+            assert isinstance(raised.value, logbook_client.StreamDeleted)
+            assert (raised.value.stream, raised.value.hard) == (tomb, True)
 
     run(main())
 

@@ -369,10 +369,12 @@ def test_selection_keywords_are_checked():
 
 @pytest.mark.parametrize("client", [logbook_client.Client, logbook_client.aio.Client])
 def test_both_clients_show_the_parameters_and_docs_of_each_call(client):
-    for name in ["append", "read", "subscribe", "query", "query_rows", "reset_group", "delete_stream"]:
+    names = ["append", "read", "subscribe", "query", "query_rows", "reset_group", "delete_stream"]
+    for name in [*names, "set_stream_metadata", "get_stream_metadata"]:
         method = getattr(client, name)
         build = getattr(calls, name)
         assert method.__doc__ == build.__doc__ and method.__name__ == name
         parameters = list(inspect.signature(method).parameters)
         assert parameters == ["self", *inspect.signature(build).parameters]
     assert list(inspect.signature(client.subscribe_group).parameters)[:2] == ["self", "group"]
+    assert client.stream_info is client.get_stream_metadata

@@ -260,3 +260,57 @@ class TestLogbookMapping(WithDaemon):
         thread.join(5)
         self.assertFalse(thread.is_alive())
         self.assertEqual(seen, [1, 2])
+
+    def test_a_processed_notification_bounds_the_tracking_stream(self) -> None:
+        """A tracking stream gains an event per processed notification: after its first
+        append the recorder sets its max_count, so only the newest few stay visible."""
+        from eventsourcing.application import Application
+        from eventsourcing.domain import Aggregate
+        from eventsourcing.projection import EventSourcedProjectionRunner
+
+        from logbook_client.eventsourcing.recorders import _TRACKING_MAX_COUNT
+
+        env = {"PERSISTENCE_MODULE": "logbook_client.eventsourcing", "LOGBOOK_SOCKET": self.socket_path}
+        with EventSourcedProjectionRunner(
+            application_class=Application, projection_class=es_projection.Counters, env=env
+        ) as runner:
+            recorder = runner.projection.recorder
+            assert isinstance(recorder, LogbookProcessRecorder)
+            tracking = recorder.tracking_stream_for(runner.app.name)
+            count = _TRACKING_MAX_COUNT + 2
+            for _ in range(count):
+                last = runner.app.save(Aggregate())[-1].notification.id
+            runner.wait(last)
+            self.assertEqual(runner.projection.get_count(Aggregate.Created), count)
+            info = self.client.get_stream_metadata(tracking)
+            self.assertEqual((info.max_count, info.max_age, info.truncate_before), (_TRACKING_MAX_COUNT, None, None))
+            self.assertEqual(info.last_revision, count - 1)
+            visible = list(self.client.read(tracking))
+            self.assertEqual(len(visible), _TRACKING_MAX_COUNT)
+            self.assertEqual(visible[-1].metadata["es_tracking"], str(last))
+            self.assertEqual(recorder.max_tracking_id(runner.app.name), last)
+
+    def test_a_daemon_that_cannot_bound_streams_is_asked_once(self) -> None:
+        """Unimplemented (the PostgreSQL store, for now) is remembered and fails nothing;
+        an error that may pass is tried again after the next append."""
+        from eventsourcing.persistence import Tracking
+
+        asked: list[str] = []
+        answers: list[logbook_client.LogbookError] = [
+            logbook_client.Unavailable(message="lost"),
+            logbook_client.Unimplemented(message="not on this store", from_server=True),
+        ]
+
+        def set_stream_metadata(stream: str, **bounds: object) -> None:
+            asked.append(stream)
+            raise answers.pop(0)
+
+        self.client.set_stream_metadata = set_stream_metadata  # type: ignore[method-assign]
+        recorder = LogbookTrackingRecorder(self.client, namespace="trk")
+        for notification_id in (1, 2, 3):
+            recorder.insert_tracking(Tracking("up", notification_id))
+        recorder.insert_tracking(Tracking("other", 7))
+        self.assertEqual(asked, ["trk.tracking-up", "trk.tracking-up"])
+        self.assertEqual((recorder.max_tracking_id("up"), recorder.max_tracking_id("other")), (3, 7))
+        del self.client.set_stream_metadata
+        self.assertIsNone(self.client.get_stream_metadata("trk.tracking-up").max_count)

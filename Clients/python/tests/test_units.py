@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import pickle
 import struct
 import time
@@ -114,6 +115,48 @@ def test_wrong_expected_revision_detail():
     wrong.stream_exists = False
     wrong.actual_revision = 0
     assert P.status_error(_status(9, wrong_expected_revision=wrong)).actual is None
+
+
+def test_stream_deleted_detail():
+    deleted = frame_pb2.StreamDeleted(stream="s", hard=False)
+    read = P.status_error(_status(5, stream_deleted=deleted))
+    assert type(read) is logbook_client.StreamDeletedNotFound
+    assert isinstance(read, logbook_client.NotFound) and isinstance(read, logbook_client.StreamDeleted)
+    assert (read.stream, read.hard, read.details) == ("s", False, logbook_client.StreamDeletedDetail("s", False))
+    deleted.hard = True
+    append = P.status_error(_status(9, stream_deleted=deleted))
+    assert type(append) is logbook_client.StreamDeletedFailedPrecondition
+    assert isinstance(append, logbook_client.FailedPrecondition) and isinstance(append, logbook_client.StreamDeleted)
+    assert (append.stream, append.hard) == ("s", True)
+    # With another code, the detail rides on the code's own class.
+    other = P.status_error(_status(13, stream_deleted=deleted))
+    assert type(other) is logbook_client.InternalError and other.details == logbook_client.StreamDeletedDetail("s", True)
+    copy = pickle.loads(pickle.dumps(append))
+    assert type(copy) is logbook_client.StreamDeletedFailedPrecondition and (copy.stream, copy.hard) == ("s", True)
+
+
+def test_stream_lifecycle_requests():
+    from logbook_client import _calls as calls
+    from logbook_client._pb.logbook.v1 import admin_pb2, events_pb2
+
+    request = calls.delete_stream("s", 4, hard=True).request.admin_request.delete_stream
+    assert (request.stream, request.hard, request.expected.kind, request.expected.revision) == (
+        "s", True, events_pb2.EXPECTED_KIND_EXACT, 4
+    )  # fmt: skip
+    unary = calls.set_stream_metadata("s", max_count=3, max_age=datetime.timedelta(hours=1, microseconds=5))
+    assert unary.request.admin_request.set_stream_metadata.metadata == admin_pb2.StreamMetadata(
+        max_count=3, max_age_seconds=3600
+    )  # fmt: skip
+    assert not unary.safe_to_retry  # a change: its effect is in doubt after a lost connection
+    assert calls.get_stream_metadata("s").safe_to_retry
+    reply = frame_pb2.Frame()
+    reply.admin_reply.stream_info.CopyFrom(
+        admin_pb2.StreamInfo(stream="s", metadata=admin_pb2.StreamMetadata(max_age_seconds=60), exists=False)
+    )
+    assert P.admin_stream_info(reply) == logbook_client.StreamInfo("s", None, None, 60.0, None, False, False)
+    reply.admin_reply.done.SetInParent()
+    with pytest.raises(logbook_client.Unavailable, match="protocol error"):
+        P.admin_stream_info(reply)
 
 
 def test_errors_pickle():

@@ -46,11 +46,11 @@ struct ReadVisibility {
     let rules: [String: StreamLifecycle]
     let nowMicros: Int64
 
-    /// Nil when no stream has rules: the read needs no test at all.
-    init?(_ rules: [String: StreamLifecycle], nowMicros: Int64) {
+    /// Nil when no stream has rules: the read needs no test at all (nor the clock).
+    init?(_ rules: [String: StreamLifecycle], nowMicros: () -> Int64) {
         guard !rules.isEmpty else { return nil }
         self.rules = rules
-        self.nowMicros = nowMicros
+        self.nowMicros = nowMicros()
     }
 
     func admits(stream: String, revision: UInt64, timeMicros: Int64) -> Bool {
