@@ -80,6 +80,12 @@ def frames_seeds() -> dict[str, bytes]:
         "admin-reset": framed(17, admin_request=admin_pb2.AdminRequest(reset_group=admin_pb2.ResetGroup(name="g", to_position=4, clear_views=True))),
         "admin-parked": framed(18, admin_request=admin_pb2.AdminRequest(list_parked=admin_pb2.ListParked(group="g", limit=5))),
         "admin-delete-stream": framed(19, admin_request=admin_pb2.AdminRequest(delete_stream=admin_pb2.DeleteStream(stream="s"))),
+        "admin-delete-stream-hard": framed(
+            24, admin_request=admin_pb2.AdminRequest(delete_stream=admin_pb2.DeleteStream(stream="s", hard=True))),
+        "admin-set-stream-metadata": framed(25, admin_request=admin_pb2.AdminRequest(
+            set_stream_metadata=admin_pb2.SetStreamMetadata(
+                stream="s", metadata=admin_pb2.StreamMetadata(max_count=1, max_age_seconds=(1 << 64) - 1, truncate_before=3)))),
+        "admin-get-stream-metadata": framed(26, admin_request=admin_pb2.AdminRequest(get_stream_metadata="s")),
         "admin-list": framed(20, admin_request=admin_pb2.AdminRequest(list_groups=events_pb2.Empty())),
         "backup": framed(22, backup_request=admin_pb2.BackupRequest(initial_credit=4)),
         "backup-chunk-from-a-client": framed(23, backup_chunk=admin_pb2.BackupChunk(path="log/../x", offset=7, data=b"x")),

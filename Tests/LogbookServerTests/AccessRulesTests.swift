@@ -163,6 +163,8 @@ struct AccessRulesTests {
         #expect(needs(.adminRequest(AdminRequest(op: .listGroups(Empty())))) == ["8 any group"])
         #expect(needs(.adminRequest(AdminRequest(op: .dropView("v")))) == ["8 view v"])
         #expect(needs(.adminRequest(AdminRequest(op: .deleteStream(DeleteStream(stream: "s")))))  == ["8 stream s"])
+        #expect(needs(.adminRequest(AdminRequest(op: .setStreamMetadata(SetStreamMetadata(stream: "s"))))) == ["8 stream s"])
+        #expect(needs(.adminRequest(AdminRequest(op: .getStreamMetadata("s")))) == ["1 stream s"])
         #expect(needs(.cancel(Cancel())).isEmpty)
     }
 }
