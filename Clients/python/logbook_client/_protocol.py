@@ -861,7 +861,8 @@ def stream_metadata_to_wire(
         elif isinstance(max_age, (int, float)) and not isinstance(max_age, bool):
             seconds = max_age
         else:
-            raise TypeError(f"max_age must be seconds (int or float) or a datetime.timedelta, not {type(max_age).__name__}")
+            kind = type(max_age).__name__
+            raise TypeError(f"max_age must be seconds (int or float) or a datetime.timedelta, not {kind}")
         if not 1 <= seconds < 1 << 64:  # NaN fails too
             raise InvalidArgument(
                 message=f"request not sent: max_age is {seconds} seconds; it is at least 1 second (None for no bound)",

@@ -3,18 +3,18 @@
 Every call that the server refuses raises the `LogbookError` subclass for its `Status.code`
 (`WrongExpectedRevision` for a FAILED_PRECONDITION that carries a wrong-expected-revision
 detail; `StreamDeletedNotFound` and `StreamDeletedFailedPrecondition`, both `StreamDeleted`,
-for a NOT_FOUND or FAILED_PRECONDITION that carries a stream-deleted detail). Errors the client raises itself use the same classes, with `from_server` False:
-bad input it refuses before sending (`InvalidArgument`, `ResourceExhausted`) and a daemon
-that cannot be reached or a connection that broke (`Unavailable`).
+for a NOT_FOUND or a FAILED_PRECONDITION that carries a stream-deleted detail). Errors the
+client raises itself use the same classes, with `from_server` False: bad input it refuses
+before sending (`InvalidArgument`, `ResourceExhausted`) and a daemon that cannot be reached
+or a connection that broke (`Unavailable`).
 
 `safe_to_retry` says whether the call may simply be made again. It is true when the client
 knows the call had no effect, or that doing it twice is harmless: a call that was never sent;
-a read, query, subscription or admin read (list, info, stream metadata) whose connection broke; an append
-(its event ids make a repeat answer with the original positions). It is false for an admin
-change (create/update/delete/reset a group, define/drop a view, replay parked, delete a stream
-or set its metadata) in flight when
-the connection broke, whose effect may or may not have happened, and for every refusal by
-the server.
+a read, query, subscription or admin read (list, info, stream metadata) whose connection
+broke; an append (its event ids make a repeat answer with the original positions). It is
+false for an admin change (create/update/delete/reset a group, define/drop a view, replay
+parked, delete a stream or set its metadata) in flight when the connection broke, whose
+effect may or may not have happened, and for every refusal by the server.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ def test_stream_deleted_detail():
     assert (append.stream, append.hard) == ("s", True)
     # With another code, the detail rides on the code's own class.
     other = P.status_error(_status(13, stream_deleted=deleted))
-    assert type(other) is logbook_client.InternalError and other.details == logbook_client.StreamDeletedDetail("s", True)
+    assert type(other) is logbook_client.InternalError
+    assert other.details == logbook_client.StreamDeletedDetail("s", True)
     copy = pickle.loads(pickle.dumps(append))
     assert type(copy) is logbook_client.StreamDeletedFailedPrecondition and (copy.stream, copy.hard) == ("s", True)
 
