@@ -48,7 +48,7 @@ echo "== end-to-end suites again, each daemon on a PostgreSQL database of its ow
 # the group workers' starved each other's clients past their ack timeouts.
 LOGBOOK_TEST_STORE=postgres swift test --skip-build \
   --filter 'EndToEndTests\.(ReadCallTests|SubscriptionTests|RobustnessTests|SwiftClientTests|SubscribeClientTests|GroupTests|GroupCLITests|GroupWorkerTests)'
-LOGBOOK_TEST_STORE=postgres swift test --skip-build --filter 'EndToEndTests\.(ViewClientTests|ViewCLITests|ExampleWorkerTests|MetricsTests|ExportImportTests|BackupTests)'
+LOGBOOK_TEST_STORE=postgres swift test --skip-build --filter 'EndToEndTests\.(ViewClientTests|ViewCLITests|ExampleWorkerTests|MetricsTests|ExportImportTests|BackupTests|StreamLifecycleClientTests)'
 
 echo "== log engine fault tests"
 swift test --skip-build --filter LogEngineFaultTests

@@ -47,20 +47,27 @@ struct PostgresBatch {
     private(set) var rows: [Row] = []
     /// Lookup keys of the streams written.
     private(set) var written: Set<String> = []
+    /// By lookup key: the batch's streams that have lifecycle rules, kept at their heads.
+    private var lifecycles: [String: StreamLifecycle]
 
-    init(head: UInt64, timeMicros: Int64, streams: [String: Stream], existing: [EventID: Existing]) {
+    init(
+        head: UInt64, timeMicros: Int64, streams: [String: Stream], existing: [EventID: Existing],
+        lifecycles: [String: StreamLifecycle] = [:]
+    ) {
         self.head = head
         self.timeMicros = timeMicros
         self.streams = streams
         self.existing = existing
+        self.lifecycles = lifecycles
     }
 
     mutating func apply(_ append: PreparedAppend) -> Outcome {
         for write in append.writes {
-            let current = streams[StreamName.lookupKey(write.stream)]?.revision
-            guard write.expected.isSatisfied(byHead: current) else {
+            let key = StreamName.lookupKey(write.stream)
+            let current = streams[key]?.revision
+            if let refusal = StreamLifecycle.refusal(write, head: current, lifecycle: lifecycles[key]) {
                 if let replay = replay(append) { return .replayed(replay) }
-                return .failed(AppendErrors.wrongExpectedRevision(write, head: current))
+                return .failed(refusal)
             }
         }
         if let taken = append.writes.lazy.flatMap(\.events).first(where: { existing[$0.id] != nil }) {
@@ -94,6 +101,8 @@ struct PostgresBatch {
         written.insert(key)
         let last = first + UInt64(write.events.count) - 1
         streams[key] = Stream(name: name, revision: last, position: head)
+        // A later append of the batch sees the stream recreated.
+        lifecycles[key]?.catchUp(head: last)
         return StreamWriteResult(stream: write.stream, firstRevision: first, lastRevision: last, positions: positions)
     }
 

@@ -19,8 +19,11 @@ enum PostgresRead {
         _ request: ReadRequest, visible: UInt64, head: UInt64, connection: PostgresConnection, logger: Logger
     ) async throws -> PostgresQuery? {
         var streamKey: String?
+        var lifecycle: StreamLifecycle?
         if case .stream(let name) = request.selector {
             let key = StreamName.lookupKey(name)
+            lifecycle = try await PostgresLifecycle.find(key, connection, logger).lifecycle
+            if let lifecycle, lifecycle.readsAsNotFound { throw AppendErrors.readOfDeleted(name, lifecycle) }
             guard try await firstPosition(ofStream: key, connection: connection, logger: logger).map({ $0 <= head }) == true else {
                 throw StorageError(code: .notFound, message: "stream '\(name)' does not exist")
             }
@@ -35,9 +38,16 @@ enum PostgresRead {
         }
         conditions.append("position BETWEEN \(try bind(Int64(range.lowerBound))) AND \(try bind(Int64(range.upperBound)))")
         var order = "position"
+        let now = WallClock.nowMicros()
         switch request.selector {
         case .stream:
             conditions.append("stream_key = \(try bind(streamKey ?? ""))")
+            // One stream: its rules are bounds on its revisions and times.
+            if let lifecycle {
+                guard let first = lifecycle.firstVisibleRevision else { return nil }
+                conditions.append("revision >= \(try bind(Int64(clamping: first)))")
+                if let maxAge = lifecycle.maxAgeMicros { conditions.append("time_us >= \(try bind(now - maxAge))") }
+            }
             order = "revision"
             if case .revision(let revision) = request.start {
                 let comparison = request.direction == .forwards ? ">=" : "<="
@@ -51,6 +61,10 @@ enum PostgresRead {
             conditions.append("type = \(try bind(name))")
         case .correlationID(let id):
             conditions.append("correlation_id = \(try bind(id))")
+        }
+        if case .stream = request.selector {} else {
+            // Inside the LIMIT, so a short batch still means nothing more matches.
+            conditions.append(PostgresLifecycle.visibleCondition(now: try bind(now)))
         }
         if let filter = request.filter {
             if !filter.eventTypes.isEmpty { conditions.append("type = ANY(\(try bind(filter.eventTypes)))") }

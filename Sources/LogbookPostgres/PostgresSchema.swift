@@ -26,9 +26,10 @@ internal import PostgresNIO
 ///   change: the daemons that want a group (they have consumers in it) register with an
 ///   expiry, and partition p belongs to the (p mod n)th of the n live ones by id.
 /// - `logbook_views` and a table per view (version 3, `PostgresViewSchema`).
+/// - `logbook_stream_lifecycle`, the streams with lifecycle rules (version 4, `lifecycleMigration`).
 enum PostgresSchema {
     /// The version this code writes and understands.
-    static let version = 3
+    static let version = 4
 
     /// Any value; the advisory lock that serialises migrations.
     static let migrationLockKey: Int64 = 0x4C4F_4742_4F4F_4B31
@@ -257,6 +258,49 @@ enum PostgresSchema {
             """,
         ],
         PostgresViewSchema.migration,
+        lifecycleMigration,
+    ]
+
+    /// Version 4 (issue 16): a row per stream with lifecycle rules (`StreamLifecycle`), and
+    /// `logbook_begin_append` returns the rows of the batch's streams: 'l' (name, last
+    /// revision, truncate_before, max_age_us) and 'm' (max_count, deleted_before, flags:
+    /// 1 deleted, 2 tombstoned), in the columns the function already has. A daemon of
+    /// version 3 still running refuses an append that meets them (a row kind it does not
+    /// know) rather than write past a tombstone; restart every daemon after the upgrade.
+    private static let lifecycleMigration = [
+        """
+        CREATE TABLE logbook_stream_lifecycle (
+            lookup_key text COLLATE "C" PRIMARY KEY,
+            name text COLLATE "C" NOT NULL,
+            last_revision bigint,
+            truncate_before bigint NOT NULL DEFAULT 0,
+            deleted_before bigint NOT NULL DEFAULT 0,
+            max_count bigint,
+            max_age_us bigint,
+            deleted boolean NOT NULL DEFAULT false,
+            tombstoned boolean NOT NULL DEFAULT false)
+        """,
+        """
+        CREATE OR REPLACE FUNCTION logbook_begin_append(stream_keys text[], event_ids bytea[])
+        RETURNS TABLE (kind "char", stream_key text, stream text, revision bigint, "position" bigint,
+                       time_us bigint, event_id bytea)
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+            RETURN QUERY SELECT 'h'::"char", NULL::text, NULL::text, NULL::bigint, h.position, h.time_us, NULL::bytea
+                FROM logbook_head h WHERE h.id = 1 FOR UPDATE;
+            RETURN QUERY SELECT 's'::"char", s.lookup_key::text, s.name::text, s.revision, s.position, NULL::bigint, NULL::bytea
+                FROM logbook_streams s WHERE s.lookup_key = ANY(stream_keys);
+            RETURN QUERY SELECT 'e'::"char", e.stream_key::text, e.stream::text, e.revision, e.position, e.time_us, e.event_id
+                FROM logbook_events e WHERE e.event_id = ANY(event_ids);
+            RETURN QUERY SELECT 'l'::"char", l.lookup_key::text, l.name::text, l.last_revision, l.truncate_before,
+                    l.max_age_us, NULL::bytea
+                FROM logbook_stream_lifecycle l WHERE l.lookup_key = ANY(stream_keys);
+            RETURN QUERY SELECT 'm'::"char", l.lookup_key::text, NULL::text, l.max_count, l.deleted_before,
+                    (CASE WHEN l.deleted THEN 1 ELSE 0 END + CASE WHEN l.tombstoned THEN 2 ELSE 0 END)::bigint, NULL::bytea
+                FROM logbook_stream_lifecycle l WHERE l.lookup_key = ANY(stream_keys);
+        END
+        $$
+        """,
     ]
 
     /// Brings the database to `version`, or refuses one that is newer.

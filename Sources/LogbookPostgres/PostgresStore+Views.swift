@@ -286,7 +286,7 @@ extension PostgresStore {
     /// `first_position`, `last_position`, `first_time`, `last_time`, over the events at or
     /// below `bound`. Each stream's first and last events come from the (stream,
     /// revision) index; a stream's revisions are contiguous, so its count is their
-    /// difference plus one.
+    /// difference plus one. A stream with lifecycle rules also has `deleted` and `tombstoned`.
     private static func streams(bound: String) -> PostgresViewQuery.Source {
         PostgresViewQuery.Source(
             with: """
@@ -295,7 +295,11 @@ extension PostgresStore {
                         'name', s.name, 'last_revision', l.revision, 'event_count', l.revision - f.revision + 1,
                         'first_position', f.position, 'last_position', l.position,
                         'first_time', \(rfc3339("f.time_us")), 'last_time', \(rfc3339("l.time_us")))
+                        || CASE WHEN lc.lookup_key IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+                            'deleted', lc.tombstoned OR (lc.deleted AND l.revision < lc.truncate_before),
+                            'tombstoned', lc.tombstoned) END
                     FROM logbook_streams s
+                    LEFT JOIN logbook_stream_lifecycle lc ON lc.lookup_key = s.lookup_key
                     CROSS JOIN LATERAL (
                         SELECT e.revision, e.position, e.time_us FROM logbook_events e
                         WHERE e.stream_key = s.lookup_key AND e.position <= \(bound) ORDER BY e.revision LIMIT 1) f

@@ -134,6 +134,7 @@ final class PostgresWriter: Sendable {
         var head: (position: UInt64, time: Int64)?
         var streams = [String: PostgresBatch.Stream]()
         var existing = [EventID: PostgresBatch.Existing]()
+        var lifecycles = PostgresLifecycle.Rows()
         let rows = try await connection.query(
             "SELECT * FROM logbook_begin_append(\(keys)::text[], \(ids)::bytea[])", logger: logger)
         for try await (kind, key, stream, revision, position, time, id) in rows.decode(
@@ -150,13 +151,18 @@ final class PostgresWriter: Sendable {
                 }
                 existing[id] = PostgresBatch.Existing(
                     streamKey: key, stream: stream, revision: UInt64(revision), position: UInt64(position), timeMicros: time)
+            case (UInt8(ascii: "l"), let key?, let name?, _, _, _):
+                lifecycles.lifecycleRow(key: key, name: name, lastRevision: revision, truncateBefore: position, maxAgeMicros: time)
+            case (UInt8(ascii: "m"), let key?, _, _, let flags?, _):
+                lifecycles.boundsRow(key: key, maxCount: revision, deletedBefore: position, flags: flags)
             default:
                 throw StorageError(code: .corrupt, message: "logbook_begin_append returned a row of kind \(kind) it should not")
             }
         }
         guard let head else { throw StorageError(code: .corrupt, message: "logbook_head has no row") }
         var batch = PostgresBatch(
-            head: head.position, timeMicros: max(head.time, WallClock.nowMicros()), streams: streams, existing: existing)
+            head: head.position, timeMicros: max(head.time, WallClock.nowMicros()), streams: streams, existing: existing,
+            lifecycles: lifecycles.byKey(heads: streams.mapValues(\.revision)))
         let outcomes = appends.map { batch.apply($0) }
         guard !batch.rows.isEmpty else { return (outcomes, head.position) }
         try await insert(batch, connection, logger)

@@ -188,21 +188,9 @@ extension PostgresStore: ServedStore {
 
     package var isShared: Bool { true }
 
-    package func deleteStream(_ stream: String, expected: ExpectedRevision, hard: Bool) async throws -> StreamLifecycle {
-        throw Self.lifecycleUnimplemented
-    }
-
-    package func setStreamBounds(_ stream: String, _ bounds: StreamLifecycle.Bounds) async throws -> StreamLifecycle {
-        throw Self.lifecycleUnimplemented
-    }
-
     package func streamLifecycle(_ stream: String, on threadPool: NIOThreadPool) async throws -> StreamLifecycle {
-        throw Self.lifecycleUnimplemented
+        try await streamLifecycle(stream)
     }
-
-    private static let lifecycleUnimplemented = StorageError(
-        code: .unimplemented,
-        message: "stream lifecycle (delete, tombstone, bounds) is not built yet for the PostgreSQL store; the embedded engines have it")
 
     /// PostgreSQL has its own backups (pg_dump, base backups with WAL archiving), which
     /// cover every daemon's state at once.

@@ -10,13 +10,7 @@ extension EventStore {
     /// Replaces `stream`'s bounds (max count, max age, truncate before); events past them
     /// are hidden from the next read on.
     package func setStreamBounds(_ stream: String, _ bounds: StreamLifecycle.Bounds) async throws -> StreamLifecycle {
-        if let maxAge = bounds.maxAgeMicros, maxAge <= 0 {
-            throw StorageError.invalidArgument("a stream's max age must be positive")
-        }
-        if bounds.maxCount == 0 {
-            throw StorageError.invalidArgument("a stream's max count must be positive (leave it unset for no bound)")
-        }
-        return try await submit(stream, .setBounds(bounds))
+        try await submit(stream, .setBounds(bounds))
     }
 
     /// `stream`'s lifecycle now: its last revision, bounds and delete state.
@@ -31,6 +25,7 @@ extension EventStore {
     private func submit(_ stream: String, _ change: LifecycleChange) async throws -> StreamLifecycle {
         try checkOpen()
         try AppendValidator.checkStreamName(stream)
+        let change = try change.validated()
         // The log engine's writer decides it (it owns the heads) and has the indexer save
         // it; the SQLite engine's writer does both. Never committed on the caller's thread.
         let queue = logQueue ?? self.queue

@@ -178,8 +178,7 @@ struct RobustnessTests {
         let client = try RawClient(path: daemon.socketPath)
         _ = try client.hello()
         let deletion = try client.call(2, .adminRequest(AdminRequest(op: .deleteStream(DeleteStream(stream: "s")))))
-        // The PostgreSQL store does not have stream lifecycle yet (README).
-        #expect(deletion.status.code == (Daemon.onPostgres ? .unimplemented : .ok))
+        #expect(deletion.status.code == .ok)
         let nameless = try client.call(3, .adminRequest(AdminRequest(op: .deleteStream(DeleteStream(stream: "")))))
         #expect(nameless.status.code == .invalidArgument)
         let ancient = StreamMetadata(maxAgeSeconds: .max)

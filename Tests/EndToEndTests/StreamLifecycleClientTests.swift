@@ -141,6 +141,22 @@ final class StreamLifecycleClientTests {
         await client.close()
     }
 
+    @Test(.enabled(if: Daemon.onPostgres))
+    func daemonsSharingAStoreSeeADeleteAtOnce() async throws {
+        let other = try Daemon(sharingStoreOf: self.daemon)
+        try other.start()
+        defer { _ = other.stop() }
+        let here = try await LogbookClient.connect(socketPath: self.daemon.socketPath)
+        let there = try await LogbookClient.connect(socketPath: other.socketPath)
+        try await self.append(here, "shared-1", 2)
+        try await there.deleteStream("shared-1", hard: true)
+        await #expect(throws: LogbookError.self) { try await self.append(here, "shared-1", 1) }
+        await #expect(throws: LogbookError.self) { try await self.events(here, .stream("shared-1")) }
+        #expect(try await here.streamInfo("shared-1").isTombstoned)
+        await here.close()
+        await there.close()
+    }
+
     @Test func theCLIDeletesAndBoundsStreams() throws {
         let cli = CLI(socketPath: self.daemon.socketPath)
         let event = #"{"type":"T","data":{}}"# + "\n"

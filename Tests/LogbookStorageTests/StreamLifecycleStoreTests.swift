@@ -148,8 +148,10 @@ internal import Testing
             _ = try await store.setStreamBounds("a-1", StreamLifecycle.Bounds(maxAgeMicros: 1_000_000))
             #expect(try Make.readStream(store, "a-1").isEmpty)
             #expect(try store.read(ReadRequest(selector: .all, limit: 10)).isEmpty)
-            _ = try await store.append([Make.write("a-1", .any, Make.events(1))])
-            #expect(try Make.readStream(store, "a-1").map(\.revision) == [3])
+            // Lifted again, they come back (only the older side of the bound is certain in
+            // time: a loaded machine may take long to commit a new event).
+            _ = try await store.setStreamBounds("a-1", StreamLifecycle.Bounds(maxAgeMicros: 3_600_000_000))
+            #expect(try Make.readStream(store, "a-1").map(\.revision) == [0, 1, 2])
         }
     }
 

@@ -84,7 +84,7 @@ package enum AppendValidator {
         )
     }
 
-    static func checkStreamName(_ stream: String) throws(StorageError) {
+    package static func checkStreamName(_ stream: String) throws(StorageError) {
         try checkName(stream, what: "stream name", max: StorageLimits.streamNameBytesMax)
         guard !StreamName.isReserved(stream) else {
             throw .invalidArgument("stream names starting with '$' are reserved: '\(stream)'")

@@ -69,9 +69,21 @@ package struct GroupProgress: Sendable {
 
 /// A change to one stream's lifecycle (issue 16), serialised with the appends: a delete
 /// checks its expected revision against the same heads.
-enum LifecycleChange: Sendable {
+package enum LifecycleChange: Sendable {
     case delete(expected: ExpectedRevision, hard: Bool)
     case setBounds(StreamLifecycle.Bounds)
+    /// Checks a change's values (the stores call it before they queue or run it).
+    package func validated() throws(StorageError) -> LifecycleChange {
+        if case .setBounds(let bounds) = self {
+            if let maxAge = bounds.maxAgeMicros, maxAge <= 0 {
+                throw .invalidArgument("a stream's max age must be positive")
+            }
+            if bounds.maxCount == 0 {
+                throw .invalidArgument("a stream's max count must be positive (leave it unset for no bound)")
+            }
+        }
+        return self
+    }
     /// Log engine: the log writer decided the change; the indexer only saves it.
     case save(StreamLifecycle)
 }
@@ -93,7 +105,7 @@ final class PendingLifecycleWrite: Sendable {
 extension StreamLifecycle {
     /// Applies a delete or new bounds to the stream, whose last revision is `head` (the
     /// writer's, which knows every committed event).
-    mutating func apply(_ change: LifecycleChange, stream: String, head: UInt64?) -> Result<Void, StorageError> {
+    package mutating func apply(_ change: LifecycleChange, stream: String, head: UInt64?) -> Result<Void, StorageError> {
         catchUp(head: head)
         switch change {
         case .delete(let expected, let hard):
@@ -111,7 +123,7 @@ extension StreamLifecycle {
     /// Why an append to a stream whose last revision is `head` is refused (its expected
     /// revision, or the stream's `lifecycle` if it has rules); nil when it may write. A deleted
     /// stream counts as absent; a tombstoned one is never written again.
-    static func refusal(_ write: PreparedWrite, head: UInt64?, lifecycle: StreamLifecycle?) -> StorageError? {
+    package static func refusal(_ write: PreparedWrite, head: UInt64?, lifecycle: StreamLifecycle?) -> StorageError? {
         var checked = head
         if var lifecycle {
             lifecycle.catchUp(head: head)
