@@ -30,7 +30,8 @@ extension LogbookCommand.Streams {
                 A soft delete makes reads of the stream answer not found, and $all, categories \
                 and groups skip its events; the next append (expectation any or no-stream) \
                 recreates it, its revisions going on after the deleted ones. --hard tombstones \
-                it: it can never be written again. The events stay on disk (a scavenge that frees them is not built yet).
+                it: it can never be written again. The events stay on disk: a scavenge that \
+                frees them is not built yet.
                 """)
 
         @OptionGroup var global: GlobalOptions
