@@ -98,12 +98,11 @@ enum PostgresLifecycle {
                 tombstoned = excluded.tombstoned
             """, logger: logger)
         if lifecycle.readsAsNotFound {
-            // A deleted stream's events leave every group's parked list.
-            let bound = lifecycle.isTombstoned ? Int64.max : truncate
+            // A deleted stream's events (all below truncate_before) leave every group's parked list.
             try await connection.query(
                 """
                 DELETE FROM logbook_group_parked WHERE position IN (
-                    SELECT position FROM logbook_events WHERE stream_key = \(key) AND revision < \(bound))
+                    SELECT position FROM logbook_events WHERE stream_key = \(key) AND revision < \(truncate))
                 """, logger: logger)
         }
     }

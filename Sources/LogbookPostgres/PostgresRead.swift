@@ -44,9 +44,9 @@ enum PostgresRead {
             conditions.append("stream_key = \(try bind(streamKey ?? ""))")
             // One stream: its rules are bounds on its revisions and times.
             if let lifecycle {
-                guard let first = lifecycle.firstVisibleRevision else { return nil }
-                conditions.append("revision >= \(try bind(Int64(clamping: first)))")
-                if let maxAge = lifecycle.maxAgeMicros { conditions.append("time_us >= \(try bind(now - maxAge))") }
+                guard let bounds = lifecycle.readBounds(nowMicros: now) else { return nil }
+                conditions.append("revision >= \(try bind(Int64(clamping: bounds.firstRevision)))")
+                if let minTime = bounds.minTimeMicros { conditions.append("time_us >= \(try bind(minTime))") }
             }
             order = "revision"
             if case .revision(let revision) = request.start {

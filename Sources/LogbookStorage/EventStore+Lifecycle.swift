@@ -17,7 +17,7 @@ extension EventStore {
     package func streamLifecycle(_ stream: String) throws -> StreamLifecycle {
         try AppendValidator.checkStreamName(stream)
         let head = try streamRevision(stream)
-        var lifecycle = rules.current[stream] ?? StreamLifecycle(lastRevision: head)
+        var lifecycle = rules.lifecycle(of: stream) ?? StreamLifecycle(lastRevision: head)
         lifecycle.catchUp(head: head)
         return lifecycle
     }

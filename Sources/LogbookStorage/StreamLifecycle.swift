@@ -132,10 +132,16 @@ package struct StreamLifecycle: Hashable, Sendable {
 
     /// Whether the event at `revision`, committed at `timeMicros`, is visible at `nowMicros`.
     package func isVisible(revision: UInt64, timeMicros: Int64, nowMicros: Int64) -> Bool {
-        guard let first = self.firstVisibleRevision, revision >= first, revision <= self.lastRevision ?? 0 else {
-            return false
-        }
-        if let maxAge = self.maxAgeMicros, timeMicros < nowMicros - maxAge { return false }
-        return true
+        guard let bounds = self.readBounds(nowMicros: nowMicros), revision >= bounds.firstRevision,
+            revision <= self.lastRevision ?? 0
+        else { return false }
+        return timeMicros >= bounds.minTimeMicros ?? .min
+    }
+
+    /// What a read of the stream may show at `nowMicros`, as bounds a query puts on its
+    /// revisions and commit times; nil when nothing is visible.
+    package func readBounds(nowMicros: Int64) -> (firstRevision: UInt64, minTimeMicros: Int64?)? {
+        guard let first = self.firstVisibleRevision else { return nil }
+        return (first, self.maxAgeMicros.map { nowMicros - $0 })
     }
 }

@@ -8,6 +8,8 @@ internal import Testing
     /// What the model hides: per stream, the rules as plain numbers.
     struct Hidden {
         var deleted: Set<String> = []
+        /// Those of `deleted` that were deleted for good.
+        var tombstoned: Set<String> = []
         var visibleFrom: [String: UInt64] = [:]
         var maxCount: [String: UInt64] = [:]
 
@@ -41,7 +43,7 @@ internal import Testing
                 if hidden.deleted.contains(name) {
                     let error = #expect(throws: StorageError.self) { try store.read(ReadRequest(selector: selector, limit: 5)) }
                     #expect(error?.code == .notFound)
-                    #expect(error?.detail == .streamDeleted(stream: name, hard: false) || error?.detail == .streamDeleted(stream: name, hard: true))
+                    #expect(error?.detail == .streamDeleted(stream: name, hard: hidden.tombstoned.contains(name)))
                     continue
                 }
             }
@@ -97,6 +99,7 @@ internal import Testing
             // user-1 is tombstoned: never written again.
             _ = try await store.deleteStream("user-1", expected: .any, hard: true)
             hidden.deleted.insert("user-1")
+            hidden.tombstoned.insert("user-1")
             let refused = await #expect(throws: StorageError.self) {
                 try await store.append([Make.write("user-1", .any, Make.events(1))])
             }

@@ -103,12 +103,12 @@ struct ReadQuery {
             if case .stream = request.selector {
                 // One stream: its rules are bounds on its revisions and times.
                 if let stream, let lifecycle = visibility.rules[stream] {
-                    guard let first = lifecycle.firstVisibleRevision else { return [] }
+                    guard let bounds = lifecycle.readBounds(nowMicros: visibility.nowMicros) else { return [] }
                     filter.append("e.revision >= ?")
-                    filterValues.append(Int64(clamping: first))
-                    if let maxAge = lifecycle.maxAgeMicros {
+                    filterValues.append(Int64(clamping: bounds.firstRevision))
+                    if let minTime = bounds.minTimeMicros {
                         filter.append("e.time_us >= ?")
-                        filterValues.append(visibility.nowMicros - maxAge)
+                        filterValues.append(minTime)
                     }
                 }
             } else {

@@ -19,6 +19,10 @@ final class StreamRules: Sendable {
         rules.withLock { $0 }
     }
 
+    func lifecycle(of stream: String) -> StreamLifecycle? {
+        rules.withLock { $0[stream] }
+    }
+
     func publish(_ rules: [String: StreamLifecycle]) {
         self.rules.withLock { $0 = rules }
     }
@@ -35,7 +39,7 @@ final class StreamRules: Sendable {
                 let time = Int64.fromDatabaseValue(values[2]),
                 let now = Int64.fromDatabaseValue(values[3])
             else { return true }
-            guard let lifecycle = rules.withLock({ $0[name] }) else { return true }
+            guard let lifecycle = lifecycle(of: name) else { return true }
             return lifecycle.isVisible(revision: UInt64(clamping: revision), timeMicros: time, nowMicros: now)
         }
     }
@@ -103,10 +107,11 @@ enum StreamLifecycleRows {
             ])
     }
 
-    /// A deleted stream's events leave every group's parked list: nobody can replay them.
-    /// (Log engine: parked events were delivered, so SQLite holds them long since.)
+    /// A deleted stream's events (all below its truncate_before) leave every group's parked
+    /// list: nobody can replay them. (Log engine: parked events were delivered, so SQLite
+    /// holds them long since.)
     static func dropParked(_ db: Database, _ name: String, below lifecycle: StreamLifecycle) throws {
-        let bound = lifecycle.isTombstoned ? Int64.max : Int64(clamping: lifecycle.truncateBefore)
+        let bound = Int64(clamping: lifecycle.truncateBefore)
         try db.execute(
             sql: """
                 DELETE FROM group_parked WHERE position IN (
